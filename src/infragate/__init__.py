@@ -1,0 +1,1 @@
+"""infragate: BDD conformance checks for deployed infrastructure."""

@@ -1,0 +1,291 @@
+"""The infragate command line.
+
+    infragate verify [--target FILE] [--tags EXPR] [--allow-destructive] [--allow-load]
+    infragate profile check FILE
+    infragate sandbox up|down|status|variants
+
+Every error ends in one line and a documented exit code (see ExitCode), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import NoReturn
+
+from infragate.errors import ExitCode, InfragateError, SafetyError, UsageError
+from infragate.profile import Profile, load_profile
+from infragate.report import CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, RunRecord, write_reports
+from infragate.sandbox import deployment
+from infragate.sandbox.variants import VARIANTS, get_variant
+from infragate.suite import FEATURES_ENV, SUITE_INI, SUITE_MODULE
+from infragate.verdicts import Verdict
+
+_SYMBOLS = {
+    Verdict.CONFORMANT: "PASS", Verdict.NON_CONFORMANT: "FAIL", Verdict.COULD_NOT_VERIFY: "ERROR",
+    Verdict.BAD_USAGE: "USAGE", Verdict.NOT_APPLICABLE: "N/A", Verdict.NOT_RUN: "HELD",
+}
+_CHILD_GRACE_S = 20.0
+
+
+class _Interrupted(Exception):
+    """SIGINT or SIGTERM arrived; cleanup must still run."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="infragate", description="Check a deployment against the promises of its design.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    verify = commands.add_parser("verify", help="run the conformance features against a target")
+    verify.add_argument("--target", metavar="FILE", help="target profile; default: bring up the reference deployment")
+    verify.add_argument("--variant", metavar="NAME", help="without --target: bring up this known-bad variant")
+    verify.add_argument("--tags", metavar="EXPR", help='scenario selection, e.g. "not destructive and not load"')
+    verify.add_argument("--features", metavar="PATH", action="append",
+                        help="feature file or folder to run instead of the built-in features (repeatable)")
+    verify.add_argument("--allow-destructive", action="store_true", help="run @destructive scenarios the profile allows")
+    verify.add_argument("--allow-load", action="store_true", help="run @load scenarios the profile allows")
+    verify.add_argument("--reports", metavar="DIR", default="reports", help="where run folders go (default: reports)")
+    verify.add_argument("--verbose", "-v", action="store_true", help="show every step as it runs")
+
+    profile = commands.add_parser("profile", help="work with target profiles")
+    profile_commands = profile.add_subparsers(dest="profile_command", required=True, parser_class=_Parser)
+    check = profile_commands.add_parser("check", help="validate a profile")
+    check.add_argument("file", metavar="FILE")
+
+    sandbox = commands.add_parser("sandbox", help="the built-in reference deployment")
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True, parser_class=_Parser)
+    up = sandbox_commands.add_parser("up", help="start it and write its profile")
+    up.add_argument("--name", default="reference")
+    up.add_argument("--variant", metavar="NAME", help="switch on one known defect (see `sandbox variants`)")
+    down = sandbox_commands.add_parser("down", help="stop it and verify nothing is left running")
+    down.add_argument("--name", default="reference")
+    status = sandbox_commands.add_parser("status", help="show its programs")
+    status.add_argument("--name", default="reference")
+    sandbox_commands.add_parser("variants", help="list the known-bad variants")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Entry point of the infragate command."""
+    try:
+        args = _build_parser().parse_args(argv)
+        code = _dispatch(args)
+    except InfragateError as exc:
+        _say(f"infragate: {exc}")
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        _say("infragate: interrupted")
+        code = ExitCode.COULD_NOT_VERIFY
+    except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
+        if os.environ.get("INFRAGATE_DEBUG"):
+            raise
+        _say(f"infragate: internal error: {type(exc).__name__}: {exc} (set INFRAGATE_DEBUG=1 for the traceback)")
+        code = ExitCode.COULD_NOT_VERIFY
+    sys.exit(int(code))
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "verify":
+        return _verify(args)
+    if args.command == "profile":
+        return _profile_check(Path(args.file))
+    return _sandbox(args)
+
+
+def _profile_check(file: Path) -> int:
+    profile = load_profile(file)
+    _say(f"{file}: ok: target '{profile.name}' on platform {profile.platform.kind}, "
+         f"{len(profile.gateway.routes)} route(s), {len(profile.services)} service(s), "
+         f"environment {profile.safety.environment}")
+    return ExitCode.CONFORMANT
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    if args.sandbox_command == "variants":
+        for variant in VARIANTS.values():
+            _say(f"{variant.name}: {variant.summary}")
+            for failure in variant.breaks:
+                _say(f"    fails '{failure.scenario}' at '{failure.step}'")
+        return ExitCode.CONFORMANT
+    if args.sandbox_command == "up":
+        if args.variant:
+            get_variant(args.variant)
+        started = time.monotonic()
+        state = deployment.up(args.name, args.variant)
+        _say(f"sandbox '{state.name}' up in {time.monotonic() - started:.1f} s: gateway {state.gateway_url}")
+        _say(f"profile: {state.profile}")
+        return ExitCode.CONFORMANT
+    if args.sandbox_command == "down":
+        report = deployment.down(args.name)
+        if report.left_running:
+            _say(f"sandbox '{args.name}': processes still running: {', '.join(map(str, report.left_running))}")
+            return ExitCode.COULD_NOT_VERIFY
+        _say(f"sandbox '{args.name}' down; verified that none of its processes is left")
+        return ExitCode.CONFORMANT
+    state, processes = deployment.status(args.name)
+    _say(f"sandbox '{state.name}' (variant: {state.variant or 'none'}), gateway {state.gateway_url}")
+    _say(f"profile: {state.profile}")
+    for name, process_state in processes.items():
+        _say(f"  {name:<12} {process_state}")
+    return ExitCode.CONFORMANT
+
+
+def _check_safety(profile: Profile, args: argparse.Namespace) -> None:
+    """Asking for what the profile forbids is refused before anything runs."""
+    safety = profile.safety
+    for wanted, allowed, what in ((args.allow_destructive, safety.allow_destructive, "destructive"),
+                                  (args.allow_load, safety.allow_load, "load")):
+        if wanted and not allowed:
+            raise SafetyError(f"refused by the safety policy: target '{profile.name}' (environment "
+                              f"{safety.environment}) does not allow {what} scenarios (safety.allow_{what} is false)")
+
+
+def _raise_interrupt(signum: int, _frame: FrameType | None) -> None:
+    raise _Interrupted(signal.Signals(signum).name)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    if args.variant and args.target:
+        raise UsageError("verify: --variant brings up the reference deployment and cannot go with --target")
+    if args.variant:
+        get_variant(args.variant)
+    for path in args.features or []:
+        if not Path(path).exists():
+            raise UsageError(f"verify: --features: no such file or folder: {path}")
+    previous = {sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    sandbox_name: str | None = None
+    notes: list[str] = []
+    try:
+        if args.target:
+            target = Path(args.target)
+        else:
+            sandbox_name = f"verify-{os.getpid()}"
+            _say("infragate: bringing up the reference deployment"
+                 + (f" with known defect '{args.variant}'" if args.variant else "") + " ...")
+            started = time.monotonic()
+            state = deployment.up(sandbox_name, args.variant)
+            _say(f"infragate: reference deployment up in {time.monotonic() - started:.1f} s (gateway {state.gateway_url})")
+            target = Path(state.profile)
+        profile = load_profile(target)
+        _check_safety(profile, args)
+        code = _run_suite(profile, target, args, notes)
+    except _Interrupted as exc:
+        _say(f"infragate: interrupted by {exc}; cleaning up")
+        code = ExitCode.COULD_NOT_VERIFY
+    finally:
+        if sandbox_name is not None:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            report = deployment.down(sandbox_name)
+            if report.left_running:
+                _say(f"infragate: reference deployment NOT cleaned up: pids {report.left_running} still run")
+            else:
+                _say("infragate: reference deployment down; verified that none of its processes is left")
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return code
+
+
+def _run_dir(base: Path, profile: Profile) -> Path:
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    directory = base / f"{stamp}-{profile.name}"
+    suffix = 1
+    while directory.exists():
+        suffix += 1
+        directory = base / f"{stamp}-{profile.name}-{suffix}"
+    directory.mkdir(parents=True)
+    return directory
+
+
+def _run_suite(profile: Profile, target: Path, args: argparse.Namespace, notes: list[str]) -> int:
+    run_dir = _run_dir(Path(args.reports), profile)
+    command = [
+        sys.executable, "-m", "pytest", "-c", str(SUITE_INI), "--rootdir", str(SUITE_MODULE.parent),
+        str(SUITE_MODULE), "--target", str(target.resolve()), "--infragate-reports", str(run_dir),
+        "--junitxml", str(run_dir / JUNIT_FILE), "--cucumberjson", str(run_dir / CUCUMBER_FILE),
+        "-p", "no:randomly", "--tb=no", "-q" if not args.verbose else "--gherkin-terminal-reporter",
+    ]
+    if args.verbose:
+        command.append("-v")
+    if args.tags:
+        command += ["-m", args.tags]
+    if args.allow_destructive:
+        command.append("--allow-destructive")
+    if args.allow_load:
+        command.append("--allow-load")
+    env = dict(os.environ)
+    if args.features:
+        env[FEATURES_ENV] = os.pathsep.join(str(Path(path).resolve()) for path in args.features)
+    _say(f"infragate: verifying target '{profile.name}' ({target})")
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE if not args.verbose else None,
+                             stderr=subprocess.STDOUT if not args.verbose else None, text=True,
+                             start_new_session=True)
+    try:
+        output, _ = child.communicate()
+    except _Interrupted:
+        _stop_child(child)
+        raise
+    evidence = run_dir / EVIDENCE_FILE
+    if not evidence.exists():
+        reason = _last_error_line(output or "") or f"pytest exited {child.returncode}"
+        raise UsageError(f"verify: the suite did not run: {reason}") if child.returncode in (4, 5) \
+            else InfragateError(f"verify: the suite did not finish: {reason}")
+    run = RunRecord.from_json(evidence.read_text())
+    if child.returncode == 5 or not run.scenarios and not run.collection_errors:
+        raise UsageError(f"verify: no scenario matched (--tags {args.tags!r})" if args.tags else
+                         "verify: no scenario found in the features")
+    run.notes.extend(notes)
+    write_reports(run, run_dir)
+    _print_summary(run, run_dir)
+    return run.exit_code
+
+
+def _stop_child(child: subprocess.Popen[str]) -> None:
+    """Ask the suite to stop (its own teardown undoes what it did), then insist."""
+    try:
+        os.killpg(child.pid, signal.SIGINT)
+        child.wait(timeout=_CHILD_GRACE_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+    except ProcessLookupError:
+        pass
+
+
+def _last_error_line(output: str) -> str:
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith(("ERROR", "E ", "infragate"))]
+    return (errors or lines or [""])[-1].removeprefix("ERROR: ")
+
+
+def _print_summary(run: RunRecord, run_dir: Path) -> None:
+    for line in run.collection_errors:
+        _say(f"  USAGE  {line}")
+    for scenario in run.scenarios:
+        _say(f"  {_SYMBOLS[scenario.verdict]:<5}  {scenario.feature}: {scenario.scenario}")
+        if scenario.verdict not in (Verdict.CONFORMANT,):
+            if scenario.failed_step:
+                _say(f"         at step: {scenario.failed_step}")
+            if scenario.message:
+                _say(f"         {scenario.message.splitlines()[0][:400]}")
+    counts = ", ".join(f"{count} {verdict}" for verdict, count in sorted(run.counts().items()))
+    meaning = {0: "conformant", 1: "NON-CONFORMANT", 2: "COULD NOT VERIFY", 3: "BAD USAGE"}[run.exit_code]
+    _say(f"infragate: {meaning}: {counts} ({run.finished_at - run.started_at:.1f} s)")
+    _say(f"infragate: reports in {run_dir}/ ({HTML_FILE}, summary.md, {JUNIT_FILE}, {CUCUMBER_FILE}, {EVIDENCE_FILE})")

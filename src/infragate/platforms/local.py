@@ -1,0 +1,69 @@
+"""Platform adapter for services run by a local supervisord (the reference deployment).
+
+Replicas are the registry's members for a service; supervisord says whether each runs, and the
+replica's own health endpoint says whether it is ready, as a readiness probe would.
+"""
+
+from __future__ import annotations
+
+import json
+
+import requests
+
+from infragate.errors import ProbeError
+from infragate.platforms.base import Replica, ReplicaSet
+from infragate.platforms.supervisor import SupervisorClient
+from infragate.profile.model import LocalPlatform as LocalPlatformConfig
+from infragate.profile.model import Profile
+
+
+class LocalPlatform:
+    """Replicas under supervisord, with a registry file naming each replica's address."""
+
+    kind = "local"
+
+    def __init__(self, profile: Profile) -> None:
+        config = profile.platform
+        if not isinstance(config, LocalPlatformConfig):
+            raise ProbeError(f"profile {profile.name} does not describe a local platform")
+        self._profile = profile
+        self._config = config
+        self.supervisor = SupervisorClient(config.supervisor_url)
+        self._session = requests.Session()
+        self._session.trust_env = False
+
+    def describe(self) -> str:
+        """Where the supervisor listens."""
+        return f"local supervisor at {self._config.supervisor_url}"
+
+    def _members(self, service: str) -> list[dict[str, str]]:
+        try:
+            registry = json.loads(self._config.registry.read_text())
+            members: list[dict[str, str]] = registry["services"][service]
+        except (OSError, ValueError) as exc:
+            raise ProbeError(f"could not read the service registry {self._config.registry}: {exc}") from None
+        except KeyError:
+            raise ProbeError(f"service registry {self._config.registry} has no service '{service}'") from None
+        return members
+
+    def replicas(self, service: str) -> ReplicaSet:
+        """Every registered replica of a service: running per supervisord, ready per its health endpoint."""
+        health_path = self._profile.services[service].health_path if service in self._profile.services else "/health"
+        processes = {info.name: info for info in self.supervisor.processes()}
+        found = []
+        for member in self._members(service):
+            info = processes.get(member["name"])
+            if info is None or not info.running:
+                state = info.state if info is not None else "unknown to the supervisor"
+                found.append(Replica(service, member["name"], running=False, ready=False, detail=state))
+                continue
+            ready, detail = self._probe(member["url"] + health_path)
+            found.append(Replica(service, member["name"], running=True, ready=ready, detail=f"pid {info.pid}, {detail}"))
+        return ReplicaSet(service, tuple(found))
+
+    def _probe(self, url: str) -> tuple[bool, str]:
+        try:
+            response = self._session.get(url, timeout=self._profile.gateway.timeout)
+        except requests.RequestException as exc:
+            return False, f"health check {url} failed: {type(exc).__name__}"
+        return response.status_code == 200, f"health check {url} answered {response.status_code}"

@@ -1,0 +1,104 @@
+"""Probe of load balancing: which replicas answer a paced stream of requests through the gateway."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+from infragate.errors import ProbeError
+from infragate.platforms.base import Platform
+from infragate.probes.http import GatewayClient
+from infragate.profile.model import Profile, Route
+
+# Enough requests that a balancer which skips a replica is seen doing so, and a pace well under any limit.
+REQUESTS_PER_REPLICA = 10
+SHARE_OF_RATE_LIMIT = 0.5
+UNLIMITED_ROUTE_RATE = 20.0
+
+
+@dataclass(frozen=True)
+class SpreadResult:
+    """How a stream of requests to one route spread over replicas."""
+
+    route: str
+    sent: int
+    rate_per_s: float
+    by_replica: dict[str, int]
+    statuses: dict[int, int]
+    unnamed: int
+
+    def missing(self, expected: frozenset[str]) -> frozenset[str]:
+        """Expected replicas that answered none of the requests."""
+        return expected - frozenset(self.by_replica)
+
+    def explain(self, expected: frozenset[str]) -> str:
+        """Expected versus observed replicas."""
+        return (f"expected answers from every replica of route {self.route} ({', '.join(sorted(expected))}), "
+                f"observed {dict(sorted(self.by_replica.items()))} from {self.sent} requests at {self.rate_per_s:g}/s "
+                f"(none from {', '.join(sorted(self.missing(expected)))}; statuses {self.statuses})")
+
+
+def probe_spread(client: GatewayClient, route_name: str, route: Route, replica_header: str, count: int,
+                 rate_per_s: float) -> SpreadResult:
+    """Send count requests at rate_per_s, in intended-time order, and count the replica each answer names."""
+    by_replica: Counter[str] = Counter()
+    statuses: Counter[int] = Counter()
+    unnamed = 0
+    start = time.monotonic()
+    for index in range(count):
+        delay = start + index / rate_per_s - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        exchange = client.call(route)
+        statuses[exchange.status] += 1
+        replica = exchange.header(replica_header)
+        if replica is None:
+            unnamed += 1
+        else:
+            by_replica[replica] += 1
+    return SpreadResult(route_name, count, rate_per_s, dict(by_replica), dict(statuses), unnamed)
+
+
+@dataclass(frozen=True)
+class ServiceSpread:
+    """The replicas a service had when the stream started, and where the stream went."""
+
+    service: str
+    expected: frozenset[str]
+    spread: SpreadResult
+
+    def problem(self) -> str | None:
+        """Why this service's spread is wrong, or None."""
+        if not self.spread.missing(self.expected):
+            return None
+        return f"service {self.service}: {self.spread.explain(self.expected)}"
+
+
+@dataclass(frozen=True)
+class SpreadSurvey:
+    """Spread of traffic over replicas, for every service that names its replicas in responses."""
+
+    services: tuple[ServiceSpread, ...]
+
+    def problems(self) -> list[str]:
+        """One line for each service with a replica that answered nothing."""
+        return [problem for entry in self.services if (problem := entry.problem()) is not None]
+
+
+def survey_spread(client: GatewayClient, platform: Platform, profile: Profile) -> SpreadSurvey:
+    """For each service with a route and a replica header, stream requests and see which replicas answer."""
+    entries = []
+    for name, service in profile.services.items():
+        if service.route is None or service.replica_header is None:
+            continue
+        route = profile.gateway.routes[service.route]
+        expected = platform.replicas(name).ids()
+        count = min(REQUESTS_PER_REPLICA * max(len(expected), 1), profile.safety.max_requests)
+        limit = route.rate_limit.rate.per_second * SHARE_OF_RATE_LIMIT if route.rate_limit else UNLIMITED_ROUTE_RATE
+        rate = min(limit, profile.safety.max_rate)
+        entries.append(ServiceSpread(name, expected,
+                                     probe_spread(client, service.route, route, service.replica_header, count, rate)))
+    if not entries:
+        raise ProbeError("no service declares both a route and a replica_header, so no answer can be traced to a replica")
+    return SpreadSurvey(tuple(entries))

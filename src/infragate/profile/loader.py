@@ -1,0 +1,201 @@
+"""Loading a profile file: YAML with line numbers, secret references, strict validation.
+
+Whatever is wrong with a profile ends in one ProfileError naming the file, the key path, the line
+and what was expected; never in a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from infragate.errors import ProfileError
+from infragate.profile.model import Profile
+from infragate.profile.secrets import SecretReferenceError, expand
+
+KeyPath = tuple[str | int, ...]
+
+
+def load_profile(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Profile:
+    """Read, expand and validate a profile file."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ProfileError(file, "(file)", f"a readable YAML profile ({reason})") from None
+    return parse_profile(text, file=file, base_dir=Path(path).resolve().parent, environ=environ)
+
+
+def parse_profile(
+    text: str, file: str = "<profile>", base_dir: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Profile:
+    """Validate profile text; relative paths and secret files resolve against base_dir."""
+    env = dict(os.environ if environ is None else environ)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or "valid YAML"
+        raise ProfileError(file, "(syntax)", f"valid YAML ({problem})", mark.line + 1 if mark else None) from None
+    if not isinstance(root, yaml.MappingNode):
+        raise ProfileError(file, "(top level)", "a mapping of profile keys", 1 if root is None else root.start_mark.line + 1)
+    lines: dict[KeyPath, int] = {}
+    data = _construct(root, (), lines, file)
+    try:
+        data = _expand_secrets(data, (), base_dir, env)
+    except _KeyedError as exc:
+        raise ProfileError(file, _dotted(exc.key), str(exc.reason), lines.get(exc.key)) from None
+    try:
+        profile = Profile.model_validate(data, context={"base_dir": base_dir})
+    except ValidationError as exc:
+        raise _first_error(exc, file, lines) from None
+    _check_references(profile, file, lines)
+    return profile
+
+
+def _construct(node: yaml.Node, key: KeyPath, lines: dict[KeyPath, int], file: str) -> Any:
+    """Plain data from a YAML node, noting the line of every key; duplicate keys are errors."""
+    lines[key] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            name = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(name, str):
+                raise ProfileError(file, _dotted(key) or "(top level)", "string keys", key_node.start_mark.line + 1)
+            if name in result:
+                raise ProfileError(file, _dotted((*key, name)), "each key once (duplicate key)", key_node.start_mark.line + 1)
+            result[name] = _construct(value_node, (*key, name), lines, file)
+            lines[(*key, name)] = key_node.start_mark.line + 1
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, (*key, index), lines, file) for index, item in enumerate(node.value)]
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    except yaml.YAMLError as exc:
+        raise ProfileError(file, _dotted(key), f"a valid value ({getattr(exc, 'problem', exc)})", lines[key]) from None
+
+
+class _KeyedError(Exception):
+    def __init__(self, key: KeyPath, reason: str) -> None:
+        super().__init__(reason)
+        self.key = key
+        self.reason = reason
+
+
+def _expand_secrets(value: Any, key: KeyPath, base_dir: Path | None, env: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {name: _expand_secrets(item, (*key, name), base_dir, env) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_expand_secrets(item, (*key, index), base_dir, env) for index, item in enumerate(value)]
+    if isinstance(value, str):
+        try:
+            return expand(value, base_dir, env)
+        except SecretReferenceError as exc:
+            raise _KeyedError(key, str(exc)) from None
+    return value
+
+
+def _dotted(key: KeyPath) -> str:
+    return ".".join(str(part) for part in key)
+
+
+def _first_error(exc: ValidationError, file: str, lines: dict[KeyPath, int]) -> ProfileError:
+    # An unknown key is most often a typo of a required one: report it first, with a suggestion.
+    errors = sorted(exc.errors(include_url=False), key=lambda error: error["type"] != "extra_forbidden")
+    first = errors[0]
+    data_key, model = _data_key(tuple(first["loc"]))
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        allowed = sorted(model.model_fields) if model is not None else []
+        name = str(data_key[-1])
+        close = difflib.get_close_matches(name, allowed, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        expected = f"a known key: {hint}expected one of {', '.join(allowed)}"
+        return ProfileError(file, _dotted(data_key), f"unknown key ({expected}){more}", lines.get(data_key))
+    if kind == "missing":
+        return ProfileError(file, _dotted(data_key), f"a value (required key is missing){more}", lines.get(data_key[:-1]))
+    if kind == "union_tag_invalid":
+        context = first.get("ctx", {})
+        data_key = (*data_key, str(context.get("discriminator", "kind")).strip("'"))
+        message = f"one of {context.get('expected_tags')} (got {context.get('tag')!r})"
+        return ProfileError(file, _dotted(data_key), f"{message}{more}", lines.get(data_key))
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if "input" in first and kind != "value_error" and not isinstance(first["input"], (dict, list)):
+        message = f"{message} (got {first['input']!r})"
+    line_key = data_key
+    while line_key not in lines and line_key:
+        line_key = line_key[:-1]
+    return ProfileError(file, _dotted(data_key), f"{message}{more}", lines.get(line_key))
+
+
+def _data_key(loc: KeyPath) -> tuple[KeyPath, type[BaseModel] | None]:
+    """The key path in the data for a pydantic error location, and the model owning its last key.
+
+    Pydantic puts discriminator tags and union member names into locations; the data has neither.
+    """
+    data_key: list[str | int] = []
+    owner: type[BaseModel] | None = None
+    pending: Any = Profile
+    for part in loc:
+        annotation = _unwrap(pending)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            owner = annotation
+            field = annotation.model_fields.get(str(part))
+            data_key.append(part)
+            pending = field.annotation if field is not None else None
+            continue
+        origin = typing.get_origin(annotation)
+        if origin in (dict, list):
+            data_key.append(part)
+            pending = typing.get_args(annotation)[-1]
+            continue
+        if origin in (typing.Union, types.UnionType):
+            member = _union_member(annotation, part)
+            if member is not None:
+                pending = member
+                continue
+            data_key.append(part)
+            pending = None
+            continue
+        data_key.append(part)
+        pending = None
+    return tuple(data_key), owner
+
+
+def _unwrap(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _union_member(annotation: Any, part: str | int) -> Any:
+    """The member of a union that a location part names (a discriminator tag or a type name)."""
+    for member in typing.get_args(annotation):
+        member = _unwrap(member)
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            kind = member.model_fields.get("kind")
+            tag = typing.get_args(kind.annotation) if kind is not None else ()
+            if part in tag or part == member.__name__:
+                return member
+        elif getattr(member, "__name__", None) == part:
+            return member
+    return None
+
+
+def _check_references(profile: Profile, file: str, lines: dict[KeyPath, int]) -> None:
+    for name, service in profile.services.items():
+        if service.route is not None and service.route not in profile.gateway.routes:
+            key: KeyPath = ("services", name, "route")
+            known = ", ".join(sorted(profile.gateway.routes)) or "none declared"
+            raise ProfileError(file, _dotted(key), f"a route declared under gateway.routes (known: {known})", lines.get(key))

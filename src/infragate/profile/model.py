@@ -1,0 +1,195 @@
+"""The target profile: what a deployment promised, as frozen, strictly validated models.
+
+Every model forbids unknown keys, so a typo in a profile is an error and never a silent default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationInfo, model_validator
+
+from infragate.quantities import Rate, parse_duration, parse_rate
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _duration(value: object) -> float:
+    return parse_duration(value)
+
+
+def _rate(value: object) -> Rate:
+    return value if isinstance(value, Rate) else parse_rate(value)
+
+
+def _profile_path(value: object, info: ValidationInfo) -> object:
+    """Resolve a relative path against the profile's own folder, and insist that it exists."""
+    if not isinstance(value, (str, Path)):
+        return value
+    path = Path(value).expanduser()
+    base = (info.context or {}).get("base_dir")
+    if not path.is_absolute() and base is not None:
+        path = Path(base) / path
+    if not path.exists():
+        raise ValueError(f"an existing file (no file at {path})")
+    return path
+
+
+def _url(value: object) -> object:
+    if isinstance(value, str) and not value.startswith(("http://", "https://")):
+        raise ValueError("a URL starting with http:// or https://")
+    return value.rstrip("/") if isinstance(value, str) else value
+
+
+def _url_path(value: object) -> object:
+    if isinstance(value, str) and not value.startswith("/"):
+        raise ValueError("a path starting with /")
+    return value
+
+
+def _replicas(value: object) -> object:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"min": value, "max": value}
+    if isinstance(value, dict):
+        return value
+    raise ValueError("a replica count (a whole number) or bounds {min: N, max: M}")
+
+
+Duration = Annotated[float, BeforeValidator(_duration)]
+RateValue = Annotated[Rate, BeforeValidator(_rate)]
+ExistingPath = Annotated[Path, BeforeValidator(_profile_path)]
+Url = Annotated[str, BeforeValidator(_url)]
+UrlPath = Annotated[str, BeforeValidator(_url_path)]
+
+
+class StrictModel(BaseModel):
+    """Base of every profile model: frozen, and unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RateLimit(StrictModel):
+    """A declared rate limit: sustained rate, burst allowance and the status of a rejection."""
+
+    rate: RateValue
+    burst: int = Field(default=0, ge=0)
+    status: int = Field(default=429, ge=400, le=599)
+
+
+class Route(StrictModel):
+    """A route of the gateway, as a client calls it."""
+
+    path: UrlPath
+    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
+    body: str | None = None
+    content_type: str | None = None
+    expect_status: int = Field(default=200, ge=100, le=599)
+    rate_limit: RateLimit | None = None
+
+
+class Gateway(StrictModel):
+    """The entry point clients use: base URL, trust anchors, health path and routes."""
+
+    base_url: Url
+    ca_bundle: ExistingPath | None = None
+    verify_tls: bool = True
+    health_path: UrlPath = "/health"
+    health_status: int = Field(default=200, ge=100, le=599)
+    timeout: Duration = 5.0
+    routes: dict[str, Route] = Field(default_factory=dict)
+
+
+class ReplicaBounds(StrictModel):
+    """Declared replica count: a fixed number, or the bounds of an autoscaler."""
+
+    min: int = Field(ge=0)
+    max: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ReplicaBounds:
+        if self.min > self.max:
+            raise ValueError(f"min at most max (got min {self.min}, max {self.max})")
+        return self
+
+    def contains(self, count: int) -> bool:
+        """Whether a replica count lies within the declared bounds."""
+        return self.min <= count <= self.max
+
+    def __str__(self) -> str:
+        return str(self.min) if self.min == self.max else f"{self.min} to {self.max}"
+
+
+class Service(StrictModel):
+    """A service behind the gateway and what was declared for it."""
+
+    replicas: Annotated[ReplicaBounds, BeforeValidator(_replicas)]
+    route: str | None = Field(default=None, description="the gateway route that reaches this service")
+    replica_header: str | None = Field(default=None, description="response header that names the replica")
+    health_path: UrlPath = "/health"
+
+
+class LocalPlatform(StrictModel):
+    """Replicas run under a local process supervisor (the reference deployment)."""
+
+    kind: Literal["local"]
+    supervisor_url: str = Field(description="unix:///path/to/supervisor.sock or http://host:port")
+    registry: ExistingPath = Field(description="service registry file the gateway's upstreams are built from")
+
+
+class NoPlatform(StrictModel):
+    """A gateway-only target: scenarios about replicas are not applicable."""
+
+    kind: Literal["none"] = "none"
+
+
+Platform = Annotated[Union[LocalPlatform, NoPlatform], Field(discriminator="kind")]
+
+
+class Postgres(StrictModel):
+    """A PostgreSQL database of the deployment."""
+
+    dsn: SecretStr
+
+
+class Redis(StrictModel):
+    """A Redis instance of the deployment."""
+
+    url: SecretStr
+
+
+class Datastores(StrictModel):
+    """The deployment's data stores."""
+
+    postgres: Postgres | None = None
+    redis: Redis | None = None
+
+
+class Safety(StrictModel):
+    """What infragate may do to this target, and the pressure it may put on it."""
+
+    environment: Literal["sandbox", "development", "staging", "production"]
+    allow_destructive: bool = False
+    allow_load: bool = False
+    max_rate: float = Field(default=50.0, gt=0, description="requests per second any probe may offer")
+    max_duration: Duration = 60.0
+    max_requests: int = Field(default=2000, gt=0, description="requests any one probe may send")
+
+    @model_validator(mode="after")
+    def _production_is_never_destructive(self) -> Safety:
+        if self.environment == "production" and self.allow_destructive:
+            raise ValueError("allow_destructive must be false when environment is production")
+        return self
+
+
+class Profile(StrictModel):
+    """A target: the deployment to check and what its design promised."""
+
+    version: Literal[1] = 1
+    name: str = Field(min_length=1)
+    description: str = ""
+    platform: Platform = Field(default_factory=NoPlatform)
+    gateway: Gateway
+    services: dict[str, Service] = Field(default_factory=dict)
+    datastores: Datastores = Field(default_factory=Datastores)
+    safety: Safety

@@ -1,0 +1,79 @@
+"""Secret references in profiles, and their redaction from every report and log line.
+
+A profile names a secret as ``${ENV_VAR}`` or ``${file:/path/to/secret}``; the value is read when
+the profile loads and remembered here, so that whatever infragate writes can be scrubbed of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from pathlib import Path
+
+REFERENCE = re.compile(r"\$\{(?:(file):)?([^}]+)\}")
+MASK = "***"
+
+
+class Redactor:
+    """Remembers secret values and replaces them in text."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._lock = threading.Lock()
+
+    def register(self, value: str) -> None:
+        """Remember a secret value; values under 4 characters are masked only where they stand alone."""
+        if value:
+            with self._lock:
+                self._values.add(value)
+
+    def redact(self, text: str) -> str:
+        """Text with every remembered secret replaced by the mask, longest first."""
+        with self._lock:
+            values = sorted(self._values, key=len, reverse=True)
+        for value in values:
+            if len(value) < 4:
+                text = re.sub(rf"(?<![\w]){re.escape(value)}(?![\w])", MASK, text)
+            else:
+                text = text.replace(value, MASK)
+        return text
+
+
+REDACTOR = Redactor()
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that scrubs remembered secrets from every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = REDACTOR.redact(record.getMessage())
+        record.args = None
+        return True
+
+
+class SecretReferenceError(ValueError):
+    """A secret reference that cannot be resolved."""
+
+
+def expand(text: str, base_dir: Path | None, environ: dict[str, str]) -> str:
+    """Text with each ``${VAR}`` / ``${file:PATH}`` replaced by its value, each value registered as a secret."""
+
+    def resolve(match: re.Match[str]) -> str:
+        source, name = match.group(1), match.group(2).strip()
+        if source == "file":
+            path = Path(name).expanduser()
+            if not path.is_absolute() and base_dir is not None:
+                path = base_dir / path
+            try:
+                value = path.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise SecretReferenceError(f"a readable secret file ({path}: {exc.strerror})") from None
+        else:
+            if name not in environ:
+                raise SecretReferenceError(f"environment variable {name} to be set")
+            value = environ[name]
+        REDACTOR.register(value)
+        return value
+
+    return REFERENCE.sub(resolve, text)

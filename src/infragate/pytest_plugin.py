@@ -1,0 +1,272 @@
+"""The infragate pytest plugin: run infragate's steps (and your own features) against a target.
+
+Registered as a ``pytest11`` entry point, so that a user's own repository only needs features and a
+test module calling ``pytest_bdd.scenarios``. It adds ``--target`` (or ``INFRAGATE_TARGET``), the
+fixtures ``profile``, ``platform``, ``gateway`` and ``evidence``, registers infragate's tags as
+markers, reports scenarios that do not apply to the target as not applicable, holds back
+destructive and load scenarios unless both the profile and the command line allow them, and
+records a verdict for every scenario.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from pytest_bdd.exceptions import StepDefinitionNotFoundError
+from pytest_bdd.parser import Feature, Scenario, Step
+
+from infragate.errors import InfragateError, ProbeError, UsageError
+from infragate.platforms import Platform, open_platform
+from infragate.probes.http import GatewayClient
+from infragate.profile import Profile, load_profile
+from infragate.profile.secrets import REDACTOR
+from infragate.report import RunRecord, ScenarioRecord, StepRecord, evidence_of, write_reports
+from infragate.verdicts import NOT_APPLICABLE_PREFIX, NOT_RUN_PREFIX, Verdict
+
+pytest_plugins = ["infragate.steps.gateway", "infragate.steps.platform"]
+
+MARKERS = {
+    "gateway": "checks the gateway: health, routing, headers",
+    "platform": "needs a platform adapter; not applicable to gateway-only targets",
+    "ratelimit": "measures rate limits at the gateway",
+    "tls": "checks TLS protocols, ciphers and certificates",
+    "failover": "kills replicas and measures what clients saw",
+    "scaling": "scales services out and in",
+    "backup": "checks backups and restore drills",
+    "destructive": "disrupts the target; runs only when the profile and --allow-destructive both allow it",
+    "load": "puts load on the target; runs only when the profile and --allow-load both allow it",
+    "local": "applies only to targets on the local platform",
+    "swarm": "applies only to targets on Docker Swarm",
+    "kubernetes": "applies only to targets on Kubernetes",
+}
+PLATFORM_KINDS = ("local", "swarm", "kubernetes")
+
+T = TypeVar("T")
+
+_RUN = pytest.StashKey[RunRecord]()
+_PROFILE = pytest.StashKey[Profile]()
+_RECORD = pytest.StashKey[ScenarioRecord]()
+_STEP_STARTED = pytest.StashKey[float]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """infragate's command-line options."""
+    group = parser.getgroup("infragate", "infragate conformance checks")
+    group.addoption("--target", metavar="FILE", default=os.environ.get("INFRAGATE_TARGET"),
+                    help="target profile (YAML); default $INFRAGATE_TARGET")
+    group.addoption("--allow-destructive", action="store_true", default=False,
+                    help="run @destructive scenarios where the profile allows them")
+    group.addoption("--allow-load", action="store_true", default=False,
+                    help="run @load scenarios where the profile allows them")
+    group.addoption("--infragate-reports", metavar="DIR", default=None,
+                    help="write evidence.json, summary.md and report.html into DIR")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register markers and load the target profile once."""
+    for name, description in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
+    target = config.getoption("--target")
+    if target:
+        try:
+            config.stash[_PROFILE] = load_profile(target)
+        except InfragateError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    run = RunRecord(target=config.stash[_PROFILE].name if _PROFILE in config.stash else "(no target)",
+                    profile=str(target or ""), started_at=time.time())
+    config.stash[_RUN] = run
+    config.pluginmanager.register(_CollectionWatch(run), "infragate-collection-watch")
+
+
+# Fixtures ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def profile(pytestconfig: pytest.Config) -> Profile:
+    """The target profile named by --target or $INFRAGATE_TARGET."""
+    if _PROFILE not in pytestconfig.stash:
+        raise UsageError("no target profile: pass --target FILE or set INFRAGATE_TARGET")
+    return pytestconfig.stash[_PROFILE]
+
+
+@pytest.fixture(scope="session")
+def platform(profile: Profile) -> Platform:
+    """The adapter of the target's platform (local supervisor, Swarm, Kubernetes or none)."""
+    return open_platform(profile)
+
+
+@pytest.fixture(scope="session")
+def gateway(profile: Profile) -> Iterator[GatewayClient]:
+    """An HTTP client of the target's gateway."""
+    client = GatewayClient(profile.gateway)
+    yield client
+    client.close()
+
+
+class Evidence:
+    """Collects probe results of one scenario for the reports."""
+
+    def __init__(self, record: ScenarioRecord | None) -> None:
+        self._record = record
+
+    def record(self, result: T) -> T:
+        """Keep a probe result as evidence and hand it back."""
+        if self._record is not None:
+            self._record.evidence.append(evidence_of(result))
+        return result
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest) -> Evidence:
+    """Where steps keep the probe results a verdict rests on."""
+    return Evidence(request.node.stash.get(_RECORD, None))
+
+
+# Scenario lifecycle ------------------------------------------------------------------------------
+
+
+def _record_for(item: pytest.Item, feature: Feature | None = None, scenario: Scenario | None = None) -> ScenarioRecord:
+    if _RECORD not in item.stash:
+        record = ScenarioRecord(
+            nodeid=item.nodeid,
+            feature=feature.name if feature else "",
+            feature_file=feature.rel_filename if feature else str(item.path),
+            scenario=scenario.name if scenario else item.name,
+            line=scenario.line_number if scenario else 0,
+            tags=sorted(scenario.tags | feature.tags) if scenario and feature else [],
+        )
+        item.stash[_RECORD] = record
+        item.config.stash[_RUN].scenarios.append(record)
+    return item.stash[_RECORD]
+
+
+def _refusal(profile: Profile, config: pytest.Config, tags: set[str]) -> str | None:
+    """Why the target or the safety policy rules this scenario out, or None."""
+    required = [kind for kind in PLATFORM_KINDS if kind in tags]
+    if required and profile.platform.kind not in required:
+        return f"{NOT_APPLICABLE_PREFIX}needs a {' or '.join(required)} platform; the target's is {profile.platform.kind}"
+    if "platform" in tags and profile.platform.kind == "none":
+        return f"{NOT_APPLICABLE_PREFIX}the target declares no platform (platform.kind: none)"
+    for tag, option, allowed in (("destructive", "--allow-destructive", profile.safety.allow_destructive),
+                                 ("load", "--allow-load", profile.safety.allow_load)):
+        if tag in tags:
+            missing = [what for what, ok in ((f"safety.allow_{tag} in the profile", allowed),
+                                             (option, config.getoption(option))) if not ok]
+            if missing:
+                return f"{NOT_RUN_PREFIX}safety policy: @{tag} needs {' and '.join(missing)}"
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Feature, scenario: Scenario) -> None:
+    """Start the scenario's record, and hold it back when it does not apply or is not allowed."""
+    _record_for(request.node, feature, scenario)
+    config = request.config
+    if _PROFILE in config.stash:
+        reason = _refusal(config.stash[_PROFILE], config, set(scenario.tags | feature.tags))
+        if reason is not None:
+            pytest.skip(reason)
+
+
+def _step_text(step: Step) -> str:
+    return f"{step.keyword} {step.name}".strip()
+
+
+def pytest_bdd_before_step(request: pytest.FixtureRequest, step: Step) -> None:
+    """Note when a step starts."""
+    request.node.stash[_STEP_STARTED] = time.perf_counter()
+
+
+def _finish_step(request: pytest.FixtureRequest, step: Step, outcome: str) -> StepRecord:
+    started = request.node.stash.get(_STEP_STARTED, time.perf_counter())
+    record = StepRecord(_step_text(step), outcome, time.perf_counter() - started)
+    _record_for(request.node).steps.append(record)
+    return record
+
+
+def pytest_bdd_after_step(request: pytest.FixtureRequest, step: Step) -> None:
+    """Record a step that passed."""
+    _finish_step(request, step, "passed")
+
+
+def pytest_bdd_step_error(request: pytest.FixtureRequest, step: Step, exception: Exception) -> None:
+    """Record the step a scenario failed on."""
+    _finish_step(request, step, "failed")
+    _record_for(request.node).failed_step = _step_text(step)
+
+
+def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest, feature: Feature, step: Step,
+                                      exception: Exception) -> None:
+    """A step no definition matches is a broken feature: name the file and line."""
+    record = _record_for(request.node)
+    record.steps.append(StepRecord(_step_text(step), "undefined", 0.0))
+    record.failed_step = _step_text(step)
+
+
+def _classify(report: pytest.TestReport, exception: BaseException | None) -> tuple[Verdict, str]:
+    if report.passed:
+        return Verdict.CONFORMANT, ""
+    if report.skipped:
+        reason = str(exception) if exception is not None else str(report.longrepr)
+        if isinstance(report.longrepr, tuple):
+            reason = report.longrepr[2]
+        reason = reason.removeprefix("Skipped: ")
+        if reason.startswith(NOT_APPLICABLE_PREFIX):
+            return Verdict.NOT_APPLICABLE, reason
+        return Verdict.NOT_RUN, reason if reason.startswith(NOT_RUN_PREFIX) else f"{NOT_RUN_PREFIX}{reason}"
+    if isinstance(exception, AssertionError):
+        return Verdict.NON_CONFORMANT, str(exception).split("\nassert ")[0]
+    if isinstance(exception, StepDefinitionNotFoundError):
+        return Verdict.BAD_USAGE, str(exception)
+    if isinstance(exception, InfragateError):
+        verdict = Verdict.BAD_USAGE if isinstance(exception, UsageError) else Verdict.COULD_NOT_VERIFY
+        return verdict, str(exception)
+    return Verdict.COULD_NOT_VERIFY, f"{type(exception).__name__}: {exception}" if exception else "error"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    """Give every phase of a scenario a verdict; keep the gravest."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if _RUN not in item.config.stash or (report.passed and report.when != "call"):
+        return
+    exception = call.excinfo.value if call.excinfo is not None else None
+    verdict, message = _classify(report, exception)
+    record = _record_for(item)
+    record.duration_s += report.duration
+    record.settle(verdict, message)
+    if report.when == "teardown" and verdict is Verdict.COULD_NOT_VERIFY:
+        record.message = REDACTOR.redact(f"cleanup failed: {message}")
+    report.user_properties.append(("verdict", record.verdict.value))
+
+
+class _CollectionWatch:
+    """Records collection errors: a feature that does not parse, or a tag that is not registered."""
+
+    def __init__(self, run: RunRecord) -> None:
+        self._run = run
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """Keep the last meaningful line of each collection error."""
+        if report.failed:
+            lines = [line.strip().removeprefix("E").strip() for line in str(report.longrepr).splitlines()]
+            reason = next((line for line in reversed(lines) if line), "collection failed")
+            self._run.collection_errors.append(REDACTOR.redact(f"{report.nodeid or 'collection'}: {reason}"))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write the reports when asked to."""
+    config = session.config
+    if _RUN not in config.stash:
+        return
+    run = config.stash[_RUN]
+    run.finished_at = time.time()
+    directory = config.getoption("--infragate-reports")
+    if directory:
+        write_reports(run, Path(directory))

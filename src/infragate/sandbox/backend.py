@@ -1,0 +1,85 @@
+"""The reference deployment's backend: a small API that names its replica in every response.
+
+Run as ``python -m infragate.sandbox.backend --name api-1 --port 8001``; ``--fault`` switches on a
+known defect of one replica (for the known-bad variants).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+
+from aiohttp import WSMsgType, web
+
+REPLICA_HEADER = "X-Replica"
+FAULTS = ("unhealthy",)
+
+ITEMS = [{"id": index, "name": f"item-{index}", "price_cents": 100 * index} for index in range(1, 21)]
+
+
+def build_app(name: str, faults: frozenset[str]) -> web.Application:
+    """The aiohttp application of one replica."""
+
+    @web.middleware
+    async def name_replica(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
+        response = await handler(request)
+        response.headers[REPLICA_HEADER] = name
+        return response
+
+    async def health(_: web.Request) -> web.Response:
+        if "unhealthy" in faults:
+            return web.json_response({"status": "failing", "replica": name}, status=503)
+        return web.json_response({"status": "ok", "replica": name})
+
+    async def items(_: web.Request) -> web.Response:
+        return web.json_response({"items": ITEMS, "replica": name})
+
+    async def login(request: web.Request) -> web.Response:
+        body = await request.read()
+        token = hashlib.sha256(body + name.encode()).hexdigest()
+        return web.json_response({"token": token})
+
+    async def search(request: web.Request) -> web.Response:
+        query = request.query.get("q", "")
+        found = [item for item in ITEMS if query in item["name"]]
+        return web.json_response({"query": query, "results": found})
+
+    async def echo(request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        async for message in socket:
+            if message.type == WSMsgType.TEXT:
+                await socket.send_str(message.data)
+            elif message.type == WSMsgType.BINARY:
+                await socket.send_bytes(message.data)
+        return socket
+
+    async def not_found(_: web.Request) -> web.Response:
+        return web.json_response({"error": "not found"}, status=404, dumps=json.dumps)
+
+    app = web.Application(middlewares=[name_replica])
+    app.router.add_get("/health", health)
+    app.router.add_get("/api/items", items)
+    app.router.add_post("/auth/login", login)
+    app.router.add_get("/search", search)
+    app.router.add_get("/ws", echo)
+    app.router.add_route("*", "/{tail:.*}", not_found)
+    return app
+
+
+def main() -> None:
+    """Entry point of one backend replica."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--fault", action="append", choices=FAULTS, default=[])
+    parser.add_argument("--sandbox", help="the sandbox folder; marks the process as the sandbox's")
+    args = parser.parse_args()
+    web.run_app(build_app(args.name, frozenset(args.fault)), host=args.host, port=args.port,
+                access_log=None, print=None, handle_signals=True)
+
+
+if __name__ == "__main__":
+    main()

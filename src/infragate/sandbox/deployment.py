@@ -1,0 +1,453 @@
+"""Bringing the reference deployment up and down under a real process supervisor.
+
+Everything runs on 127.0.0.1 on free ports, under one supervisord per sandbox: the nginx gateway,
+the backend replicas, PostgreSQL (as the ``postgres`` user when run as root) and Redis. ``up``
+writes the profile that describes what it started; ``down`` stops everything and proves that no
+process of the sandbox is left.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import requests
+import yaml
+
+from infragate.errors import ProbeError, SandboxError, UsageError
+from infragate.platforms.supervisor import SupervisorClient
+from infragate.retry import retry
+from infragate.sandbox import binaries, nginx, pki
+from infragate.sandbox.spec import SandboxSpec
+from infragate.sandbox.variants import get_variant
+
+STATE_FILE = "state.json"
+PROFILE_FILE = "profile.yaml"
+SERVICE = "api"
+READY_TIMEOUT_S = 60.0
+
+
+def default_root() -> Path:
+    """Where sandboxes live: $INFRAGATE_SANDBOX_ROOT, else a per-user folder in /tmp.
+
+    Not under $HOME: PostgreSQL runs as another user when infragate runs as root, and must be able
+    to reach its data folder.
+    """
+    configured = os.environ.get("INFRAGATE_SANDBOX_ROOT")
+    return Path(configured) if configured else Path("/tmp") / f"infragate-{os.getuid()}"
+
+
+@dataclass(frozen=True)
+class SandboxState:
+    """What a running sandbox is: recorded in its folder so that any later process can find and stop it."""
+
+    name: str
+    variant: str | None
+    directory: str
+    profile: str
+    supervisor_url: str
+    supervisor_pid: int
+    gateway_url: str
+    started_at: float
+    ports: dict[str, int]
+
+    @classmethod
+    def read(cls, directory: Path) -> SandboxState:
+        """The state recorded in a sandbox folder."""
+        try:
+            return cls(**json.loads((directory / STATE_FILE).read_text()))
+        except (OSError, ValueError, TypeError) as exc:
+            raise SandboxError(f"no usable sandbox state in {directory} ({exc})") from None
+
+
+def sandbox_dir(name: str, root: Path | None = None) -> Path:
+    """The folder of a named sandbox."""
+    if not name or not all(char.isalnum() or char in "-_" for char in name):
+        raise UsageError(f"--name: '{name}' is not a sandbox name (expected letters, digits, - and _)")
+    return (root or default_root()) / name
+
+
+def _free_ports(count: int) -> list[int]:
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def _postgres_user() -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam("postgres")
+    except KeyError:
+        raise SandboxError("running as root needs the 'postgres' user (apt-get install postgresql creates it)") from None
+
+
+def _chown_to_postgres(path: Path) -> None:
+    if _is_root():
+        user = _postgres_user()
+        for item in [path, *path.rglob("*")]:
+            os.chown(item, user.pw_uid, user.pw_gid, follow_symlinks=False)
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *command] if _is_root() else command
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _postgres_template(root: Path, bindir: Path) -> Path:
+    """An initdb'd data folder made once per machine and copied for each sandbox (initdb is the slow part)."""
+    template = root / ".templates" / f"pg-{bindir.parent.name}"
+    with _locked(root / ".templates" / "pg.lock"):
+        if (template / "PG_VERSION").exists():
+            return template
+        shutil.rmtree(template, ignore_errors=True)
+        template.mkdir(parents=True)
+        _chown_to_postgres(template)
+        result = subprocess.run(
+            _as_postgres([str(bindir / "initdb"), "-D", str(template), "-U", "postgres", "-E", "UTF8", "--locale=C",
+                          "--auth-local=trust", "--auth-host=scram-sha-256", "-N"]),
+            capture_output=True, text=True, check=False,
+        )
+        if result.returncode != 0:
+            shutil.rmtree(template, ignore_errors=True)
+            raise SandboxError(f"initdb failed: {result.stderr.strip().splitlines()[-1:]}")
+        return template
+
+
+def _program(name: str, command: str, directory: Path, **options: str) -> str:
+    lines = [f"[program:{name}]", f"command={command}", "autorestart=true", "startsecs=1", "startretries=5",
+             "stopasgroup=true", "killasgroup=true", "stopwaitsecs=10",
+             f"stdout_logfile={directory}/logs/{name}.log", "stderr_logfile=NONE", "redirect_stderr=true",
+             "stdout_logfile_maxbytes=5MB", "stdout_logfile_backups=0"]
+    lines += [f"{key}={value}" for key, value in options.items()]
+    return "\n".join(lines) + "\n"
+
+
+def up(name: str = "reference", variant: str | None = None, root: Path | None = None,
+       spec: SandboxSpec | None = None) -> SandboxState:
+    """Start the reference deployment (optionally a known-bad variant) and write its profile."""
+    spec = spec or SandboxSpec()
+    if variant is not None:
+        spec = get_variant(variant).apply(spec)
+    directory = sandbox_dir(name, root)
+    if (directory / STATE_FILE).exists():
+        existing = SandboxState.read(directory)
+        if _alive(existing.supervisor_pid):
+            raise SandboxError(f"sandbox '{name}' is already up ({directory}); run `infragate sandbox down --name {name}`")
+        down(name, root)
+    nginx_bin = binaries.find("nginx")
+    redis_bin = binaries.find("redis-server")
+    pg_bindir = binaries.postgres_bindir()
+    started = time.monotonic()
+    shutil.rmtree(directory, ignore_errors=True)
+    for folder in (directory, directory / "logs", directory / "programs", directory / "secrets",
+                   directory / "nginx" / "logs", directory / "nginx" / "temp", directory / "redis", directory / "pg"):
+        folder.mkdir(parents=True, exist_ok=True)
+    for parent in (directory.parent, directory):
+        parent.chmod(0o755)
+    (directory / "secrets").chmod(0o700)
+    try:
+        return _start(name, variant, spec, directory, nginx_bin, redis_bin, pg_bindir, started)
+    except BaseException:
+        _stop(directory)
+        raise
+
+
+def _start(name: str, variant: str | None, spec: SandboxSpec, directory: Path, nginx_bin: Path, redis_bin: Path,
+           pg_bindir: Path, started: float) -> SandboxState:
+    replicas = spec.replica_names(SERVICE)
+    https_port, http_port, pg_port, redis_port, *replica_ports = _free_ports(4 + len(replicas))
+    upstream = dict(zip(replicas, replica_ports, strict=True))
+    certificate = pki.issue(directory / "pki", ("127.0.0.1", "localhost"))
+    pg_password, redis_password = secrets.token_urlsafe(18), secrets.token_urlsafe(18)
+    for secret_name, value in (("postgres-password", pg_password), ("redis-password", redis_password)):
+        secret_file = directory / "secrets" / secret_name
+        secret_file.write_text(value + "\n")
+        secret_file.chmod(0o600)
+
+    pg_data, pg_run = directory / "pg" / "data", directory / "pg" / "run"
+    subprocess.run(["cp", "-a", str(_postgres_template(directory.parent, pg_bindir)), str(pg_data)], check=True)
+    pg_run.mkdir()
+    _chown_to_postgres(directory / "pg")
+
+    (directory / "redis" / "redis.conf").write_text(
+        f"bind 127.0.0.1\nport {redis_port}\nprotected-mode yes\ndaemonize no\ndir {directory / 'redis'}\n"
+        f"requirepass {redis_password}\nsave 900 1\nsave 300 10\nappendonly yes\nappendfsync everysec\n"
+    )
+    layout = nginx.GatewayLayout(directory / "nginx", https_port, http_port, certificate.certificate, certificate.key)
+    nginx_conf = directory / "nginx" / "nginx.conf"
+    nginx_conf.write_text(nginx.render(spec, layout, upstream))
+    registry = directory / "registry.json"
+    registry.write_text(json.dumps({"services": {SERVICE: [
+        {"name": replica, "url": f"http://127.0.0.1:{port}"} for replica, port in upstream.items()
+    ]}}, indent=2))
+    test = subprocess.run([str(nginx_bin), "-t", "-q", "-p", str(layout.prefix), "-c", str(nginx_conf)],
+                          capture_output=True, text=True, check=False)
+    if test.returncode != 0:
+        raise SandboxError(f"generated nginx configuration is invalid: {test.stderr.strip()}")
+
+    socket_path = directory / "supervisor.sock"
+    supervisor_url = f"unix://{socket_path}"
+    programs = {
+        "gateway": _program("gateway", f'{nginx_bin} -p {layout.prefix} -c {nginx_conf} -g "daemon off;"', directory),
+        "postgres": _program(
+            "postgres",
+            f"{pg_bindir / 'postgres'} -D {pg_data} -c listen_addresses=127.0.0.1 -c port={pg_port} "
+            f"-c unix_socket_directories={pg_run} -c shared_buffers=64MB",
+            directory, stopsignal="INT", **({"user": "postgres"} if _is_root() else {}),
+        ),
+        "redis": _program("redis", f"{redis_bin} {directory / 'redis' / 'redis.conf'}", directory),
+    }
+    for replica, port in upstream.items():
+        faults = "".join(f" --fault {fault}" for fault in sorted(spec.replica_faults.get(replica, ())))
+        programs[replica] = _program(
+            replica,
+            f"{sys.executable} -m infragate.sandbox.backend --name {replica} --port {port} --sandbox {directory}{faults}",
+            directory, autostart="false" if replica in spec.stopped_replicas else "true", stopsignal="TERM",
+        )
+    for program, text in programs.items():
+        (directory / "programs" / f"{program}.conf").write_text(text)
+    conf = directory / "supervisord.conf"
+    conf.write_text(
+        f"[unix_http_server]\nfile={socket_path}\nchmod=0700\n\n"
+        f"[supervisord]\nlogfile={directory}/logs/supervisord.log\npidfile={directory}/supervisord.pid\n"
+        f"childlogdir={directory}/logs\nlogfile_maxbytes=5MB\nlogfile_backups=0\nloglevel=info\n"
+        f"identifier=infragate-{name}\n\n"
+        "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n"
+        f"[supervisorctl]\nserverurl={supervisor_url}\n\n"
+        f"[include]\nfiles = {directory}/programs/*.conf\n"
+    )
+    launched = subprocess.run([sys.executable, "-m", "supervisor.supervisord", "-c", str(conf)],
+                              capture_output=True, text=True, check=False)
+    if launched.returncode != 0:
+        raise SandboxError(f"supervisord did not start: {launched.stderr.strip() or launched.stdout.strip()}")
+    supervisor = SupervisorClient(supervisor_url)
+    supervisor_pid = retry(supervisor.pid, timeout=15, interval=0.1, name="supervisord answers")
+
+    expected_running = {"gateway", "postgres", "redis", *(set(replicas) - spec.stopped_replicas)}
+    _wait_running(supervisor, expected_running, directory)
+    session = requests.Session()
+    for replica, port in upstream.items():
+        if replica not in spec.stopped_replicas:
+            retry(lambda port=port: session.get(f"http://127.0.0.1:{port}/health", timeout=2), READY_TIMEOUT_S, 0.1,
+                  f"replica {replica} answers")
+    gateway_url = f"https://127.0.0.1:{https_port}"
+    retry(lambda: session.get(f"{gateway_url}/", verify=str(certificate.ca_bundle), timeout=2), READY_TIMEOUT_S, 0.1,
+          "gateway answers")
+    psql = [str(pg_bindir / "psql"), "-h", str(pg_run), "-p", str(pg_port), "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q"]
+    retry(lambda: subprocess.run([*psql, "-c", "select 1"], capture_output=True, check=True), READY_TIMEOUT_S, 0.2,
+          "PostgreSQL accepts connections")
+    seeded = subprocess.run([*psql, "-d", "postgres"], input=_seed_sql(pg_password), capture_output=True, text=True,
+                            check=False)
+    if seeded.returncode != 0:
+        raise SandboxError(f"seeding PostgreSQL failed: {seeded.stderr.strip()}")
+    retry(lambda: socket.create_connection(("127.0.0.1", redis_port), timeout=1).close(), READY_TIMEOUT_S, 0.1,
+          "Redis accepts connections")
+
+    profile = directory / PROFILE_FILE
+    profile_name = "reference" + (f"-{variant}" if variant else "")
+    profile.write_text(yaml.safe_dump(_profile(profile_name, variant, spec, gateway_url, supervisor_url, pg_port, redis_port),
+                                      sort_keys=False))
+    state = SandboxState(
+        name=name, variant=variant, directory=str(directory), profile=str(profile), supervisor_url=supervisor_url,
+        supervisor_pid=supervisor_pid, gateway_url=gateway_url, started_at=time.time(),
+        ports={"https": https_port, "http": http_port, "postgres": pg_port, "redis": redis_port, **upstream},
+    )
+    (directory / STATE_FILE).write_text(json.dumps(asdict(state), indent=2))
+    elapsed = time.monotonic() - started
+    (directory / "logs" / "up.txt").write_text(f"sandbox up took {elapsed:.2f} s\n")
+    return state
+
+
+def _log_tail(directory: Path, program: str) -> str:
+    try:
+        lines = (directory / "logs" / f"{program}.log").read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "no log"
+    return lines[-1] if lines else "empty log"
+
+
+def _wait_running(supervisor: SupervisorClient, expected: set[str], directory: Path) -> None:
+    def all_running() -> None:
+        states = {info.name: info.state for info in supervisor.processes()}
+        fatal = sorted(name for name in expected if states.get(name) == "FATAL")
+        if fatal:
+            reasons = "; ".join(f"{name}: {_log_tail(directory, name)}" for name in fatal)
+            raise SandboxError(f"programs failed to start ({reasons})")
+        missing = sorted(name for name in expected if states.get(name) != "RUNNING")
+        if missing:
+            raise ProbeError(f"not running yet: {', '.join(missing)}")
+
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while True:
+        try:
+            all_running()
+            return
+        except SandboxError:
+            raise
+        except ProbeError as exc:
+            if time.monotonic() > deadline:
+                raise SandboxError(f"sandbox did not become ready in {READY_TIMEOUT_S:g} s: {exc}") from None
+        time.sleep(0.2)
+
+
+def _seed_sql(password: str) -> str:
+    return f"""
+CREATE ROLE app LOGIN PASSWORD '{password}';
+CREATE DATABASE app OWNER app;
+\\connect app
+SET ROLE app;
+CREATE TABLE items (id integer PRIMARY KEY, name text NOT NULL, price_cents integer NOT NULL);
+INSERT INTO items SELECT g, 'item-' || g, 100 * g FROM generate_series(1, 1000) AS g;
+CREATE TABLE customers (id integer PRIMARY KEY, email text NOT NULL UNIQUE, created_at timestamptz NOT NULL);
+INSERT INTO customers SELECT g, 'customer-' || g || '@example.test', now() - g * interval '1 hour'
+  FROM generate_series(1, 500) AS g;
+CREATE TABLE bookings (id integer PRIMARY KEY, customer_id integer NOT NULL REFERENCES customers (id),
+  item_id integer NOT NULL REFERENCES items (id), booked_at timestamptz NOT NULL);
+INSERT INTO bookings SELECT g, 1 + g % 500, 1 + g % 1000, now() - g * interval '1 minute'
+  FROM generate_series(1, 5000) AS g;
+"""
+
+
+def _profile(name: str, variant: str | None, spec: SandboxSpec, gateway_url: str, supervisor_url: str,
+             pg_port: int, redis_port: int) -> dict[str, object]:
+    """The profile of the reference deployment: always its promises, whatever defect a variant switched on."""
+    routes: dict[str, object] = {}
+    for route in spec.routes:
+        entry: dict[str, object] = {"path": route.probe_path, "method": route.method}
+        if route.body is not None:
+            entry["body"] = route.body
+        if route.content_type is not None:
+            entry["content_type"] = route.content_type
+        entry["rate_limit"] = {"rate": f"{route.rate_per_s}r/s", "burst": route.burst, "status": 429}
+        routes[route.name] = entry
+    described = f" with known defect '{variant}'" if variant else ""
+    return {
+        "version": 1,
+        "name": name,
+        "description": f"infragate reference deployment{described}",
+        "platform": {"kind": "local", "supervisor_url": supervisor_url, "registry": "registry.json"},
+        "gateway": {"base_url": gateway_url, "ca_bundle": "pki/ca.pem", "health_path": "/health",
+                    "health_status": 200, "timeout": "5s", "routes": routes},
+        "services": {SERVICE: {"replicas": spec.replicas, "route": "api", "replica_header": "X-Replica",
+                               "health_path": "/health"}},
+        "datastores": {
+            "postgres": {"dsn": f"postgresql://app:${{file:secrets/postgres-password}}@127.0.0.1:{pg_port}/app"},
+            "redis": {"url": f"redis://:${{file:secrets/redis-password}}@127.0.0.1:{redis_port}/0"},
+        },
+        "safety": {"environment": "sandbox", "allow_destructive": True, "allow_load": True, "max_rate": 400,
+                   "max_duration": "120s", "max_requests": 5000},
+    }
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def session_processes(session_id: int) -> list[int]:
+    """Pids of every process in a session: supervisord is a session leader, so these are all of the sandbox's."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getsid(int(entry.name)) == session_id:
+                    found.append(int(entry.name))
+            except (ProcessLookupError, PermissionError):
+                continue
+    return found
+
+
+@dataclass(frozen=True)
+class DownReport:
+    """What `down` did, and whether it verified that nothing is left."""
+
+    name: str
+    stopped: bool
+    left_running: tuple[int, ...]
+    killed: tuple[int, ...]
+
+
+def down(name: str = "reference", root: Path | None = None, keep_files: bool = False) -> DownReport:
+    """Stop a sandbox and verify that none of its processes is left."""
+    directory = sandbox_dir(name, root)
+    if not (directory / STATE_FILE).exists() and not (directory / "supervisord.pid").exists():
+        raise SandboxError(f"no sandbox named '{name}' in {directory.parent}")
+    report = _stop(directory)
+    if not keep_files and not report.left_running:
+        shutil.rmtree(directory, ignore_errors=True)
+    return DownReport(name, report.stopped, report.left_running, report.killed)
+
+
+def _stop(directory: Path) -> DownReport:
+    pid_file = directory / "supervisord.pid"
+    try:
+        leader = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return DownReport(directory.name, False, (), ())
+    if _alive(leader) and os.getsid(leader) == leader:
+        try:
+            SupervisorClient(f"unix://{directory / 'supervisor.sock'}").shutdown()
+        except ProbeError:
+            os.kill(leader, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and session_processes(leader):
+            time.sleep(0.1)
+    killed = tuple(session_processes(leader))
+    for pid in killed:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and session_processes(leader):
+        time.sleep(0.05)
+    return DownReport(directory.name, True, tuple(session_processes(leader)), killed)
+
+
+def status(name: str = "reference", root: Path | None = None) -> tuple[SandboxState, dict[str, str]]:
+    """The recorded state of a sandbox and the supervisor's view of each program."""
+    directory = sandbox_dir(name, root)
+    state = SandboxState.read(directory)
+    processes = {info.name: info.state for info in SupervisorClient(state.supervisor_url).processes()}
+    return state, processes
+
+
+def list_sandboxes(root: Path | None = None) -> list[str]:
+    """Names of the sandboxes that have a state file under the root."""
+    base = root or default_root()
+    return sorted(path.parent.name for path in base.glob(f"*/{STATE_FILE}"))

@@ -1,0 +1,40 @@
+"""Steps about the services' replicas, as the platform runs them."""
+
+from __future__ import annotations
+
+from pytest_bdd import then, when
+
+from infragate.platforms import Platform
+from infragate.probes.http import GatewayClient
+from infragate.probes.replicas import ReplicaCensus, take_census
+from infragate.probes.spread import SpreadSurvey, survey_spread
+from infragate.profile import Profile
+from infragate.pytest_plugin import Evidence
+
+
+@when("the replicas of every declared service are listed", target_fixture="census")
+def _(platform: Platform, profile: Profile, evidence: Evidence) -> ReplicaCensus:
+    return evidence.record(take_census(platform, profile))
+
+
+@then("every service runs within its declared replica count")
+def _(census: ReplicaCensus) -> None:
+    problems = census.count_problems()
+    assert not problems, "; ".join(problems)
+
+
+@then("every replica reports healthy")
+def _(census: ReplicaCensus) -> None:
+    problems = census.health_problems()
+    assert not problems, "; ".join(problems)
+
+
+@when("a client sends a paced stream of requests to every service's route", target_fixture="spread")
+def _(gateway: GatewayClient, platform: Platform, profile: Profile, evidence: Evidence) -> SpreadSurvey:
+    return evidence.record(survey_spread(gateway, platform, profile))
+
+
+@then("every replica of every service answered some of them")
+def _(spread: SpreadSurvey) -> None:
+    problems = spread.problems()
+    assert not problems, "; ".join(problems)
