@@ -30,8 +30,12 @@ from infragate.suite import FEATURES_ENV, SUITE_INI, SUITE_MODULE
 from infragate.verdicts import Verdict
 
 _SYMBOLS = {
-    Verdict.CONFORMANT: "PASS", Verdict.NON_CONFORMANT: "FAIL", Verdict.COULD_NOT_VERIFY: "ERROR",
-    Verdict.BAD_USAGE: "USAGE", Verdict.NOT_APPLICABLE: "N/A", Verdict.NOT_RUN: "HELD",
+    Verdict.CONFORMANT: "PASS",
+    Verdict.NON_CONFORMANT: "FAIL",
+    Verdict.COULD_NOT_VERIFY: "ERROR",
+    Verdict.BAD_USAGE: "USAGE",
+    Verdict.NOT_APPLICABLE: "N/A",
+    Verdict.NOT_RUN: "HELD",
 }
 _CHILD_GRACE_S = 20.0
 
@@ -42,7 +46,8 @@ class _Interrupted(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}")
+        command = self.prog.removeprefix("infragate").strip()
+        raise UsageError(f"{command}: {message}" if command else message)
 
 
 def _say(message: str) -> None:
@@ -57,9 +62,15 @@ def _build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--target", metavar="FILE", help="target profile; default: bring up the reference deployment")
     verify.add_argument("--variant", metavar="NAME", help="without --target: bring up this known-bad variant")
     verify.add_argument("--tags", metavar="EXPR", help='scenario selection, e.g. "not destructive and not load"')
-    verify.add_argument("--features", metavar="PATH", action="append",
-                        help="feature file or folder to run instead of the built-in features (repeatable)")
-    verify.add_argument("--allow-destructive", action="store_true", help="run @destructive scenarios the profile allows")
+    verify.add_argument(
+        "--features",
+        metavar="PATH",
+        action="append",
+        help="feature file or folder to run instead of the built-in features (repeatable)",
+    )
+    verify.add_argument(
+        "--allow-destructive", action="store_true", help="run @destructive scenarios the profile allows"
+    )
     verify.add_argument("--allow-load", action="store_true", help="run @load scenarios the profile allows")
     verify.add_argument("--reports", metavar="DIR", default="reports", help="where run folders go (default: reports)")
     verify.add_argument("--verbose", "-v", action="store_true", help="show every step as it runs")
@@ -93,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except KeyboardInterrupt:
         _say("infragate: interrupted")
         code = ExitCode.COULD_NOT_VERIFY
-    except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
+    except Exception as exc:
         if os.environ.get("INFRAGATE_DEBUG"):
             raise
         _say(f"infragate: internal error: {type(exc).__name__}: {exc} (set INFRAGATE_DEBUG=1 for the traceback)")
@@ -111,9 +122,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _profile_check(file: Path) -> int:
     profile = load_profile(file)
-    _say(f"{file}: ok: target '{profile.name}' on platform {profile.platform.kind}, "
-         f"{len(profile.gateway.routes)} route(s), {len(profile.services)} service(s), "
-         f"environment {profile.safety.environment}")
+    _say(
+        f"{file}: ok: target '{profile.name}' on platform {profile.platform.kind}, "
+        f"{len(profile.gateway.routes)} route(s), {len(profile.services)} service(s), "
+        f"environment {profile.safety.environment}"
+    )
     return ExitCode.CONFORMANT
 
 
@@ -150,11 +163,15 @@ def _sandbox(args: argparse.Namespace) -> int:
 def _check_safety(profile: Profile, args: argparse.Namespace) -> None:
     """Asking for what the profile forbids is refused before anything runs."""
     safety = profile.safety
-    for wanted, allowed, what in ((args.allow_destructive, safety.allow_destructive, "destructive"),
-                                  (args.allow_load, safety.allow_load, "load")):
+    for wanted, allowed, what in (
+        (args.allow_destructive, safety.allow_destructive, "destructive"),
+        (args.allow_load, safety.allow_load, "load"),
+    ):
         if wanted and not allowed:
-            raise SafetyError(f"refused by the safety policy: target '{profile.name}' (environment "
-                              f"{safety.environment}) does not allow {what} scenarios (safety.allow_{what} is false)")
+            raise SafetyError(
+                f"refused by the safety policy: target '{profile.name}' (environment "
+                f"{safety.environment}) does not allow {what} scenarios (safety.allow_{what} is false)"
+            )
 
 
 def _raise_interrupt(signum: int, _frame: FrameType | None) -> None:
@@ -171,21 +188,29 @@ def _verify(args: argparse.Namespace) -> int:
             raise UsageError(f"verify: --features: no such file or folder: {path}")
     previous = {sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     sandbox_name: str | None = None
-    notes: list[str] = []
+    finished: tuple[RunRecord, Path] | None = None
+    code: int = ExitCode.COULD_NOT_VERIFY
     try:
         if args.target:
             target = Path(args.target)
         else:
             sandbox_name = f"verify-{os.getpid()}"
-            _say("infragate: bringing up the reference deployment"
-                 + (f" with known defect '{args.variant}'" if args.variant else "") + " ...")
+            _say(
+                "infragate: bringing up the reference deployment"
+                + (f" with known defect '{args.variant}'" if args.variant else "")
+                + " ..."
+            )
             started = time.monotonic()
             state = deployment.up(sandbox_name, args.variant)
-            _say(f"infragate: reference deployment up in {time.monotonic() - started:.1f} s (gateway {state.gateway_url})")
+            _say(
+                f"infragate: reference deployment up in {time.monotonic() - started:.1f} s "
+                f"(gateway {state.gateway_url})"
+            )
             target = Path(state.profile)
         profile = load_profile(target)
         _check_safety(profile, args)
-        code = _run_suite(profile, target, args, notes)
+        finished = _run_suite(profile, target, args)
+        code = finished[0].exit_code
     except _Interrupted as exc:
         _say(f"infragate: interrupted by {exc}; cleaning up")
         code = ExitCode.COULD_NOT_VERIFY
@@ -195,16 +220,21 @@ def _verify(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
             report = deployment.down(sandbox_name)
             if report.left_running:
-                _say(f"infragate: reference deployment NOT cleaned up: pids {report.left_running} still run")
+                note = f"reference deployment NOT cleaned up: pids {list(report.left_running)} still run"
+                code = max(code, ExitCode.COULD_NOT_VERIFY) if code != ExitCode.NON_CONFORMANT else code
             else:
-                _say("infragate: reference deployment down; verified that none of its processes is left")
+                note = "reference deployment torn down; verified that none of its processes is left"
+            _say(f"infragate: {note}")
+            if finished is not None:
+                finished[0].notes.append(note)
+                write_reports(*finished)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return code
 
 
 def _run_dir(base: Path, profile: Profile) -> Path:
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     directory = base / f"{stamp}-{profile.name}"
     suffix = 1
     while directory.exists():
@@ -214,13 +244,30 @@ def _run_dir(base: Path, profile: Profile) -> Path:
     return directory
 
 
-def _run_suite(profile: Profile, target: Path, args: argparse.Namespace, notes: list[str]) -> int:
+def _run_suite(profile: Profile, target: Path, args: argparse.Namespace) -> tuple[RunRecord, Path]:
+    """Run the features in a child pytest; its reports land in a new run folder."""
     run_dir = _run_dir(Path(args.reports), profile)
     command = [
-        sys.executable, "-m", "pytest", "-c", str(SUITE_INI), "--rootdir", str(SUITE_MODULE.parent),
-        str(SUITE_MODULE), "--target", str(target.resolve()), "--infragate-reports", str(run_dir),
-        "--junitxml", str(run_dir / JUNIT_FILE), "--cucumberjson", str(run_dir / CUCUMBER_FILE),
-        "-p", "no:randomly", "--tb=no", "-q" if not args.verbose else "--gherkin-terminal-reporter",
+        sys.executable,
+        "-m",
+        "pytest",
+        "-c",
+        str(SUITE_INI),
+        "--rootdir",
+        str(SUITE_MODULE.parent),
+        str(SUITE_MODULE),
+        "--target",
+        str(target.resolve()),
+        "--infragate-reports",
+        str(run_dir),
+        "--junitxml",
+        str(run_dir / JUNIT_FILE),
+        "--cucumberjson",
+        str(run_dir / CUCUMBER_FILE),
+        "-p",
+        "no:randomly",
+        "--tb=no",
+        "-q" if not args.verbose else "--gherkin-terminal-reporter",
     ]
     if args.verbose:
         command.append("-v")
@@ -234,9 +281,14 @@ def _run_suite(profile: Profile, target: Path, args: argparse.Namespace, notes: 
     if args.features:
         env[FEATURES_ENV] = os.pathsep.join(str(Path(path).resolve()) for path in args.features)
     _say(f"infragate: verifying target '{profile.name}' ({target})")
-    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE if not args.verbose else None,
-                             stderr=subprocess.STDOUT if not args.verbose else None, text=True,
-                             start_new_session=True)
+    child = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE if not args.verbose else None,
+        stderr=subprocess.STDOUT if not args.verbose else None,
+        text=True,
+        start_new_session=True,
+    )
     try:
         output, _ = child.communicate()
     except _Interrupted:
@@ -245,16 +297,20 @@ def _run_suite(profile: Profile, target: Path, args: argparse.Namespace, notes: 
     evidence = run_dir / EVIDENCE_FILE
     if not evidence.exists():
         reason = _last_error_line(output or "") or f"pytest exited {child.returncode}"
-        raise UsageError(f"verify: the suite did not run: {reason}") if child.returncode in (4, 5) \
+        raise (
+            UsageError(f"verify: the suite did not run: {reason}")
+            if child.returncode in (4, 5)
             else InfragateError(f"verify: the suite did not finish: {reason}")
+        )
     run = RunRecord.from_json(evidence.read_text())
-    if child.returncode == 5 or not run.scenarios and not run.collection_errors:
-        raise UsageError(f"verify: no scenario matched (--tags {args.tags!r})" if args.tags else
-                         "verify: no scenario found in the features")
-    run.notes.extend(notes)
-    write_reports(run, run_dir)
+    if child.returncode == 5 or (not run.scenarios and not run.collection_errors):
+        raise UsageError(
+            f"verify: no scenario matched (--tags {args.tags!r})"
+            if args.tags
+            else "verify: no scenario found in the features"
+        )
     _print_summary(run, run_dir)
-    return run.exit_code
+    return run, run_dir
 
 
 def _stop_child(child: subprocess.Popen[str]) -> None:

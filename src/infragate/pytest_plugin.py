@@ -20,7 +20,7 @@ import pytest
 from pytest_bdd.exceptions import StepDefinitionNotFoundError
 from pytest_bdd.parser import Feature, Scenario, Step
 
-from infragate.errors import InfragateError, ProbeError, UsageError
+from infragate.errors import InfragateError, UsageError
 from infragate.platforms import Platform, open_platform
 from infragate.probes.http import GatewayClient
 from infragate.profile import Profile, load_profile
@@ -57,14 +57,27 @@ _STEP_STARTED = pytest.StashKey[float]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     """infragate's command-line options."""
     group = parser.getgroup("infragate", "infragate conformance checks")
-    group.addoption("--target", metavar="FILE", default=os.environ.get("INFRAGATE_TARGET"),
-                    help="target profile (YAML); default $INFRAGATE_TARGET")
-    group.addoption("--allow-destructive", action="store_true", default=False,
-                    help="run @destructive scenarios where the profile allows them")
-    group.addoption("--allow-load", action="store_true", default=False,
-                    help="run @load scenarios where the profile allows them")
-    group.addoption("--infragate-reports", metavar="DIR", default=None,
-                    help="write evidence.json, summary.md and report.html into DIR")
+    group.addoption(
+        "--target",
+        metavar="FILE",
+        default=os.environ.get("INFRAGATE_TARGET"),
+        help="target profile (YAML); default $INFRAGATE_TARGET",
+    )
+    group.addoption(
+        "--allow-destructive",
+        action="store_true",
+        default=False,
+        help="run @destructive scenarios where the profile allows them",
+    )
+    group.addoption(
+        "--allow-load", action="store_true", default=False, help="run @load scenarios where the profile allows them"
+    )
+    group.addoption(
+        "--infragate-reports",
+        metavar="DIR",
+        default=None,
+        help="write evidence.json, summary.md and report.html into DIR",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -77,8 +90,11 @@ def pytest_configure(config: pytest.Config) -> None:
             config.stash[_PROFILE] = load_profile(target)
         except InfragateError as exc:
             raise pytest.UsageError(str(exc)) from None
-    run = RunRecord(target=config.stash[_PROFILE].name if _PROFILE in config.stash else "(no target)",
-                    profile=str(target or ""), started_at=time.time())
+    run = RunRecord(
+        target=config.stash[_PROFILE].name if _PROFILE in config.stash else "(no target)",
+        profile=str(target or ""),
+        started_at=time.time(),
+    )
     config.stash[_RUN] = run
     config.pluginmanager.register(_CollectionWatch(run), "infragate-collection-watch")
 
@@ -149,14 +165,21 @@ def _refusal(profile: Profile, config: pytest.Config, tags: set[str]) -> str | N
     """Why the target or the safety policy rules this scenario out, or None."""
     required = [kind for kind in PLATFORM_KINDS if kind in tags]
     if required and profile.platform.kind not in required:
-        return f"{NOT_APPLICABLE_PREFIX}needs a {' or '.join(required)} platform; the target's is {profile.platform.kind}"
+        return (
+            f"{NOT_APPLICABLE_PREFIX}needs a {' or '.join(required)} platform; the target's is {profile.platform.kind}"
+        )
     if "platform" in tags and profile.platform.kind == "none":
         return f"{NOT_APPLICABLE_PREFIX}the target declares no platform (platform.kind: none)"
-    for tag, option, allowed in (("destructive", "--allow-destructive", profile.safety.allow_destructive),
-                                 ("load", "--allow-load", profile.safety.allow_load)):
+    for tag, option, allowed in (
+        ("destructive", "--allow-destructive", profile.safety.allow_destructive),
+        ("load", "--allow-load", profile.safety.allow_load),
+    ):
         if tag in tags:
-            missing = [what for what, ok in ((f"safety.allow_{tag} in the profile", allowed),
-                                             (option, config.getoption(option))) if not ok]
+            missing = [
+                what
+                for what, ok in ((f"safety.allow_{tag} in the profile", allowed), (option, config.getoption(option)))
+                if not ok
+            ]
             if missing:
                 return f"{NOT_RUN_PREFIX}safety policy: @{tag} needs {' and '.join(missing)}"
     return None
@@ -200,8 +223,9 @@ def pytest_bdd_step_error(request: pytest.FixtureRequest, step: Step, exception:
     _record_for(request.node).failed_step = _step_text(step)
 
 
-def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest, feature: Feature, step: Step,
-                                      exception: Exception) -> None:
+def pytest_bdd_step_func_lookup_error(
+    request: pytest.FixtureRequest, feature: Feature, step: Step, exception: Exception
+) -> None:
     """A step no definition matches is a broken feature: name the file and line."""
     record = _record_for(request.node)
     record.steps.append(StepRecord(_step_text(step), "undefined", 0.0))

@@ -40,7 +40,7 @@ class Rate:
 
     def __str__(self) -> str:
         unit = {1.0: "s", 60.0: "m", 3600.0: "h"}.get(self.period_s, f"{self.period_s:g}s")
-        return f"{self.count:g}r/{unit}"
+        return f"{self.count:.12g}r/{unit}"
 
 
 def parse_rate(value: object) -> Rate:

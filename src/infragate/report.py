@@ -123,16 +123,25 @@ def write_reports(run: RunRecord, directory: Path) -> None:
     (directory / HTML_FILE).write_text(REDACTOR.redact(render_html(run)))
 
 
-_EXIT_MEANING = {0: "conformant", 1: "non-conformant", 2: "could not verify", 3: "bad usage or profile",
-                 4: "refused by the safety policy"}
+_EXIT_MEANING = {
+    0: "conformant",
+    1: "non-conformant",
+    2: "could not verify",
+    3: "bad usage or profile",
+    4: "refused by the safety policy",
+}
 _COLOURS = {
-    Verdict.CONFORMANT: "#2e7d32", Verdict.NON_CONFORMANT: "#c62828", Verdict.COULD_NOT_VERIFY: "#ef6c00",
-    Verdict.BAD_USAGE: "#6a1b9a", Verdict.NOT_APPLICABLE: "#757575", Verdict.NOT_RUN: "#9e9e9e",
+    Verdict.CONFORMANT: "#2e7d32",
+    Verdict.NON_CONFORMANT: "#c62828",
+    Verdict.COULD_NOT_VERIFY: "#ef6c00",
+    Verdict.BAD_USAGE: "#6a1b9a",
+    Verdict.NOT_APPLICABLE: "#757575",
+    Verdict.NOT_RUN: "#9e9e9e",
 }
 
 
 def _when(timestamp: float) -> str:
-    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def render_markdown(run: RunRecord) -> str:
@@ -151,8 +160,10 @@ def render_markdown(run: RunRecord) -> str:
     lines += ["", "| verdict | feature | scenario | step | detail |", "| --- | --- | --- | --- | --- |"]
     for scenario in run.scenarios:
         detail = scenario.message.replace("|", "\\|").replace("\n", " ")[:300]
-        lines.append(f"| {scenario.verdict.value} | {scenario.feature} | {scenario.scenario} | "
-                     f"{scenario.failed_step or ''} | {detail} |")
+        lines.append(
+            f"| {scenario.verdict.value} | {scenario.feature} | {scenario.scenario} | "
+            f"{scenario.failed_step or ''} | {detail} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -166,8 +177,10 @@ def _verdict_bar(run: RunRecord) -> str:
         if not count:
             continue
         width = 600 * count / total
-        parts.append(f'<rect x="{x:.1f}" y="0" width="{width:.1f}" height="24" fill="{_COLOURS[verdict]}">'
-                     f"<title>{count} {verdict.value}</title></rect>")
+        parts.append(
+            f'<rect x="{x:.1f}" y="0" width="{width:.1f}" height="24" fill="{_COLOURS[verdict]}">'
+            f"<title>{count} {verdict.value}</title></rect>"
+        )
         if width > 60:
             parts.append(f'<text x="{x + 6:.1f}" y="16" fill="#fff" font-size="12">{count} {verdict.value}</text>')
         x += width

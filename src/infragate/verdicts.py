@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import Enum
+from enum import StrEnum
 
 from infragate.errors import ExitCode
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     """What one scenario established about the target."""
 
     CONFORMANT = "conformant"

@@ -58,7 +58,9 @@ class LocalPlatform:
                 found.append(Replica(service, member["name"], running=False, ready=False, detail=state))
                 continue
             ready, detail = self._probe(member["url"] + health_path)
-            found.append(Replica(service, member["name"], running=True, ready=ready, detail=f"pid {info.pid}, {detail}"))
+            found.append(
+                Replica(service, member["name"], running=True, ready=ready, detail=f"pid {info.pid}, {detail}")
+            )
         return ReplicaSet(service, tuple(found))
 
     def _probe(self, url: str) -> tuple[bool, str]:

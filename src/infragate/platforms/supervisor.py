@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import xmlrpc.client
 from dataclasses import dataclass
 from typing import Any, cast
@@ -41,15 +40,21 @@ class SupervisorClient:
             return getattr(self._proxy.supervisor, method)(*args)
         except xmlrpc.client.Fault as fault:
             raise ProbeError(f"supervisor at {self.url}: {method}{args!r} failed: {fault.faultString}") from None
-        except (OSError, socket.error, xmlrpc.client.ProtocolError) as exc:
+        except (OSError, xmlrpc.client.ProtocolError) as exc:
             raise ProbeError(f"could not reach the supervisor at {self.url}: {exc}") from None
 
     def processes(self) -> tuple[ProcessInfo, ...]:
         """Every process supervisord knows, in its order."""
         infos = cast(list[dict[str, Any]], self._call("getAllProcessInfo"))
         return tuple(
-            ProcessInfo(name=info["name"], group=info["group"], state=info["statename"], pid=int(info["pid"]),
-                        started_at=int(info["start"]), description=info["description"])
+            ProcessInfo(
+                name=info["name"],
+                group=info["group"],
+                state=info["statename"],
+                pid=int(info["pid"]),
+                started_at=int(info["start"]),
+                description=info["description"],
+            )
             for info in infos
         )
 

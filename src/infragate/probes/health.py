@@ -27,8 +27,10 @@ class HealthResult:
 
     def explain_status(self) -> str:
         """Expected versus observed status."""
-        return (f"expected status {self.expected_status} from {self.exchange.url}, observed {self.exchange.status} "
-                f"(body: {self.exchange.body_excerpt[:80]!r})")
+        return (
+            f"expected status {self.expected_status} from {self.exchange.url}, observed {self.exchange.status} "
+            f"(body: {self.exchange.body_excerpt[:80]!r})"
+        )
 
     def explain_time(self) -> str:
         """Expected versus observed answer time."""

@@ -49,14 +49,28 @@ class GatewayClient:
         """Close pooled connections."""
         self._session.close()
 
-    def request(self, method: str, path: str, *, headers: dict[str, str] | None = None, body: str | None = None,
-                timeout: float | None = None) -> Exchange:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        body: str | None = None,
+        timeout: float | None = None,
+    ) -> Exchange:
         """Send one request; an answer of any status is an Exchange, no answer at all is a ProbeError."""
         url = self.base_url + path
         started = time.perf_counter()
         try:
-            response = self._session.request(method, url, headers=headers, data=body, verify=self._verify,
-                                             timeout=timeout or self.gateway.timeout, allow_redirects=False)
+            response = self._session.request(
+                method,
+                url,
+                headers=headers,
+                data=body,
+                verify=self._verify,
+                timeout=timeout or self.gateway.timeout,
+                allow_redirects=False,
+            )
         except requests.exceptions.SSLError as exc:
             raise ProbeError(f"could not reach {url}: TLS handshake failed ({_reason(exc)})") from None
         except requests.exceptions.Timeout:
@@ -64,8 +78,9 @@ class GatewayClient:
         except requests.RequestException as exc:
             raise ProbeError(f"could not reach {url}: {_reason(exc)}") from None
         elapsed = time.perf_counter() - started
-        return Exchange(method, url, response.status_code, elapsed, tuple(response.headers.items()),
-                        response.text[:BODY_EXCERPT])
+        return Exchange(
+            method, url, response.status_code, elapsed, tuple(response.headers.items()), response.text[:BODY_EXCERPT]
+        )
 
     def call(self, route: Route, *, headers: dict[str, str] | None = None) -> Exchange:
         """Call a declared route the way the profile says a client calls it."""
@@ -78,8 +93,13 @@ class GatewayClient:
 def _reason(exc: Exception) -> str:
     """The innermost reason of a requests error, without the adapter noise."""
     text = str(exc)
-    for marker in ("Connection refused", "Name or service not known", "No route to host", "certificate verify failed",
-                   "Connection reset"):
+    for marker in (
+        "Connection refused",
+        "Name or service not known",
+        "No route to host",
+        "certificate verify failed",
+        "Connection reset",
+    ):
         if marker in text:
             return marker.lower() if marker != "certificate verify failed" else "certificate verify failed"
     return text.splitlines()[0][:200] if text else type(exc).__name__

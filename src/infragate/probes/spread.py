@@ -34,13 +34,16 @@ class SpreadResult:
 
     def explain(self, expected: frozenset[str]) -> str:
         """Expected versus observed replicas."""
-        return (f"expected answers from every replica of route {self.route} ({', '.join(sorted(expected))}), "
-                f"observed {dict(sorted(self.by_replica.items()))} from {self.sent} requests at {self.rate_per_s:g}/s "
-                f"(none from {', '.join(sorted(self.missing(expected)))}; statuses {self.statuses})")
+        return (
+            f"expected answers from every replica of route {self.route} ({', '.join(sorted(expected))}), "
+            f"observed {dict(sorted(self.by_replica.items()))} from {self.sent} requests at {self.rate_per_s:g}/s "
+            f"(none from {', '.join(sorted(self.missing(expected)))}; statuses {self.statuses})"
+        )
 
 
-def probe_spread(client: GatewayClient, route_name: str, route: Route, replica_header: str, count: int,
-                 rate_per_s: float) -> SpreadResult:
+def probe_spread(
+    client: GatewayClient, route_name: str, route: Route, replica_header: str, count: int, rate_per_s: float
+) -> SpreadResult:
     """Send count requests at rate_per_s, in intended-time order, and count the replica each answer names."""
     by_replica: Counter[str] = Counter()
     statuses: Counter[int] = Counter()
@@ -97,8 +100,13 @@ def survey_spread(client: GatewayClient, platform: Platform, profile: Profile) -
         count = min(REQUESTS_PER_REPLICA * max(len(expected), 1), profile.safety.max_requests)
         limit = route.rate_limit.rate.per_second * SHARE_OF_RATE_LIMIT if route.rate_limit else UNLIMITED_ROUTE_RATE
         rate = min(limit, profile.safety.max_rate)
-        entries.append(ServiceSpread(name, expected,
-                                     probe_spread(client, service.route, route, service.replica_header, count, rate)))
+        entries.append(
+            ServiceSpread(
+                name, expected, probe_spread(client, service.route, route, service.replica_header, count, rate)
+            )
+        )
     if not entries:
-        raise ProbeError("no service declares both a route and a replica_header, so no answer can be traced to a replica")
+        raise ProbeError(
+            "no service declares both a route and a replica_header, so no answer can be traced to a replica"
+        )
     return SpreadSurvey(tuple(entries))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -22,6 +23,7 @@ from infragate.profile.model import Profile
 from infragate.profile.secrets import SecretReferenceError, expand
 
 KeyPath = tuple[str | int, ...]
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def load_profile(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Profile:
@@ -47,7 +49,9 @@ def parse_profile(
         problem = getattr(exc, "problem", None) or "valid YAML"
         raise ProfileError(file, "(syntax)", f"valid YAML ({problem})", mark.line + 1 if mark else None) from None
     if not isinstance(root, yaml.MappingNode):
-        raise ProfileError(file, "(top level)", "a mapping of profile keys", 1 if root is None else root.start_mark.line + 1)
+        raise ProfileError(
+            file, "(top level)", "a mapping of profile keys", 1 if root is None else root.start_mark.line + 1
+        )
     lines: dict[KeyPath, int] = {}
     data = _construct(root, (), lines, file)
     try:
@@ -72,7 +76,9 @@ def _construct(node: yaml.Node, key: KeyPath, lines: dict[KeyPath, int], file: s
             if not isinstance(name, str):
                 raise ProfileError(file, _dotted(key) or "(top level)", "string keys", key_node.start_mark.line + 1)
             if name in result:
-                raise ProfileError(file, _dotted((*key, name)), "each key once (duplicate key)", key_node.start_mark.line + 1)
+                raise ProfileError(
+                    file, _dotted((*key, name)), "each key once (duplicate key)", key_node.start_mark.line + 1
+                )
             result[name] = _construct(value_node, (*key, name), lines, file)
             lines[(*key, name)] = key_node.start_mark.line + 1
         return result
@@ -106,7 +112,14 @@ def _expand_secrets(value: Any, key: KeyPath, base_dir: Path | None, env: dict[s
 
 
 def _dotted(key: KeyPath) -> str:
-    return ".".join(str(part) for part in key)
+    """A key path as people write it: services.api.replicas; odd keys quoted, list items as [n]."""
+    text = ""
+    for part in key:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + (part if _PLAIN_KEY.fullmatch(part) else repr(part))
+    return text
 
 
 def _first_error(exc: ValidationError, file: str, lines: dict[KeyPath, int]) -> ProfileError:
@@ -121,10 +134,12 @@ def _first_error(exc: ValidationError, file: str, lines: dict[KeyPath, int]) -> 
         name = str(data_key[-1])
         close = difflib.get_close_matches(name, allowed, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
-        expected = f"a known key: {hint}expected one of {', '.join(allowed)}"
-        return ProfileError(file, _dotted(data_key), f"unknown key ({expected}){more}", lines.get(data_key))
+        expected = f"unknown key; {hint}expected one of: {', '.join(allowed)}"
+        return ProfileError(file, _dotted(data_key), f"{expected}{more}", lines.get(data_key))
     if kind == "missing":
-        return ProfileError(file, _dotted(data_key), f"a value (required key is missing){more}", lines.get(data_key[:-1]))
+        return ProfileError(
+            file, _dotted(data_key), f"a value (required key is missing){more}", lines.get(data_key[:-1])
+        )
     if kind == "union_tag_invalid":
         context = first.get("ctx", {})
         data_key = (*data_key, str(context.get("discriminator", "kind")).strip("'"))
@@ -198,4 +213,6 @@ def _check_references(profile: Profile, file: str, lines: dict[KeyPath, int]) ->
         if service.route is not None and service.route not in profile.gateway.routes:
             key: KeyPath = ("services", name, "route")
             known = ", ".join(sorted(profile.gateway.routes)) or "none declared"
-            raise ProfileError(file, _dotted(key), f"a route declared under gateway.routes (known: {known})", lines.get(key))
+            raise ProfileError(
+                file, _dotted(key), f"a route declared under gateway.routes (known: {known})", lines.get(key)
+            )

@@ -6,7 +6,7 @@ Every model forbids unknown keys, so a typo in a profile is an error and never a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationInfo, model_validator
 
@@ -143,7 +143,7 @@ class NoPlatform(StrictModel):
     kind: Literal["none"] = "none"
 
 
-Platform = Annotated[Union[LocalPlatform, NoPlatform], Field(discriminator="kind")]
+Platform = Annotated[LocalPlatform | NoPlatform, Field(discriminator="kind")]
 
 
 class Postgres(StrictModel):

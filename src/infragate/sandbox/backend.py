@@ -9,20 +9,25 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 
 from aiohttp import WSMsgType, web
 
 REPLICA_HEADER = "X-Replica"
 FAULTS = ("unhealthy",)
 
-ITEMS = [{"id": index, "name": f"item-{index}", "price_cents": 100 * index} for index in range(1, 21)]
+ITEMS: list[dict[str, object]] = [
+    {"id": index, "name": f"item-{index}", "price_cents": 100 * index} for index in range(1, 21)
+]
 
 
 def build_app(name: str, faults: frozenset[str]) -> web.Application:
     """The aiohttp application of one replica."""
 
     @web.middleware
-    async def name_replica(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
+    async def name_replica(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         response = await handler(request)
         response.headers[REPLICA_HEADER] = name
         return response
@@ -42,7 +47,7 @@ def build_app(name: str, faults: frozenset[str]) -> web.Application:
 
     async def search(request: web.Request) -> web.Response:
         query = request.query.get("q", "")
-        found = [item for item in ITEMS if query in item["name"]]
+        found = [item for item in ITEMS if query in str(item["name"])]
         return web.json_response({"query": query, "results": found})
 
     async def echo(request: web.Request) -> web.WebSocketResponse:
@@ -77,8 +82,14 @@ def main() -> None:
     parser.add_argument("--fault", action="append", choices=FAULTS, default=[])
     parser.add_argument("--sandbox", help="the sandbox folder; marks the process as the sandbox's")
     args = parser.parse_args()
-    web.run_app(build_app(args.name, frozenset(args.fault)), host=args.host, port=args.port,
-                access_log=None, print=None, handle_signals=True)
+    web.run_app(
+        build_app(args.name, frozenset(args.fault)),
+        host=args.host,
+        port=args.port,
+        access_log=None,
+        print=None,
+        handle_signals=True,
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ process of the sandbox is left.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -22,6 +23,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import requests
@@ -101,7 +103,9 @@ def _postgres_user() -> pwd.struct_passwd:
     try:
         return pwd.getpwnam("postgres")
     except KeyError:
-        raise SandboxError("running as root needs the 'postgres' user (apt-get install postgresql creates it)") from None
+        raise SandboxError(
+            "running as root needs the 'postgres' user (apt-get install postgresql creates it)"
+        ) from None
 
 
 def _chown_to_postgres(path: Path) -> None:
@@ -133,9 +137,24 @@ def _postgres_template(root: Path, bindir: Path) -> Path:
         template.mkdir(parents=True)
         _chown_to_postgres(template)
         result = subprocess.run(
-            _as_postgres([str(bindir / "initdb"), "-D", str(template), "-U", "postgres", "-E", "UTF8", "--locale=C",
-                          "--auth-local=trust", "--auth-host=scram-sha-256", "-N"]),
-            capture_output=True, text=True, check=False,
+            _as_postgres(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(template),
+                    "-U",
+                    "postgres",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    "-N",
+                ]
+            ),
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             shutil.rmtree(template, ignore_errors=True)
@@ -144,16 +163,28 @@ def _postgres_template(root: Path, bindir: Path) -> Path:
 
 
 def _program(name: str, command: str, directory: Path, **options: str) -> str:
-    lines = [f"[program:{name}]", f"command={command}", "autorestart=true", "startsecs=1", "startretries=5",
-             "stopasgroup=true", "killasgroup=true", "stopwaitsecs=10",
-             f"stdout_logfile={directory}/logs/{name}.log", "stderr_logfile=NONE", "redirect_stderr=true",
-             "stdout_logfile_maxbytes=5MB", "stdout_logfile_backups=0"]
+    lines = [
+        f"[program:{name}]",
+        f"command={command}",
+        "autorestart=true",
+        "startsecs=1",
+        "startretries=5",
+        "stopasgroup=true",
+        "killasgroup=true",
+        "stopwaitsecs=10",
+        f"stdout_logfile={directory}/logs/{name}.log",
+        "stderr_logfile=NONE",
+        "redirect_stderr=true",
+        "stdout_logfile_maxbytes=5MB",
+        "stdout_logfile_backups=0",
+    ]
     lines += [f"{key}={value}" for key, value in options.items()]
     return "\n".join(lines) + "\n"
 
 
-def up(name: str = "reference", variant: str | None = None, root: Path | None = None,
-       spec: SandboxSpec | None = None) -> SandboxState:
+def up(
+    name: str = "reference", variant: str | None = None, root: Path | None = None, spec: SandboxSpec | None = None
+) -> SandboxState:
     """Start the reference deployment (optionally a known-bad variant) and write its profile."""
     spec = spec or SandboxSpec()
     if variant is not None:
@@ -162,15 +193,25 @@ def up(name: str = "reference", variant: str | None = None, root: Path | None = 
     if (directory / STATE_FILE).exists():
         existing = SandboxState.read(directory)
         if _alive(existing.supervisor_pid):
-            raise SandboxError(f"sandbox '{name}' is already up ({directory}); run `infragate sandbox down --name {name}`")
+            raise SandboxError(
+                f"sandbox '{name}' is already up ({directory}); run `infragate sandbox down --name {name}`"
+            )
         down(name, root)
     nginx_bin = binaries.find("nginx")
     redis_bin = binaries.find("redis-server")
     pg_bindir = binaries.postgres_bindir()
     started = time.monotonic()
     shutil.rmtree(directory, ignore_errors=True)
-    for folder in (directory, directory / "logs", directory / "programs", directory / "secrets",
-                   directory / "nginx" / "logs", directory / "nginx" / "temp", directory / "redis", directory / "pg"):
+    for folder in (
+        directory,
+        directory / "logs",
+        directory / "programs",
+        directory / "secrets",
+        directory / "nginx" / "logs",
+        directory / "nginx" / "temp",
+        directory / "redis",
+        directory / "pg",
+    ):
         folder.mkdir(parents=True, exist_ok=True)
     for parent in (directory.parent, directory):
         parent.chmod(0o755)
@@ -182,8 +223,16 @@ def up(name: str = "reference", variant: str | None = None, root: Path | None = 
         raise
 
 
-def _start(name: str, variant: str | None, spec: SandboxSpec, directory: Path, nginx_bin: Path, redis_bin: Path,
-           pg_bindir: Path, started: float) -> SandboxState:
+def _start(
+    name: str,
+    variant: str | None,
+    spec: SandboxSpec,
+    directory: Path,
+    nginx_bin: Path,
+    redis_bin: Path,
+    pg_bindir: Path,
+    started: float,
+) -> SandboxState:
     replicas = spec.replica_names(SERVICE)
     https_port, http_port, pg_port, redis_port, *replica_ports = _free_ports(4 + len(replicas))
     upstream = dict(zip(replicas, replica_ports, strict=True))
@@ -207,11 +256,24 @@ def _start(name: str, variant: str | None, spec: SandboxSpec, directory: Path, n
     nginx_conf = directory / "nginx" / "nginx.conf"
     nginx_conf.write_text(nginx.render(spec, layout, upstream))
     registry = directory / "registry.json"
-    registry.write_text(json.dumps({"services": {SERVICE: [
-        {"name": replica, "url": f"http://127.0.0.1:{port}"} for replica, port in upstream.items()
-    ]}}, indent=2))
-    test = subprocess.run([str(nginx_bin), "-t", "-q", "-p", str(layout.prefix), "-c", str(nginx_conf)],
-                          capture_output=True, text=True, check=False)
+    registry.write_text(
+        json.dumps(
+            {
+                "services": {
+                    SERVICE: [
+                        {"name": replica, "url": f"http://127.0.0.1:{port}"} for replica, port in upstream.items()
+                    ]
+                }
+            },
+            indent=2,
+        )
+    )
+    test = subprocess.run(
+        [str(nginx_bin), "-t", "-q", "-p", str(layout.prefix), "-c", str(nginx_conf)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if test.returncode != 0:
         raise SandboxError(f"generated nginx configuration is invalid: {test.stderr.strip()}")
 
@@ -223,7 +285,9 @@ def _start(name: str, variant: str | None, spec: SandboxSpec, directory: Path, n
             "postgres",
             f"{pg_bindir / 'postgres'} -D {pg_data} -c listen_addresses=127.0.0.1 -c port={pg_port} "
             f"-c unix_socket_directories={pg_run} -c shared_buffers=64MB",
-            directory, stopsignal="INT", **({"user": "postgres"} if _is_root() else {}),
+            directory,
+            stopsignal="INT",
+            **({"user": "postgres"} if _is_root() else {}),
         ),
         "redis": _program("redis", f"{redis_bin} {directory / 'redis' / 'redis.conf'}", directory),
     }
@@ -231,8 +295,11 @@ def _start(name: str, variant: str | None, spec: SandboxSpec, directory: Path, n
         faults = "".join(f" --fault {fault}" for fault in sorted(spec.replica_faults.get(replica, ())))
         programs[replica] = _program(
             replica,
-            f"{sys.executable} -m infragate.sandbox.backend --name {replica} --port {port} --sandbox {directory}{faults}",
-            directory, autostart="false" if replica in spec.stopped_replicas else "true", stopsignal="TERM",
+            f"{sys.executable} -m infragate.sandbox.backend --name {replica} --port {port} "
+            f"--sandbox {directory}{faults}",
+            directory,
+            autostart="false" if replica in spec.stopped_replicas else "true",
+            stopsignal="TERM",
         )
     for program, text in programs.items():
         (directory / "programs" / f"{program}.conf").write_text(text)
@@ -242,12 +309,14 @@ def _start(name: str, variant: str | None, spec: SandboxSpec, directory: Path, n
         f"[supervisord]\nlogfile={directory}/logs/supervisord.log\npidfile={directory}/supervisord.pid\n"
         f"childlogdir={directory}/logs\nlogfile_maxbytes=5MB\nlogfile_backups=0\nloglevel=info\n"
         f"identifier=infragate-{name}\n\n"
-        "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n"
+        "[rpcinterface:supervisor]\n"
+        "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n"
         f"[supervisorctl]\nserverurl={supervisor_url}\n\n"
         f"[include]\nfiles = {directory}/programs/*.conf\n"
     )
-    launched = subprocess.run([sys.executable, "-m", "supervisor.supervisord", "-c", str(conf)],
-                              capture_output=True, text=True, check=False)
+    launched = subprocess.run(
+        [sys.executable, "-m", "supervisor.supervisord", "-c", str(conf)], capture_output=True, text=True, check=False
+    )
     if launched.returncode != 0:
         raise SandboxError(f"supervisord did not start: {launched.stderr.strip() or launched.stdout.strip()}")
     supervisor = SupervisorClient(supervisor_url)
@@ -258,28 +327,61 @@ def _start(name: str, variant: str | None, spec: SandboxSpec, directory: Path, n
     session = requests.Session()
     for replica, port in upstream.items():
         if replica not in spec.stopped_replicas:
-            retry(lambda port=port: session.get(f"http://127.0.0.1:{port}/health", timeout=2), READY_TIMEOUT_S, 0.1,
-                  f"replica {replica} answers")
+            url = f"http://127.0.0.1:{port}/health"
+            retry(partial(session.get, url, timeout=2), READY_TIMEOUT_S, 0.1, f"replica {replica} answers")
     gateway_url = f"https://127.0.0.1:{https_port}"
-    retry(lambda: session.get(f"{gateway_url}/", verify=str(certificate.ca_bundle), timeout=2), READY_TIMEOUT_S, 0.1,
-          "gateway answers")
-    psql = [str(pg_bindir / "psql"), "-h", str(pg_run), "-p", str(pg_port), "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q"]
-    retry(lambda: subprocess.run([*psql, "-c", "select 1"], capture_output=True, check=True), READY_TIMEOUT_S, 0.2,
-          "PostgreSQL accepts connections")
-    seeded = subprocess.run([*psql, "-d", "postgres"], input=_seed_sql(pg_password), capture_output=True, text=True,
-                            check=False)
+    retry(
+        lambda: session.get(f"{gateway_url}/", verify=str(certificate.ca_bundle), timeout=2),
+        READY_TIMEOUT_S,
+        0.1,
+        "gateway answers",
+    )
+    psql = [
+        str(pg_bindir / "psql"),
+        "-h",
+        str(pg_run),
+        "-p",
+        str(pg_port),
+        "-U",
+        "postgres",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-q",
+    ]
+    retry(
+        lambda: subprocess.run([*psql, "-c", "select 1"], capture_output=True, check=True),
+        READY_TIMEOUT_S,
+        0.2,
+        "PostgreSQL accepts connections",
+    )
+    seeded = subprocess.run(
+        [*psql, "-d", "postgres"], input=_seed_sql(pg_password), capture_output=True, text=True, check=False
+    )
     if seeded.returncode != 0:
         raise SandboxError(f"seeding PostgreSQL failed: {seeded.stderr.strip()}")
-    retry(lambda: socket.create_connection(("127.0.0.1", redis_port), timeout=1).close(), READY_TIMEOUT_S, 0.1,
-          "Redis accepts connections")
+    retry(
+        lambda: socket.create_connection(("127.0.0.1", redis_port), timeout=1).close(),
+        READY_TIMEOUT_S,
+        0.1,
+        "Redis accepts connections",
+    )
 
     profile = directory / PROFILE_FILE
     profile_name = "reference" + (f"-{variant}" if variant else "")
-    profile.write_text(yaml.safe_dump(_profile(profile_name, variant, spec, gateway_url, supervisor_url, pg_port, redis_port),
-                                      sort_keys=False))
+    profile.write_text(
+        yaml.safe_dump(
+            _profile(profile_name, variant, spec, gateway_url, supervisor_url, pg_port, redis_port), sort_keys=False
+        )
+    )
     state = SandboxState(
-        name=name, variant=variant, directory=str(directory), profile=str(profile), supervisor_url=supervisor_url,
-        supervisor_pid=supervisor_pid, gateway_url=gateway_url, started_at=time.time(),
+        name=name,
+        variant=variant,
+        directory=str(directory),
+        profile=str(profile),
+        supervisor_url=supervisor_url,
+        supervisor_pid=supervisor_pid,
+        gateway_url=gateway_url,
+        started_at=time.time(),
         ports={"https": https_port, "http": http_port, "postgres": pg_port, "redis": redis_port, **upstream},
     )
     (directory / STATE_FILE).write_text(json.dumps(asdict(state), indent=2))
@@ -338,8 +440,15 @@ INSERT INTO bookings SELECT g, 1 + g % 500, 1 + g % 1000, now() - g * interval '
 """
 
 
-def _profile(name: str, variant: str | None, spec: SandboxSpec, gateway_url: str, supervisor_url: str,
-             pg_port: int, redis_port: int) -> dict[str, object]:
+def _profile(
+    name: str,
+    variant: str | None,
+    spec: SandboxSpec,
+    gateway_url: str,
+    supervisor_url: str,
+    pg_port: int,
+    redis_port: int,
+) -> dict[str, object]:
     """The profile of the reference deployment: always its promises, whatever defect a variant switched on."""
     routes: dict[str, object] = {}
     for route in spec.routes:
@@ -356,16 +465,34 @@ def _profile(name: str, variant: str | None, spec: SandboxSpec, gateway_url: str
         "name": name,
         "description": f"infragate reference deployment{described}",
         "platform": {"kind": "local", "supervisor_url": supervisor_url, "registry": "registry.json"},
-        "gateway": {"base_url": gateway_url, "ca_bundle": "pki/ca.pem", "health_path": "/health",
-                    "health_status": 200, "timeout": "5s", "routes": routes},
-        "services": {SERVICE: {"replicas": spec.replicas, "route": "api", "replica_header": "X-Replica",
-                               "health_path": "/health"}},
+        "gateway": {
+            "base_url": gateway_url,
+            "ca_bundle": "pki/ca.pem",
+            "health_path": "/health",
+            "health_status": 200,
+            "timeout": "5s",
+            "routes": routes,
+        },
+        "services": {
+            SERVICE: {
+                "replicas": spec.replicas,
+                "route": "api",
+                "replica_header": "X-Replica",
+                "health_path": "/health",
+            }
+        },
         "datastores": {
             "postgres": {"dsn": f"postgresql://app:${{file:secrets/postgres-password}}@127.0.0.1:{pg_port}/app"},
             "redis": {"url": f"redis://:${{file:secrets/redis-password}}@127.0.0.1:{redis_port}/0"},
         },
-        "safety": {"environment": "sandbox", "allow_destructive": True, "allow_load": True, "max_rate": 400,
-                   "max_duration": "120s", "max_requests": 5000},
+        "safety": {
+            "environment": "sandbox",
+            "allow_destructive": True,
+            "allow_load": True,
+            "max_rate": 400,
+            "max_duration": "120s",
+            "max_requests": 5000,
+        },
     }
 
 
@@ -379,17 +506,34 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def session_processes(session_id: int) -> list[int]:
-    """Pids of every process in a session: supervisord is a session leader, so these are all of the sandbox's."""
-    found = []
+def _process_table() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, session id) of every process we may see."""
+    table = {}
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if os.getsid(int(entry.name)) == session_id:
-                    found.append(int(entry.name))
-            except (ProcessLookupError, PermissionError):
-                continue
-    return found
+        if not entry.name.isdigit():
+            continue
+        try:
+            # The command name may hold spaces and parentheses: fields start after the last ')'.
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        table[int(entry.name)] = (int(fields[1]), int(fields[3]))
+    return table
+
+
+def sandbox_processes(leader: int) -> list[int]:
+    """Every process of a sandbox: supervisord's session, and every descendant of it.
+
+    Descendants count too because some programs (PostgreSQL's workers) start sessions of their own.
+    """
+    table = _process_table()
+    found = {pid for pid, (_, session) in table.items() if session == leader}
+    grew = True
+    while grew:
+        children = {pid for pid, (parent, _) in table.items() if parent in found} - found
+        found |= children
+        grew = bool(children)
+    return sorted(found)
 
 
 @dataclass(frozen=True)
@@ -405,7 +549,7 @@ class DownReport:
 def down(name: str = "reference", root: Path | None = None, keep_files: bool = False) -> DownReport:
     """Stop a sandbox and verify that none of its processes is left."""
     directory = sandbox_dir(name, root)
-    if not (directory / STATE_FILE).exists() and not (directory / "supervisord.pid").exists():
+    if not directory.exists():
         raise SandboxError(f"no sandbox named '{name}' in {directory.parent}")
     report = _stop(directory)
     if not keep_files and not report.left_running:
@@ -413,11 +557,25 @@ def down(name: str = "reference", root: Path | None = None, keep_files: bool = F
     return DownReport(name, report.stopped, report.left_running, report.killed)
 
 
-def _stop(directory: Path) -> DownReport:
-    pid_file = directory / "supervisord.pid"
+def _find_leader(directory: Path) -> int | None:
+    """supervisord's pid from its pid file, or, if it was interrupted before writing one, from its command line."""
     try:
-        leader = int(pid_file.read_text().strip())
+        return int((directory / "supervisord.pid").read_text().strip())
     except (OSError, ValueError):
+        pass
+    marker = f"{directory}/supervisord.conf".encode()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker in (entry / "cmdline").read_bytes():
+                return int(entry.name)
+        except OSError:
+            continue
+    return None
+
+
+def _stop(directory: Path) -> DownReport:
+    leader = _find_leader(directory)
+    if leader is None:
         return DownReport(directory.name, False, (), ())
     if _alive(leader) and os.getsid(leader) == leader:
         try:
@@ -425,18 +583,16 @@ def _stop(directory: Path) -> DownReport:
         except ProbeError:
             os.kill(leader, signal.SIGTERM)
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and session_processes(leader):
+        while time.monotonic() < deadline and sandbox_processes(leader):
             time.sleep(0.1)
-    killed = tuple(session_processes(leader))
+    killed = tuple(sandbox_processes(leader))
     for pid in killed:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and session_processes(leader):
+    while time.monotonic() < deadline and sandbox_processes(leader):
         time.sleep(0.05)
-    return DownReport(directory.name, True, tuple(session_processes(leader)), killed)
+    return DownReport(directory.name, True, tuple(sandbox_processes(leader)), killed)
 
 
 def status(name: str = "reference", root: Path | None = None) -> tuple[SandboxState, dict[str, str]]:

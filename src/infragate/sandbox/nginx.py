@@ -8,6 +8,17 @@ from pathlib import Path
 from infragate.sandbox.spec import SandboxSpec
 
 CORS_ALLOWED_ORIGIN = "https://app.example.test"
+# The TLS 1.2 suites of Mozilla's "intermediate" profile: forward secret, AEAD only.
+MODERN_TLS12_CIPHERS = ":".join(
+    (
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        "ECDHE-RSA-CHACHA20-POLY1305",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -100,7 +111,7 @@ http {{
         ssl_certificate {layout.certificate};
         ssl_certificate_key {layout.key};
         ssl_protocols TLSv1.2 TLSv1.3;
-        ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;
+        ssl_ciphers {MODERN_TLS12_CIPHERS};
         ssl_prefer_server_ciphers off;
         ssl_session_cache shared:TLS:1m;
 

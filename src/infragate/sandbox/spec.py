@@ -21,8 +21,16 @@ class RouteSpec:
 
 DEFAULT_ROUTES = (
     RouteSpec("api", "/api/", "/api/items", "GET", rate_per_s=100, burst=20),
-    RouteSpec("auth", "/auth/", "/auth/login", "POST", rate_per_s=10, burst=5,
-              body='{"user": "demo", "password": "demo"}', content_type="application/json"),
+    RouteSpec(
+        "auth",
+        "/auth/",
+        "/auth/login",
+        "POST",
+        rate_per_s=10,
+        burst=5,
+        body='{"user": "demo", "password": "demo"}',
+        content_type="application/json",
+    ),
     RouteSpec("search", "/search", "/search?q=item", "GET", rate_per_s=50, burst=10),
 )
 

@@ -42,8 +42,11 @@ VARIANTS: dict[str, Variant] = {
         Variant(
             name="gateway-health-unrouted",
             summary="the gateway does not route its health path (answers 404)",
-            breaks=(ExpectedFailure("The gateway's health endpoint answers",
-                                    "Then the gateway answers with the declared health status"),),
+            breaks=(
+                ExpectedFailure(
+                    "The gateway's health endpoint answers", "Then the gateway answers with the declared health status"
+                ),
+            ),
             apply=_replace(gateway_health_routed=False),
         ),
         Variant(
@@ -55,15 +58,22 @@ VARIANTS: dict[str, Variant] = {
         Variant(
             name="replica-down",
             summary="replica api-3 is declared but not running",
-            breaks=(ExpectedFailure("Every declared replica is healthy",
-                                    "Then every service runs within its declared replica count"),),
+            breaks=(
+                ExpectedFailure(
+                    "Every declared replica is healthy", "Then every service runs within its declared replica count"
+                ),
+            ),
             apply=_replace(stopped_replicas=frozenset({"api-3"})),
         ),
         Variant(
             name="replica-outside-upstream",
             summary="replica api-3 runs and is healthy but the gateway's upstream leaves it out",
-            breaks=(ExpectedFailure("Requests through the gateway reach every replica",
-                                    "Then every replica of every service answered some of them"),),
+            breaks=(
+                ExpectedFailure(
+                    "Requests through the gateway reach every replica",
+                    "Then every replica of every service answered some of them",
+                ),
+            ),
             apply=_replace(upstream_excluded=frozenset({"api-3"})),
         ),
     )
@@ -75,4 +85,38 @@ def get_variant(name: str) -> Variant:
     try:
         return VARIANTS[name]
     except KeyError:
-        raise UsageError(f"--variant: unknown variant '{name}' (expected one of: {', '.join(sorted(VARIANTS))})") from None
+        raise UsageError(
+            f"--variant: unknown variant '{name}' (expected one of: {', '.join(sorted(VARIANTS))})"
+        ) from None
+
+
+def scenario_steps(features: list[str]) -> dict[str, list[str]]:
+    """Scenario name -> its step texts ("When ..."), for every scenario in the feature files or folders."""
+    from pytest_bdd.feature import get_features
+
+    found: dict[str, list[str]] = {}
+    for feature in get_features(features):
+        for name, scenario in feature.scenarios.items():
+            if name in found:
+                raise UsageError(f"{feature.rel_filename}: scenario name '{name}' is used twice; names must be unique")
+            found[name] = [f"{step.keyword} {step.name}" for step in scenario.steps]
+    return found
+
+
+def coverage_problems(features: list[str], variants: dict[str, Variant] = VARIANTS) -> list[str]:
+    """Why the variants do not prove that every scenario can fail; empty when they do."""
+    scenarios = scenario_steps(features)
+    problems = [
+        f"no variant makes '{name}' fail"
+        for name in scenarios
+        if not any(failure.scenario == name for variant in variants.values() for failure in variant.breaks)
+    ]
+    for variant in variants.values():
+        if not variant.breaks:
+            problems.append(f"variant {variant.name} declares no scenario it breaks")
+        for failure in variant.breaks:
+            if failure.scenario not in scenarios:
+                problems.append(f"variant {variant.name}: no scenario '{failure.scenario}'")
+            elif failure.step not in scenarios[failure.scenario]:
+                problems.append(f"variant {variant.name}: scenario '{failure.scenario}' has no step '{failure.step}'")
+    return problems

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what infragate and its reference deployment need on Debian or Ubuntu: the server
+# packages (nginx, Redis, PostgreSQL), uv, and the project's locked Python environment.
+# Sourced by conformance.sh and test.sh; safe to run again (it installs only what is missing).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)
+command -v redis-server >/dev/null || missing+=(redis-server)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+command -v runuser >/dev/null || missing+=(util-linux)
+python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v uv >/dev/null; then
+    tools="${XDG_DATA_HOME:-$HOME/.local/share}/infragate/tools"
+    if [ ! -x "$tools/bin/uv" ]; then
+        echo "setup: installing uv into $tools"
+        python3 -m venv "$tools"
+        "$tools/bin/pip" install --quiet uv
+    fi
+    export PATH="$tools/bin:$PATH"
+fi
+
+uv sync --locked --quiet

@@ -1,0 +1,5 @@
+"""python -m infragate"""
+
+from infragate.cli import main
+
+main()

@@ -1,0 +1,87 @@
+"""Fixtures for tests that start the real reference deployment."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infragate.sandbox import deployment
+
+SERVER_NAMES = ("nginx", "postgres", "redis-server", "supervisord", "python")
+
+
+@pytest.fixture(scope="session")
+def sandbox_root() -> Iterator[Path]:
+    """A sandbox root of this test session, outside pytest's private tmp (PostgreSQL must reach it)."""
+    root = Path(tempfile.mkdtemp(prefix="infragate-tests-", dir="/tmp"))
+    root.chmod(0o755)
+    previous = os.environ.get("INFRAGATE_SANDBOX_ROOT")
+    os.environ["INFRAGATE_SANDBOX_ROOT"] = str(root)
+    yield root
+    for name in deployment.list_sandboxes(root):
+        deployment.down(name, root)
+    if previous is None:
+        os.environ.pop("INFRAGATE_SANDBOX_ROOT", None)
+    else:
+        os.environ["INFRAGATE_SANDBOX_ROOT"] = previous
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def reference(sandbox_root: Path) -> Iterator[deployment.SandboxState]:
+    """The conformant reference deployment, shared by the tests that only read from it."""
+    state = deployment.up("it-reference", root=sandbox_root)
+    yield state
+    report = deployment.down("it-reference", root=sandbox_root)
+    assert not report.left_running
+
+
+@dataclass(frozen=True)
+class CliRun:
+    """One run of the infragate command."""
+
+    code: int
+    output: str
+    reports: Path
+
+    def evidence(self) -> dict[str, Any]:
+        """The evidence.json of the run's single run folder."""
+        (folder,) = [path for path in self.reports.iterdir() if path.is_dir()]
+        data: dict[str, Any] = json.loads((folder / "evidence.json").read_text())
+        return data
+
+    def verdicts(self) -> dict[str, dict[str, Any]]:
+        """Scenario name -> scenario record."""
+        return {scenario["scenario"]: scenario for scenario in self.evidence()["scenarios"]}
+
+
+def run_cli(*args: str, reports: Path, timeout: float = 300) -> CliRun:
+    """Run `infragate ARGS --reports REPORTS` as a user would, in a child process."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "infragate", *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    return CliRun(completed.returncode, completed.stdout + completed.stderr, reports)
+
+
+def server_processes() -> set[int]:
+    """Pids of processes that look like sandbox servers (to compare before and after a run)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                name = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if name.startswith(SERVER_NAMES):
+                found.add(int(entry.name))
+    return found - {os.getpid()}

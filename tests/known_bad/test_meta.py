@@ -1,0 +1,29 @@
+"""Every scenario in features/ can fail: some known-bad variant makes it fail, on a step it has."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from infragate.sandbox.variants import VARIANTS, ExpectedFailure, Variant, coverage_problems
+from infragate.suite import BUILTIN_FEATURES
+
+
+def test_every_builtin_scenario_has_a_variant_that_makes_it_fail_on_a_real_step() -> None:
+    assert coverage_problems([str(BUILTIN_FEATURES)]) == []
+
+
+def test_the_meta_check_notices_an_unbreakable_scenario_and_a_wrong_step(tmp_path: Path) -> None:
+    (tmp_path / "extra.feature").write_text(
+        "Feature: Extra\n  Scenario: Nobody breaks me\n    When a client asks the gateway for its health\n"
+    )
+    wrong_step = Variant(
+        "wrong-step",
+        "names a step the scenario lacks",
+        (ExpectedFailure("Nobody breaks me", "Then something else"),),
+        apply=lambda spec: spec,
+    )
+    assert coverage_problems([str(tmp_path)], {}) == ["no variant makes 'Nobody breaks me' fail"]
+    assert coverage_problems([str(tmp_path)], {"wrong-step": wrong_step}) == [
+        "variant wrong-step: scenario 'Nobody breaks me' has no step 'Then something else'"
+    ]
+    assert any("no scenario" in problem for problem in coverage_problems([str(tmp_path)], VARIANTS))

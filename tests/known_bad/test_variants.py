@@ -1,0 +1,34 @@
+"""Each known-bad variant of the reference deployment makes exactly its scenarios fail, on the expected step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infragate.sandbox import deployment
+from infragate.sandbox.variants import VARIANTS, Variant
+from tests.conftest import run_cli
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS.values()), ids=list(VARIANTS))
+def test_variant_fails_its_scenarios_on_the_expected_step(variant: Variant, sandbox_root: Path, tmp_path: Path) -> None:
+    name = f"kb-{variant.name}"
+    state = deployment.up(name, variant.name, root=sandbox_root)
+    try:
+        run = run_cli("verify", "--target", state.profile, "--reports", str(tmp_path), reports=tmp_path)
+    finally:
+        assert not deployment.down(name, root=sandbox_root).left_running
+    assert run.code == 1, run.output
+    verdicts = run.verdicts()
+    expected = {failure.scenario: failure.step for failure in variant.breaks}
+    for scenario, step in expected.items():
+        assert verdicts[scenario]["verdict"] == "non-conformant", verdicts[scenario]
+        assert verdicts[scenario]["failed_step"] == step
+        assert f"FAIL   {verdicts[scenario]['feature']}: {scenario}" in run.output
+    collateral = {
+        name: record["verdict"]
+        for name, record in verdicts.items()
+        if name not in expected and record["verdict"] != "conformant"
+    }
+    assert collateral == {}, f"variant {variant.name} broke more than it declares"

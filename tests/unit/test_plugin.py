@@ -1,0 +1,157 @@
+"""Black-box tests of the pytest plugin: write features, steps and a profile; run pytest; read the verdicts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PROFILE = """
+name: plugin-test
+platform: {kind: none}
+gateway: {base_url: "https://127.0.0.1:9"}
+datastores:
+  redis: {url: "redis://:${PLUGIN_TEST_SECRET}@127.0.0.1:1/0"}
+safety: {environment: staging, allow_destructive: true}
+"""
+
+STEPS = """
+from pytest_bdd import given, parsers, then, when
+from infragate.errors import ProbeError
+
+
+@when(parsers.parse("the value is {value:d}"), target_fixture="value")
+def _(value):
+    return value
+
+
+@when("the probe cannot reach the target")
+def _():
+    raise ProbeError("could not reach https://127.0.0.1:9/: connection refused")
+
+
+@then(parsers.parse("the value is below {bound:d}"))
+def _(value, bound):
+    assert value < bound, f"expected below {bound}, observed {value}"
+
+
+@then("the message quotes the redis URL")
+def _(profile):
+    url = profile.datastores.redis.url.get_secret_value()
+    assert False, f"expected nothing, observed {url}"
+"""
+
+FEATURE = """
+Feature: Plugin behaviour
+  Scenario: Within bounds
+    When the value is 3
+    Then the value is below 5
+
+  Scenario: Out of bounds
+    When the value is 9
+    Then the value is below 5
+
+  Scenario: Unreachable
+    When the probe cannot reach the target
+    Then the value is below 5
+
+  @platform
+  Scenario: Needs a platform
+    When the value is 1
+    Then the value is below 5
+
+  @destructive
+  Scenario: Disruptive
+    When the value is 1
+    Then the value is below 5
+
+  Scenario: Leaks a secret
+    When the value is 1
+    Then the message quotes the redis URL
+"""
+
+
+@pytest.fixture
+def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("PLUGIN_TEST_SECRET", "hunter2-very-secret")
+    pytester.makefile(".yaml", target=PROFILE)
+    pytester.makeconftest(STEPS)
+    pytester.makefile(".feature", behaviour=FEATURE)
+    pytester.makepyfile(test_features="from pytest_bdd import scenarios\nscenarios('behaviour.feature')\n")
+
+    def go(*args: str) -> tuple[pytest.RunResult, dict[str, dict[str, Any]]]:
+        result = pytester.runpytest("--target", "target.yaml", "--infragate-reports", "out", "--strict-markers", *args)
+        evidence = json.loads((pytester.path / "out" / "evidence.json").read_text())
+        return result, {scenario["scenario"]: scenario for scenario in evidence["scenarios"]}
+
+    return go
+
+
+def test_each_outcome_gets_its_verdict_with_the_failing_step(run: Any) -> None:
+    result, scenarios = run()
+    assert scenarios["Within bounds"]["verdict"] == "conformant"
+    out = scenarios["Out of bounds"]
+    assert (out["verdict"], out["failed_step"]) == ("non-conformant", "Then the value is below 5")
+    assert out["message"] == "expected below 5, observed 9"
+    unreachable = scenarios["Unreachable"]
+    assert (unreachable["verdict"], unreachable["failed_step"]) == (
+        "could not verify",
+        "When the probe cannot reach the target",
+    )
+    assert "connection refused" in unreachable["message"]
+    assert [step["outcome"] for step in out["steps"]] == ["passed", "failed"]
+    result.assert_outcomes(passed=1, failed=3, skipped=2)
+
+
+def test_platform_scenarios_are_not_applicable_to_a_gateway_only_target(run: Any) -> None:
+    _, scenarios = run()
+    needs = scenarios["Needs a platform"]
+    assert needs["verdict"] == "not applicable"
+    assert needs["message"] == "not applicable: the target declares no platform (platform.kind: none)"
+
+
+def test_destructive_scenarios_need_the_command_line_too(run: Any) -> None:
+    _, held = run()
+    assert held["Disruptive"]["verdict"] == "not run"
+    assert held["Disruptive"]["message"] == "not run: safety policy: @destructive needs --allow-destructive"
+    _, allowed = run("--allow-destructive")
+    assert allowed["Disruptive"]["verdict"] == "conformant"
+
+
+def test_secrets_never_reach_the_reports(run: Any, pytester: pytest.Pytester) -> None:
+    _, scenarios = run()
+    assert scenarios["Leaks a secret"]["message"] == "expected nothing, observed redis://:***@127.0.0.1:1/0"
+    for name in ("evidence.json", "summary.md", "report.html"):
+        text = (pytester.path / "out" / name).read_text()
+        assert "hunter2-very-secret" not in text
+        assert "***" in text
+
+
+def test_an_undefined_step_is_bad_usage_naming_file_and_line(run: Any, pytester: pytest.Pytester) -> None:
+    pytester.makefile(".feature", behaviour="Feature: F\n  Scenario: Typo\n    When the valeu is 3\n")
+    _, scenarios = run()
+    typo = scenarios["Typo"]
+    assert typo["verdict"] == "bad usage"
+    assert typo["failed_step"] == "When the valeu is 3"
+    assert "Line 3" in typo["message"] and "behaviour.feature" in typo["message"]
+
+
+def test_an_unregistered_tag_is_a_collection_error(run: Any, pytester: pytest.Pytester) -> None:
+    pytester.makefile(".feature", behaviour="Feature: F\n  @destructve\n  Scenario: S\n    When the value is 3\n")
+    result, _ = run()
+    evidence = json.loads((pytester.path / "out" / "evidence.json").read_text())
+    assert evidence["exit_code"] == 3
+    assert any("destructve" in error for error in evidence["collection_errors"])
+    assert result.ret != 0
+
+
+def test_reports_are_written(run: Any, pytester: pytest.Pytester) -> None:
+    run()
+    out: Path = pytester.path / "out"
+    summary = (out / "summary.md").read_text()
+    assert summary.startswith("# infragate: plugin-test: non-conformant (exit 1)")
+    assert "| non-conformant | Plugin behaviour | Out of bounds | Then the value is below 5 |" in summary
+    html = (out / "report.html").read_text()
+    assert "<svg" in html and "Out of bounds" in html and "expected below 5, observed 9" in html

@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from infragate.errors import ProfileError
+from infragate.profile import REDACTOR, Profile, load_profile, parse_profile
+
+VALID: dict[str, Any] = {
+    "name": "shop",
+    "platform": {"kind": "none"},
+    "gateway": {
+        "base_url": "https://gateway.example.test",
+        "health_path": "/healthz",
+        "timeout": "3s",
+        "routes": {
+            "api": {"path": "/api/items", "rate_limit": {"rate": "100r/s", "burst": 20}},
+            "auth": {"path": "/auth/login", "method": "POST", "rate_limit": {"rate": "1000r/m", "status": 429}},
+        },
+    },
+    "services": {"api": {"replicas": {"min": 3, "max": 10}, "route": "api", "replica_header": "X-Replica"}},
+    "safety": {"environment": "staging", "allow_destructive": True, "max_rate": 200},
+}
+
+
+def _text(data: dict[str, Any]) -> str:
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def _error(text: str) -> ProfileError:
+    with pytest.raises(ProfileError) as caught:
+        parse_profile(text, file="shop.yaml", environ={})
+    return caught.value
+
+
+def test_a_valid_profile_loads_frozen_with_parsed_quantities() -> None:
+    profile = parse_profile(_text(VALID), file="shop.yaml", environ={})
+    assert profile.gateway.timeout == 3.0
+    assert profile.gateway.routes["auth"].rate_limit is not None
+    assert profile.gateway.routes["auth"].rate_limit.rate.per_second == pytest.approx(1000 / 60)
+    assert profile.services["api"].replicas.min == 3 and profile.services["api"].replicas.max == 10
+    with pytest.raises(Exception, match="frozen"):
+        profile.name = "other"  # type: ignore[misc]
+
+
+def test_a_replica_count_is_a_fixed_bound() -> None:
+    data = copy.deepcopy(VALID)
+    data["services"]["api"]["replicas"] = 5
+    bounds = parse_profile(_text(data), environ={}).services["api"].replicas
+    assert (bounds.min, bounds.max) == (5, 5)
+    assert bounds.contains(5) and not bounds.contains(4)
+
+
+def test_a_typo_names_file_line_key_and_suggestion() -> None:
+    text = _text(VALID).replace("replica_header", "replica_headr")
+    error = _error(text)
+    line = next(number for number, content in enumerate(text.splitlines(), 1) if "replica_headr" in content)
+    assert str(error).startswith(
+        f"shop.yaml:{line}: services.api.replica_headr: unknown key; did you mean 'replica_header'?"
+    )
+    assert "\n" not in str(error)
+
+
+def test_a_wrong_type_says_what_was_given() -> None:
+    data = copy.deepcopy(VALID)
+    data["gateway"]["routes"]["api"]["rate_limit"]["rate"] = "fast"
+    error = _error(_text(data))
+    assert error.key == "gateway.routes.api.rate_limit.rate"
+    assert "a rate such as 100r/s" in str(error)
+
+
+def test_a_missing_section_is_named() -> None:
+    data = copy.deepcopy(VALID)
+    del data["gateway"]
+    assert _error(_text(data)).key == "gateway"
+
+
+def test_an_unknown_platform_kind_lists_the_known_ones() -> None:
+    data = copy.deepcopy(VALID)
+    data["platform"]["kind"] = "nomad"
+    error = _error(_text(data))
+    assert error.key == "platform.kind" and "'local'" in str(error) and "'nomad'" in str(error)
+
+
+def test_duplicate_keys_are_errors_not_silent_overrides() -> None:
+    error = _error("name: a\nname: b\n")
+    assert (error.key, error.line) == ("name", 2)
+
+
+def test_yaml_syntax_errors_carry_the_line() -> None:
+    error = _error("name: a\ngateway: [unclosed\n")
+    assert error.key == "(syntax)" and error.line is not None
+
+
+def test_production_never_allows_destructive_work() -> None:
+    data = copy.deepcopy(VALID)
+    data["safety"]["environment"] = "production"
+    error = _error(_text(data))
+    assert error.key == "safety" and "production" in str(error)
+
+
+def test_a_service_route_must_be_declared() -> None:
+    data = copy.deepcopy(VALID)
+    data["services"]["api"]["route"] = "graphql"
+    error = _error(_text(data))
+    assert error.key == "services.api.route" and "known: api, auth" in str(error)
+
+
+def test_secrets_expand_from_environment_and_files_and_are_redacted(tmp_path: Path) -> None:
+    (tmp_path / "pg-password").write_text("s3cret-from-file\n")
+    data = copy.deepcopy(VALID)
+    data["datastores"] = {
+        "postgres": {"dsn": "postgresql://app:${file:pg-password}@db/app"},
+        "redis": {"url": "redis://:${REDIS_PASSWORD}@cache:6379/0"},
+    }
+    path = tmp_path / "shop.yaml"
+    path.write_text(_text(data))
+    profile = load_profile(path, environ={"REDIS_PASSWORD": "env-secret-value"})
+    assert profile.datastores.postgres is not None
+    assert profile.datastores.postgres.dsn.get_secret_value() == "postgresql://app:s3cret-from-file@db/app"
+    assert "s3cret-from-file" not in repr(profile)
+    assert (
+        REDACTOR.redact("dsn=postgresql://app:s3cret-from-file@db, redis env-secret-value")
+        == "dsn=postgresql://app:***@db, redis ***"
+    )
+
+
+def test_a_missing_secret_names_the_key_and_variable() -> None:
+    data = copy.deepcopy(VALID)
+    data["datastores"] = {"redis": {"url": "redis://:${NOT_SET_ANYWHERE}@cache"}}
+    error = _error(_text(data))
+    assert error.key == "datastores.redis.url" and "NOT_SET_ANYWHERE" in str(error)
+
+
+def test_a_missing_file_is_one_line() -> None:
+    with pytest.raises(ProfileError, match=r"^/nonexistent/p.yaml: \(file\): a readable YAML profile"):
+        load_profile("/nonexistent/p.yaml")
+
+
+def test_a_relative_ca_bundle_resolves_against_the_profile(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("not checked here")
+    data = copy.deepcopy(VALID)
+    data["gateway"]["ca_bundle"] = "ca.pem"
+    (tmp_path / "p.yaml").write_text(_text(data))
+    assert load_profile(tmp_path / "p.yaml").gateway.ca_bundle == tmp_path / "ca.pem"
+    data["gateway"]["ca_bundle"] = "missing.pem"
+    (tmp_path / "p.yaml").write_text(_text(data))
+    with pytest.raises(ProfileError, match=r"gateway\.ca_bundle: an existing file"):
+        load_profile(tmp_path / "p.yaml")
+
+
+def _assert_one_clear_line(text: str) -> None:
+    try:
+        result = parse_profile(text, file="fuzz.yaml", environ={})
+    except ProfileError as error:
+        message = str(error)
+        assert message.startswith("fuzz.yaml")
+        assert "\n" not in message and "Traceback" not in message
+        assert error.key
+    else:
+        assert isinstance(result, Profile)
+
+
+@given(st.text(max_size=300))
+def test_any_text_ends_in_a_profile_or_one_clear_line(text: str) -> None:
+    _assert_one_clear_line(text)
+
+
+_leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=False),
+    st.text(max_size=20),
+    st.sampled_from(["5s", "100r/s", "https://x.test", "/p", "local", "none"]),
+)
+_values = st.recursive(
+    _leaves,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found += _paths(value, (*prefix, key))
+    return found
+
+
+@given(st.data())
+def test_any_mutation_of_a_valid_profile_ends_in_a_profile_or_one_clear_line(data: st.DataObject) -> None:
+    profile = copy.deepcopy(VALID)
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(_paths(profile)))
+        parent: Any = profile
+        for key in path[:-1]:
+            parent = parent[key]
+        if not path:
+            profile[data.draw(st.text(max_size=12))] = data.draw(_values)
+        elif data.draw(st.booleans()):
+            parent[path[-1]] = data.draw(_values)
+        elif isinstance(parent, dict):
+            parent.pop(path[-1], None)
+    _assert_one_clear_line(yaml.safe_dump(profile))

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from infragate.errors import ExitCode
+from infragate.verdicts import Verdict, run_exit_code
+
+V = Verdict
+
+
+def test_all_conformant_is_zero() -> None:
+    assert run_exit_code([V.CONFORMANT, V.CONFORMANT, V.NOT_APPLICABLE]) == ExitCode.CONFORMANT
+
+
+def test_one_violation_is_non_conformant_even_beside_errors() -> None:
+    assert run_exit_code([V.CONFORMANT, V.COULD_NOT_VERIFY, V.NON_CONFORMANT]) == ExitCode.NON_CONFORMANT
+
+
+def test_an_error_without_violation_is_could_not_verify() -> None:
+    assert run_exit_code([V.CONFORMANT, V.COULD_NOT_VERIFY]) == ExitCode.COULD_NOT_VERIFY
+
+
+def test_nothing_verified_is_never_a_pass() -> None:
+    assert run_exit_code([]) == ExitCode.COULD_NOT_VERIFY
+    assert run_exit_code([V.NOT_APPLICABLE, V.NOT_RUN]) == ExitCode.COULD_NOT_VERIFY
+
+
+def test_broken_features_are_bad_usage() -> None:
+    assert run_exit_code([V.NON_CONFORMANT, V.BAD_USAGE]) == ExitCode.BAD_USAGE
+    assert run_exit_code([V.CONFORMANT], collection_errors=1) == ExitCode.BAD_USAGE
+
+
+@given(st.lists(st.sampled_from(list(Verdict))))
+def test_exit_zero_only_when_something_passed_and_nothing_failed(verdicts: list[Verdict]) -> None:
+    code = run_exit_code(verdicts)
+    bad = {V.NON_CONFORMANT, V.COULD_NOT_VERIFY, V.BAD_USAGE}
+    assert (code == ExitCode.CONFORMANT) == (V.CONFORMANT in verdicts and not bad & set(verdicts))
