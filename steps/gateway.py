@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from pytest_bdd import then, when
 
+from infragate.probes.cors import CorsResult, PreflightResult, probe_origins, probe_preflight
+from infragate.probes.fuzz import FuzzResult, send_odd_requests
+from infragate.probes.headers import (
+    CompressionResult,
+    RouteExchanges,
+    call_every_route,
+    disclosure_problems,
+    header_problems,
+    probe_compression,
+)
 from infragate.probes.health import HealthResult, probe_health
 from infragate.probes.http import GatewayClient
-from infragate.pytest_plugin import Evidence
+from infragate.probes.websocket import WebSocketResult, probe_websocket
+from infragate.profile import Profile
+from infragate.pytest_plugin import Evidence, not_applicable
 
 
 @when("a client asks the gateway for its health", target_fixture="health")
@@ -17,3 +29,104 @@ def _(gateway: GatewayClient, evidence: Evidence) -> HealthResult:
 @then("the gateway answers with the declared health status")
 def _(health: HealthResult) -> None:
     assert health.status_ok, health.explain_status()
+
+
+@when("a client calls every declared route", target_fixture="answers")
+def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> RouteExchanges:
+    if not profile.gateway.security_headers:
+        not_applicable("the profile declares no gateway.security_headers")
+    return evidence.record(call_every_route(gateway, profile, include_missing_path=False))
+
+
+@then("every response carries the declared security headers")
+def _(answers: RouteExchanges, profile: Profile) -> None:
+    problems = header_problems(answers, profile.gateway.security_headers)
+    assert not problems, "; ".join(problems)
+
+
+@when("a client calls every declared route and a path that does not exist", target_fixture="answers")
+def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> RouteExchanges:
+    return evidence.record(call_every_route(gateway, profile, include_missing_path=True))
+
+
+@then("no response discloses a software version")
+def _(answers: RouteExchanges) -> None:
+    problems = disclosure_problems(answers.exchanges)
+    assert not problems, "; ".join(problems)
+
+
+@when("browsers from allowlisted and unknown origins call the API", target_fixture="cors")
+def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> CorsResult:
+    profile.gateway.cors or not_applicable("the profile declares no gateway.cors policy")
+    return evidence.record(probe_origins(gateway, profile))
+
+
+@then("every allowlisted origin is allowed")
+def _(cors: CorsResult) -> None:
+    problems = cors.allowed_problems()
+    assert not problems, "; ".join(problems)
+
+
+@then("no unknown origin is allowed")
+def _(cors: CorsResult) -> None:
+    problems = cors.unknown_problems()
+    assert not problems, "; ".join(problems)
+
+
+@when("a browser from an allowlisted origin sends a preflight request", target_fixture="preflight")
+def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> PreflightResult:
+    profile.gateway.cors or not_applicable("the profile declares no gateway.cors policy")
+    return evidence.record(probe_preflight(gateway, profile))
+
+
+@then("the preflight allows the declared methods and headers")
+def _(preflight: PreflightResult) -> None:
+    problems = preflight.problems()
+    assert not problems, "; ".join(problems)
+
+
+@when("a client that accepts compression fetches a text response", target_fixture="compression")
+def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> CompressionResult:
+    profile.gateway.compression or not_applicable("the profile declares no gateway.compression")
+    return evidence.record(probe_compression(gateway, profile))
+
+
+@then("the response is compressed with the declared encoding")
+def _(compression: CompressionResult) -> None:
+    problem = compression.problem()
+    assert problem is None, problem
+
+
+@when("a client opens a WebSocket through the gateway and sends a message", target_fixture="websocket")
+def _(profile: Profile, evidence: Evidence) -> WebSocketResult:
+    profile.gateway.websocket or not_applicable("the profile declares no gateway.websocket")
+    return evidence.record(probe_websocket(profile))
+
+
+@then("the connection is upgraded")
+def _(websocket: WebSocketResult) -> None:
+    problem = websocket.upgrade_problem()
+    assert problem is None, problem
+
+
+@then("the message comes back unchanged")
+def _(websocket: WebSocketResult) -> None:
+    problem = websocket.echo_problem()
+    assert problem is None, problem
+
+
+@when("a client sends a bounded series of odd requests", target_fixture="odd")
+def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> FuzzResult:
+    return evidence.record(send_odd_requests(gateway, profile))
+
+
+@then("no odd request causes a server error")
+def _(odd: FuzzResult) -> None:
+    problems = odd.server_errors()
+    assert not problems, "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else "")
+
+
+@then("no answer to an odd request discloses a software version or a stack trace")
+def _(odd: FuzzResult) -> None:
+    problems = disclosure_problems(odd.exchanges)
+    assert not problems, "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else "")

@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import pytest
 from pytest_bdd.exceptions import StepDefinitionNotFoundError
@@ -28,7 +28,7 @@ from infragate.profile.secrets import REDACTOR
 from infragate.report import RunRecord, ScenarioRecord, StepRecord, evidence_of, write_reports
 from infragate.verdicts import NOT_APPLICABLE_PREFIX, NOT_RUN_PREFIX, Verdict
 
-pytest_plugins = ["infragate.steps.gateway", "infragate.steps.platform"]
+pytest_plugins = ["infragate.steps.gateway", "infragate.steps.platform", "infragate.steps.ratelimit"]
 
 MARKERS = {
     "gateway": "checks the gateway: health, routing, headers",
@@ -135,6 +135,11 @@ class Evidence:
         if self._record is not None:
             self._record.evidence.append(evidence_of(result))
         return result
+
+
+def not_applicable(reason: str) -> NoReturn:
+    """End the scenario as not applicable to this target, with the reason (from a step)."""
+    pytest.skip(f"{NOT_APPLICABLE_PREFIX}{reason}")
 
 
 @pytest.fixture

@@ -209,10 +209,18 @@ def _union_member(annotation: Any, part: str | int) -> Any:
 
 
 def _check_references(profile: Profile, file: str, lines: dict[KeyPath, int]) -> None:
-    for name, service in profile.services.items():
-        if service.route is not None and service.route not in profile.gateway.routes:
-            key: KeyPath = ("services", name, "route")
-            known = ", ".join(sorted(profile.gateway.routes)) or "none declared"
+    """Every route a profile refers to must be declared under gateway.routes."""
+    references: list[tuple[KeyPath, str | None]] = [
+        (("services", name, "route"), service.route) for name, service in profile.services.items()
+    ]
+    gateway = profile.gateway
+    references += [
+        (("gateway", "cors", "route"), gateway.cors.route if gateway.cors else None),
+        (("gateway", "compression", "route"), gateway.compression.route if gateway.compression else None),
+    ]
+    known = ", ".join(sorted(gateway.routes)) or "none declared"
+    for key, route in references:
+        if route is not None and route not in gateway.routes:
             raise ProfileError(
                 file, _dotted(key), f"a route declared under gateway.routes (known: {known})", lines.get(key)
             )

@@ -75,6 +75,11 @@ class RateLimit(StrictModel):
     rate: RateValue
     burst: int = Field(default=0, ge=0)
     status: int = Field(default=429, ge=400, le=599)
+    algorithm: Literal["nginx", "token-bucket"] = Field(
+        default="nginx", description="nginx: burst b admits b+1 at once; token-bucket: burst is the bucket size"
+    )
+    rate_tolerance: float = Field(default=0.10, gt=0, lt=1, description="relative, e.g. 0.1 for ±10 %")
+    burst_tolerance: float = Field(default=3, ge=0, description="requests")
 
 
 class Route(StrictModel):
@@ -88,6 +93,29 @@ class Route(StrictModel):
     rate_limit: RateLimit | None = None
 
 
+class Cors(StrictModel):
+    """The declared CORS policy of a route."""
+
+    route: str
+    allowed_origins: tuple[str, ...] = Field(min_length=1)
+    allowed_methods: tuple[str, ...] = ("GET",)
+    allowed_headers: tuple[str, ...] = ()
+    allow_credentials: bool = False
+
+
+class Compression(StrictModel):
+    """A route whose text responses are compressed for clients that accept it."""
+
+    route: str
+    encoding: Literal["gzip", "br", "deflate"] = "gzip"
+
+
+class WebSocket(StrictModel):
+    """A WebSocket endpoint behind the gateway that echoes what it is sent."""
+
+    path: UrlPath
+
+
 class Gateway(StrictModel):
     """The entry point clients use: base URL, trust anchors, health path and routes."""
 
@@ -98,6 +126,15 @@ class Gateway(StrictModel):
     health_status: int = Field(default=200, ge=100, le=599)
     timeout: Duration = 5.0
     routes: dict[str, Route] = Field(default_factory=dict)
+    security_headers: dict[str, str] = Field(
+        default_factory=dict, description='header -> expected value ("*": present with any value)'
+    )
+    cors: Cors | None = None
+    compression: Compression | None = None
+    websocket: WebSocket | None = None
+    second_client_source: str | None = Field(
+        default=None, description="a second local source address (default 127.0.0.2 for loopback gateways)"
+    )
 
 
 class ReplicaBounds(StrictModel):

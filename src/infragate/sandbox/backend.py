@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import traceback
 from collections.abc import Awaitable, Callable
 
 from aiohttp import WSMsgType, web
 
 REPLICA_HEADER = "X-Replica"
-FAULTS = ("unhealthy",)
+FAULTS = ("unhealthy", "fragile")
 
 ITEMS: list[dict[str, object]] = [
     {"id": index, "name": f"item-{index}", "price_cents": 100 * index} for index in range(1, 21)
@@ -47,6 +48,12 @@ def build_app(name: str, faults: frozenset[str]) -> web.Application:
 
     async def search(request: web.Request) -> web.Response:
         query = request.query.get("q", "")
+        if "fragile" in faults and any(char in query for char in "'\";\\"):
+            # The defect a fuzzer should find: a query breaks the code, and the error page shows it.
+            try:
+                raise ValueError(f"unterminated string in query {query!r}")
+            except ValueError:
+                return web.Response(status=500, text=traceback.format_exc())
         found = [item for item in ITEMS if query in str(item["name"])]
         return web.json_response({"query": query, "results": found})
 

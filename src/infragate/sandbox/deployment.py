@@ -33,7 +33,7 @@ from infragate.errors import ProbeError, SandboxError, UsageError
 from infragate.platforms.supervisor import SupervisorClient
 from infragate.retry import retry
 from infragate.sandbox import binaries, nginx, pki
-from infragate.sandbox.spec import SandboxSpec
+from infragate.sandbox.spec import CORS_ALLOWED_ORIGIN, CORS_HEADERS, CORS_METHODS, SECURITY_HEADERS, SandboxSpec
 from infragate.sandbox.variants import get_variant
 
 STATE_FILE = "state.json"
@@ -186,9 +186,9 @@ def up(
     name: str = "reference", variant: str | None = None, root: Path | None = None, spec: SandboxSpec | None = None
 ) -> SandboxState:
     """Start the reference deployment (optionally a known-bad variant) and write its profile."""
-    spec = spec or SandboxSpec()
-    if variant is not None:
-        spec = get_variant(variant).apply(spec)
+    promised = spec or SandboxSpec()
+    # The profile states what was promised; a variant changes only what is deployed.
+    spec = get_variant(variant).apply(promised) if variant is not None else promised
     directory = sandbox_dir(name, root)
     if (directory / STATE_FILE).exists():
         existing = SandboxState.read(directory)
@@ -217,7 +217,7 @@ def up(
         parent.chmod(0o755)
     (directory / "secrets").chmod(0o700)
     try:
-        return _start(name, variant, spec, directory, nginx_bin, redis_bin, pg_bindir, started)
+        return _start(name, variant, promised, spec, directory, nginx_bin, redis_bin, pg_bindir, started)
     except BaseException:
         _stop(directory)
         raise
@@ -226,6 +226,7 @@ def up(
 def _start(
     name: str,
     variant: str | None,
+    promised: SandboxSpec,
     spec: SandboxSpec,
     directory: Path,
     nginx_bin: Path,
@@ -370,7 +371,7 @@ def _start(
     profile_name = "reference" + (f"-{variant}" if variant else "")
     profile.write_text(
         yaml.safe_dump(
-            _profile(profile_name, variant, spec, gateway_url, supervisor_url, pg_port, redis_port), sort_keys=False
+            _profile(profile_name, variant, promised, gateway_url, supervisor_url, pg_port, redis_port), sort_keys=False
         )
     )
     state = SandboxState(
@@ -472,6 +473,16 @@ def _profile(
             "health_status": 200,
             "timeout": "5s",
             "routes": routes,
+            "security_headers": dict(SECURITY_HEADERS),
+            "cors": {
+                "route": "api",
+                "allowed_origins": [CORS_ALLOWED_ORIGIN],
+                "allowed_methods": list(CORS_METHODS),
+                "allowed_headers": list(CORS_HEADERS),
+                "allow_credentials": False,
+            },
+            "compression": {"route": "api", "encoding": "gzip"},
+            "websocket": {"path": "/ws"},
         },
         "services": {
             SERVICE: {

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from infragate.sandbox.spec import SandboxSpec
+from infragate.sandbox.spec import CORS_ALLOWED_ORIGIN, CORS_HEADERS, CORS_METHODS, SECURITY_HEADERS, SandboxSpec
 
-CORS_ALLOWED_ORIGIN = "https://app.example.test"
 # The TLS 1.2 suites of Mozilla's "intermediate" profile: forward secret, AEAD only.
 MODERN_TLS12_CIPHERS = ":".join(
     (
@@ -39,16 +38,26 @@ def render(spec: SandboxSpec, layout: GatewayLayout, upstream: dict[str, int]) -
         for name, port in upstream.items()
         if name not in spec.upstream_excluded
     )
+    zoned = spec.routes[:1] if spec.shared_limit_zone else spec.routes
     zones = "\n".join(
-        f"    limit_req_zone $binary_remote_addr zone={route.name}:10m rate={route.rate_per_s}r/s;"
-        for route in spec.routes
+        f"    limit_req_zone {spec.limit_key} zone={route.name}:10m rate={route.rate_per_s}r/s;" for route in zoned
     )
     limited = "\n".join(
         f"""        location {route.location} {{
-            limit_req zone={route.name} burst={route.burst} nodelay;
+            {_limit(spec, route.name, route.burst)}
             proxy_pass http://api;
         }}"""
         for route in spec.routes
+    )
+    headers = "\n".join(
+        f'        add_header {name} "{value}" always;'
+        for name, value in SECURITY_HEADERS.items()
+        if name not in spec.omitted_headers
+    )
+    websocket = (
+        "proxy_set_header Upgrade $http_upgrade;\n            proxy_set_header Connection $connection_upgrade;"
+        if spec.websocket_upgrade
+        else "# upgrade headers not passed on"
     )
     health = "proxy_pass http://api/health;" if spec.gateway_health_routed else "return 404;"
     prefix = layout.prefix
@@ -75,25 +84,22 @@ http {{
         application/json json;
     }}
     default_type application/octet-stream;
-    server_tokens off;
+    server_tokens {"on" if spec.server_tokens else "off"};
     keepalive_timeout 30s;
 
-    gzip on;
+    gzip {"on" if spec.gzip else "off"};
     gzip_min_length 256;
     gzip_proxied any;
     gzip_types application/json text/plain text/css application/javascript;
 
 {zones}
-    limit_req_status 429;
+    limit_req_status {spec.limit_status};
 
     map $http_upgrade $connection_upgrade {{
         default upgrade;
         ''      close;
     }}
-    map $http_origin $cors_origin {{
-        default "";
-        "{CORS_ALLOWED_ORIGIN}" $http_origin;
-    }}
+{_cors_maps(spec)}
 
     upstream api {{
         least_conn;
@@ -115,13 +121,13 @@ http {{
         ssl_prefer_server_ciphers off;
         ssl_session_cache shared:TLS:1m;
 
-        add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;
-        add_header X-Frame-Options "DENY" always;
-        add_header X-Content-Type-Options "nosniff" always;
-        add_header Referrer-Policy "no-referrer" always;
-        add_header Content-Security-Policy "default-src 'none'; frame-ancestors 'none'" always;
+{headers}
         add_header Access-Control-Allow-Origin $cors_origin always;
+        add_header Access-Control-Allow-Credentials $cors_credentials always;
+        add_header Access-Control-Allow-Methods $cors_methods always;
+        add_header Access-Control-Allow-Headers $cors_headers always;
         add_header Vary "Origin" always;
+{_preflight(spec)}
 
         proxy_http_version 1.1;
         proxy_set_header Connection "";
@@ -141,8 +147,7 @@ http {{
 
         location /ws {{
             proxy_pass http://api;
-            proxy_set_header Upgrade $http_upgrade;
-            proxy_set_header Connection $connection_upgrade;
+            {websocket}
             proxy_read_timeout 60s;
         }}
 
@@ -152,3 +157,42 @@ http {{
     }}
 }}
 """
+
+
+def _limit(spec: SandboxSpec, route: str, burst: int) -> str:
+    if not spec.rate_limits_enforced:
+        return "# no rate limit"
+    zone = spec.routes[0].name if spec.shared_limit_zone else route
+    return f"limit_req zone={zone} burst={burst} nodelay;"
+
+
+def _cors_maps(spec: SandboxSpec) -> str:
+    if spec.cors == "wildcard-credentials":
+        origin, credentials = '"*"', '"true"'
+    else:
+        origin, credentials = "$http_origin", '""'
+    methods, headers = ", ".join(CORS_METHODS), ", ".join(CORS_HEADERS)
+    return f"""    map $http_origin $cors_origin {{
+        default {'"*"' if spec.cors == "wildcard-credentials" else '""'};
+        "{CORS_ALLOWED_ORIGIN}" {origin};
+    }}
+    map $cors_origin $cors_credentials {{
+        default {credentials};
+        "" "";
+    }}
+    map $cors_origin $cors_methods {{
+        default "{methods}";
+        "" "";
+    }}
+    map $cors_origin $cors_headers {{
+        default "{headers}";
+        "" "";
+    }}"""
+
+
+def _preflight(spec: SandboxSpec) -> str:
+    if spec.cors == "no-preflight":
+        return "        # preflight requests are passed to the backend"
+    return """        if ($request_method = OPTIONS) {
+            return 204;
+        }"""

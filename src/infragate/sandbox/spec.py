@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 
@@ -18,6 +19,17 @@ class RouteSpec:
     body: str | None = None
     content_type: str | None = None
 
+
+SECURITY_HEADERS = {
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
+CORS_ALLOWED_ORIGIN = "https://app.example.test"
+CORS_METHODS = ("GET", "POST", "OPTIONS")
+CORS_HEADERS = ("Content-Type", "Authorization")
 
 DEFAULT_ROUTES = (
     RouteSpec("api", "/api/", "/api/items", "GET", rate_per_s=100, burst=20),
@@ -46,6 +58,24 @@ class SandboxSpec:
     replica_faults: dict[str, frozenset[str]] = field(default_factory=dict)
     stopped_replicas: frozenset[str] = frozenset()
     gateway_health_routed: bool = True
+    rate_limits_enforced: bool = True
+    limit_status: int = 429
+    limit_key: str = "$binary_remote_addr"
+    shared_limit_zone: bool = False
+    server_tokens: bool = False
+    omitted_headers: frozenset[str] = frozenset()
+    cors: str = "allowlist"  # or "wildcard-credentials", "no-preflight"
+    gzip: bool = True
+    websocket_upgrade: bool = True
+
+    def route(self, name: str) -> RouteSpec:
+        """A route by name."""
+        return next(route for route in self.routes if route.name == name)
+
+    def with_route(self, name: str, **changes: int) -> SandboxSpec:
+        """The spec with one route's limit changed."""
+        routes = tuple(dataclasses.replace(r, **changes) if r.name == name else r for r in self.routes)  # type: ignore[arg-type]
+        return dataclasses.replace(self, routes=routes)
 
     def replica_names(self, service: str = "api") -> tuple[str, ...]:
         """Names of the replicas the sandbox declares for a service."""

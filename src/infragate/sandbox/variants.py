@@ -36,6 +36,11 @@ def _replace(**changes: object) -> Callable[[SandboxSpec], SandboxSpec]:
     return lambda spec: dataclasses.replace(spec, **changes)  # type: ignore[arg-type]
 
 
+_EVERY_ROUTE = "Every route enforces its declared rate limit"
+_OTHER_CLIENT = "One client's overload does not throttle another client"
+_OTHER_ROUTE = "One route's overload does not throttle another route"
+_ODD = "Odd requests never break the gateway or leak internals"
+
 VARIANTS: dict[str, Variant] = {
     variant.name: variant
     for variant in (
@@ -76,6 +81,120 @@ VARIANTS: dict[str, Variant] = {
             ),
             apply=_replace(upstream_excluded=frozenset({"api-3"})),
         ),
+        Variant(
+            name="ratelimit-none",
+            summary="no route is rate limited",
+            breaks=(
+                ExpectedFailure(_EVERY_ROUTE, "Then each route admits its declared rate"),
+                ExpectedFailure(_OTHER_CLIENT, "Then the overloading client is throttled"),
+                ExpectedFailure(_OTHER_ROUTE, "Then the overloading client is throttled"),
+            ),
+            apply=_replace(rate_limits_enforced=False),
+        ),
+        Variant(
+            name="ratelimit-too-fast",
+            summary="the api route admits 150 r/s where 100 r/s is declared",
+            breaks=(ExpectedFailure(_EVERY_ROUTE, "Then each route admits its declared rate"),),
+            apply=lambda spec: spec.with_route("api", rate_per_s=150),
+        ),
+        Variant(
+            name="ratelimit-burst-too-big",
+            summary="the api route allows a burst of 100 where 20 is declared",
+            breaks=(ExpectedFailure(_EVERY_ROUTE, "And each route admits its declared burst"),),
+            apply=lambda spec: spec.with_route("api", burst=100),
+        ),
+        Variant(
+            name="ratelimit-status-503",
+            summary="excess requests are rejected with 503 instead of the declared 429",
+            breaks=(ExpectedFailure(_EVERY_ROUTE, "And each route rejects the excess with the declared status"),),
+            apply=_replace(limit_status=503),
+        ),
+        Variant(
+            name="ratelimit-shared-zone",
+            summary="every route shares the api route's zone (100 r/s) instead of having its own",
+            breaks=(
+                ExpectedFailure(_EVERY_ROUTE, "Then each route admits its declared rate"),
+                ExpectedFailure(_OTHER_ROUTE, "And the other route is never throttled"),
+            ),
+            apply=_replace(shared_limit_zone=True),
+        ),
+        Variant(
+            name="ratelimit-global-key",
+            summary="one bucket for all clients: the limit is keyed by the server port, not by client address",
+            breaks=(ExpectedFailure(_OTHER_CLIENT, "And the other client is never throttled"),),
+            apply=_replace(limit_key="$server_port"),
+        ),
+        Variant(
+            name="header-nosniff-missing",
+            summary="responses lack X-Content-Type-Options",
+            breaks=(
+                ExpectedFailure(
+                    "Responses carry the declared security headers",
+                    "Then every response carries the declared security headers",
+                ),
+            ),
+            apply=_replace(omitted_headers=frozenset({"X-Content-Type-Options"})),
+        ),
+        Variant(
+            name="server-tokens-on",
+            summary="the gateway names its nginx version in headers and error pages",
+            breaks=(
+                ExpectedFailure(
+                    "The gateway does not disclose its software version",
+                    "Then no response discloses a software version",
+                ),
+                ExpectedFailure(_ODD, "And no answer to an odd request discloses a software version or a stack trace"),
+            ),
+            apply=_replace(server_tokens=True),
+        ),
+        Variant(
+            name="cors-wildcard-credentials",
+            summary="every origin is allowed, with credentials",
+            breaks=(
+                ExpectedFailure(
+                    "Only allowlisted origins may call the API from a browser", "And no unknown origin is allowed"
+                ),
+            ),
+            apply=_replace(cors="wildcard-credentials"),
+        ),
+        Variant(
+            name="cors-preflight-unanswered",
+            summary="preflight (OPTIONS) requests are passed to the backend, which does not answer them",
+            breaks=(
+                ExpectedFailure(
+                    "Preflight requests from allowlisted origins are answered",
+                    "Then the preflight allows the declared methods and headers",
+                ),
+            ),
+            apply=_replace(cors="no-preflight"),
+        ),
+        Variant(
+            name="gzip-off",
+            summary="the gateway never compresses",
+            breaks=(
+                ExpectedFailure(
+                    "Text responses are compressed for clients that accept it",
+                    "Then the response is compressed with the declared encoding",
+                ),
+            ),
+            apply=_replace(gzip=False),
+        ),
+        Variant(
+            name="websocket-not-proxied",
+            summary="the gateway does not pass the WebSocket upgrade on",
+            breaks=(
+                ExpectedFailure("A WebSocket through the gateway opens and echoes", "Then the connection is upgraded"),
+            ),
+            apply=_replace(websocket_upgrade=False),
+        ),
+        Variant(
+            name="backend-fragile",
+            summary="a search query with a quote makes every replica fail with a stack trace",
+            breaks=(ExpectedFailure(_ODD, "Then no odd request causes a server error"),),
+            apply=lambda spec: dataclasses.replace(
+                spec, replica_faults={name: frozenset({"fragile"}) for name in spec.replica_names()}
+            ),
+        ),
     )
 }
 
@@ -90,16 +209,26 @@ def get_variant(name: str) -> Variant:
         ) from None
 
 
-def scenario_steps(features: list[str]) -> dict[str, list[str]]:
-    """Scenario name -> its step texts ("When ..."), for every scenario in the feature files or folders."""
+@dataclass(frozen=True)
+class ScenarioInfo:
+    """Where a scenario is written and its step texts ("When ...")."""
+
+    file: str
+    steps: tuple[str, ...]
+
+
+def scenario_steps(features: list[str]) -> dict[str, ScenarioInfo]:
+    """Every scenario in the feature files or folders, by name."""
     from pytest_bdd.feature import get_features
 
-    found: dict[str, list[str]] = {}
+    found: dict[str, ScenarioInfo] = {}
     for feature in get_features(features):
         for name, scenario in feature.scenarios.items():
             if name in found:
                 raise UsageError(f"{feature.rel_filename}: scenario name '{name}' is used twice; names must be unique")
-            found[name] = [f"{step.keyword} {step.name}" for step in scenario.steps]
+            found[name] = ScenarioInfo(
+                feature.filename, tuple(f"{step.keyword} {step.name}" for step in scenario.steps)
+            )
     return found
 
 
@@ -117,6 +246,6 @@ def coverage_problems(features: list[str], variants: dict[str, Variant] = VARIAN
         for failure in variant.breaks:
             if failure.scenario not in scenarios:
                 problems.append(f"variant {variant.name}: no scenario '{failure.scenario}'")
-            elif failure.step not in scenarios[failure.scenario]:
+            elif failure.step not in scenarios[failure.scenario].steps:
                 problems.append(f"variant {variant.name}: scenario '{failure.scenario}' has no step '{failure.step}'")
     return problems

@@ -1,0 +1,99 @@
+"""A bounded, reproducible series of odd requests through the gateway, generated with Hypothesis.
+
+Nothing is asserted here: every answer is kept, and the Then-steps judge them. The series is
+derandomized, so the same profile always sends the same requests.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from urllib.parse import parse_qs, quote, urlsplit
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from infragate.probes.http import Exchange, GatewayClient
+from infragate.profile.model import HTTP_METHODS, Profile
+
+FUZZ_REQUESTS = 120
+FUZZ_RATE_PER_S = 40.0
+# Characters that break naive parsers, quoting and templating; mixed into generated text.
+_AWKWARD = st.sampled_from(["'", '"', ";", "\\", "%", "..", "<", ">", "{{", "}}", "$(", "\u00e9", "\u202e", "%00"])
+_TEXT = st.lists(st.one_of(st.text(min_size=1, max_size=8), _AWKWARD), max_size=6).map("".join)
+_HEADER_NAME = st.from_regex(r"X-[A-Za-z][A-Za-z0-9-]{0,15}", fullmatch=True)
+# Header values a client library will send: printable ASCII without surrounding blanks.
+# Header values a client library will send: printable ASCII without surrounding blanks.
+_HEADER_VALUE = (
+    st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=60).map(str.strip).map(str.strip)
+)
+
+
+@dataclass(frozen=True)
+class FuzzResult:
+    """Every odd request and its answer."""
+
+    sent: int
+    exchanges: tuple[Exchange, ...]
+
+    def server_errors(self) -> list[str]:
+        """Answers with a 5xx status."""
+        return [
+            f"expected no server error, observed {e.status} for {e.method} {e.url} (body: {e.body_excerpt[:80]!r})"
+            for e in self.exchanges
+            if e.status >= 500
+        ]
+
+
+def send_odd_requests(client: GatewayClient, profile: Profile, count: int = FUZZ_REQUESTS) -> FuzzResult:
+    """Send count generated requests to the declared routes and to random paths, paced under every limit."""
+    # Each declared route with the names of its query parameters; odd values go into those first.
+    targets: list[tuple[str, str, tuple[str, ...]]] = [
+        (route.method, split.path, tuple(parse_qs(split.query, keep_blank_values=True)))
+        for route, split in ((route, urlsplit(route.path)) for route in profile.gateway.routes.values())
+    ]
+    targets.append(("GET", "/", ()))
+    # Mostly the method each route is declared with (so requests reach the code behind it), sometimes any.
+    requests = st.sampled_from(targets).flatmap(
+        lambda target: st.tuples(st.just(target), st.sampled_from((target[0],) * len(HTTP_METHODS) + HTTP_METHODS))
+    )
+    rate = min(FUZZ_RATE_PER_S, profile.safety.max_rate)
+    exchanges: list[Exchange] = []
+    started = time.monotonic()
+
+    @settings(
+        max_examples=count,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        request=requests,
+        segments=st.one_of(st.just([]), st.lists(_TEXT, min_size=1, max_size=2)),
+        values=st.lists(_TEXT, min_size=4, max_size=4),
+        extra=st.dictionaries(_TEXT, _TEXT, max_size=2),
+        headers=st.dictionaries(_HEADER_NAME, _HEADER_VALUE, max_size=3),
+        body=st.none() | _TEXT,
+    )
+    def one(
+        request: tuple[tuple[str, str, tuple[str, ...]], str],
+        segments: list[str],
+        values: list[str],
+        extra: dict[str, str],
+        headers: dict[str, str],
+        body: str | None,
+    ) -> None:
+        delay = started + len(exchanges) / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        (_, base, names), method = request
+        query = dict(zip(names, values, strict=False)) | extra
+        path = base.rstrip("/") + "".join("/" + quote(segment, safe="") for segment in segments) or "/"
+        if query:
+            path += "?" + "&".join(f"{quote(key, safe='')}={quote(value, safe='')}" for key, value in query.items())
+        exchanges.append(client.request(method, path, headers=headers, body=body))
+
+    one()
+    return FuzzResult(len(exchanges), tuple(exchanges))

@@ -1,0 +1,62 @@
+"""Probe of a WebSocket endpoint through the gateway: upgrade, then an echo."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import ssl
+from dataclasses import dataclass
+
+import aiohttp
+
+from infragate.errors import ProbeError
+from infragate.profile.model import Profile
+from infragate.traffic import ssl_context
+
+
+@dataclass(frozen=True)
+class WebSocketResult:
+    """Whether the upgrade happened, and what came back."""
+
+    url: str
+    upgraded: bool
+    status: int
+    sent: str
+    received: str | None
+
+    def upgrade_problem(self) -> str | None:
+        """Why the connection was not upgraded, or None."""
+        if not self.upgraded:
+            return f"expected {self.url} to switch protocols (101), observed {self.status}"
+        return None
+
+    def echo_problem(self) -> str | None:
+        """Why the echo differs, or None."""
+        if self.received != self.sent:
+            return f"expected {self.sent!r} echoed by {self.url}, observed {self.received!r}"
+        return None
+
+
+def probe_websocket(profile: Profile) -> WebSocketResult:
+    """Open a WebSocket to the declared path, send one message and read one back."""
+    gateway = profile.gateway
+    if gateway.websocket is None:
+        raise ProbeError("the profile declares no gateway.websocket")
+    url = gateway.base_url.replace("https://", "wss://").replace("http://", "ws://") + gateway.websocket.path
+    message = f"infragate-{secrets.token_hex(8)}"
+    context = ssl_context(gateway.ca_bundle, gateway.verify_tls)
+    return asyncio.run(_exchange(url, message, context, gateway.timeout))
+
+
+async def _exchange(url: str, message: str, context: ssl.SSLContext, timeout: float) -> WebSocketResult:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
+        try:
+            async with session.ws_connect(url, ssl=context) as socket:
+                await socket.send_str(message)
+                reply = await socket.receive(timeout=timeout)
+                received = reply.data if reply.type == aiohttp.WSMsgType.TEXT else None
+                return WebSocketResult(url, True, 101, message, received)
+        except aiohttp.WSServerHandshakeError as exc:
+            return WebSocketResult(url, False, exc.status, message, None)
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise ProbeError(f"could not reach {url}: {type(exc).__name__}: {exc}") from None

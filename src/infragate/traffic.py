@@ -1,0 +1,178 @@
+"""Open-loop traffic: every request starts at its intended time, whatever the server does.
+
+A closed loop of users waits for each answer before the next request, so a slow or stalled server
+is sent less traffic and its slowness hides (coordinated omission). Here a dispatcher starts each
+planned request at its time on an asyncio loop, with as many connections as needed, and records
+the time it was meant to start, the time it really started, and the latency from the intended
+start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from infragate.errors import ProbeError
+
+KEPT_HEADERS = (
+    "retry-after",
+    "ratelimit",
+    "ratelimit-policy",
+    "ratelimit-limit",
+    "ratelimit-remaining",
+    "ratelimit-reset",
+    "x-ratelimit-limit",
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
+    "x-replica",
+    "server",
+)
+START_MARGIN_S = 0.05
+
+
+@dataclass(frozen=True)
+class PlannedRequest:
+    """One request of a schedule."""
+
+    at_s: float
+    method: str
+    path: str
+    stream: str = "main"
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestOutcome:
+    """What happened to one planned request."""
+
+    stream: str
+    intended_s: float
+    sent_s: float
+    latency_s: float
+    status: int
+    error: str | None
+    headers: tuple[tuple[str, str], ...]
+
+    @property
+    def start_lag_s(self) -> float:
+        """How late the request started against its intended time."""
+        return self.sent_s - self.intended_s
+
+    def header(self, name: str) -> str | None:
+        """A kept response header, by lower-case name."""
+        return next((value for key, value in self.headers if key == name), None)
+
+
+@dataclass(frozen=True)
+class TrafficRecording:
+    """Every outcome of a schedule, in intended-time order."""
+
+    outcomes: tuple[RequestOutcome, ...]
+    wall_start: float
+    duration_s: float
+
+    def stream(self, name: str) -> tuple[RequestOutcome, ...]:
+        """The outcomes of one stream."""
+        return tuple(outcome for outcome in self.outcomes if outcome.stream == name)
+
+    def late_starts(self, threshold_s: float = 0.010) -> int:
+        """Requests the generator could not start within threshold of their intended time."""
+        return sum(1 for outcome in self.outcomes if outcome.start_lag_s > threshold_s)
+
+
+def steady(rate_per_s: float, duration_s: float, start_s: float = 0.0) -> list[float]:
+    """Intended start times of a constant-rate stream."""
+    count = round(rate_per_s * duration_s)
+    return [start_s + index / rate_per_s for index in range(count)]
+
+
+def ssl_context(ca_bundle: Path | None, verify: bool) -> ssl.SSLContext:
+    """The TLS context probes use: the profile's CA bundle, or the system store."""
+    context = ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle else None)
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def run_schedule(
+    base_url: str,
+    plan: Sequence[PlannedRequest],
+    *,
+    context: ssl.SSLContext,
+    timeout_s: float,
+    max_in_flight: int = 512,
+) -> TrafficRecording:
+    """Send every planned request at its intended time; bounded by the plan's span plus one timeout."""
+    if not plan:
+        raise ProbeError("an empty traffic plan was asked for")
+    ordered = sorted(plan, key=lambda request: request.at_s)
+    wall_start = time.time()
+    outcomes = asyncio.run(_run(base_url, ordered, context, timeout_s, max_in_flight))
+    return TrafficRecording(
+        tuple(sorted(outcomes, key=lambda outcome: outcome.intended_s)),
+        wall_start,
+        ordered[-1].at_s + timeout_s if outcomes else 0.0,
+    )
+
+
+async def _run(
+    base_url: str, plan: list[PlannedRequest], context: ssl.SSLContext, timeout_s: float, max_in_flight: int
+) -> list[RequestOutcome]:
+    loop = asyncio.get_running_loop()
+    sources = sorted({request.source for request in plan}, key=str)
+    sessions: dict[str | None, aiohttp.ClientSession] = {}
+    client_timeout = aiohttp.ClientTimeout(total=timeout_s)
+    for source in sources:
+        connector = aiohttp.TCPConnector(ssl=context, limit=max_in_flight, local_addr=(source, 0) if source else None)
+        sessions[source] = aiohttp.ClientSession(
+            base_url,
+            connector=connector,
+            timeout=client_timeout,
+            auto_decompress=False,
+            skip_auto_headers=("User-Agent",),
+        )
+    gate = asyncio.Semaphore(max_in_flight)
+    origin = loop.time() + START_MARGIN_S
+    tasks = []
+    try:
+        for request in plan:
+            delay = origin + request.at_s - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(_one(sessions[request.source], request, origin, gate)))
+        return list(await asyncio.gather(*tasks))
+    finally:
+        for session in sessions.values():
+            await session.close()
+
+
+async def _one(
+    session: aiohttp.ClientSession, request: PlannedRequest, origin: float, gate: asyncio.Semaphore
+) -> RequestOutcome:
+    loop = asyncio.get_running_loop()
+    async with gate:
+        sent = loop.time() - origin
+        status, error = 0, None
+        kept: tuple[tuple[str, str], ...] = ()
+        try:
+            async with session.request(
+                request.method, request.path, headers=dict(request.headers), data=request.body, allow_redirects=False
+            ) as response:
+                await response.read()
+                status = response.status
+                kept = tuple(
+                    (key.lower(), value) for key, value in response.headers.items() if key.lower() in KEPT_HEADERS
+                )
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            error = f"{type(exc).__name__}: {exc}"[:200]
+        finished = loop.time() - origin
+    return RequestOutcome(request.stream, request.at_s, sent, finished - request.at_s, status, error, kept)

@@ -1,0 +1,77 @@
+"""Steps about rate limits at the gateway."""
+
+from __future__ import annotations
+
+from pytest_bdd import then, when
+
+from infragate.probes.ratelimit import (
+    IsolationResult,
+    RateLimitResult,
+    RateLimitSurvey,
+    measure_isolation,
+    rate_limited_routes,
+    second_client_source,
+    survey_limits,
+)
+from infragate.profile import Profile
+from infragate.pytest_plugin import Evidence, not_applicable
+
+
+@when("one client overloads each rate-limited route in turn", target_fixture="limits")
+def _(profile: Profile, evidence: Evidence) -> RateLimitSurvey:
+    routes = rate_limited_routes(profile) or not_applicable("no route declares a rate limit")
+    return evidence.record(survey_limits(profile, routes))
+
+
+@then("each route admits its declared rate")
+def _(limits: RateLimitSurvey) -> None:
+    problems = limits.problems(RateLimitResult.rate_problem)
+    assert not problems, "; ".join(problems)
+
+
+@then("each route admits its declared burst")
+def _(limits: RateLimitSurvey) -> None:
+    problems = limits.problems(RateLimitResult.burst_problem)
+    assert not problems, "; ".join(problems)
+
+
+@then("each route rejects the excess with the declared status")
+def _(limits: RateLimitSurvey) -> None:
+    problems = limits.problems(RateLimitResult.status_problem)
+    assert not problems, "; ".join(problems)
+
+
+@then("each route recovers once the overload stops")
+def _(limits: RateLimitSurvey) -> None:
+    problems = limits.problems(RateLimitResult.recovery_problem)
+    assert not problems, "; ".join(problems)
+
+
+@when("one client overloads a route while another client calls it calmly", target_fixture="isolation")
+def _(profile: Profile, evidence: Evidence) -> IsolationResult:
+    routes = rate_limited_routes(profile) or not_applicable("no route declares a rate limit")
+    source = second_client_source(profile) or not_applicable(
+        "the gateway is not on loopback and gateway.second_client_source is not declared"
+    )
+    return evidence.record(measure_isolation(profile, routes[0], routes[0], source))
+
+
+@when("one client overloads a route while calling another route calmly", target_fixture="isolation")
+def _(profile: Profile, evidence: Evidence) -> IsolationResult:
+    routes = rate_limited_routes(profile)
+    if len(routes) < 2:
+        not_applicable("fewer than two routes declare a rate limit")
+    return evidence.record(measure_isolation(profile, routes[0], routes[1], None))
+
+
+@then("the overloading client is throttled")
+def _(isolation: IsolationResult) -> None:
+    problem = isolation.overload_problem()
+    assert problem is None, problem
+
+
+@then("the other client is never throttled")
+@then("the other route is never throttled")
+def _(isolation: IsolationResult) -> None:
+    problem = isolation.bystander_problem()
+    assert problem is None, problem

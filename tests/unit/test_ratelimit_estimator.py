@@ -1,0 +1,98 @@
+"""The estimator recovers rate and burst of simulated limiters under random parameters and arrivals."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from infragate.errors import ProbeError
+from infragate.probes.ratelimit import plan_overload
+from infragate.profile.model import RateLimit, Safety
+from infragate.ratelimit import NginxLimitReq, TokenBucket, estimate_limit
+
+
+def _arrivals(pattern: str, rate: float, duration: float, seed: int) -> list[float]:
+    rng = random.Random(seed)
+    if pattern == "steady":
+        return [index / rate for index in range(int(rate * duration))]
+    if pattern == "jittered":
+        return sorted(max(0.0, index / rate + rng.uniform(-0.3, 0.3) / rate) for index in range(int(rate * duration)))
+    times, t = [], 0.0
+    while t < duration:
+        times.append(t)
+        t += rng.expovariate(rate)
+    return times
+
+
+# Rates the probe can measure within its time bounds, and bursts of at least one.
+limits = st.tuples(
+    st.floats(min_value=5.0, max_value=400.0),  # declared rate per second
+    st.integers(min_value=1, max_value=80),  # burst
+    st.floats(min_value=2.0, max_value=3.0),  # overload factor: 3 unless safety.max_rate caps it
+    st.sampled_from(["steady", "jittered", "poisson"]),
+    st.integers(min_value=0, max_value=2**31),
+)
+
+
+def _duration(rate: float, burst: int, factor: float) -> float:
+    """The overload span the probe itself would choose; combinations it refuses to measure are skipped."""
+    safety = Safety(environment="sandbox", max_rate=rate * factor, max_requests=1_000_000, max_duration=60)
+    try:
+        return plan_overload(RateLimit(rate=rate, burst=burst), safety).duration_s
+    except ProbeError:
+        assume(False)
+        raise
+
+
+@settings(max_examples=120)
+@given(limits)
+def test_recovers_nginx_limit_req(params: tuple[float, int, float, str, int]) -> None:
+    rate, burst, factor, pattern, seed = params
+    rate = round(rate)  # nginx takes whole requests per second
+    limiter = NginxLimitReq(rate, burst)
+    times = _arrivals(pattern, rate * factor, _duration(rate, burst, factor), seed)
+    admitted = [limiter.offer(t) for t in times]
+    # Only an overload that keeps the bucket from idling says what the limit is: arrivals with gaps
+    # long enough to empty it make the limiter forfeit credit and truly admit less.
+    assume(limiter.forfeited == 0)
+    estimate = estimate_limit(times, admitted)
+    assert estimate.rate_per_s is not None and estimate.capacity is not None, estimate.reason
+    assert estimate.rate_per_s == pytest.approx(rate, rel=0.03)
+    assert abs((estimate.capacity - 1) - burst) <= 2
+
+
+@settings(max_examples=120)
+@given(limits)
+def test_recovers_token_bucket(params: tuple[float, int, float, str, int]) -> None:
+    rate, capacity, factor, pattern, seed = params
+    capacity += 1
+    bucket = TokenBucket(rate, capacity)
+    times = _arrivals(pattern, rate * factor, _duration(rate, capacity, factor), seed)
+    admitted = [bucket.offer(t) for t in times]
+    assume(bucket.forfeited == 0)
+    estimate = estimate_limit(times, admitted)
+    assert estimate.rate_per_s is not None and estimate.capacity is not None, estimate.reason
+    assert estimate.rate_per_s == pytest.approx(rate, rel=0.03)
+    assert abs(estimate.capacity - capacity) <= 2
+
+
+def test_nginx_admits_exactly_one_plus_burst_plus_rate_times_span() -> None:
+    limiter = NginxLimitReq(100, 20)
+    times = [index / 300 for index in range(600)]
+    admitted = sum(limiter.offer(t) for t in times)
+    assert admitted in (1 + 20 + 199, 1 + 20 + 200)
+
+
+def test_no_rejection_gives_no_estimate_and_says_why() -> None:
+    estimate = estimate_limit([0.0, 0.1, 0.2], [True, True, True])
+    assert not estimate.known
+    assert estimate.reason == "no request was rejected: all 3 were admitted"
+
+
+def test_too_few_admissions_after_the_first_rejection() -> None:
+    estimate = estimate_limit([0.0, 0.01, 0.02, 0.03], [True, False, True, False])
+    assert not estimate.known
+    assert "too few" in estimate.reason
