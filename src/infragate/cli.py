@@ -29,14 +29,6 @@ from infragate.sandbox.variants import VARIANTS, get_variant
 from infragate.suite import FEATURES_ENV, SUITE_INI, SUITE_MODULE
 from infragate.verdicts import Verdict
 
-_SYMBOLS = {
-    Verdict.CONFORMANT: "PASS",
-    Verdict.NON_CONFORMANT: "FAIL",
-    Verdict.COULD_NOT_VERIFY: "ERROR",
-    Verdict.BAD_USAGE: "USAGE",
-    Verdict.NOT_APPLICABLE: "N/A",
-    Verdict.NOT_RUN: "HELD",
-}
 _CHILD_GRACE_S = 20.0
 
 
@@ -264,13 +256,11 @@ def _run_suite(profile: Profile, target: Path, args: argparse.Namespace) -> tupl
         str(run_dir / JUNIT_FILE),
         "--cucumberjson",
         str(run_dir / CUCUMBER_FILE),
-        "-p",
-        "no:randomly",
-        "--tb=no",
-        "-q" if not args.verbose else "--gherkin-terminal-reporter",
     ]
-    if args.verbose:
-        command.append("-v")
+    # Verbose: pytest-bdd's Gherkin reporter shows every step. Otherwise one line per scenario, from
+    # the plugin, and pytest's own terminal output stays out of the way.
+    quiet = ["-p", "no:terminal", "--infragate-progress"]
+    command += ["--gherkin-terminal-reporter", "-v", "--tb=short"] if args.verbose else quiet
     if args.tags:
         command += ["-m", args.tags]
     if args.allow_destructive:
@@ -284,19 +274,18 @@ def _run_suite(profile: Profile, target: Path, args: argparse.Namespace) -> tupl
     child = subprocess.Popen(
         command,
         env=env,
-        stdout=subprocess.PIPE if not args.verbose else None,
-        stderr=subprocess.STDOUT if not args.verbose else None,
+        stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     )
     try:
-        output, _ = child.communicate()
+        _, errors = child.communicate()
     except _Interrupted:
         _stop_child(child)
         raise
     evidence = run_dir / EVIDENCE_FILE
     if not evidence.exists():
-        reason = _last_error_line(output or "") or f"pytest exited {child.returncode}"
+        reason = _last_error_line(errors or "") or f"pytest exited {child.returncode}"
         raise (
             UsageError(f"verify: the suite did not run: {reason}")
             if child.returncode in (4, 5)
@@ -332,15 +321,18 @@ def _last_error_line(output: str) -> str:
 
 
 def _print_summary(run: RunRecord, run_dir: Path) -> None:
+    """Findings first (each scenario's line was already printed as it ended), then the verdict."""
+    findings = [scenario for scenario in run.scenarios if scenario.verdict is not Verdict.CONFORMANT]
+    if findings or run.collection_errors:
+        _say("infragate: findings:")
     for line in run.collection_errors:
         _say(f"  USAGE  {line}")
-    for scenario in run.scenarios:
-        _say(f"  {_SYMBOLS[scenario.verdict]:<5}  {scenario.feature}: {scenario.scenario}")
-        if scenario.verdict not in (Verdict.CONFORMANT,):
-            if scenario.failed_step:
-                _say(f"         at step: {scenario.failed_step}")
-            if scenario.message:
-                _say(f"         {scenario.message.splitlines()[0][:400]}")
+    for scenario in findings:
+        _say(f"  {scenario.verdict.mark:<5}  {scenario.feature}: {scenario.scenario}")
+        if scenario.failed_step:
+            _say(f"         at step: {scenario.failed_step}")
+        if scenario.message:
+            _say(f"         {scenario.message.splitlines()[0][:400]}")
     counts = ", ".join(f"{count} {verdict}" for verdict, count in sorted(run.counts().items()))
     meaning = {0: "conformant", 1: "NON-CONFORMANT", 2: "COULD NOT VERIFY", 3: "BAD USAGE"}[run.exit_code]
     _say(f"infragate: {meaning}: {counts} ({run.finished_at - run.started_at:.1f} s)")

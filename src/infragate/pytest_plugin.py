@@ -10,7 +10,9 @@ records a verdict for every scenario.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -71,6 +73,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--allow-load", action="store_true", default=False, help="run @load scenarios where the profile allows them"
+    )
+    group.addoption(
+        "--infragate-progress",
+        action="store_true",
+        default=False,
+        help="print a line as each scenario starts and ends (used by `infragate verify`)",
     )
     group.addoption(
         "--infragate-reports",
@@ -152,18 +160,19 @@ def evidence(request: pytest.FixtureRequest) -> Evidence:
 
 
 def _record_for(item: pytest.Item, feature: Feature | None = None, scenario: Scenario | None = None) -> ScenarioRecord:
+    """The scenario's record, made on first use; named after the Gherkin once pytest-bdd says what it runs."""
     if _RECORD not in item.stash:
         record = ScenarioRecord(
-            nodeid=item.nodeid,
-            feature=feature.name if feature else "",
-            feature_file=feature.rel_filename if feature else str(item.path),
-            scenario=scenario.name if scenario else item.name,
-            line=scenario.line_number if scenario else 0,
-            tags=sorted(scenario.tags | feature.tags) if scenario and feature else [],
+            nodeid=item.nodeid, feature="", feature_file=str(item.path), scenario=item.name, line=0, tags=[]
         )
         item.stash[_RECORD] = record
         item.config.stash[_RUN].scenarios.append(record)
-    return item.stash[_RECORD]
+    record = item.stash[_RECORD]
+    if feature is not None and scenario is not None:
+        record.feature, record.feature_file = feature.name, feature.rel_filename
+        record.scenario, record.line = scenario.name, scenario.line_number
+        record.tags = sorted(scenario.tags | feature.tags)
+    return record
 
 
 def _refusal(profile: Profile, config: pytest.Config, tags: set[str]) -> str | None:
@@ -193,12 +202,23 @@ def _refusal(profile: Profile, config: pytest.Config, tags: set[str]) -> str | N
 @pytest.hookimpl(tryfirst=True)
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Feature, scenario: Scenario) -> None:
     """Start the scenario's record, and hold it back when it does not apply or is not allowed."""
-    _record_for(request.node, feature, scenario)
+    record = _record_for(request.node, feature, scenario)
     config = request.config
+    _progress(config, f"  ...    {record.feature}: {record.scenario}")
     if _PROFILE in config.stash:
         reason = _refusal(config.stash[_PROFILE], config, set(scenario.tags | feature.tags))
         if reason is not None:
             pytest.skip(reason)
+
+
+def _progress(config: pytest.Config, line: str) -> None:
+    """Print a progress line past pytest's output capture."""
+    if not config.getoption("--infragate-progress"):
+        return
+    capture = config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 def _step_text(step: Step) -> str:
@@ -263,16 +283,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """Give every phase of a scenario a verdict; keep the gravest."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
-    if _RUN not in item.config.stash or (report.passed and report.when != "call"):
+    if _RUN not in item.config.stash:
         return
-    exception = call.excinfo.value if call.excinfo is not None else None
-    verdict, message = _classify(report, exception)
     record = _record_for(item)
     record.duration_s += report.duration
-    record.settle(verdict, message)
-    if report.when == "teardown" and verdict is Verdict.COULD_NOT_VERIFY:
-        record.message = REDACTOR.redact(f"cleanup failed: {message}")
+    if not (report.passed and report.when != "call"):
+        exception = call.excinfo.value if call.excinfo is not None else None
+        verdict, message = _classify(report, exception)
+        record.settle(verdict, message)
+        if report.when == "teardown" and verdict is Verdict.COULD_NOT_VERIFY:
+            record.message = REDACTOR.redact(f"cleanup failed: {message}")
     report.user_properties.append(("verdict", record.verdict.value))
+    if report.when == "teardown":
+        mark = record.verdict.mark
+        _progress(item.config, f"  {mark:<5}  {record.feature}: {record.scenario} ({record.duration_s:.1f} s)")
 
 
 class _CollectionWatch:

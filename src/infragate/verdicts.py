@@ -19,6 +19,11 @@ class Verdict(StrEnum):
     NOT_RUN = "not run"
 
     @property
+    def mark(self) -> str:
+        """A short word for terminals: PASS, FAIL, ERROR, USAGE, N/A, HELD."""
+        return _MARKS[self]
+
+    @property
     def severity(self) -> int:
         """Order in which verdicts of one scenario's phases override each other."""
         return _SEVERITY[self]
@@ -31,6 +36,15 @@ _SEVERITY = {
     Verdict.COULD_NOT_VERIFY: 3,
     Verdict.NON_CONFORMANT: 4,
     Verdict.BAD_USAGE: 5,
+}
+
+_MARKS = {
+    Verdict.CONFORMANT: "PASS",
+    Verdict.NON_CONFORMANT: "FAIL",
+    Verdict.COULD_NOT_VERIFY: "ERROR",
+    Verdict.BAD_USAGE: "USAGE",
+    Verdict.NOT_APPLICABLE: "N/A",
+    Verdict.NOT_RUN: "HELD",
 }
 
 NOT_APPLICABLE_PREFIX = "not applicable: "

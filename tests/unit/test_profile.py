@@ -212,3 +212,13 @@ def test_any_mutation_of_a_valid_profile_ends_in_a_profile_or_one_clear_line(dat
         elif isinstance(parent, dict):
             parent.pop(path[-1], None)
     _assert_one_clear_line(yaml.safe_dump(profile))
+
+
+def test_an_environment_default_applies_when_the_variable_is_unset_and_is_not_a_secret() -> None:
+    data = copy.deepcopy(VALID)
+    data["gateway"]["base_url"] = "${SHOP_GATEWAY:-https://default.example.test}"
+    assert parse_profile(_text(data), environ={}).gateway.base_url == "https://default.example.test"
+    assert REDACTOR.redact("https://default.example.test") == "https://default.example.test"
+    assert parse_profile(_text(data), environ={"SHOP_GATEWAY": "https://set.example.test"}).gateway.base_url == (
+        "https://set.example.test"
+    )

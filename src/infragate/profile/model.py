@@ -89,7 +89,6 @@ class Route(StrictModel):
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
     body: str | None = None
     content_type: str | None = None
-    expect_status: int = Field(default=200, ge=100, le=599)
     rate_limit: RateLimit | None = None
 
 

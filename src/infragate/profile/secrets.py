@@ -1,6 +1,7 @@
 """Secret references in profiles, and their redaction from every report and log line.
 
-A profile names a secret as ``${ENV_VAR}`` or ``${file:/path/to/secret}``; the value is read when
+A profile names a secret as ``${ENV_VAR}``, ``${ENV_VAR:-default}`` or ``${file:/path/to/secret}``;
+the value is read when
 the profile loads and remembered here, so that whatever infragate writes can be scrubbed of it.
 """
 
@@ -11,7 +12,7 @@ import re
 import threading
 from pathlib import Path
 
-REFERENCE = re.compile(r"\$\{(?:(file):)?([^}]+)\}")
+REFERENCE = re.compile(r"\$\{(?:(file):)?([^}:]+?)(?::-([^}]*))?\}")
 MASK = "***"
 
 
@@ -60,7 +61,7 @@ def expand(text: str, base_dir: Path | None, environ: dict[str, str]) -> str:
     """Text with each ``${VAR}`` / ``${file:PATH}`` replaced by its value, each value registered as a secret."""
 
     def resolve(match: re.Match[str]) -> str:
-        source, name = match.group(1), match.group(2).strip()
+        source, name, default = match.group(1), match.group(2).strip(), match.group(3)
         if source == "file":
             path = Path(name).expanduser()
             if not path.is_absolute() and base_dir is not None:
@@ -69,10 +70,12 @@ def expand(text: str, base_dir: Path | None, environ: dict[str, str]) -> str:
                 value = path.read_text(encoding="utf-8").strip()
             except OSError as exc:
                 raise SecretReferenceError(f"a readable secret file ({path}: {exc.strerror})") from None
-        else:
-            if name not in environ:
-                raise SecretReferenceError(f"environment variable {name} to be set")
+        elif name in environ:
             value = environ[name]
+        elif default is not None:
+            return default  # a default written in the profile is no secret
+        else:
+            raise SecretReferenceError(f"environment variable {name} to be set")
         REDACTOR.register(value)
         return value
 

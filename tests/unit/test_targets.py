@@ -1,0 +1,28 @@
+"""The seed systems' profiles in targets/ stay valid, and carry the requirements their summaries state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infragate.profile import load_profile
+
+TARGETS = Path(__file__).resolve().parents[2] / "targets"
+
+
+@pytest.mark.parametrize("name", ["marketplace.yaml", "bookmark-sync.yaml"])
+def test_seed_profiles_load(name: str) -> None:
+    assert load_profile(TARGETS / name).safety.environment == "staging"
+
+
+def test_marketplace_declares_its_three_limits() -> None:
+    routes = load_profile(TARGETS / "marketplace.yaml").gateway.routes
+    declared = {name: route.rate_limit.rate.per_second for name, route in routes.items() if route.rate_limit}
+    assert declared == {"api": 100, "auth": 10, "search": 50}
+
+
+def test_bookmark_sync_declares_a_per_minute_token_bucket() -> None:
+    limit = load_profile(TARGETS / "bookmark-sync.yaml").gateway.routes["api"].rate_limit
+    assert limit is not None
+    assert (str(limit.rate), limit.algorithm) == ("1000r/m", "token-bucket")
