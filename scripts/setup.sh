@@ -30,3 +30,10 @@ if ! command -v uv >/dev/null; then
 fi
 
 uv sync --locked --quiet
+
+# sslyze (AGPL-3.0) runs only out of process, for the optional deep TLS scan; the tests use it.
+export PATH="$(uv tool dir --bin):$PATH"
+if ! command -v sslyze >/dev/null && [ -z "${INFRAGATE_SSLYZE:-}" ]; then
+    echo "setup: installing sslyze as a separate tool (optional deep TLS scan)"
+    uv tool install --quiet sslyze
+fi

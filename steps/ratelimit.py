@@ -7,42 +7,42 @@ from pytest_bdd import then, when
 from infragate.probes.ratelimit import (
     IsolationResult,
     RateLimitResult,
-    RateLimitSurvey,
     measure_isolation,
     rate_limited_routes,
     second_client_source,
     survey_limits,
 )
+from infragate.probes.survey import Survey
 from infragate.profile import Profile
 from infragate.pytest_plugin import Evidence, not_applicable
 
 
 @when("one client overloads each rate-limited route in turn", target_fixture="limits")
-def _(profile: Profile, evidence: Evidence) -> RateLimitSurvey:
+def _(profile: Profile, evidence: Evidence) -> Survey[RateLimitResult]:
     routes = rate_limited_routes(profile) or not_applicable("no route declares a rate limit")
     return evidence.record(survey_limits(profile, routes))
 
 
 @then("each route admits its declared rate")
-def _(limits: RateLimitSurvey) -> None:
+def _(limits: Survey[RateLimitResult]) -> None:
     problems = limits.problems(RateLimitResult.rate_problem)
     assert not problems, "; ".join(problems)
 
 
 @then("each route admits its declared burst")
-def _(limits: RateLimitSurvey) -> None:
+def _(limits: Survey[RateLimitResult]) -> None:
     problems = limits.problems(RateLimitResult.burst_problem)
     assert not problems, "; ".join(problems)
 
 
 @then("each route rejects the excess with the declared status")
-def _(limits: RateLimitSurvey) -> None:
+def _(limits: Survey[RateLimitResult]) -> None:
     problems = limits.problems(RateLimitResult.status_problem)
     assert not problems, "; ".join(problems)
 
 
 @then("each route recovers once the overload stops")
-def _(limits: RateLimitSurvey) -> None:
+def _(limits: Survey[RateLimitResult]) -> None:
     problems = limits.problems(RateLimitResult.recovery_problem)
     assert not problems, "; ".join(problems)
 

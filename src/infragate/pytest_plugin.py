@@ -30,13 +30,19 @@ from infragate.profile.secrets import REDACTOR
 from infragate.report import RunRecord, ScenarioRecord, StepRecord, evidence_of, write_reports
 from infragate.verdicts import NOT_APPLICABLE_PREFIX, NOT_RUN_PREFIX, Verdict
 
-pytest_plugins = ["infragate.steps.gateway", "infragate.steps.platform", "infragate.steps.ratelimit"]
+pytest_plugins = [
+    "infragate.steps.gateway",
+    "infragate.steps.platform",
+    "infragate.steps.ratelimit",
+    "infragate.steps.tls",
+]
 
 MARKERS = {
     "gateway": "checks the gateway: health, routing, headers",
     "platform": "needs a platform adapter; not applicable to gateway-only targets",
     "ratelimit": "measures rate limits at the gateway",
     "tls": "checks TLS protocols, ciphers and certificates",
+    "deepscan": "runs the optional sslyze deep scan (out of process); not applicable when sslyze is absent",
     "failover": "kills replicas and measures what clients saw",
     "scaling": "scales services out and in",
     "backup": "checks backups and restore drills",

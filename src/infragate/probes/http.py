@@ -59,7 +59,18 @@ class GatewayClient:
         timeout: float | None = None,
     ) -> Exchange:
         """Send one request; an answer of any status is an Exchange, no answer at all is a ProbeError."""
-        url = self.base_url + path
+        return self.request_url(method, self.base_url + path, headers=headers, body=body, timeout=timeout)
+
+    def request_url(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        body: str | None = None,
+        timeout: float | None = None,
+    ) -> Exchange:
+        """Send one request to a full URL (another port or scheme of the same gateway)."""
         started = time.perf_counter()
         try:
             response = self._session.request(

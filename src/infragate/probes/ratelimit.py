@@ -11,11 +11,11 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from infragate.errors import ProbeError
+from infragate.probes.survey import Survey
 from infragate.profile.model import Profile, RateLimit, Route, Safety
 from infragate.ratelimit import LimitEstimate, estimate_limit
 from infragate.traffic import PlannedRequest, RequestOutcome, TrafficRecording, run_schedule, ssl_context, steady
@@ -334,17 +334,6 @@ def measure_isolation(profile: Profile, overloaded: str, bystander: str, source:
     )
 
 
-@dataclass(frozen=True)
-class RateLimitSurvey:
-    """The measured limits of every rate-limited route."""
-
-    results: tuple[RateLimitResult, ...]
-
-    def problems(self, check: Callable[[RateLimitResult], str | None]) -> list[str]:
-        """What one check finds wrong, route by route."""
-        return [problem for result in self.results if (problem := check(result)) is not None]
-
-
-def survey_limits(profile: Profile, routes: list[str]) -> RateLimitSurvey:
+def survey_limits(profile: Profile, routes: list[str]) -> Survey[RateLimitResult]:
     """Measure each route's limit in turn."""
-    return RateLimitSurvey(tuple(measure_route(profile, route) for route in routes))
+    return Survey(tuple(measure_route(profile, route) for route in routes))

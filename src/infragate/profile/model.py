@@ -115,6 +115,29 @@ class WebSocket(StrictModel):
     path: UrlPath
 
 
+class Hsts(StrictModel):
+    """The declared Strict-Transport-Security policy."""
+
+    min_max_age: Duration = Field(default=15_552_000.0, description="at least this max-age (default 180d)")
+    include_subdomains: bool = False
+
+
+TlsVersion = Literal["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
+
+
+class Tls(StrictModel):
+    """What the TLS endpoints promise: versions, cipher profile, certificate life, HSTS, HTTP redirect."""
+
+    endpoints: tuple[Url, ...] = Field(default=(), description="https:// URLs; default: the gateway's base_url")
+    server_name: str | None = Field(default=None, description="name to ask for (SNI) and to match; default: host")
+    versions: tuple[TlsVersion, ...] = ("TLSv1.2", "TLSv1.3")
+    mozilla_profile: Literal["modern", "intermediate", "old"] = "intermediate"
+    min_days_valid: float = Field(default=30, ge=0)
+    hsts: Hsts | None = Field(default_factory=Hsts)
+    http_redirect_from: Url | None = Field(default=None, description="the gateway's plain http:// URL")
+    deep_scan: bool = Field(default=True, description="also run sslyze (out of process) when it is installed")
+
+
 class Gateway(StrictModel):
     """The entry point clients use: base URL, trust anchors, health path and routes."""
 
@@ -228,4 +251,5 @@ class Profile(StrictModel):
     gateway: Gateway
     services: dict[str, Service] = Field(default_factory=dict)
     datastores: Datastores = Field(default_factory=Datastores)
+    tls: Tls | None = None
     safety: Safety

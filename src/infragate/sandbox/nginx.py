@@ -49,11 +49,20 @@ def render(spec: SandboxSpec, layout: GatewayLayout, upstream: dict[str, int]) -
         }}"""
         for route in spec.routes
     )
+    values = {**SECURITY_HEADERS, "Strict-Transport-Security": f"max-age={spec.hsts_max_age_s}; includeSubDomains"}
     headers = "\n".join(
         f'        add_header {name} "{value}" always;'
-        for name, value in SECURITY_HEADERS.items()
+        for name, value in values.items()
         if name not in spec.omitted_headers
     )
+    redirect = (
+        f"return 301 https://$host:{layout.https_port}$request_uri;"
+        if spec.http_redirect
+        else 'default_type text/plain;\n        return 200 "plain HTTP is served here\\n";'
+    )
+    ciphers = ":".join((MODERN_TLS12_CIPHERS, *spec.tls_extra_ciphers))
+    if spec.tls_extra_ciphers or set(spec.tls_protocols) & {"TLSv1", "TLSv1.1"}:
+        ciphers += ":@SECLEVEL=0"  # OpenSSL 3 refuses legacy protocols and suites at its default level
     websocket = (
         "proxy_set_header Upgrade $http_upgrade;\n            proxy_set_header Connection $connection_upgrade;"
         if spec.websocket_upgrade
@@ -109,15 +118,16 @@ http {{
 
     server {{
         listen 127.0.0.1:{layout.http_port};
-        return 301 https://$host:{layout.https_port}$request_uri;
+        {redirect}
     }}
 
     server {{
         listen 127.0.0.1:{layout.https_port} ssl;
         ssl_certificate {layout.certificate};
         ssl_certificate_key {layout.key};
-        ssl_protocols TLSv1.2 TLSv1.3;
-        ssl_ciphers {MODERN_TLS12_CIPHERS};
+        ssl_protocols {" ".join(spec.tls_protocols)};
+        ssl_ciphers {ciphers};
+        ssl_ecdh_curve X25519:prime256v1:secp384r1;
         ssl_prefer_server_ciphers off;
         ssl_session_cache shared:TLS:1m;
 

@@ -20,8 +20,9 @@ class RouteSpec:
     content_type: str | None = None
 
 
+# Strict-Transport-Security is declared as "present" here: its max-age is the TLS feature's business.
 SECURITY_HEADERS = {
-    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "Strict-Transport-Security": "*",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -67,6 +68,11 @@ class SandboxSpec:
     cors: str = "allowlist"  # or "wildcard-credentials", "no-preflight"
     gzip: bool = True
     websocket_upgrade: bool = True
+    tls_protocols: tuple[str, ...] = ("TLSv1.2", "TLSv1.3")
+    tls_extra_ciphers: tuple[str, ...] = ()
+    certificate: str = "valid"  # or "unknown-ca", "wrong-host", "expiring"
+    hsts_max_age_s: int = 63_072_000
+    http_redirect: bool = True
 
     def route(self, name: str) -> RouteSpec:
         """A route by name."""

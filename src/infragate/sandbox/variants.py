@@ -30,6 +30,8 @@ class Variant:
     summary: str
     breaks: tuple[ExpectedFailure, ...]
     apply: Callable[[SandboxSpec], SandboxSpec]
+    # Scenarios the defect leaves unable to run (a TLS client that rightly refuses the certificate).
+    unverifiable: tuple[str, ...] = ()
 
 
 def _replace(**changes: object) -> Callable[[SandboxSpec], SandboxSpec]:
@@ -40,6 +42,12 @@ _EVERY_ROUTE = "Every route enforces its declared rate limit"
 _OTHER_CLIENT = "One client's overload does not throttle another client"
 _OTHER_ROUTE = "One route's overload does not throttle another route"
 _ODD = "Odd requests never break the gateway or leak internals"
+_VERSIONS = "Only the declared TLS versions are accepted"
+_CIPHERS = "No cipher suite outside the declared Mozilla profile is accepted"
+_CERTS = "Certificates are trusted, match their name and are not about to expire"
+_HSTS = "Browsers are told to stay on HTTPS"
+_REDIRECT = "Plain HTTP is redirected to HTTPS"
+_DEEP = "A deep scan finds the TLS configuration meets the declared Mozilla profile"
 
 VARIANTS: dict[str, Variant] = {
     variant.name: variant
@@ -194,6 +202,82 @@ VARIANTS: dict[str, Variant] = {
             apply=lambda spec: dataclasses.replace(
                 spec, replica_faults={name: frozenset({"fragile"}) for name in spec.replica_names()}
             ),
+        ),
+        Variant(
+            name="tls10-enabled",
+            summary="the gateway also accepts TLS 1.0 and 1.1, with a CBC suite they can use",
+            breaks=(
+                ExpectedFailure(_VERSIONS, "Then only the declared TLS versions are accepted"),
+                ExpectedFailure(_CIPHERS, "Then no cipher suite outside the declared Mozilla profile is accepted"),
+                ExpectedFailure(_DEEP, "Then every endpoint meets the declared Mozilla profile"),
+            ),
+            # OpenSSL enables only a contiguous range of versions, so 1.0 comes back together with 1.1.
+            apply=_replace(
+                tls_protocols=("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"), tls_extra_ciphers=("ECDHE-ECDSA-AES128-SHA",)
+            ),
+        ),
+        Variant(
+            name="tls11-enabled",
+            summary="the gateway also accepts TLS 1.1, with a CBC suite it can use",
+            breaks=(
+                ExpectedFailure(_VERSIONS, "Then only the declared TLS versions are accepted"),
+                ExpectedFailure(_CIPHERS, "Then no cipher suite outside the declared Mozilla profile is accepted"),
+                ExpectedFailure(_DEEP, "Then every endpoint meets the declared Mozilla profile"),
+            ),
+            apply=_replace(
+                tls_protocols=("TLSv1.1", "TLSv1.2", "TLSv1.3"), tls_extra_ciphers=("ECDHE-ECDSA-AES128-SHA",)
+            ),
+        ),
+        Variant(
+            name="tls-weak-cipher",
+            summary="TLS 1.2 also offers ECDHE-ECDSA-AES128-SHA (CBC with SHA-1), outside Mozilla intermediate",
+            breaks=(
+                ExpectedFailure(_CIPHERS, "Then no cipher suite outside the declared Mozilla profile is accepted"),
+                ExpectedFailure(_DEEP, "Then every endpoint meets the declared Mozilla profile"),
+            ),
+            apply=_replace(tls_extra_ciphers=("ECDHE-ECDSA-AES128-SHA",)),
+        ),
+        Variant(
+            name="cert-unknown-ca",
+            summary="the certificate is issued by a CA the clients do not trust",
+            breaks=(
+                ExpectedFailure(_CERTS, "Then every certificate chain verifies against the declared trust anchors"),
+                ExpectedFailure(_DEEP, "Then every endpoint meets the declared Mozilla profile"),
+            ),
+            unverifiable=(_HSTS,),
+            apply=_replace(certificate="unknown-ca"),
+        ),
+        Variant(
+            name="cert-wrong-host",
+            summary="the certificate names other.example.test, not the gateway's address",
+            breaks=(
+                ExpectedFailure(_CERTS, "And every certificate matches the name clients ask for"),
+                ExpectedFailure(_DEEP, "Then every endpoint meets the declared Mozilla profile"),
+            ),
+            unverifiable=(_HSTS,),
+            apply=_replace(certificate="wrong-host"),
+        ),
+        Variant(
+            name="cert-expiring",
+            summary="the certificate expires in 5 days (30 declared)",
+            breaks=(
+                ExpectedFailure(_CERTS, "And every certificate stays valid for at least the declared number of days"),
+            ),
+            apply=_replace(certificate="expiring"),
+        ),
+        Variant(
+            name="hsts-one-day",
+            summary="Strict-Transport-Security max-age is one day",
+            breaks=(
+                ExpectedFailure(_HSTS, "Then Strict-Transport-Security is sent with at least the declared max-age"),
+            ),
+            apply=_replace(hsts_max_age_s=86_400),
+        ),
+        Variant(
+            name="http-not-redirected",
+            summary="plain HTTP is served instead of redirected to HTTPS",
+            breaks=(ExpectedFailure(_REDIRECT, "Then it is redirected permanently to the same page over HTTPS"),),
+            apply=_replace(http_redirect=False),
         ),
     )
 }

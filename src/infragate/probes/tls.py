@@ -1,0 +1,405 @@
+"""TLS probe on the standard library and cryptography: versions, cipher suites, certificate.
+
+Each protocol version is tried on its own; each TLS 1.2 (and older) cipher suite the local OpenSSL
+knows is offered alone. Enumeration does not trust the certificate (a weak endpoint with a bad
+certificate is still weak); the certificate is judged separately: chain against the profile's CA
+bundle or the system store, host name against its SubjectAltNames, days left, key and signature.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import socket
+import ssl
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.x509.oid import SignatureAlgorithmOID
+
+from infragate.errors import ProbeError
+from infragate.mozilla import PROFILES
+from infragate.probes.http import GatewayClient
+from infragate.probes.survey import Survey
+from infragate.profile.model import Profile
+
+VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+HANDSHAKE_TIMEOUT_S = 5.0
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    _TLS_VERSIONS = {name: getattr(ssl.TLSVersion, name.replace(".", "_")) for name in VERSIONS}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a TLS endpoint listens and the name a client asks for."""
+
+    url: str
+    host: str
+    port: int
+    server_name: str
+
+    @classmethod
+    def from_url(cls, url: str, server_name: str | None = None) -> Endpoint:
+        """An endpoint from an https:// URL."""
+        split = urlsplit(url)
+        if split.scheme != "https" or not split.hostname:
+            raise ProbeError(f"{url} is not an https:// URL")
+        return cls(url, split.hostname, split.port or 443, server_name or split.hostname)
+
+
+def _client(version: str | None, ciphers: str = "ALL:@SECLEVEL=0") -> ssl.SSLContext:
+    """A client that verifies nothing and offers only what it is told: a probe, not a browser."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.set_ciphers(ciphers)
+    if version is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = context.maximum_version = _TLS_VERSIONS[version]
+    return context
+
+
+@contextmanager
+def _connected(endpoint: Endpoint, context: ssl.SSLContext) -> Iterator[ssl.SSLSocket]:
+    try:
+        raw = socket.create_connection((endpoint.host, endpoint.port), timeout=HANDSHAKE_TIMEOUT_S)
+    except OSError as exc:
+        raise ProbeError(f"could not reach {endpoint.url}: {exc.strerror or exc}") from None
+    sni = endpoint.server_name if not _is_ip(endpoint.server_name) else None
+    with raw, context.wrap_socket(raw, server_hostname=sni) as tls:
+        yield tls
+
+
+def _handshake(endpoint: Endpoint, context: ssl.SSLContext) -> tuple[str, str] | None:
+    """(version, cipher) of a successful handshake, or None when the server refuses it."""
+    try:
+        with _connected(endpoint, context) as tls:
+            cipher = tls.cipher()
+            return (tls.version() or "", cipher[0] if cipher else "")
+    except (TimeoutError, ssl.SSLError, ConnectionResetError):
+        return None
+
+
+@dataclass(frozen=True)
+class ProtocolScan:
+    """Which protocol versions and TLS 1.2-and-older cipher suites an endpoint accepts."""
+
+    url: str
+    accepted_versions: tuple[str, ...]
+    refused_versions: tuple[str, ...]
+    ciphers: dict[str, tuple[str, ...]]
+    tls13_suite: str | None
+
+    def version_problems(self, declared: tuple[str, ...]) -> list[str]:
+        """Versions accepted that were not declared, and declared ones refused."""
+        extra = [version for version in self.accepted_versions if version not in declared]
+        missing = [version for version in declared if version not in self.accepted_versions]
+        problems = []
+        if extra:
+            problems.append(
+                f"expected {self.url} to accept only {', '.join(declared)}, observed it also accepts {', '.join(extra)}"
+            )
+        if missing:
+            problems.append(f"expected {self.url} to accept {', '.join(missing)}, observed it refuses")
+        return problems
+
+    def cipher_problems(self, mozilla_profile: str) -> list[str]:
+        """Accepted suites outside the declared Mozilla profile."""
+        allowed = PROFILES[mozilla_profile].tls12_ciphers
+        outside = sorted(
+            {
+                f"{suite} ({version})"
+                for version, suites in self.ciphers.items()
+                for suite in suites
+                if suite not in allowed
+            }
+        )
+        if outside:
+            return [
+                f"expected only Mozilla '{mozilla_profile}' cipher suites on {self.url}, observed also "
+                f"{', '.join(outside)}"
+            ]
+        return []
+
+
+def scan_protocols(endpoint: Endpoint) -> ProtocolScan:
+    """Try each protocol version alone, and under TLS 1.2 and older each cipher suite alone."""
+    accepted, refused, ciphers = [], [], {}
+    tls13_suite = None
+    _reachable(endpoint)
+    for version in VERSIONS:
+        result = _handshake(endpoint, _client(version))
+        if result is None:
+            refused.append(version)
+            continue
+        accepted.append(version)
+        if version == "TLSv1.3":
+            tls13_suite = result[1]
+            continue
+        offered = [suite["name"] for suite in _client(version).get_ciphers() if suite["protocol"] != "TLSv1.3"]
+        ciphers[version] = tuple(
+            suite for suite in offered if _handshake(endpoint, _client(version, f"{suite}:@SECLEVEL=0")) is not None
+        )
+    return ProtocolScan(endpoint.url, tuple(accepted), tuple(refused), ciphers, tls13_suite)
+
+
+def _reachable(endpoint: Endpoint) -> None:
+    try:
+        socket.create_connection((endpoint.host, endpoint.port), timeout=HANDSHAKE_TIMEOUT_S).close()
+    except OSError as exc:
+        raise ProbeError(f"could not reach {endpoint.url}: {exc.strerror or exc}") from None
+
+
+@dataclass(frozen=True)
+class CertificateReport:
+    """The endpoint's certificate and what a client would make of it."""
+
+    url: str
+    subject: str
+    issuer: str
+    names: tuple[str, ...]
+    not_after: str
+    days_left: float
+    key: str
+    signature: str
+    chain_verified: bool
+    chain_error: str
+    host_matches: bool
+    checked_name: str
+    ocsp_stapling: str
+
+    def chain_problem(self) -> str | None:
+        """Why the chain does not verify, or None."""
+        if not self.chain_verified:
+            return (
+                f"expected the certificate of {self.url} to verify, observed: {self.chain_error} (issuer {self.issuer})"
+            )
+        return None
+
+    def host_problem(self) -> str | None:
+        """Why the certificate does not match the name, or None."""
+        if not self.host_matches:
+            return (
+                f"expected the certificate of {self.url} to name {self.checked_name}, observed "
+                f"{', '.join(self.names) or 'no subjectAltName'}"
+            )
+        return None
+
+    def expiry_problem(self, min_days: float) -> str | None:
+        """Why the certificate expires too soon, or None."""
+        if self.days_left < min_days:
+            return (
+                f"expected the certificate of {self.url} valid for at least {min_days:g} more days, observed "
+                f"{self.days_left:.1f} (until {self.not_after})"
+            )
+        return None
+
+
+def inspect_certificate(endpoint: Endpoint, ca_bundle: Path | None) -> CertificateReport:
+    """Fetch the leaf certificate, verify the chain against the trust anchors, match the name."""
+    with _connected(endpoint, _client(None, "DEFAULT")) as tls:
+        der = tls.getpeercert(binary_form=True)
+    if not der:
+        raise ProbeError(f"{endpoint.url} sent no certificate")
+    certificate = x509.load_der_x509_certificate(der)
+    verifying = ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle else None)
+    verifying.check_hostname = False
+    chain_error = ""
+    try:
+        with _connected(endpoint, verifying):
+            pass
+    except ssl.SSLCertVerificationError as exc:
+        chain_error = exc.verify_message or str(exc)
+    names = _subject_alt_names(certificate)
+    not_after = certificate.not_valid_after_utc
+    return CertificateReport(
+        url=endpoint.url,
+        subject=certificate.subject.rfc4514_string(),
+        issuer=certificate.issuer.rfc4514_string(),
+        names=tuple(names),
+        not_after=not_after.isoformat(),
+        days_left=(not_after - datetime.datetime.now(datetime.UTC)).total_seconds() / 86400,
+        key=_describe_key(certificate),
+        signature=_signature(certificate),
+        chain_verified=not chain_error,
+        chain_error=chain_error,
+        host_matches=_matches(endpoint.server_name, names),
+        checked_name=endpoint.server_name,
+        ocsp_stapling="not inspected (the standard library cannot request it; the deep scan reports it)",
+    )
+
+
+def _subject_alt_names(certificate: x509.Certificate) -> list[str]:
+    try:
+        extension = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    return [
+        *extension.get_values_for_type(x509.DNSName),
+        *(str(address) for address in extension.get_values_for_type(x509.IPAddress)),
+    ]
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _matches(name: str, names: list[str]) -> bool:
+    """RFC 6125 matching: IP addresses exactly; DNS names case-insensitively, a wildcard for one left label."""
+    if _is_ip(name):
+        return any(
+            _is_ip(candidate) and ipaddress.ip_address(candidate) == ipaddress.ip_address(name) for candidate in names
+        )
+    wanted = name.lower().rstrip(".")
+    for candidate in (candidate.lower().rstrip(".") for candidate in names if not _is_ip(candidate)):
+        if candidate == wanted:
+            return True
+        if candidate.startswith("*.") and "." in wanted and wanted.split(".", 1)[1] == candidate[2:]:
+            return True
+    return False
+
+
+def _describe_key(certificate: x509.Certificate) -> str:
+    key = certificate.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        return f"RSA {key.key_size}"
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return f"EC {key.curve.name}"
+    if isinstance(key, dsa.DSAPublicKey):
+        return f"DSA {key.key_size}"
+    if isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+        return type(key).__name__.removesuffix("PublicKey")
+    return type(key).__name__
+
+
+def _signature(certificate: x509.Certificate) -> str:
+    algorithm = certificate.signature_hash_algorithm
+    key = certificate.signature_algorithm_oid
+    family = next((name for name, oids in _SIGNATURE_FAMILIES.items() if key in oids), key.dotted_string)
+    return f"{family} with {algorithm.name if algorithm else 'no hash'}"
+
+
+_SIGNATURE_FAMILIES = {
+    "ECDSA": {
+        SignatureAlgorithmOID.ECDSA_WITH_SHA256,
+        SignatureAlgorithmOID.ECDSA_WITH_SHA384,
+        SignatureAlgorithmOID.ECDSA_WITH_SHA512,
+        SignatureAlgorithmOID.ECDSA_WITH_SHA1,
+    },
+    "RSA": {
+        SignatureAlgorithmOID.RSA_WITH_SHA256,
+        SignatureAlgorithmOID.RSA_WITH_SHA384,
+        SignatureAlgorithmOID.RSA_WITH_SHA512,
+        SignatureAlgorithmOID.RSA_WITH_SHA1,
+        SignatureAlgorithmOID.RSASSA_PSS,
+    },
+    "Ed25519": {SignatureAlgorithmOID.ED25519},
+    "Ed448": {SignatureAlgorithmOID.ED448},
+}
+
+
+@dataclass(frozen=True)
+class HstsResult:
+    """The Strict-Transport-Security header of an answer over TLS, parsed."""
+
+    url: str
+    header: str | None
+    max_age_s: float | None
+    include_subdomains: bool
+
+    def problem(self, min_max_age_s: float, include_subdomains: bool) -> str | None:
+        """Why the policy falls short of the declaration, or None."""
+        expected = f"expected Strict-Transport-Security on {self.url} with max-age >= {min_max_age_s:.0f}"
+        expected += " and includeSubDomains" if include_subdomains else ""
+        if self.header is None:
+            return f"{expected}, observed no header"
+        if (
+            self.max_age_s is None
+            or self.max_age_s < min_max_age_s
+            or (include_subdomains and not self.include_subdomains)
+        ):
+            return f"{expected}, observed {self.header!r}"
+        return None
+
+
+def parse_hsts(url: str, header: str | None) -> HstsResult:
+    """Read max-age and includeSubDomains from a header value."""
+    if header is None:
+        return HstsResult(url, None, None, False)
+    max_age: float | None = None
+    include = False
+    for directive in (part.strip() for part in header.split(";")):
+        name, _, value = directive.partition("=")
+        if name.strip().lower() == "max-age":
+            try:
+                max_age = float(value.strip().strip('"'))
+            except ValueError:
+                max_age = None
+        elif name.strip().lower() == "includesubdomains":
+            include = True
+    return HstsResult(url, header, max_age, include)
+
+
+@dataclass(frozen=True)
+class RedirectResult:
+    """What a plain-HTTP request was answered with."""
+
+    url: str
+    status: int
+    location: str | None
+    expected_location: str
+
+    def problem(self) -> str | None:
+        """Why it is not a permanent redirect to the same path over HTTPS, or None."""
+        if self.status not in (301, 308) or self.location != self.expected_location:
+            return (
+                f"expected {self.url} to redirect permanently (301 or 308) to {self.expected_location}, observed "
+                f"{self.status} to {self.location or 'nowhere'}"
+            )
+        return None
+
+
+def tls_endpoints(profile: Profile) -> tuple[Endpoint, ...]:
+    """The profile's TLS endpoints (default: the gateway's base URL)."""
+    tls = profile.tls
+    urls = (tls.endpoints if tls and tls.endpoints else ()) or (profile.gateway.base_url,)
+    return tuple(Endpoint.from_url(url, tls.server_name if tls else None) for url in urls)
+
+
+def survey_protocols(profile: Profile) -> Survey[ProtocolScan]:
+    """Scan versions and cipher suites of every TLS endpoint."""
+    return Survey(tuple(scan_protocols(endpoint) for endpoint in tls_endpoints(profile)))
+
+
+def survey_certificates(profile: Profile) -> Survey[CertificateReport]:
+    """Inspect the certificate of every TLS endpoint."""
+    return Survey(tuple(inspect_certificate(e, profile.gateway.ca_bundle) for e in tls_endpoints(profile)))
+
+
+def probe_hsts(client: GatewayClient) -> HstsResult:
+    """Fetch the health path over TLS and parse its Strict-Transport-Security header."""
+    exchange = client.request("GET", client.gateway.health_path)
+    return parse_hsts(exchange.url, exchange.header("strict-transport-security"))
+
+
+REDIRECT_PROBE_PATH = "/infragate/redirect-probe?from=http"
+
+
+def probe_redirect(client: GatewayClient, http_url: str) -> RedirectResult:
+    """Ask for a page over plain HTTP and see where it is sent."""
+    exchange = client.request_url("GET", http_url.rstrip("/") + REDIRECT_PROBE_PATH)
+    return RedirectResult(
+        exchange.url, exchange.status, exchange.header("location"), client.base_url + REDIRECT_PROBE_PATH
+    )

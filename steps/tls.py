@@ -1,0 +1,110 @@
+"""Steps about TLS: versions, cipher suites, certificates, HSTS and the HTTP redirect."""
+
+from __future__ import annotations
+
+from pytest_bdd import then, when
+
+from infragate.probes.http import GatewayClient
+from infragate.probes.sslyze import DeepScanResult, deep_scan, sslyze_executable
+from infragate.probes.survey import Survey
+from infragate.probes.tls import (
+    CertificateReport,
+    HstsResult,
+    ProtocolScan,
+    RedirectResult,
+    probe_hsts,
+    probe_redirect,
+    survey_certificates,
+    survey_protocols,
+    tls_endpoints,
+)
+from infragate.profile import Profile
+from infragate.profile.model import Tls
+from infragate.pytest_plugin import Evidence, not_applicable
+
+
+def _tls(profile: Profile) -> Tls:
+    return profile.tls or not_applicable("the profile declares no tls section")
+
+
+@when("a client tries each TLS version on its own against every TLS endpoint", target_fixture="protocols")
+def _(profile: Profile, evidence: Evidence) -> Survey[ProtocolScan]:
+    _tls(profile)
+    return evidence.record(survey_protocols(profile))
+
+
+@then("only the declared TLS versions are accepted")
+def _(protocols: Survey[ProtocolScan], profile: Profile) -> None:
+    problems = protocols.problems(lambda scan: scan.version_problems(_tls(profile).versions))
+    assert not problems, "; ".join(problems)
+
+
+@then("no cipher suite outside the declared Mozilla profile is accepted")
+def _(protocols: Survey[ProtocolScan], profile: Profile) -> None:
+    problems = protocols.problems(lambda scan: scan.cipher_problems(_tls(profile).mozilla_profile))
+    assert not problems, "; ".join(problems)
+
+
+@when("a client inspects the certificate of every TLS endpoint", target_fixture="certificates")
+def _(profile: Profile, evidence: Evidence) -> Survey[CertificateReport]:
+    _tls(profile)
+    return evidence.record(survey_certificates(profile))
+
+
+@then("every certificate chain verifies against the declared trust anchors")
+def _(certificates: Survey[CertificateReport]) -> None:
+    problems = certificates.problems(CertificateReport.chain_problem)
+    assert not problems, "; ".join(problems)
+
+
+@then("every certificate matches the name clients ask for")
+def _(certificates: Survey[CertificateReport]) -> None:
+    problems = certificates.problems(CertificateReport.host_problem)
+    assert not problems, "; ".join(problems)
+
+
+@then("every certificate stays valid for at least the declared number of days")
+def _(certificates: Survey[CertificateReport], profile: Profile) -> None:
+    problems = certificates.problems(lambda report: report.expiry_problem(_tls(profile).min_days_valid))
+    assert not problems, "; ".join(problems)
+
+
+@when("a client fetches the health endpoint over TLS", target_fixture="hsts")
+def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> HstsResult:
+    _tls(profile).hsts or not_applicable("the profile declares no tls.hsts policy")
+    return evidence.record(probe_hsts(gateway))
+
+
+@then("Strict-Transport-Security is sent with at least the declared max-age")
+def _(hsts: HstsResult, profile: Profile) -> None:
+    declared = _tls(profile).hsts
+    problem = hsts.problem(declared.min_max_age, declared.include_subdomains) if declared else None
+    assert problem is None, problem
+
+
+@when("a client asks for a page over plain HTTP", target_fixture="redirect")
+def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> RedirectResult:
+    http_url = _tls(profile).http_redirect_from or not_applicable("the profile declares no tls.http_redirect_from")
+    return evidence.record(probe_redirect(gateway, http_url))
+
+
+@then("it is redirected permanently to the same page over HTTPS")
+def _(redirect: RedirectResult) -> None:
+    problem = redirect.problem()
+    assert problem is None, problem
+
+
+@when("sslyze scans every TLS endpoint", target_fixture="deep")
+def _(profile: Profile, evidence: Evidence) -> Survey[DeepScanResult]:
+    tls = _tls(profile)
+    if not tls.deep_scan:
+        not_applicable("tls.deep_scan is false in the profile")
+    sslyze_executable() or not_applicable("sslyze is not installed (`uv tool install sslyze` installs it)")
+    scans = (deep_scan(endpoint, tls.mozilla_profile, profile.gateway.ca_bundle) for endpoint in tls_endpoints(profile))
+    return evidence.record(Survey(tuple(scans)))
+
+
+@then("every endpoint meets the declared Mozilla profile")
+def _(deep: Survey[DeepScanResult]) -> None:
+    problems = deep.problems(DeepScanResult.problem)
+    assert not problems, "; ".join(problems)
