@@ -27,6 +27,7 @@ def sandbox_root() -> Iterator[Path]:
     root.chmod(0o755)
     previous = os.environ.get("INFRAGATE_SANDBOX_ROOT")
     os.environ["INFRAGATE_SANDBOX_ROOT"] = str(root)
+    os.environ.setdefault("INFRAGATE_JOURNAL_DIR", str(root / "journal"))
     yield root
     for name in deployment.list_sandboxes(root):
         deployment.down(name, root)

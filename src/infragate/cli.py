@@ -22,6 +22,9 @@ from types import FrameType
 from typing import NoReturn
 
 from infragate.errors import ExitCode, InfragateError, SafetyError, UsageError
+from infragate.journal import Journal, journal_root, undo_pending
+from infragate.platforms import open_platform
+from infragate.probes.disruption import restore
 from infragate.profile import Profile, load_profile
 from infragate.report import CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, RunRecord, write_reports
 from infragate.sandbox import deployment
@@ -72,6 +75,9 @@ def _build_parser() -> argparse.ArgumentParser:
     check = profile_commands.add_parser("check", help="validate a profile")
     check.add_argument("file", metavar="FILE")
 
+    recover = commands.add_parser("recover", help="undo what a killed run left behind (from the recovery journal)")
+    recover.add_argument("--target", metavar="FILE", required=True, help="the profile the killed run used")
+
     sandbox = commands.add_parser("sandbox", help="the built-in reference deployment")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True, parser_class=_Parser)
     up = sandbox_commands.add_parser("up", help="start it and write its profile")
@@ -109,6 +115,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _verify(args)
     if args.command == "profile":
         return _profile_check(Path(args.file))
+    if args.command == "recover":
+        return _recover(Path(args.target))
     return _sandbox(args)
 
 
@@ -119,6 +127,28 @@ def _profile_check(file: Path) -> int:
         f"{len(profile.gateway.routes)} route(s), {len(profile.services)} service(s), "
         f"environment {profile.safety.environment}"
     )
+    return ExitCode.CONFORMANT
+
+
+def _recover(target: Path) -> int:
+    """Replay the undo of every disruption a killed run left pending, and verify each."""
+    profile = load_profile(target)
+    journal = Journal(journal_root(target, profile.name))
+    pending = journal.pending()
+    if not pending:
+        _say(f"infragate: nothing to recover for target '{profile.name}' ({journal.root})")
+        return ExitCode.CONFORMANT
+    _say(f"infragate: {len(pending)} disruption(s) of target '{profile.name}' left pending; undoing them")
+    platform = open_platform(profile)
+    report = undo_pending(journal, lambda undo: restore(platform, undo))
+    for line in report.undone:
+        _say(f"  undone   {line}")
+    for line in report.failed:
+        _say(f"  FAILED   {line}")
+    if not report.verified:
+        _say("infragate: the target could NOT be verified back at its starting state")
+        return ExitCode.COULD_NOT_VERIFY
+    _say("infragate: recovered; the target is verified back at its starting state")
     return ExitCode.CONFORMANT
 
 
@@ -199,6 +229,8 @@ def _verify(args: argparse.Namespace) -> int:
                 f"(gateway {state.gateway_url})"
             )
             target = Path(state.profile)
+            # The sandbox is ours and disposable: the full run includes destructive and load scenarios.
+            args.allow_destructive = args.allow_load = True
         profile = load_profile(target)
         _check_safety(profile, args)
         finished = _run_suite(profile, target, args)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -22,12 +24,15 @@ import pytest
 from pytest_bdd.exceptions import StepDefinitionNotFoundError
 from pytest_bdd.parser import Feature, Scenario, Step
 
-from infragate.errors import InfragateError, UsageError
+from infragate.errors import InfragateError, ProbeError, UsageError
+from infragate.journal import Journal, journal_root, undo_pending
 from infragate.platforms import Platform, open_platform
+from infragate.probes.disruption import restore
 from infragate.probes.http import GatewayClient
 from infragate.profile import Profile, load_profile
 from infragate.profile.secrets import REDACTOR
 from infragate.report import RunRecord, ScenarioRecord, StepRecord, evidence_of, write_reports
+from infragate.traffic import BackgroundTraffic
 from infragate.verdicts import NOT_APPLICABLE_PREFIX, NOT_RUN_PREFIX, Verdict
 
 pytest_plugins = [
@@ -35,6 +40,7 @@ pytest_plugins = [
     "infragate.steps.platform",
     "infragate.steps.ratelimit",
     "infragate.steps.tls",
+    "infragate.steps.resilience",
 ]
 
 MARKERS = {
@@ -60,6 +66,11 @@ _RUN = pytest.StashKey[RunRecord]()
 _PROFILE = pytest.StashKey[Profile]()
 _RECORD = pytest.StashKey[ScenarioRecord]()
 _STEP_STARTED = pytest.StashKey[float]()
+_RUN_ID = pytest.StashKey[str]()
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -110,6 +121,10 @@ def pytest_configure(config: pytest.Config) -> None:
         started_at=time.time(),
     )
     config.stash[_RUN] = run
+    config.stash[_RUN_ID] = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM must unwind like Ctrl-C, so that every journalled disruption is undone at teardown.
+        signal.signal(signal.SIGTERM, _terminate)
     config.pluginmanager.register(_CollectionWatch(run), "infragate-collection-watch")
 
 
@@ -149,6 +164,48 @@ class Evidence:
         if self._record is not None:
             self._record.evidence.append(evidence_of(result))
         return result
+
+
+@pytest.fixture
+def journal(
+    pytestconfig: pytest.Config, profile: Profile, platform: Platform, request: pytest.FixtureRequest
+) -> Iterator[Journal]:
+    """The recovery journal of this run. At teardown, whatever the outcome, every undo runs and is verified."""
+    target = Path(pytestconfig.getoption("--target"))
+    run_journal = Journal(journal_root(target, profile.name), pytestconfig.stash[_RUN_ID])
+    yield run_journal
+    report = undo_pending(run_journal, lambda undo: restore(platform, undo), only_this_run=True)
+    record = request.node.stash.get(_RECORD, None)
+    summary = "; ".join(report.undone + report.failed) or "nothing to undo"
+    if record is not None:
+        record.cleanup = REDACTOR.redact(("verified: " if report.verified else "NOT verified: ") + summary)
+    if not report.verified:
+        raise ProbeError(f"the target could not be verified back at its starting state: {'; '.join(report.failed)}")
+
+
+class Background:
+    """Background traffic started by a scenario; stopped at teardown if a step did not stop it."""
+
+    def __init__(self) -> None:
+        self._running: list[BackgroundTraffic] = []
+
+    def start(self, traffic: BackgroundTraffic) -> BackgroundTraffic:
+        """Start traffic and keep it for teardown."""
+        self._running.append(traffic.start())
+        return traffic
+
+    def stop_all(self) -> None:
+        """Stop every traffic this scenario started."""
+        for traffic in self._running:
+            traffic.stop()
+
+
+@pytest.fixture
+def background() -> Iterator[Background]:
+    """Starts background traffic for a scenario and makes sure it ends with it."""
+    running = Background()
+    yield running
+    running.stop_all()
 
 
 def not_applicable(reason: str) -> NoReturn:

@@ -50,6 +50,7 @@ class ScenarioRecord:
     duration_s: float = 0.0
     steps: list[StepRecord] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    cleanup: str = ""
 
     def settle(self, verdict: Verdict, message: str = "") -> None:
         """Take a phase's verdict if it is graver than what the scenario has."""
@@ -160,6 +161,8 @@ def render_markdown(run: RunRecord) -> str:
     lines += ["", "| verdict | feature | scenario | step | detail |", "| --- | --- | --- | --- | --- |"]
     for scenario in run.scenarios:
         detail = scenario.message.replace("|", "\\|").replace("\n", " ")[:300]
+        if scenario.cleanup:
+            detail = f"{detail} (cleanup {scenario.cleanup})".strip()
         lines.append(
             f"| {scenario.verdict.value} | {scenario.feature} | {scenario.scenario} | "
             f"{scenario.failed_step or ''} | {detail} |"

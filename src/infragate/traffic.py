@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -176,3 +177,103 @@ async def _one(
             error = f"{type(exc).__name__}: {exc}"[:200]
         finished = loop.time() - origin
     return RequestOutcome(request.stream, request.at_s, sent, finished - request.at_s, status, error, kept)
+
+
+class BackgroundTraffic:
+    """Steady open-loop traffic in a thread, from start() until stop() (or its time cap), with marks.
+
+    Marks name moments ("fault", "recovered") on the same clock as the requests, so that verdicts
+    can be taken per window: before the fault, during it, after it.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        template: PlannedRequest,
+        rate_per_s: float,
+        max_duration_s: float,
+        *,
+        context: ssl.SSLContext,
+        timeout_s: float,
+    ) -> None:
+        self._base_url = base_url
+        self._template = template
+        self._rate = rate_per_s
+        self._cap = max_duration_s
+        self._context = context
+        self._timeout = timeout_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._origin: float | None = None
+        self._outcomes: list[RequestOutcome] = []
+        self._error: BaseException | None = None
+        self.marks: dict[str, float] = {}
+        self._recording: TrafficRecording | None = None
+
+    def start(self) -> BackgroundTraffic:
+        """Begin sending; returns once the first request is due."""
+        started = threading.Event()
+        self._thread = threading.Thread(target=self._main, args=(started,), name="infragate-traffic", daemon=True)
+        self._thread.start()
+        started.wait(timeout=5)
+        return self
+
+    def now(self) -> float:
+        """Seconds on the traffic's clock."""
+        return time.monotonic() - (self._origin or time.monotonic())
+
+    def mark(self, name: str) -> None:
+        """Name this moment."""
+        self.marks[name] = self.now()
+
+    def stop(self) -> TrafficRecording:
+        """Stop sending, wait for answers in flight, and return everything (the same object every call)."""
+        if self._recording is None:
+            self._stop.set()
+            if self._thread is not None:
+                self._thread.join(timeout=self._timeout + 10)
+            if self._error is not None:
+                raise ProbeError(f"background traffic failed: {self._error}")
+            outcomes = tuple(sorted(self._outcomes, key=lambda outcome: outcome.intended_s))
+            self._recording = TrafficRecording(outcomes, time.time(), self.now())
+        return self._recording
+
+    def _main(self, started: threading.Event) -> None:
+        try:
+            asyncio.run(self._send(started))
+        except BaseException as exc:  # noqa: BLE001 - reported by stop()
+            self._error = exc
+            started.set()
+
+    async def _send(self, started: threading.Event) -> None:
+        loop = asyncio.get_running_loop()
+        connector = aiohttp.TCPConnector(ssl=self._context, limit=256)
+        timeout = aiohttp.ClientTimeout(total=self._timeout)
+        async with aiohttp.ClientSession(
+            self._base_url, connector=connector, timeout=timeout, auto_decompress=False
+        ) as session:
+            gate = asyncio.Semaphore(256)
+            origin = loop.time() + START_MARGIN_S
+            self._origin = time.monotonic() + START_MARGIN_S
+            started.set()
+            tasks = []
+            index = 0
+            while not self._stop.is_set():
+                at = index / self._rate
+                if at > self._cap:
+                    break
+                delay = origin + at - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(min(delay, 0.05))
+                    continue
+                request = PlannedRequest(
+                    at,
+                    self._template.method,
+                    self._template.path,
+                    "steady",
+                    self._template.headers,
+                    self._template.body,
+                )
+                tasks.append(asyncio.create_task(_one(session, request, origin, gate)))
+                index += 1
+            self._outcomes = list(await asyncio.gather(*tasks))

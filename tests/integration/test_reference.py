@@ -15,7 +15,9 @@ REPORT_FILES = ("report.html", "summary.md", "junit.xml", "cucumber.json", "evid
 
 
 def test_every_scenario_passes_on_the_reference_deployment(reference: deployment.SandboxState, tmp_path: Path) -> None:
-    run = run_cli("verify", "--target", reference.profile, "--reports", str(tmp_path), reports=tmp_path)
+    run = run_cli(
+        "verify", "--target", reference.profile, "--allow-destructive", "--reports", str(tmp_path), reports=tmp_path
+    )
     assert run.code == 0, run.output
     verdicts = run.verdicts()
     assert len(verdicts) >= 3
@@ -31,6 +33,7 @@ def test_verify_without_target_brings_up_runs_and_tears_down(sandbox_root: Path,
     before = server_processes()
     run = run_cli("verify", "--reports", str(tmp_path), reports=tmp_path)
     assert run.code == 0, run.output
+    assert {scenario["verdict"] for scenario in run.evidence()["scenarios"]} == {"conformant"}
     assert run.evidence()["notes"] == ["reference deployment torn down; verified that none of its processes is left"]
     assert server_processes() - before == set()
     assert [path.name for path in sandbox_root.iterdir() if path.name.startswith("verify-")] == []

@@ -22,7 +22,16 @@ def test_variant_fails_its_scenarios_on_the_expected_step(variant: Variant, sand
     state = deployment.up(name, variant.name, root=sandbox_root)
     try:
         selection = [argument for feature in features for argument in ("--features", feature)]
-        run = run_cli("verify", "--target", state.profile, "--reports", str(tmp_path), *selection, reports=tmp_path)
+        run = run_cli(
+            "verify",
+            "--target",
+            state.profile,
+            "--allow-destructive",
+            "--reports",
+            str(tmp_path),
+            *selection,
+            reports=tmp_path,
+        )
     finally:
         assert not deployment.down(name, root=sandbox_root).left_running
     assert run.code == 1, run.output

@@ -12,6 +12,7 @@ class Replica:
 
     service: str
     id: str
+    instance: str  # changes when the replica is replaced: a pid, a task id, a pod uid
     running: bool
     ready: bool
     detail: str
@@ -38,6 +39,15 @@ class ReplicaSet:
         """Identities of the running replicas."""
         return frozenset(replica.id for replica in self.running)
 
+    @property
+    def ready(self) -> tuple[Replica, ...]:
+        """The replicas that run and report ready."""
+        return tuple(replica for replica in self.running if replica.ready)
+
+    def instances(self) -> frozenset[str]:
+        """Instances of the running replicas."""
+        return frozenset(replica.instance for replica in self.running)
+
 
 @runtime_checkable
 class Platform(Protocol):
@@ -51,4 +61,20 @@ class Platform(Protocol):
 
     def describe(self) -> str:
         """A short human description of the platform and how it is reached."""
+        ...
+
+    def kill(self, service: str, replica_id: str) -> None:
+        """Kill one replica outright (SIGKILL, container kill, pod delete with no grace)."""
+        ...
+
+    def restart(self, service: str, replica_id: str) -> None:
+        """Stop one replica gracefully and start it again; return once the platform runs it again."""
+        ...
+
+    def scale(self, service: str, replicas: int) -> None:
+        """Ask the platform for this many replicas; return once it has acted (readiness is awaited apart)."""
+        ...
+
+    def restart_policy(self, service: str) -> str:
+        """What the platform does when a replica dies ("always", "on-failure", "never", ...)."""
         ...

@@ -1,11 +1,14 @@
 """Platform adapter for services run by a local supervisord (the reference deployment).
 
-Replicas are the registry's members for a service; supervisord says whether each runs, and the
-replica's own health endpoint says whether it is ready, as a readiness probe would.
+Replicas are the registry's members for a service; supervisord says whether each runs (and its
+pid is the replica's instance), and the replica's own health endpoint says whether it is ready,
+as a readiness probe would. Scaling goes through the sandbox's topology, which also updates the
+gateway's upstream, as service discovery would.
 """
 
 from __future__ import annotations
 
+import configparser
 import json
 
 import requests
@@ -55,11 +58,18 @@ class LocalPlatform:
             info = processes.get(member["name"])
             if info is None or not info.running:
                 state = info.state if info is not None else "unknown to the supervisor"
-                found.append(Replica(service, member["name"], running=False, ready=False, detail=state))
+                found.append(Replica(service, member["name"], "", running=False, ready=False, detail=state))
                 continue
             ready, detail = self._probe(member["url"] + health_path)
             found.append(
-                Replica(service, member["name"], running=True, ready=ready, detail=f"pid {info.pid}, {detail}")
+                Replica(
+                    service,
+                    member["name"],
+                    str(info.pid),
+                    running=True,
+                    ready=ready,
+                    detail=f"pid {info.pid}, {detail}",
+                )
             )
         return ReplicaSet(service, tuple(found))
 
@@ -69,3 +79,40 @@ class LocalPlatform:
         except requests.RequestException as exc:
             return False, f"health check {url} failed: {type(exc).__name__}"
         return response.status_code == 200, f"health check {url} answered {response.status_code}"
+
+    def kill(self, service: str, replica_id: str) -> None:
+        """SIGKILL one replica's process; supervisord's restart policy decides what follows."""
+        self._known(service, replica_id)
+        self.supervisor.signal(replica_id, "KILL")
+
+    def restart(self, service: str, replica_id: str) -> None:
+        """Stop (SIGTERM, graceful) and start one replica."""
+        self._known(service, replica_id)
+        self.supervisor.stop(replica_id)
+        self.supervisor.start(replica_id)
+
+    def scale(self, service: str, replicas: int) -> None:
+        """Change the replica count through the sandbox's topology (registry, upstream, programs)."""
+        from infragate.sandbox import topology
+
+        topology.scale(self._config.registry.parent, service, replicas)
+        for member in self._members(service):
+            info = self.supervisor.process(member["name"])
+            if info is not None and info.state in ("STOPPED", "EXITED", "FATAL"):
+                self.supervisor.start(member["name"])
+
+    def restart_policy(self, service: str) -> str:
+        """The autorestart setting of the service's replicas, from their program files (the RPC does not say)."""
+        names = {"true": "always", "false": "never", "unexpected": "on-failure"}
+        policies = set()
+        for member in self._members(service):
+            program = configparser.ConfigParser(interpolation=None)
+            program.read(self._config.registry.parent / "programs" / f"{member['name']}.conf")
+            section = f"program:{member['name']}"
+            value = program.get(section, "autorestart", fallback="unexpected") if program.has_section(section) else "?"
+            policies.add(names.get(value.lower(), value))
+        return ", ".join(sorted(policies))
+
+    def _known(self, service: str, replica_id: str) -> None:
+        if replica_id not in {member["name"] for member in self._members(service)}:
+            raise ProbeError(f"service {service} has no replica {replica_id}")

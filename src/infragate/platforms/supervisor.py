@@ -74,6 +74,26 @@ class SupervisorClient:
         """Send a signal (such as "KILL") to a process."""
         self._call("signalProcess", name, signal_name)
 
+    def reload_config(self) -> None:
+        """Read program files again (new ones become known; nothing starts yet)."""
+        self._call("reloadConfig")
+
+    def add_group(self, name: str) -> None:
+        """Start managing a program whose file reload_config found (it starts if autostart)."""
+        self._call("addProcessGroup", name)
+
+    def remove_group(self, name: str) -> None:
+        """Forget a stopped program."""
+        self._call("removeProcessGroup", name)
+
+    def config(self, name: str) -> dict[str, Any]:
+        """supervisord's configuration of one program."""
+        infos = cast(list[dict[str, Any]], self._call("getAllConfigInfo"))
+        found = next((info for info in infos if info.get("name") == name), None)
+        if found is None:
+            raise ProbeError(f"supervisor at {self.url} has no program {name}")
+        return found
+
     def pid(self) -> int:
         """The pid of supervisord itself."""
         return int(self._call("getPID"))

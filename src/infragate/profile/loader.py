@@ -218,6 +218,14 @@ def _check_references(profile: Profile, file: str, lines: dict[KeyPath, int]) ->
         (("gateway", "cors", "route"), gateway.cors.route if gateway.cors else None),
         (("gateway", "compression", "route"), gateway.compression.route if gateway.compression else None),
     ]
+    if profile.resilience is not None:
+        references.append((("resilience", "route"), profile.resilience.route))
+        if profile.resilience.service not in profile.services:
+            key: KeyPath = ("resilience", "service")
+            services = ", ".join(sorted(profile.services)) or "none declared"
+            raise ProfileError(
+                file, _dotted(key), f"a service declared under services (known: {services})", lines.get(key)
+            )
     known = ", ".join(sorted(gateway.routes)) or "none declared"
     for key, route in references:
         if route is not None and route not in gateway.routes:

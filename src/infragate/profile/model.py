@@ -205,6 +205,21 @@ class NoPlatform(StrictModel):
 Platform = Annotated[LocalPlatform | NoPlatform, Field(discriminator="kind")]
 
 
+class Resilience(StrictModel):
+    """What the disruptive scenarios exercise, and what the design promised about it."""
+
+    service: str = Field(description="the service whose replicas are killed, scaled and restarted")
+    route: str | None = Field(default=None, description="route for steady traffic; default: the service's route")
+    traffic_rate: float = Field(default=40.0, gt=0, description="steady requests per second during faults")
+    error_budget: float = Field(default=0.001, ge=0, le=1, description="share of requests that may fail in a fault")
+    recovery_time: Duration = Field(default=30.0, description="back at the declared replicas within")
+    min_ready: Duration = Field(
+        default=2.0, description="a restarted replica stays ready this long before the next one goes"
+    )
+    scale_out_to: int = Field(default=5, ge=1)
+    scale_time: Duration = Field(default=60.0, description="scaled-out replicas ready within")
+
+
 class Postgres(StrictModel):
     """A PostgreSQL database of the deployment."""
 
@@ -252,4 +267,5 @@ class Profile(StrictModel):
     services: dict[str, Service] = Field(default_factory=dict)
     datastores: Datastores = Field(default_factory=Datastores)
     tls: Tls | None = None
+    resilience: Resilience | None = None
     safety: Safety

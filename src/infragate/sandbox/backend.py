@@ -9,13 +9,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import time
 import traceback
 from collections.abc import Awaitable, Callable
 
 from aiohttp import WSMsgType, web
 
 REPLICA_HEADER = "X-Replica"
-FAULTS = ("unhealthy", "fragile")
+FAULTS = ("unhealthy", "fragile", "slow-start")
+SLOW_START_S = 15.0
 
 ITEMS: list[dict[str, object]] = [
     {"id": index, "name": f"item-{index}", "price_cents": 100 * index} for index in range(1, 21)
@@ -89,6 +91,8 @@ def main() -> None:
     parser.add_argument("--fault", action="append", choices=FAULTS, default=[])
     parser.add_argument("--sandbox", help="the sandbox folder; marks the process as the sandbox's")
     args = parser.parse_args()
+    if "slow-start" in args.fault:
+        time.sleep(SLOW_START_S)  # a replica that takes long to become ready, as a cold JVM would
     web.run_app(
         build_app(args.name, frozenset(args.fault)),
         host=args.host,

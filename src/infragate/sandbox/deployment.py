@@ -42,6 +42,7 @@ STATE_FILE = "state.json"
 PROFILE_FILE = "profile.yaml"
 SERVICE = "api"
 READY_TIMEOUT_S = 60.0
+MAX_REPLICAS = 10  # the declared autoscaling bound, as in the marketplace seed (3 to 10)
 
 
 def default_root() -> Path:
@@ -84,7 +85,8 @@ def sandbox_dir(name: str, root: Path | None = None) -> Path:
     return (root or default_root()) / name
 
 
-def _free_ports(count: int) -> list[int]:
+def free_ports(count: int) -> list[int]:
+    """Ports on 127.0.0.1 that nothing listens on right now."""
     sockets = []
     try:
         for _ in range(count):
@@ -165,23 +167,70 @@ def _postgres_template(root: Path, bindir: Path) -> Path:
 
 
 def _program(name: str, command: str, directory: Path, **options: str) -> str:
-    lines = [
-        f"[program:{name}]",
-        f"command={command}",
-        "autorestart=true",
-        "startsecs=1",
-        "startretries=5",
-        "stopasgroup=true",
-        "killasgroup=true",
-        "stopwaitsecs=10",
-        f"stdout_logfile={directory}/logs/{name}.log",
-        "stderr_logfile=NONE",
-        "redirect_stderr=true",
-        "stdout_logfile_maxbytes=5MB",
-        "stdout_logfile_backups=0",
-    ]
-    lines += [f"{key}={value}" for key, value in options.items()]
-    return "\n".join(lines) + "\n"
+    """A supervisord program section; options override the defaults."""
+    settings = {
+        "command": command,
+        "autorestart": "true",
+        "startsecs": "1",
+        "startretries": "5",
+        "stopasgroup": "true",
+        "killasgroup": "true",
+        "stopwaitsecs": "10",
+        "stdout_logfile": f"{directory}/logs/{name}.log",
+        "stderr_logfile": "NONE",
+        "redirect_stderr": "true",
+        "stdout_logfile_maxbytes": "5MB",
+        "stdout_logfile_backups": "0",
+    } | options
+    return "\n".join([f"[program:{name}]", *(f"{key}={value}" for key, value in settings.items())]) + "\n"
+
+
+def replica_program(spec: SandboxSpec, directory: Path, replica: str, port: int) -> str:
+    """The supervisor program of one backend replica."""
+    faults = "".join(f" --fault {fault}" for fault in sorted(spec.replica_faults.get(replica, ())))
+    return _program(
+        replica,
+        f"{sys.executable} -m infragate.sandbox.backend --name {replica} --port {port} --sandbox {directory}{faults}",
+        directory,
+        autostart="false" if replica in spec.stopped_replicas else "true",
+        autorestart="true" if spec.autorestart else "false",
+        stopsignal="TERM",
+    )
+
+
+def write_registry(directory: Path, upstream: dict[str, int]) -> None:
+    """The service registry: which replicas the service has, and where (what service discovery would hold)."""
+    members = [{"name": replica, "url": f"http://127.0.0.1:{port}"} for replica, port in upstream.items()]
+    temporary = directory / "registry.json.new"
+    temporary.write_text(json.dumps({"services": {SERVICE: members}}, indent=2))
+    temporary.replace(directory / "registry.json")
+
+
+def read_registry(directory: Path) -> dict[str, int]:
+    """Replica name -> port, from the service registry."""
+    members = json.loads((directory / "registry.json").read_text())["services"][SERVICE]
+    return {member["name"]: int(member["url"].rsplit(":", 1)[1]) for member in members}
+
+
+def write_gateway_conf(
+    directory: Path, spec: SandboxSpec, https_port: int, http_port: int, upstream: dict[str, int]
+) -> Path:
+    """Render nginx.conf for the replicas given (a static upstream keeps the ones the sandbox started with)."""
+    if spec.static_upstream:
+        upstream = {name: port for name, port in upstream.items() if name in spec.replica_names(SERVICE)}
+    pki_dir = directory / "pki"
+    layout = nginx.GatewayLayout(
+        directory / "nginx", https_port, http_port, pki_dir / "server.pem", pki_dir / "server.key"
+    )
+    conf = directory / "nginx" / "nginx.conf"
+    conf.write_text(nginx.render(spec, layout, upstream))
+    return conf
+
+
+def deployed_spec(state: SandboxState) -> SandboxSpec:
+    """The spec a sandbox was started with (its variant applied to the conformant one)."""
+    promised = SandboxSpec()
+    return get_variant(state.variant).apply(promised) if state.variant else promised
 
 
 def up(
@@ -237,9 +286,9 @@ def _start(
     started: float,
 ) -> SandboxState:
     replicas = spec.replica_names(SERVICE)
-    https_port, http_port, pg_port, redis_port, *replica_ports = _free_ports(4 + len(replicas))
+    https_port, http_port, pg_port, redis_port, *replica_ports = free_ports(4 + len(replicas))
     upstream = dict(zip(replicas, replica_ports, strict=True))
-    certificate = pki.issue(
+    pki.issue(
         directory / "pki",
         ("other.example.test",) if spec.certificate == "wrong-host" else ("127.0.0.1", "localhost"),
         valid_days=5 if spec.certificate == "expiring" else 90,
@@ -260,24 +309,11 @@ def _start(
         f"bind 127.0.0.1\nport {redis_port}\nprotected-mode yes\ndaemonize no\ndir {directory / 'redis'}\n"
         f"requirepass {redis_password}\nsave 900 1\nsave 300 10\nappendonly yes\nappendfsync everysec\n"
     )
-    layout = nginx.GatewayLayout(directory / "nginx", https_port, http_port, certificate.certificate, certificate.key)
-    nginx_conf = directory / "nginx" / "nginx.conf"
-    nginx_conf.write_text(nginx.render(spec, layout, upstream))
-    registry = directory / "registry.json"
-    registry.write_text(
-        json.dumps(
-            {
-                "services": {
-                    SERVICE: [
-                        {"name": replica, "url": f"http://127.0.0.1:{port}"} for replica, port in upstream.items()
-                    ]
-                }
-            },
-            indent=2,
-        )
-    )
+    write_registry(directory, upstream)
+    nginx_conf = write_gateway_conf(directory, spec, https_port, http_port, upstream)
+    layout_prefix = directory / "nginx"
     test = subprocess.run(
-        [str(nginx_bin), "-t", "-q", "-p", str(layout.prefix), "-c", str(nginx_conf)],
+        [str(nginx_bin), "-t", "-q", "-p", str(layout_prefix), "-c", str(nginx_conf)],
         capture_output=True,
         text=True,
         check=False,
@@ -288,7 +324,7 @@ def _start(
     socket_path = directory / "supervisor.sock"
     supervisor_url = f"unix://{socket_path}"
     programs = {
-        "gateway": _program("gateway", f'{nginx_bin} -p {layout.prefix} -c {nginx_conf} -g "daemon off;"', directory),
+        "gateway": _program("gateway", f'{nginx_bin} -p {layout_prefix} -c {nginx_conf} -g "daemon off;"', directory),
         "postgres": _program(
             "postgres",
             f"{pg_bindir / 'postgres'} -D {pg_data} -c listen_addresses=127.0.0.1 -c port={pg_port} "
@@ -300,15 +336,7 @@ def _start(
         "redis": _program("redis", f"{redis_bin} {directory / 'redis' / 'redis.conf'}", directory),
     }
     for replica, port in upstream.items():
-        faults = "".join(f" --fault {fault}" for fault in sorted(spec.replica_faults.get(replica, ())))
-        programs[replica] = _program(
-            replica,
-            f"{sys.executable} -m infragate.sandbox.backend --name {replica} --port {port} "
-            f"--sandbox {directory}{faults}",
-            directory,
-            autostart="false" if replica in spec.stopped_replicas else "true",
-            stopsignal="TERM",
-        )
+        programs[replica] = replica_program(spec, directory, replica, port)
     for program, text in programs.items():
         (directory / "programs" / f"{program}.conf").write_text(text)
     conf = directory / "supervisord.conf"
@@ -502,7 +530,7 @@ def _profile(
         },
         "services": {
             SERVICE: {
-                "replicas": spec.replicas,
+                "replicas": {"min": spec.replicas, "max": MAX_REPLICAS},
                 "route": "api",
                 "replica_header": "X-Replica",
                 "health_path": "/health",
@@ -519,6 +547,14 @@ def _profile(
             "hsts": {"min_max_age": "180d", "include_subdomains": True},
             "http_redirect_from": http_url,
             "deep_scan": True,
+        },
+        "resilience": {
+            "service": SERVICE,
+            "traffic_rate": 40,
+            "error_budget": 0.001,
+            "recovery_time": "10s",
+            "scale_out_to": 5,
+            "scale_time": "30s",
         },
         "safety": {
             "environment": "sandbox",

@@ -34,7 +34,7 @@ class GatewayLayout:
 def render(spec: SandboxSpec, layout: GatewayLayout, upstream: dict[str, int]) -> str:
     """nginx.conf for the gateway; upstream maps replica name to its local port."""
     members = "\n".join(
-        f"        server 127.0.0.1:{port} max_fails=2 fail_timeout=5s;  # {name}"
+        f"        server 127.0.0.1:{port} max_fails={2 if spec.passive_failover else 0} fail_timeout=1s;  # {name}"
         for name, port in upstream.items()
         if name not in spec.upstream_excluded
     )
@@ -144,7 +144,7 @@ http {{
         proxy_set_header Host $host;
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         proxy_set_header X-Forwarded-Proto https;
-        proxy_next_upstream error timeout http_502 http_503 http_504;
+        proxy_next_upstream {"error timeout http_502 http_503 http_504" if spec.passive_failover else "off"};
         proxy_next_upstream_tries 3;
         proxy_connect_timeout 2s;
         proxy_read_timeout 10s;

@@ -73,6 +73,10 @@ class SandboxSpec:
     certificate: str = "valid"  # or "unknown-ca", "wrong-host", "expiring"
     hsts_max_age_s: int = 63_072_000
     http_redirect: bool = True
+    passive_failover: bool = True
+    autorestart: bool = True
+    static_upstream: bool = False
+    scale_in_drain: bool = True
 
     def route(self, name: str) -> RouteSpec:
         """A route by name."""

@@ -48,6 +48,10 @@ _CERTS = "Certificates are trusted, match their name and are not about to expire
 _HSTS = "Browsers are told to stay on HTTPS"
 _REDIRECT = "Plain HTTP is redirected to HTTPS"
 _DEEP = "A deep scan finds the TLS configuration meets the declared Mozilla profile"
+_KILL = "Losing a replica stays within the failover budget"
+_SCALE_OUT = "Scaling out makes the new replicas ready and gives them traffic"
+_SCALE_IN = "Scaling back in loses no request"
+_ROLLING = "A rolling restart loses no request"
 
 VARIANTS: dict[str, Variant] = {
     variant.name: variant
@@ -278,6 +282,48 @@ VARIANTS: dict[str, Variant] = {
             summary="plain HTTP is served instead of redirected to HTTPS",
             breaks=(ExpectedFailure(_REDIRECT, "Then it is redirected permanently to the same page over HTTPS"),),
             apply=_replace(http_redirect=False),
+        ),
+        Variant(
+            name="no-passive-failover",
+            summary="the gateway neither retries another replica nor marks a dead one down",
+            breaks=(
+                ExpectedFailure(_KILL, "And the share of failed requests stays within the failover budget"),
+                ExpectedFailure(_ROLLING, "And no request fails"),
+            ),
+            apply=_replace(passive_failover=False),
+        ),
+        Variant(
+            name="no-restart",
+            summary="the supervisor does not restart a replica that dies",
+            breaks=(ExpectedFailure(_KILL, "Then the killed replica is replaced by a new one"),),
+            apply=_replace(autorestart=False),
+        ),
+        Variant(
+            name="slow-start",
+            summary="every replica needs 15 s before it is ready (10 s recovery declared)",
+            breaks=(
+                ExpectedFailure(_KILL, "And the service is back at its declared replicas within the recovery time"),
+            ),
+            apply=lambda spec: dataclasses.replace(
+                spec, replica_faults={f"api-{index}": frozenset({"slow-start"}) for index in range(1, 11)}
+            ),
+        ),
+        Variant(
+            name="static-upstream",
+            summary="the gateway's upstream never learns of replicas added by scaling",
+            breaks=(
+                ExpectedFailure(_SCALE_OUT, "And a paced stream of requests through the gateway reaches every replica"),
+            ),
+            apply=_replace(static_upstream=True),
+        ),
+        Variant(
+            name="scale-in-without-drain",
+            summary="scaling in stops replicas before the gateway stops using them, with no retry elsewhere",
+            breaks=(
+                ExpectedFailure(_SCALE_IN, "Then no request fails"),
+                ExpectedFailure(_ROLLING, "And no request fails"),
+            ),
+            apply=_replace(scale_in_drain=False, passive_failover=False),
         ),
     )
 }

@@ -1,0 +1,333 @@
+"""Disruptions with proof: kill, scale and rolling restart, each journalled with its undo first.
+
+Steady state, then the method, then steady state again: every disruption is written to the
+journal before it happens, its effect is proven from the platform (the killed instance is gone
+and a new one runs), and what clients saw meanwhile comes from the background traffic.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from infragate.errors import ProbeError
+from infragate.journal import Journal, Undo
+from infragate.platforms.base import Platform, ReplicaSet
+from infragate.profile.model import Profile, Resilience, Route
+from infragate.traffic import BackgroundTraffic, PlannedRequest, TrafficRecording, ssl_context
+
+POLL_S = 0.2
+RESTORE_WAIT_S = 90.0
+RESTORE = "restore_replicas"
+
+
+def resilience_of(profile: Profile) -> Resilience:
+    """The profile's resilience section (callers make a scenario not applicable without it)."""
+    if profile.resilience is None:
+        raise ProbeError("the profile declares no resilience section")
+    return profile.resilience
+
+
+def steady_route(profile: Profile) -> Route:
+    """The route steady traffic goes to: resilience.route, else the service's own route."""
+    resilience = resilience_of(profile)
+    name = resilience.route or profile.services[resilience.service].route
+    if name is None:
+        raise ProbeError(f"neither resilience.route nor services.{resilience.service}.route names a route for traffic")
+    return profile.gateway.routes[name]
+
+
+def steady_traffic(profile: Profile) -> BackgroundTraffic:
+    """Background traffic at the declared steady rate, capped by the safety section."""
+    resilience, gateway, safety = resilience_of(profile), profile.gateway, profile.safety
+    route = steady_route(profile)
+    headers = (("Content-Type", route.content_type),) if route.content_type else ()
+    template = PlannedRequest(0.0, route.method, route.path, "steady", headers, route.body)
+    return BackgroundTraffic(
+        gateway.base_url,
+        template,
+        min(resilience.traffic_rate, safety.max_rate),
+        safety.max_duration,
+        context=ssl_context(gateway.ca_bundle, gateway.verify_tls),
+        timeout_s=gateway.timeout,
+    )
+
+
+def _wait(
+    platform: Platform, service: str, ready: int, limit_s: float, started: float
+) -> tuple[ReplicaSet, float | None]:
+    """Poll until `ready` replicas are ready; the seconds it took from `started`, or None."""
+    deadline = started + limit_s
+    while True:
+        found = platform.replicas(service)
+        if len(found.ready) >= ready:
+            return found, time.monotonic() - started
+        if time.monotonic() > deadline:
+            return found, None
+        time.sleep(POLL_S)
+
+
+def restore(platform: Platform, undo: Undo) -> str:
+    """Carry out an undo and verify it; a ProbeError says it could not be verified."""
+    if undo.action != RESTORE:
+        raise ProbeError(f"unknown undo action {undo.action}")
+    service, count = str(undo.arguments["service"]), int(undo.arguments["replicas"])
+    platform.scale(service, count)
+    found, took = _wait(platform, service, count, RESTORE_WAIT_S, time.monotonic())
+    if took is None or len(found.running) != count:
+        raise ProbeError(
+            f"{service} not back at {count} ready replicas within {RESTORE_WAIT_S:g} s "
+            f"(running {len(found.running)}, ready {len(found.ready)})"
+        )
+    return f"{service} verified back at {count} ready replicas"
+
+
+@dataclass(frozen=True)
+class KillResult:
+    """One replica killed, with the proof of what followed."""
+
+    service: str
+    killed: str
+    killed_instance: str
+    replicas_before: int
+    replacement: str | None
+    replaced_after_s: float | None
+    back_after_s: float | None
+    recovery_time_s: float
+    restart_policy: str
+
+    def replaced_problem(self) -> str | None:
+        """Why the killed replica counts as not replaced, or None."""
+        if self.replacement is None:
+            return (
+                f"expected the killed replica {self.killed} (instance {self.killed_instance}) of {self.service} "
+                f"to be replaced by a new instance, observed none within {2 * self.recovery_time_s:g} s "
+                f"(restart policy: {self.restart_policy})"
+            )
+        return None
+
+    def recovery_problem(self) -> str | None:
+        """Why the service was not back at its size in time, or None."""
+        if self.back_after_s is None or self.back_after_s > self.recovery_time_s:
+            observed = "not within the wait" if self.back_after_s is None else f"after {self.back_after_s:.1f} s"
+            return (
+                f"expected {self.service} back at {self.replicas_before} ready replicas within "
+                f"{self.recovery_time_s:g} s of the kill, observed {observed}"
+            )
+        return None
+
+
+def kill_one(platform: Platform, journal: Journal, profile: Profile, traffic: BackgroundTraffic | None) -> KillResult:
+    """Kill the first ready replica of the service; watch for its replacement and the return to full size."""
+    resilience = resilience_of(profile)
+    service = resilience.service
+    before = platform.replicas(service)
+    if not before.ready:
+        raise ProbeError(f"{service} has no ready replica to kill")
+    victim = sorted(before.ready, key=lambda replica: replica.id)[0]
+    journal.record(
+        f"kill replica {victim.id} (instance {victim.instance}) of {service}",
+        Undo(RESTORE, {"service": service, "replicas": len(before.ready)}),
+    )
+    policy = platform.restart_policy(service)
+    if traffic is not None:
+        traffic.mark("fault")
+    started = time.monotonic()
+    platform.kill(service, victim.id)
+    replacement, replaced_after, back_after = None, None, None
+    deadline = started + 2 * resilience.recovery_time
+    while time.monotonic() < deadline:
+        now = platform.replicas(service)
+        fresh = now.instances() - before.instances()
+        if replacement is None and victim.instance not in now.instances() and fresh:
+            replacement, replaced_after = sorted(fresh)[0], time.monotonic() - started
+        if replacement is not None and len(now.ready) >= len(before.ready):
+            back_after = time.monotonic() - started
+            break
+        time.sleep(POLL_S)
+    if traffic is not None:
+        traffic.mark("recovered")
+    return KillResult(
+        service,
+        victim.id,
+        victim.instance,
+        len(before.ready),
+        replacement,
+        replaced_after,
+        back_after,
+        resilience.recovery_time,
+        policy,
+    )
+
+
+@dataclass(frozen=True)
+class ScaleResult:
+    """A scaling request and how long the platform took to have every replica ready."""
+
+    service: str
+    replicas_before: int
+    replicas_wanted: int
+    ready_after_s: float | None
+    ready_count: int
+    limit_s: float
+
+    def ready_problem(self) -> str | None:
+        """Why the scaled service was not ready in time, or None."""
+        if self.ready_after_s is None or self.ready_after_s > self.limit_s:
+            observed = (
+                f"{self.ready_count} ready when the wait ended"
+                if self.ready_after_s is None
+                else f"all ready after {self.ready_after_s:.1f} s"
+            )
+            return (
+                f"expected {self.service} at {self.replicas_wanted} ready replicas within {self.limit_s:g} s, "
+                f"observed {observed}"
+            )
+        return None
+
+
+def scale_to(platform: Platform, journal: Journal, profile: Profile, replicas: int) -> ScaleResult:
+    """Scale the service and time it until every replica is ready; journalled back to the starting size."""
+    resilience = resilience_of(profile)
+    service = resilience.service
+    if replicas > profile.services[service].replicas.max:
+        raise ProbeError(
+            f"scaling {service} to {replicas} would exceed its declared maximum "
+            f"({profile.services[service].replicas.max})"
+        )
+    before = platform.replicas(service)
+    journal.record(
+        f"scale {service} from {len(before.running)} to {replicas}",
+        Undo(RESTORE, {"service": service, "replicas": len(before.running)}),
+    )
+    started = time.monotonic()
+    platform.scale(service, replicas)
+    found, took = _wait(platform, service, replicas, 1.5 * resilience.scale_time, started)
+    return ScaleResult(service, len(before.running), replicas, took, len(found.ready), resilience.scale_time)
+
+
+@dataclass(frozen=True)
+class RollingRestartResult:
+    """Every replica restarted in turn, with the instances before and after."""
+
+    service: str
+    before: dict[str, str]
+    after: dict[str, str]
+    took_s: float
+
+    def replaced_problem(self) -> str | None:
+        """Replicas whose instance did not change, or None."""
+        same = sorted(name for name, instance in self.before.items() if self.after.get(name) == instance)
+        if same:
+            return (
+                f"expected every replica of {self.service} replaced, observed the same instance for {', '.join(same)}"
+            )
+        return None
+
+
+def rolling_restart(platform: Platform, journal: Journal, profile: Profile) -> RollingRestartResult:
+    """Restart the service's replicas one after another, each ready again before the next goes."""
+    resilience = resilience_of(profile)
+    service = resilience.service
+    before = platform.replicas(service)
+    journal.record(
+        f"rolling restart of {service}", Undo(RESTORE, {"service": service, "replicas": len(before.running)})
+    )
+    started = time.monotonic()
+    for replica in sorted(before.running, key=lambda item: item.id):
+        platform.restart(service, replica.id)
+        _, took = _wait(platform, service, len(before.ready), 2 * resilience.recovery_time, time.monotonic())
+        if took is None:
+            raise ProbeError(f"{service} did not become ready again after restarting {replica.id}")
+        time.sleep(resilience.min_ready)  # as minReadySeconds: let the gateway take the replica back first
+    after = platform.replicas(service)
+    return RollingRestartResult(
+        service,
+        {r.id: r.instance for r in before.running},
+        {r.id: r.instance for r in after.running},
+        time.monotonic() - started,
+    )
+
+
+@dataclass(frozen=True)
+class SecondSummary:
+    """Traffic in one second: how much was sent, how much failed, the slowest answer."""
+
+    second: int
+    sent: int
+    failed: int
+    worst_latency_ms: float
+
+
+@dataclass(frozen=True)
+class TrafficReport:
+    """What clients saw while a disruption went on."""
+
+    rate_per_s: float
+    sent: int
+    failed: int
+    late_starts: int
+    marks: dict[str, float]
+    window: tuple[float, float]
+    window_sent: int
+    window_failed: int
+    failures: tuple[str, ...]
+    seconds: tuple[SecondSummary, ...]
+
+    def budget_problem(self, budget: float) -> str | None:
+        """Why the share of failed requests during the fault exceeds the budget, or None."""
+        share = self.window_failed / self.window_sent if self.window_sent else 0.0
+        if self.window_sent == 0:
+            return "expected steady traffic during the fault, observed no request in that window"
+        if share > budget:
+            return (
+                f"expected at most {budget:.2%} of requests to fail during the fault, observed {share:.2%} "
+                f"({self.window_failed} of {self.window_sent}; first: {', '.join(self.failures[:3])})"
+            )
+        return None
+
+    def none_failed_problem(self) -> str | None:
+        """Why any request failed, or None."""
+        if self.failed:
+            return (
+                f"expected no failed request, observed {self.failed} of {self.sent} "
+                f"(first: {', '.join(self.failures[:3])})"
+            )
+        if self.sent == 0:
+            return "expected steady traffic, observed no request"
+        return None
+
+
+def _failed(status: int) -> bool:
+    return status == 0 or status >= 500
+
+
+def report_traffic(traffic: BackgroundTraffic, rate: float, grace_s: float = 1.0) -> TrafficReport:
+    """Stop the traffic and judge it: the fault window runs from the "fault" mark to "recovered" plus grace."""
+    recording: TrafficRecording = traffic.stop()
+    outcomes = recording.outcomes
+    start = traffic.marks.get("fault", 0.0)
+    end = traffic.marks.get("recovered", recording.duration_s) + grace_s
+    in_window = [o for o in outcomes if start <= o.intended_s <= end]
+    failures = tuple(f"{o.status or o.error} at {o.intended_s:.2f} s" for o in outcomes if _failed(o.status))
+    seconds: dict[int, list[float]] = {}
+    failed_by_second: dict[int, int] = {}
+    for outcome in outcomes:
+        second = int(outcome.intended_s)
+        seconds.setdefault(second, []).append(outcome.latency_s * 1000)
+        failed_by_second[second] = failed_by_second.get(second, 0) + _failed(outcome.status)
+    return TrafficReport(
+        rate_per_s=rate,
+        sent=len(outcomes),
+        failed=len(failures),
+        late_starts=recording.late_starts(),
+        marks=dict(traffic.marks),
+        window=(round(start, 3), round(end, 3)),
+        window_sent=len(in_window),
+        window_failed=sum(1 for o in in_window if _failed(o.status)),
+        failures=failures,
+        seconds=tuple(
+            SecondSummary(second, len(latencies), failed_by_second[second], round(max(latencies), 1))
+            for second, latencies in sorted(seconds.items())
+        ),
+    )

@@ -1,0 +1,80 @@
+"""Changing the reference deployment's replicas, as an orchestrator with service discovery would.
+
+Scaling out starts the new replicas, waits until they answer their health check (a readiness
+gate) and only then adds them to the registry and the gateway's upstream, reloading nginx
+gracefully. Scaling in first takes replicas out of the upstream, lets in-flight requests drain,
+then stops them.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from pathlib import Path
+
+import requests
+
+from infragate.errors import ProbeError
+from infragate.platforms.supervisor import SupervisorClient
+from infragate.retry import retry
+from infragate.sandbox import deployment
+
+READY_WAIT_S = 60.0
+DRAIN_S = 1.0
+RELOAD_SETTLE_S = 0.5
+
+
+def _reload_gateway(directory: Path, state: deployment.SandboxState, upstream: dict[str, int]) -> None:
+    spec = deployment.deployed_spec(state)
+    deployment.write_gateway_conf(directory, spec, state.ports["https"], state.ports["http"], upstream)
+    SupervisorClient(state.supervisor_url).signal("gateway", "HUP")
+    time.sleep(RELOAD_SETTLE_S)  # new workers take over; old ones finish their requests
+
+
+def _healthy(session: requests.Session, url: str) -> None:
+    session.get(url, timeout=2).raise_for_status()
+
+
+def scale(directory: Path, service: str, count: int) -> None:
+    """Bring a service of the sandbox in `directory` to `count` replicas."""
+    if service != deployment.SERVICE:
+        raise ProbeError(f"the reference deployment has no service '{service}'")
+    state = deployment.SandboxState.read(directory)
+    spec = deployment.deployed_spec(state)
+    supervisor = SupervisorClient(state.supervisor_url)
+    current = deployment.read_registry(directory)
+    wanted = [f"{service}-{index}" for index in range(1, count + 1)]
+    added = [name for name in wanted if name not in current]
+    removed = [name for name in current if name not in wanted]
+    if added:
+        ports = deployment.free_ports(len(added))
+        for name, port in zip(added, ports, strict=True):
+            (directory / "programs" / f"{name}.conf").write_text(
+                deployment.replica_program(spec, directory, name, port)
+            )
+        supervisor.reload_config()
+        session = requests.Session()
+        for name in added:
+            supervisor.add_group(name)
+        for name, port in zip(added, ports, strict=True):
+            health = partial(_healthy, session, f"http://127.0.0.1:{port}/health")
+            retry(health, READY_WAIT_S, 0.1, f"new replica {name} becomes ready")
+        current |= dict(zip(added, ports, strict=True))
+    if removed and not spec.scale_in_drain:
+        _stop(supervisor, directory, removed)  # the defect: replicas go before the gateway stops using them
+    if removed:
+        current = {name: port for name, port in current.items() if name not in removed}
+    if added or removed:
+        deployment.write_registry(directory, current)
+        _reload_gateway(directory, state, current)
+    if removed and spec.scale_in_drain:
+        time.sleep(DRAIN_S)
+        _stop(supervisor, directory, removed)
+
+
+def _stop(supervisor: SupervisorClient, directory: Path, names: list[str]) -> None:
+    for name in names:
+        supervisor.stop(name)
+        supervisor.remove_group(name)
+        (directory / "programs" / f"{name}.conf").unlink(missing_ok=True)
+    supervisor.reload_config()

@@ -1,0 +1,93 @@
+"""Disruptions are journalled before they happen: a run killed mid-scenario is put right by `recover`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from infragate.platforms import open_platform
+from infragate.profile import load_profile
+from infragate.sandbox import deployment
+from tests.conftest import run_cli
+
+
+def _descendants(root: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = [], [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        found += children
+        frontier += children
+    return found
+
+
+@pytest.fixture
+def journal_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "journal"
+    monkeypatch.setenv("INFRAGATE_JOURNAL_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def sandbox(sandbox_root: Path) -> Iterator[deployment.SandboxState]:
+    state = deployment.up("kill-recover", root=sandbox_root)
+    yield state
+    assert not deployment.down("kill-recover", root=sandbox_root).left_running
+
+
+def test_recover_after_sigkill_mid_scale_out(
+    sandbox: deployment.SandboxState, journal_dir: Path, tmp_path: Path
+) -> None:
+    registry = Path(sandbox.directory) / "registry.json"
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "infragate",
+            "verify",
+            "--target",
+            sandbox.profile,
+            "--allow-destructive",
+            "--features",
+            "features/resilience/scaling.feature",
+            "--reports",
+            str(tmp_path / "reports"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(json.loads(registry.read_text())["services"]["api"]) < 5:
+        time.sleep(0.1)
+    assert len(json.loads(registry.read_text())["services"]["api"]) == 5, "the scale-out never happened"
+    for pid in [*_descendants(run.pid), run.pid]:
+        os.kill(pid, signal.SIGKILL)  # no teardown, no finally: only the journal remembers
+    run.wait(timeout=10)
+    time.sleep(0.5)
+    assert len(json.loads(registry.read_text())["services"]["api"]) == 5, "the killed run left the target scaled out"
+    assert list(journal_dir.rglob("*.jsonl")), "no journal was written before the disruption"
+
+    recovered = run_cli("recover", "--target", sandbox.profile, reports=tmp_path)
+    assert recovered.code == 0, recovered.output
+    assert "verified back at its starting state" in recovered.output
+    replicas = open_platform(load_profile(sandbox.profile)).replicas("api")
+    assert (len(replicas.running), len(replicas.ready)) == (3, 3)
+    assert len(json.loads(registry.read_text())["services"]["api"]) == 3
+
+    again = run_cli("recover", "--target", sandbox.profile, reports=tmp_path)
+    assert again.code == 0 and "nothing to recover" in again.output
