@@ -18,7 +18,7 @@ from infragate.probes.health import HealthResult, probe_health
 from infragate.probes.http import GatewayClient
 from infragate.probes.websocket import WebSocketResult, probe_websocket
 from infragate.profile import Profile
-from infragate.pytest_plugin import Evidence, not_applicable
+from infragate.pytest_plugin import Evidence, expect_no_problems, not_applicable
 
 
 @when("a client asks the gateway for its health", target_fixture="health")
@@ -28,7 +28,7 @@ def _(gateway: GatewayClient, evidence: Evidence) -> HealthResult:
 
 @then("the gateway answers with the declared health status")
 def _(health: HealthResult) -> None:
-    assert health.status_ok, health.explain_status()
+    expect_no_problems(None if health.status_ok else health.explain_status())
 
 
 @when("a client calls every declared route", target_fixture="answers")
@@ -40,8 +40,7 @@ def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> RouteExch
 
 @then("every response carries the declared security headers")
 def _(answers: RouteExchanges, profile: Profile) -> None:
-    problems = header_problems(answers, profile.gateway.security_headers)
-    assert not problems, "; ".join(problems)
+    expect_no_problems(header_problems(answers, profile.gateway.security_headers))
 
 
 @when("a client calls every declared route and a path that does not exist", target_fixture="answers")
@@ -51,8 +50,7 @@ def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> RouteExch
 
 @then("no response discloses a software version")
 def _(answers: RouteExchanges) -> None:
-    problems = disclosure_problems(answers.exchanges)
-    assert not problems, "; ".join(problems)
+    expect_no_problems(disclosure_problems(answers.exchanges))
 
 
 @when("browsers from allowlisted and unknown origins call the API", target_fixture="cors")
@@ -63,14 +61,12 @@ def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> CorsResul
 
 @then("every allowlisted origin is allowed")
 def _(cors: CorsResult) -> None:
-    problems = cors.allowed_problems()
-    assert not problems, "; ".join(problems)
+    expect_no_problems(cors.allowed_problems())
 
 
 @then("no unknown origin is allowed")
 def _(cors: CorsResult) -> None:
-    problems = cors.unknown_problems()
-    assert not problems, "; ".join(problems)
+    expect_no_problems(cors.unknown_problems())
 
 
 @when("a browser from an allowlisted origin sends a preflight request", target_fixture="preflight")
@@ -81,8 +77,7 @@ def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> Preflight
 
 @then("the preflight allows the declared methods and headers")
 def _(preflight: PreflightResult) -> None:
-    problems = preflight.problems()
-    assert not problems, "; ".join(problems)
+    expect_no_problems(preflight.problems())
 
 
 @when("a client that accepts compression fetches a text response", target_fixture="compression")
@@ -93,8 +88,7 @@ def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> Compressi
 
 @then("the response is compressed with the declared encoding")
 def _(compression: CompressionResult) -> None:
-    problem = compression.problem()
-    assert problem is None, problem
+    expect_no_problems(compression.problem())
 
 
 @when("a client opens a WebSocket through the gateway and sends a message", target_fixture="websocket")
@@ -105,14 +99,12 @@ def _(profile: Profile, evidence: Evidence) -> WebSocketResult:
 
 @then("the connection is upgraded")
 def _(websocket: WebSocketResult) -> None:
-    problem = websocket.upgrade_problem()
-    assert problem is None, problem
+    expect_no_problems(websocket.upgrade_problem())
 
 
 @then("the message comes back unchanged")
 def _(websocket: WebSocketResult) -> None:
-    problem = websocket.echo_problem()
-    assert problem is None, problem
+    expect_no_problems(websocket.echo_problem())
 
 
 @when("a client sends a bounded series of odd requests", target_fixture="odd")
@@ -122,11 +114,9 @@ def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> FuzzResul
 
 @then("no odd request causes a server error")
 def _(odd: FuzzResult) -> None:
-    problems = odd.server_errors()
-    assert not problems, "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else "")
+    expect_no_problems(odd.server_errors())
 
 
 @then("no answer to an odd request discloses a software version or a stack trace")
 def _(odd: FuzzResult) -> None:
-    problems = disclosure_problems(odd.exchanges)
-    assert not problems, "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else "")
+    expect_no_problems(disclosure_problems(odd.exchanges))

@@ -9,7 +9,7 @@ from infragate.probes.http import GatewayClient
 from infragate.probes.replicas import ReplicaCensus, take_census
 from infragate.probes.spread import SpreadSurvey, survey_spread
 from infragate.profile import Profile
-from infragate.pytest_plugin import Evidence
+from infragate.pytest_plugin import Evidence, expect_no_problems
 
 
 @when("the replicas of every declared service are listed", target_fixture="census")
@@ -19,14 +19,12 @@ def _(platform: Platform, profile: Profile, evidence: Evidence) -> ReplicaCensus
 
 @then("every service runs within its declared replica count")
 def _(census: ReplicaCensus) -> None:
-    problems = census.count_problems()
-    assert not problems, "; ".join(problems)
+    expect_no_problems(census.count_problems())
 
 
 @then("every replica reports healthy")
 def _(census: ReplicaCensus) -> None:
-    problems = census.health_problems()
-    assert not problems, "; ".join(problems)
+    expect_no_problems(census.health_problems())
 
 
 @when("a client sends a paced stream of requests to every service's route", target_fixture="spread")
@@ -36,5 +34,4 @@ def _(gateway: GatewayClient, platform: Platform, profile: Profile, evidence: Ev
 
 @then("every replica of every service answered some of them")
 def _(spread: SpreadSurvey) -> None:
-    problems = spread.problems()
-    assert not problems, "; ".join(problems)
+    expect_no_problems(spread.problems())

@@ -14,7 +14,7 @@ from infragate.probes.ratelimit import (
 )
 from infragate.probes.survey import Survey
 from infragate.profile import Profile
-from infragate.pytest_plugin import Evidence, not_applicable
+from infragate.pytest_plugin import Evidence, expect_no_problems, not_applicable
 
 
 @when("one client overloads each rate-limited route in turn", target_fixture="limits")
@@ -25,26 +25,22 @@ def _(profile: Profile, evidence: Evidence) -> Survey[RateLimitResult]:
 
 @then("each route admits its declared rate")
 def _(limits: Survey[RateLimitResult]) -> None:
-    problems = limits.problems(RateLimitResult.rate_problem)
-    assert not problems, "; ".join(problems)
+    expect_no_problems(limits.problems(RateLimitResult.rate_problem))
 
 
 @then("each route admits its declared burst")
 def _(limits: Survey[RateLimitResult]) -> None:
-    problems = limits.problems(RateLimitResult.burst_problem)
-    assert not problems, "; ".join(problems)
+    expect_no_problems(limits.problems(RateLimitResult.burst_problem))
 
 
 @then("each route rejects the excess with the declared status")
 def _(limits: Survey[RateLimitResult]) -> None:
-    problems = limits.problems(RateLimitResult.status_problem)
-    assert not problems, "; ".join(problems)
+    expect_no_problems(limits.problems(RateLimitResult.status_problem))
 
 
 @then("each route recovers once the overload stops")
 def _(limits: Survey[RateLimitResult]) -> None:
-    problems = limits.problems(RateLimitResult.recovery_problem)
-    assert not problems, "; ".join(problems)
+    expect_no_problems(limits.problems(RateLimitResult.recovery_problem))
 
 
 @when("one client overloads a route while another client calls it calmly", target_fixture="isolation")
@@ -66,12 +62,10 @@ def _(profile: Profile, evidence: Evidence) -> IsolationResult:
 
 @then("the overloading client is throttled")
 def _(isolation: IsolationResult) -> None:
-    problem = isolation.overload_problem()
-    assert problem is None, problem
+    expect_no_problems(isolation.overload_problem())
 
 
 @then("the other client is never throttled")
 @then("the other route is never throttled")
 def _(isolation: IsolationResult) -> None:
-    problem = isolation.bystander_problem()
-    assert problem is None, problem
+    expect_no_problems(isolation.bystander_problem())

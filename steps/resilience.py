@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import given, then, when
 
+from infragate.errors import ProbeError
 from infragate.journal import Journal
 from infragate.platforms import Platform
 from infragate.probes.disruption import (
@@ -22,7 +23,7 @@ from infragate.probes.http import GatewayClient
 from infragate.probes.spread import survey_spread
 from infragate.profile import Profile
 from infragate.profile.model import Resilience
-from infragate.pytest_plugin import Background, Evidence, not_applicable
+from infragate.pytest_plugin import Background, Evidence, expect_no_problems, not_applicable
 from infragate.traffic import BackgroundTraffic
 
 
@@ -40,7 +41,8 @@ def _(profile: Profile, background: Background) -> BackgroundTraffic:
 def _(platform: Platform, journal: Journal, profile: Profile, evidence: Evidence) -> ScaleResult:
     result = evidence.record(scale_to(platform, journal, profile, _resilience(profile).scale_out_to))
     problem = result.ready_problem()
-    assert problem is None, problem
+    if problem is not None:  # a precondition, not the promise under test: the scenario cannot go on
+        raise ProbeError(f"could not bring the service to its scaled-out size first: {problem}")
     return result
 
 
@@ -69,45 +71,38 @@ def _(platform: Platform, journal: Journal, profile: Profile, evidence: Evidence
 
 @then("the killed replica is replaced by a new one")
 def _(kill: KillResult) -> None:
-    problem = kill.replaced_problem()
-    assert problem is None, problem
+    expect_no_problems(kill.replaced_problem())
 
 
 @then("the share of failed requests stays within the failover budget")
 def _(traffic: BackgroundTraffic, profile: Profile, evidence: Evidence) -> None:
     resilience = resilience_of(profile)
     report: TrafficReport = evidence.record(report_traffic(traffic, resilience.traffic_rate))
-    problem = report.budget_problem(resilience.error_budget)
-    assert problem is None, problem
+    expect_no_problems(report.budget_problem(resilience.error_budget))
 
 
 @then("the service is back at its declared replicas within the recovery time")
 def _(kill: KillResult) -> None:
-    problem = kill.recovery_problem()
-    assert problem is None, problem
+    expect_no_problems(kill.recovery_problem())
 
 
 @then("the new replicas are ready within the scaling time")
 def _(scaling: ScaleResult) -> None:
-    problem = scaling.ready_problem()
-    assert problem is None, problem
+    expect_no_problems(scaling.ready_problem())
 
 
 @then("a paced stream of requests through the gateway reaches every replica")
 def _(gateway: GatewayClient, platform: Platform, profile: Profile, evidence: Evidence) -> None:
     survey = evidence.record(survey_spread(gateway, platform, profile))
-    problems = survey.problems()
-    assert not problems, "; ".join(problems)
+    expect_no_problems(survey.problems())
 
 
 @then("no request fails")
 def _(traffic: BackgroundTraffic, profile: Profile, evidence: Evidence) -> None:
     report: TrafficReport = evidence.record(report_traffic(traffic, resilience_of(profile).traffic_rate))
-    problem = report.none_failed_problem()
-    assert problem is None, problem
+    expect_no_problems(report.none_failed_problem())
 
 
 @then("every replica was replaced")
 def _(restart: RollingRestartResult) -> None:
-    problem = restart.replaced_problem()
-    assert problem is None, problem
+    expect_no_problems(restart.replaced_problem())

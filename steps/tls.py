@@ -20,7 +20,7 @@ from infragate.probes.tls import (
 )
 from infragate.profile import Profile
 from infragate.profile.model import Tls
-from infragate.pytest_plugin import Evidence, not_applicable
+from infragate.pytest_plugin import Evidence, expect_no_problems, not_applicable
 
 
 def _tls(profile: Profile) -> Tls:
@@ -35,14 +35,12 @@ def _(profile: Profile, evidence: Evidence) -> Survey[ProtocolScan]:
 
 @then("only the declared TLS versions are accepted")
 def _(protocols: Survey[ProtocolScan], profile: Profile) -> None:
-    problems = protocols.problems(lambda scan: scan.version_problems(_tls(profile).versions))
-    assert not problems, "; ".join(problems)
+    expect_no_problems(protocols.problems(lambda scan: scan.version_problems(_tls(profile).versions)))
 
 
 @then("no cipher suite outside the declared Mozilla profile is accepted")
 def _(protocols: Survey[ProtocolScan], profile: Profile) -> None:
-    problems = protocols.problems(lambda scan: scan.cipher_problems(_tls(profile).mozilla_profile))
-    assert not problems, "; ".join(problems)
+    expect_no_problems(protocols.problems(lambda scan: scan.cipher_problems(_tls(profile).mozilla_profile)))
 
 
 @when("a client inspects the certificate of every TLS endpoint", target_fixture="certificates")
@@ -53,20 +51,17 @@ def _(profile: Profile, evidence: Evidence) -> Survey[CertificateReport]:
 
 @then("every certificate chain verifies against the declared trust anchors")
 def _(certificates: Survey[CertificateReport]) -> None:
-    problems = certificates.problems(CertificateReport.chain_problem)
-    assert not problems, "; ".join(problems)
+    expect_no_problems(certificates.problems(CertificateReport.chain_problem))
 
 
 @then("every certificate matches the name clients ask for")
 def _(certificates: Survey[CertificateReport]) -> None:
-    problems = certificates.problems(CertificateReport.host_problem)
-    assert not problems, "; ".join(problems)
+    expect_no_problems(certificates.problems(CertificateReport.host_problem))
 
 
 @then("every certificate stays valid for at least the declared number of days")
 def _(certificates: Survey[CertificateReport], profile: Profile) -> None:
-    problems = certificates.problems(lambda report: report.expiry_problem(_tls(profile).min_days_valid))
-    assert not problems, "; ".join(problems)
+    expect_no_problems(certificates.problems(lambda report: report.expiry_problem(_tls(profile).min_days_valid)))
 
 
 @when("a client fetches the health endpoint over TLS", target_fixture="hsts")
@@ -78,8 +73,7 @@ def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> HstsResul
 @then("Strict-Transport-Security is sent with at least the declared max-age")
 def _(hsts: HstsResult, profile: Profile) -> None:
     declared = _tls(profile).hsts
-    problem = hsts.problem(declared.min_max_age, declared.include_subdomains) if declared else None
-    assert problem is None, problem
+    expect_no_problems(hsts.problem(declared.min_max_age, declared.include_subdomains) if declared else None)
 
 
 @when("a client asks for a page over plain HTTP", target_fixture="redirect")
@@ -90,8 +84,7 @@ def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> RedirectR
 
 @then("it is redirected permanently to the same page over HTTPS")
 def _(redirect: RedirectResult) -> None:
-    problem = redirect.problem()
-    assert problem is None, problem
+    expect_no_problems(redirect.problem())
 
 
 @when("sslyze scans every TLS endpoint", target_fixture="deep")
@@ -106,5 +99,4 @@ def _(profile: Profile, evidence: Evidence) -> Survey[DeepScanResult]:
 
 @then("every endpoint meets the declared Mozilla profile")
 def _(deep: Survey[DeepScanResult]) -> None:
-    problems = deep.problems(DeepScanResult.problem)
-    assert not problems, "; ".join(problems)
+    expect_no_problems(deep.problems(DeepScanResult.problem))

@@ -24,12 +24,12 @@ from typing import NoReturn
 from infragate.errors import ExitCode, InfragateError, SafetyError, UsageError
 from infragate.journal import Journal, journal_root, undo_pending
 from infragate.platforms import open_platform
-from infragate.probes.disruption import restore
 from infragate.profile import Profile, load_profile
 from infragate.report import CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, RunRecord, write_reports
 from infragate.sandbox import deployment
 from infragate.sandbox.variants import VARIANTS, get_variant
 from infragate.suite import FEATURES_ENV, SUITE_INI, SUITE_MODULE
+from infragate.undo import performer
 from infragate.verdicts import Verdict
 
 _CHILD_GRACE_S = 20.0
@@ -140,7 +140,7 @@ def _recover(target: Path) -> int:
         return ExitCode.CONFORMANT
     _say(f"infragate: {len(pending)} disruption(s) of target '{profile.name}' left pending; undoing them")
     platform = open_platform(profile)
-    report = undo_pending(journal, lambda undo: restore(platform, undo))
+    report = undo_pending(journal, performer(platform, profile))
     for line in report.undone:
         _say(f"  undone   {line}")
     for line in report.failed:

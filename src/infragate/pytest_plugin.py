@@ -27,12 +27,12 @@ from pytest_bdd.parser import Feature, Scenario, Step
 from infragate.errors import InfragateError, ProbeError, UsageError
 from infragate.journal import Journal, journal_root, undo_pending
 from infragate.platforms import Platform, open_platform
-from infragate.probes.disruption import restore
 from infragate.probes.http import GatewayClient
 from infragate.profile import Profile, load_profile
 from infragate.profile.secrets import REDACTOR
 from infragate.report import RunRecord, ScenarioRecord, StepRecord, evidence_of, write_reports
 from infragate.traffic import BackgroundTraffic
+from infragate.undo import performer
 from infragate.verdicts import NOT_APPLICABLE_PREFIX, NOT_RUN_PREFIX, Verdict
 
 pytest_plugins = [
@@ -41,6 +41,7 @@ pytest_plugins = [
     "infragate.steps.ratelimit",
     "infragate.steps.tls",
     "infragate.steps.resilience",
+    "infragate.steps.backup",
 ]
 
 MARKERS = {
@@ -174,7 +175,7 @@ def journal(
     target = Path(pytestconfig.getoption("--target"))
     run_journal = Journal(journal_root(target, profile.name), pytestconfig.stash[_RUN_ID])
     yield run_journal
-    report = undo_pending(run_journal, lambda undo: restore(platform, undo), only_this_run=True)
+    report = undo_pending(run_journal, performer(platform, profile), only_this_run=True)
     record = request.node.stash.get(_RECORD, None)
     summary = "; ".join(report.undone + report.failed) or "nothing to undo"
     if record is not None:
@@ -206,6 +207,15 @@ def background() -> Iterator[Background]:
     running = Background()
     yield running
     running.stop_all()
+
+
+def expect_no_problems(problems: str | list[str] | None, most: int = 5) -> None:
+    """Fail the step with the problems found ("expected X, observed Y"), if any; the target is non-conformant."""
+    __tracebackhide__ = True
+    found = [problems] if isinstance(problems, str) else list(problems or [])
+    if found:
+        more = f" (and {len(found) - most} more)" if len(found) > most else ""
+        raise AssertionError("; ".join(found[:most]) + more)
 
 
 def not_applicable(reason: str) -> NoReturn:

@@ -190,6 +190,89 @@ def _verdict_bar(run: RunRecord) -> str:
     return f'<svg width="600" height="24" role="img" aria-label="verdicts">{"".join(parts)}</svg>'
 
 
+_CHART_W, _CHART_H = 560, 140
+
+
+def _traffic_chart(data: dict[str, Any]) -> str:
+    """Requests per second during a disruption, failures in red, the fault window shaded."""
+    seconds = data.get("seconds") or []
+    if not seconds:
+        return ""
+    last = max(entry["second"] for entry in seconds) + 1
+    peak = max(entry["sent"] for entry in seconds) or 1
+    width = _CHART_W / last
+    start, end = data.get("window", (0, 0))
+    parts = [
+        f'<rect x="{start * width:.1f}" y="0" width="{max(end - start, 0) * width:.1f}" height="{_CHART_H}" '
+        f'fill="#fff3e0"><title>fault window</title></rect>'
+    ]
+    for entry in seconds:
+        x = entry["second"] * width
+        ok_height = (entry["sent"] - entry["failed"]) / peak * (_CHART_H - 20)
+        bad_height = entry["failed"] / peak * (_CHART_H - 20)
+        parts.append(
+            f'<rect x="{x:.1f}" y="{_CHART_H - ok_height:.1f}" width="{width * 0.8:.1f}" '
+            f'height="{ok_height:.1f}" fill="#2e7d32"><title>second {entry["second"]}: {entry["sent"]} sent, '
+            f"{entry['failed']} failed, slowest {entry['worst_latency_ms']} ms</title></rect>"
+        )
+        if bad_height:
+            parts.append(
+                f'<rect x="{x:.1f}" y="{_CHART_H - ok_height - bad_height:.1f}" width="{width * 0.8:.1f}" '
+                f'height="{bad_height:.1f}" fill="#c62828"></rect>'
+            )
+    caption = f"requests per second ({data['sent']} sent, {data['failed']} failed); shaded: the fault"
+    return _figure(parts, caption)
+
+
+def _limit_chart(result: dict[str, Any]) -> str:
+    """Cumulative admitted requests over time against the declared capacity + rate line."""
+    samples = result.get("samples") or []
+    if not samples:
+        return ""
+    span = max(sample["sent_ms"] for sample in samples) or 1.0
+    admitted, points = 0, []
+    for sample in samples:
+        if sample["status"] not in (429, 503, result["declared_status"], 0):
+            admitted += 1
+            points.append((sample["sent_ms"], admitted))
+    top = max(admitted, 1 + result["declared_burst"] + result["declared_rate_per_s"] * span / 1000, 1)
+    scale_x, scale_y = _CHART_W / span, (_CHART_H - 10) / top
+    line = " ".join(f"{t * scale_x:.1f},{_CHART_H - k * scale_y:.1f}" for t, k in points)
+    declared_end = 1 + result["declared_burst"] + result["declared_rate_per_s"] * span / 1000
+    parts = [
+        f'<line x1="0" y1="{_CHART_H - (1 + result["declared_burst"]) * scale_y:.1f}" x2="{_CHART_W}" '
+        f'y2="{_CHART_H - declared_end * scale_y:.1f}" stroke="#9e9e9e" stroke-dasharray="4 3"><title>declared: '
+        f"1 + burst + rate x time</title></line>",
+        f'<polyline points="{line}" fill="none" stroke="#1565c0" stroke-width="2"><title>admitted</title></polyline>',
+    ]
+    caption = (
+        f"route {html.escape(result['route'])}: admitted requests over {span / 1000:.1f} s of overload (blue) "
+        f"against the declaration (dashed)"
+    )
+    return _figure(parts, caption)
+
+
+def _figure(parts: list[str], caption: str) -> str:
+    return (
+        f'<figure><svg width="{_CHART_W}" height="{_CHART_H}" role="img" style="background:#fafafa">'
+        f"{''.join(parts)}</svg><figcaption><small>{caption}</small></figcaption></figure>"
+    )
+
+
+def _charts(scenario: ScenarioRecord) -> str:
+    charts = []
+    for item in scenario.evidence:
+        data = item.get("data")
+        if not isinstance(data, dict):
+            continue
+        if item.get("type") == "TrafficReport":
+            charts.append(_traffic_chart(data))
+        for result in data.get("results") or []:
+            if isinstance(result, dict) and "samples" in result and "declared_burst" in result:
+                charts.append(_limit_chart(result))
+    return "".join(charts)
+
+
 def render_html(run: RunRecord) -> str:
     """A self-contained HTML report: verdict bar, one row per scenario, evidence on demand."""
     code = run.exit_code
@@ -207,6 +290,8 @@ def render_html(run: RunRecord) -> str:
             f"<td>{html.escape(scenario.feature)}<br><small>{html.escape(scenario.feature_file)}:{scenario.line}</small></td>"
             f"<td>{html.escape(scenario.scenario)}<ol>{steps}</ol></td>"
             f"<td>{html.escape(scenario.failed_step or '')}<pre>{html.escape(scenario.message)}</pre>"
+            f"{_charts(scenario)}"
+            f"{('<p><small>cleanup ' + html.escape(scenario.cleanup) + '</small></p>') if scenario.cleanup else ''}"
             f"<details><summary>evidence ({len(scenario.evidence)})</summary><pre>{evidence}</pre></details></td>"
             f"<td>{scenario.duration_s:.2f} s</td></tr>"
         )

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from infragate.platforms import open_platform
+from infragate.postgres import Dsn, query
 from infragate.profile import load_profile
 from infragate.sandbox import deployment
 from tests.conftest import run_cli
@@ -34,6 +35,13 @@ def _descendants(root: int) -> list[int]:
         found += children
         frontier += children
     return found
+
+
+def _kill_outright(run: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the command and every process under it: no teardown, no finally; only the journal remembers."""
+    for pid in [*_descendants(run.pid), run.pid]:
+        os.kill(pid, signal.SIGKILL)
+    run.wait(timeout=10)
 
 
 @pytest.fixture
@@ -75,9 +83,7 @@ def test_recover_after_sigkill_mid_scale_out(
     while time.monotonic() < deadline and len(json.loads(registry.read_text())["services"]["api"]) < 5:
         time.sleep(0.1)
     assert len(json.loads(registry.read_text())["services"]["api"]) == 5, "the scale-out never happened"
-    for pid in [*_descendants(run.pid), run.pid]:
-        os.kill(pid, signal.SIGKILL)  # no teardown, no finally: only the journal remembers
-    run.wait(timeout=10)
+    _kill_outright(run)
     time.sleep(0.5)
     assert len(json.loads(registry.read_text())["services"]["api"]) == 5, "the killed run left the target scaled out"
     assert list(journal_dir.rglob("*.jsonl")), "no journal was written before the disruption"
@@ -91,3 +97,53 @@ def test_recover_after_sigkill_mid_scale_out(
 
     again = run_cli("recover", "--target", sandbox.profile, reports=tmp_path)
     assert again.code == 0 and "nothing to recover" in again.output
+
+
+@pytest.fixture
+def slow_restore_sandbox(sandbox_root: Path) -> Iterator[deployment.SandboxState]:
+    state = deployment.up("kill-drill", "restore-slow", root=sandbox_root)
+    yield state
+    assert not deployment.down("kill-drill", root=sandbox_root).left_running
+
+
+def _databases(profile_path: str) -> set[str]:
+    profile = load_profile(profile_path)
+    assert profile.backups is not None and profile.backups.postgres is not None
+    scratch = Dsn.parse(profile.backups.postgres.scratch_dsn.get_secret_value())
+    return {row[0] for row in query(scratch.on("postgres"), "SELECT datname FROM pg_database")}
+
+
+def test_no_scratch_database_survives_a_run_killed_during_the_restore(
+    slow_restore_sandbox: deployment.SandboxState, journal_dir: Path, tmp_path: Path
+) -> None:
+    profile = slow_restore_sandbox.profile
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "infragate",
+            "verify",
+            "--target",
+            profile,
+            "--tags",
+            "backup",
+            "--features",
+            "features/backup/backups.feature",
+            "--reports",
+            str(tmp_path / "reports"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and "infragate_scratch" not in _databases(profile):
+        time.sleep(0.2)
+    assert "infragate_scratch" in _databases(profile), "the drill never created its scratch database"
+    _kill_outright(run)
+    assert "infragate_scratch" in _databases(profile), "the killed drill left its scratch database"
+
+    recovered = run_cli("recover", "--target", profile, reports=tmp_path)
+    assert recovered.code == 0, recovered.output
+    assert "scratch database 127.0.0.1" in recovered.output and "verified dropped" in recovered.output
+    assert "infragate_scratch" not in _databases(profile)
+    assert "app" in _databases(profile), "the source database must be untouched"

@@ -14,7 +14,13 @@ from tests.conftest import run_cli
 SCENARIOS = scenario_steps([str(BUILTIN_FEATURES)])
 
 
-@pytest.mark.parametrize("variant", list(VARIANTS.values()), ids=list(VARIANTS))
+def _param(variant: Variant) -> object:
+    # Rate-limit measurements are the most timing-sensitive: under xdist they share one worker, in turn.
+    timing = variant.name.startswith("ratelimit-")
+    return pytest.param(variant, id=variant.name, marks=[pytest.mark.xdist_group("ratelimit")] if timing else [])
+
+
+@pytest.mark.parametrize("variant", [_param(variant) for variant in VARIANTS.values()])
 def test_variant_fails_its_scenarios_on_the_expected_step(variant: Variant, sandbox_root: Path, tmp_path: Path) -> None:
     # Only the features the variant aims at run; within them, nothing else may fail.
     features = sorted({SCENARIOS[failure.scenario].file for failure in variant.breaks})

@@ -17,6 +17,7 @@ from infragate.profile.model import Profile, Resilience, Route
 from infragate.traffic import BackgroundTraffic, PlannedRequest, TrafficRecording, ssl_context
 
 POLL_S = 0.2
+STEADY_BEFORE_S = 1.0  # steady state seen before the fault, so the report can tell before from during
 RESTORE_WAIT_S = 90.0
 RESTORE = "restore_replicas"
 
@@ -131,6 +132,7 @@ def kill_one(platform: Platform, journal: Journal, profile: Profile, traffic: Ba
     )
     policy = platform.restart_policy(service)
     if traffic is not None:
+        time.sleep(max(0.0, STEADY_BEFORE_S - traffic.now()))
         traffic.mark("fault")
     started = time.monotonic()
     platform.kill(service, victim.id)
@@ -304,6 +306,8 @@ def _failed(status: int) -> bool:
 
 def report_traffic(traffic: BackgroundTraffic, rate: float, grace_s: float = 1.0) -> TrafficReport:
     """Stop the traffic and judge it: the fault window runs from the "fault" mark to "recovered" plus grace."""
+    if "recovered" in traffic.marks:
+        time.sleep(max(0.0, traffic.marks["recovered"] + grace_s - traffic.now()))  # see the after-window too
     recording: TrafficRecording = traffic.stop()
     outcomes = recording.outcomes
     start = traffic.marks.get("fault", 0.0)

@@ -14,6 +14,7 @@ import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -63,6 +64,7 @@ def parse_profile(
     except ValidationError as exc:
         raise _first_error(exc, file, lines) from None
     _check_references(profile, file, lines)
+    _check_scratch(profile, file, lines)
     return profile
 
 
@@ -232,3 +234,30 @@ def _check_references(profile: Profile, file: str, lines: dict[KeyPath, int]) ->
             raise ProfileError(
                 file, _dotted(key), f"a route declared under gateway.routes (known: {known})", lines.get(key)
             )
+
+
+def _check_scratch(profile: Profile, file: str, lines: dict[KeyPath, int]) -> None:
+    """A restore drill never writes to the source database, nor to its server unless allowed."""
+    backups = profile.backups.postgres if profile.backups else None
+    if backups is None:
+        return
+    key: KeyPath = ("backups", "postgres", "scratch_dsn")
+    source_dsn = profile.datastores.postgres.dsn.get_secret_value() if profile.datastores.postgres else None
+    if source_dsn is None:
+        raise ProfileError(
+            file,
+            "datastores.postgres.dsn",
+            "the source database's DSN (backups.postgres needs it)",
+            lines.get(("datastores",)),
+        )
+    source, scratch = urlsplit(source_dsn), urlsplit(backups.scratch_dsn.get_secret_value())
+    same_server = (source.hostname, source.port or 5432) == (scratch.hostname, scratch.port or 5432)
+    if same_server and source.path.strip("/") == scratch.path.strip("/"):
+        raise ProfileError(file, _dotted(key), "a scratch database other than the source database", lines.get(key))
+    if same_server and not backups.allow_same_server:
+        raise ProfileError(
+            file,
+            _dotted(key),
+            "a scratch database on another server than the source (or backups.postgres.allow_same_server: true)",
+            lines.get(key),
+        )

@@ -232,6 +232,32 @@ class Redis(StrictModel):
     url: SecretStr
 
 
+class PostgresBackups(StrictModel):
+    """Where the database's backups live and what was promised about them."""
+
+    location: ExistingPath = Field(description="folder of backup folders (one per backup, named by UTC time)")
+    schedule: Duration = Field(description="a backup every ...")
+    rpo: Duration = Field(description="the newest backup is never older than this")
+    rto: Duration = Field(description="a restore finishes within this")
+    retention: Duration = Field(description="backups are kept this long, and no longer")
+    scratch_dsn: SecretStr = Field(description="where restore drills restore to; never the source database")
+    allow_same_server: bool = Field(default=False, description="may the scratch database share the source's server")
+
+
+class RedisPersistence(StrictModel):
+    """How Redis was declared to persist its data."""
+
+    appendonly: bool | None = None
+    save: str | None = Field(default=None, description='RDB schedule as in redis.conf, e.g. "900 1 300 10"')
+
+
+class Backups(StrictModel):
+    """Backup promises per data store."""
+
+    postgres: PostgresBackups | None = None
+    redis: RedisPersistence | None = None
+
+
 class Datastores(StrictModel):
     """The deployment's data stores."""
 
@@ -268,4 +294,5 @@ class Profile(StrictModel):
     datastores: Datastores = Field(default_factory=Datastores)
     tls: Tls | None = None
     resilience: Resilience | None = None
+    backups: Backups | None = None
     safety: Safety

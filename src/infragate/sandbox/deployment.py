@@ -9,6 +9,7 @@ process of the sandbox is left.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import fcntl
 import json
 import os
@@ -31,11 +32,21 @@ import requests
 import urllib3
 import yaml
 
+from infragate.backup_format import Manifest
 from infragate.errors import ProbeError, SandboxError, UsageError
 from infragate.platforms.supervisor import SupervisorClient
+from infragate.postgres import Dsn
 from infragate.retry import retry
-from infragate.sandbox import binaries, nginx, pki
-from infragate.sandbox.spec import CORS_ALLOWED_ORIGIN, CORS_HEADERS, CORS_METHODS, SECURITY_HEADERS, SandboxSpec
+from infragate.sandbox import backup_job, binaries, nginx, pki
+from infragate.sandbox.spec import (
+    BACKUP_INTERVAL_S,
+    BACKUP_RETENTION_S,
+    CORS_ALLOWED_ORIGIN,
+    CORS_HEADERS,
+    CORS_METHODS,
+    SECURITY_HEADERS,
+    SandboxSpec,
+)
 from infragate.sandbox.variants import get_variant
 
 STATE_FILE = "state.json"
@@ -294,8 +305,14 @@ def _start(
         valid_days=5 if spec.certificate == "expiring" else 90,
         signed_by_other_ca=spec.certificate == "unknown-ca",
     )
-    pg_password, redis_password = secrets.token_urlsafe(18), secrets.token_urlsafe(18)
-    for secret_name, value in (("postgres-password", pg_password), ("redis-password", redis_password)):
+    pg_password, redis_password, drill_password = (secrets.token_urlsafe(18) for _ in range(3))
+    source_dsn = f"postgresql://app:{pg_password}@127.0.0.1:{pg_port}/app"
+    for secret_name, value in (
+        ("postgres-password", pg_password),
+        ("redis-password", redis_password),
+        ("drill-password", drill_password),
+        ("postgres-dsn", source_dsn),
+    ):
         secret_file = directory / "secrets" / secret_name
         secret_file.write_text(value + "\n")
         secret_file.chmod(0o600)
@@ -307,7 +324,9 @@ def _start(
 
     (directory / "redis" / "redis.conf").write_text(
         f"bind 127.0.0.1\nport {redis_port}\nprotected-mode yes\ndaemonize no\ndir {directory / 'redis'}\n"
-        f"requirepass {redis_password}\nsave 900 1\nsave 300 10\nappendonly yes\nappendfsync everysec\n"
+        f"requirepass {redis_password}\nsave 900 1\nsave 300 10\n"
+        f"appendonly {'yes' if spec.redis_appendonly else 'no'}\n"
+        "appendfsync everysec\n"
     )
     write_registry(directory, upstream)
     nginx_conf = write_gateway_conf(directory, spec, https_port, http_port, upstream)
@@ -389,7 +408,11 @@ def _start(
         "PostgreSQL accepts connections",
     )
     seeded = subprocess.run(
-        [*psql, "-d", "postgres"], input=_seed_sql(pg_password), capture_output=True, text=True, check=False
+        [*psql, "-d", "postgres"],
+        input=_seed_sql(pg_password, drill_password, spec.restore_heavy),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if seeded.returncode != 0:
         raise SandboxError(f"seeding PostgreSQL failed: {seeded.stderr.strip()}")
@@ -399,6 +422,9 @@ def _start(
         0.1,
         "Redis accepts connections",
     )
+    _backup_history(spec, directory, Dsn.parse(source_dsn))
+    supervisor.reload_config()
+    supervisor.add_group("backup-job")
 
     profile = directory / PROFILE_FILE
     profile_name = "reference" + (f"-{variant}" if variant else "")
@@ -466,8 +492,47 @@ def _wait_running(supervisor: SupervisorClient, expected: set[str], directory: P
         time.sleep(0.2)
 
 
-def _seed_sql(password: str) -> str:
+def _backup_history(spec: SandboxSpec, directory: Path, source: Dsn) -> None:
+    """Take a real backup, give it the history a deployment running for a while would have, start the job."""
+    root = directory / "backups" / "postgres"
+    root.mkdir(parents=True)
+    newest_at = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=spec.backup_newest_age_s)
+    newest = backup_job.take_backup(source, root, spec.backup_excluded_tables, when=newest_at)
+    slots = int(BACKUP_RETENTION_S // BACKUP_INTERVAL_S) - 1 + (3 if spec.backup_unpruned else 0)
+    history = backup_job.backfill(root, newest, BACKUP_INTERVAL_S, slots, newest_at)
+    if spec.backup_gap:
+        shutil.rmtree(history[2])  # one scheduled run that never happened
+    if spec.backup_truncated:
+        dump = newest / Manifest.read(newest).dump
+        dump.write_bytes(dump.read_bytes()[: dump.stat().st_size // 2])
+    excluded = "".join(f" --exclude-table {table}" for table in spec.backup_excluded_tables)
+    (directory / "programs" / "backup-job.conf").write_text(
+        _program(
+            "backup-job",
+            f"{sys.executable} -m infragate.sandbox.backup_job --dsn-file {directory / 'secrets' / 'postgres-dsn'} "
+            f"--root {root} --interval {BACKUP_INTERVAL_S}s --retention {BACKUP_RETENTION_S}s --skip-first{excluded}",
+            directory,
+        )
+    )
+
+
+def _seed_sql(password: str, drill_password: str, heavy_restore: bool) -> str:
+    heavy = (
+        """
+-- A restore that takes long: the index calls a function that is slow in the dump (it was made
+-- fast while the source was seeded, then replaced).
+CREATE FUNCTION audit_key(integer) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT $1';
+CREATE TABLE audit (id integer PRIMARY KEY);
+INSERT INTO audit SELECT g FROM generate_series(1, 2000) AS g;
+CREATE INDEX audit_key_index ON audit (audit_key(id));
+CREATE OR REPLACE FUNCTION audit_key(integer) RETURNS integer LANGUAGE plpgsql IMMUTABLE
+  AS 'BEGIN PERFORM pg_sleep(0.01); RETURN $1; END';
+"""
+        if heavy_restore
+        else ""
+    )
     return f"""
+CREATE ROLE drill LOGIN CREATEDB PASSWORD '{drill_password}';
 CREATE ROLE app LOGIN PASSWORD '{password}';
 CREATE DATABASE app OWNER app;
 \\connect app
@@ -481,7 +546,7 @@ CREATE TABLE bookings (id integer PRIMARY KEY, customer_id integer NOT NULL REFE
   item_id integer NOT NULL REFERENCES items (id), booked_at timestamptz NOT NULL);
 INSERT INTO bookings SELECT g, 1 + g % 500, 1 + g % 1000, now() - g * interval '1 minute'
   FROM generate_series(1, 5000) AS g;
-"""
+{heavy}"""
 
 
 def _profile(
@@ -555,6 +620,18 @@ def _profile(
             "recovery_time": "10s",
             "scale_out_to": 5,
             "scale_time": "30s",
+        },
+        "backups": {
+            "postgres": {
+                "location": "backups/postgres",
+                "schedule": f"{BACKUP_INTERVAL_S}s",
+                "rpo": f"{BACKUP_INTERVAL_S + 1800}s",
+                "rto": "15s",
+                "retention": f"{BACKUP_RETENTION_S}s",
+                "scratch_dsn": f"postgresql://drill:${{file:secrets/drill-password}}@127.0.0.1:{pg_port}/infragate_scratch",
+                "allow_same_server": True,
+            },
+            "redis": {"appendonly": True, "save": "900 1 300 10"},
         },
         "safety": {
             "environment": "sandbox",

@@ -21,6 +21,9 @@ class RouteSpec:
 
 
 # Strict-Transport-Security is declared as "present" here: its max-age is the TLS feature's business.
+BACKUP_INTERVAL_S = 6 * 3600
+BACKUP_RETENTION_S = 2 * 86400
+
 SECURITY_HEADERS = {
     "Strict-Transport-Security": "*",
     "X-Frame-Options": "DENY",
@@ -77,6 +80,13 @@ class SandboxSpec:
     autorestart: bool = True
     static_upstream: bool = False
     scale_in_drain: bool = True
+    backup_newest_age_s: float = 0.0
+    backup_truncated: bool = False
+    backup_excluded_tables: tuple[str, ...] = ()
+    backup_gap: bool = False
+    backup_unpruned: bool = False
+    redis_appendonly: bool = True
+    restore_heavy: bool = False
 
     def route(self, name: str) -> RouteSpec:
         """A route by name."""

@@ -52,6 +52,10 @@ _KILL = "Losing a replica stays within the failover budget"
 _SCALE_OUT = "Scaling out makes the new replicas ready and gives them traffic"
 _SCALE_IN = "Scaling back in loses no request"
 _ROLLING = "A rolling restart loses no request"
+_FRESH = "The newest backup is younger than the recovery point objective"
+_SCHEDULE = "Backups follow the schedule and the retention"
+_INTACT = "Every backup inside the retention window is intact"
+_DRILL = "The newest backup restores within the recovery time objective, as it was"
 
 VARIANTS: dict[str, Variant] = {
     variant.name: variant
@@ -324,6 +328,65 @@ VARIANTS: dict[str, Variant] = {
                 ExpectedFailure(_ROLLING, "And no request fails"),
             ),
             apply=_replace(scale_in_drain=False, passive_failover=False),
+        ),
+        Variant(
+            name="backup-stale",
+            summary="the newest backup is 8 hours old (RPO 6.5 hours)",
+            breaks=(
+                ExpectedFailure(_FRESH, "Then the newest backup is younger than the declared recovery point objective"),
+            ),
+            apply=_replace(backup_newest_age_s=8 * 3600),
+        ),
+        Variant(
+            name="backup-truncated",
+            summary="the newest dump was cut off halfway (a full disk, a killed upload)",
+            breaks=(
+                ExpectedFailure(
+                    _INTACT, "Then every backup is readable to its end, lists its contents and matches its checksum"
+                ),
+                ExpectedFailure(_DRILL, "Then the restore finishes within the declared recovery time objective"),
+            ),
+            apply=_replace(backup_truncated=True),
+        ),
+        Variant(
+            name="backup-missing-table",
+            summary="the backup job silently leaves the bookings table out of every dump",
+            breaks=(
+                ExpectedFailure(_DRILL, "And the restored data matches the record taken when the backup was made"),
+            ),
+            apply=_replace(backup_excluded_tables=("public.bookings",)),
+        ),
+        Variant(
+            name="backup-gap",
+            summary="one scheduled backup inside the retention window never happened",
+            breaks=(
+                ExpectedFailure(
+                    _SCHEDULE, "Then there is a backup for every scheduled period inside the retention window"
+                ),
+            ),
+            apply=_replace(backup_gap=True),
+        ),
+        Variant(
+            name="backup-not-pruned",
+            summary="backups older than the retention are kept",
+            breaks=(ExpectedFailure(_SCHEDULE, "And no backup is kept beyond the retention"),),
+            apply=_replace(backup_unpruned=True),
+        ),
+        Variant(
+            name="restore-slow",
+            summary="restoring the newest backup takes about 20 s (RTO 15 s)",
+            breaks=(ExpectedFailure(_DRILL, "Then the restore finishes within the declared recovery time objective"),),
+            apply=_replace(restore_heavy=True),
+        ),
+        Variant(
+            name="redis-no-aof",
+            summary="Redis runs without its append-only file",
+            breaks=(
+                ExpectedFailure(
+                    "The cache persists its data as declared", "Then the cache persists its data as declared"
+                ),
+            ),
+            apply=_replace(redis_appendonly=False),
         ),
     )
 }

@@ -1,0 +1,24 @@
+"""Carrying out a journalled undo: each action a disruption can record, and who knows how to undo it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from infragate.errors import ProbeError
+from infragate.journal import Undo
+from infragate.platforms.base import Platform
+from infragate.probes import backup, disruption
+from infragate.profile.model import Profile
+
+
+def performer(platform: Platform, profile: Profile) -> Callable[[Undo], str]:
+    """A function that carries out and verifies one undo against this target."""
+
+    def perform(undo: Undo) -> str:
+        if undo.action == disruption.RESTORE:
+            return disruption.restore(platform, undo)
+        if undo.action == backup.DROP_SCRATCH:
+            return backup.drop_scratch(profile)
+        raise ProbeError(f"the journal names an undo this version does not know: {undo.describe()}")
+
+    return perform

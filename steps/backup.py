@@ -1,0 +1,84 @@
+"""Steps about backups: freshness, schedule, retention, integrity, restore drills, Redis persistence."""
+
+from __future__ import annotations
+
+from pytest_bdd import then, when
+
+from infragate.journal import Journal
+from infragate.probes.backup import (
+    BackupCatalogue,
+    BackupCheck,
+    DrillResult,
+    RedisPersistenceResult,
+    check_integrity,
+    list_backups,
+    redis_persistence,
+    restore_drill,
+)
+from infragate.profile import Profile
+from infragate.pytest_plugin import Evidence, expect_no_problems, not_applicable
+
+
+def _require_postgres_backups(profile: Profile) -> None:
+    if profile.backups is None or profile.backups.postgres is None:
+        not_applicable("the profile declares no backups.postgres section")
+
+
+@when("the backups of the database are listed", target_fixture="catalogue")
+def _(profile: Profile, evidence: Evidence) -> BackupCatalogue:
+    _require_postgres_backups(profile)
+    return evidence.record(list_backups(profile))
+
+
+@then("the newest backup is younger than the declared recovery point objective")
+def _(catalogue: BackupCatalogue) -> None:
+    expect_no_problems(catalogue.freshness_problem())
+
+
+@then("there is a backup for every scheduled period inside the retention window")
+def _(catalogue: BackupCatalogue) -> None:
+    expect_no_problems(catalogue.schedule_problems())
+
+
+@then("no backup is kept beyond the retention")
+def _(catalogue: BackupCatalogue) -> None:
+    expect_no_problems(catalogue.retention_problem())
+
+
+@when("every backup inside the retention window is checked", target_fixture="checks")
+def _(profile: Profile, evidence: Evidence) -> tuple[BackupCheck, ...]:
+    _require_postgres_backups(profile)
+    return evidence.record(check_integrity(profile))
+
+
+@then("every backup is readable to its end, lists its contents and matches its checksum")
+def _(checks: tuple[BackupCheck, ...]) -> None:
+    expect_no_problems([problem for check in checks for problem in check.problems])
+
+
+@when("the newest backup is restored into the scratch database", target_fixture="drill")
+def _(profile: Profile, journal: Journal, evidence: Evidence) -> DrillResult:
+    _require_postgres_backups(profile)
+    return evidence.record(restore_drill(profile, journal))
+
+
+@then("the restore finishes within the declared recovery time objective")
+def _(drill: DrillResult) -> None:
+    expect_no_problems(drill.rto_problem())
+
+
+@then("the restored data matches the record taken when the backup was made")
+def _(drill: DrillResult) -> None:
+    expect_no_problems(drill.data_problems())
+
+
+@when("the cache's persistence settings are read", target_fixture="persistence")
+def _(profile: Profile, evidence: Evidence) -> RedisPersistenceResult:
+    if profile.backups is None or profile.backups.redis is None:
+        not_applicable("the profile declares no backups.redis section")
+    return evidence.record(redis_persistence(profile))
+
+
+@then("the cache persists its data as declared")
+def _(persistence: RedisPersistenceResult) -> None:
+    expect_no_problems(persistence.problems())

@@ -1,0 +1,52 @@
+"""The recovery journal: written before, settled after, readable after a crash mid-line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from infragate.errors import ProbeError
+from infragate.journal import Journal, Undo, undo_pending
+
+
+def test_entries_stay_pending_until_their_undo_is_verified(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, "run-1")
+    first = journal.record("scale api from 3 to 5", Undo("restore_replicas", {"service": "api", "replicas": 3}))
+    journal.record("kill api-1", Undo("restore_replicas", {"service": "api", "replicas": 3}))
+    assert [entry.disruption for _, entry in journal.pending()] == ["kill api-1", "scale api from 3 to 5"]
+    journal.settle(first, "undone", "api back at 3")
+    assert [entry.disruption for _, entry in journal.pending()] == ["kill api-1"]
+
+
+def test_undo_runs_newest_first_and_failures_stay_pending(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, "run-1")
+    journal.record("first", Undo("a"))
+    journal.record("second", Undo("b"))
+    seen: list[str] = []
+
+    def perform(undo: Undo) -> str:
+        seen.append(undo.action)
+        if undo.action == "a":
+            raise ProbeError("cannot")
+        return "done"
+
+    report = undo_pending(journal, perform)
+    assert seen == ["b", "a"]
+    assert not report.verified and report.failed == ("first: undo a() failed: cannot",)
+    assert [entry.disruption for _, entry in journal.pending()] == ["first"]
+
+
+def test_a_line_cut_short_by_a_kill_does_not_hide_the_entries_before_it(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, "run-1")
+    journal.record("scale api", Undo("restore_replicas", {"replicas": 3}))
+    with open(journal.file, "a") as handle:
+        handle.write('{"id": "abc", "disruption": "kill api-2", "undo": {"act')
+    assert [entry.disruption for _, entry in journal.pending()] == ["scale api"]
+
+
+def test_only_this_run_leaves_other_runs_to_recover(tmp_path: Path) -> None:
+    Journal(tmp_path, "run-old").record("old", Undo("x"))
+    current = Journal(tmp_path, "run-new")
+    current.record("new", Undo("y"))
+    report = undo_pending(current, lambda undo: "ok", only_this_run=True)
+    assert report.undone == ("new: ok",)
+    assert [entry.disruption for _, entry in current.pending()] == ["old"]

@@ -1,0 +1,42 @@
+"""Pure parts of the TLS probe: HSTS parsing, name matching, version and cipher verdicts."""
+
+from __future__ import annotations
+
+from infragate.probes.tls import ProtocolScan, _matches, parse_hsts
+
+
+def test_hsts_max_age_and_subdomains() -> None:
+    result = parse_hsts("https://x", "max-age=63072000; includeSubDomains; preload")
+    assert (result.max_age_s, result.include_subdomains) == (63072000, True)
+    assert result.problem(15_552_000, True) is None
+    short = parse_hsts("https://x", "max-age=86400")
+    assert short.problem(15_552_000, False) == (
+        "expected Strict-Transport-Security on https://x with max-age >= 15552000, observed 'max-age=86400'"
+    )
+    assert parse_hsts("https://x", None).problem(1, False) is not None
+
+
+def test_names_match_as_rfc_6125_says() -> None:
+    assert _matches("127.0.0.1", ["127.0.0.1", "localhost"])
+    assert not _matches("127.0.0.2", ["127.0.0.1"])
+    assert _matches("api.example.test", ["*.example.test"])
+    assert not _matches("a.b.example.test", ["*.example.test"])
+    assert not _matches("example.test", ["*.example.test"])
+    assert _matches("API.Example.Test", ["api.example.test"])
+
+
+def test_version_and_cipher_verdicts() -> None:
+    scan = ProtocolScan(
+        "https://x",
+        ("TLSv1", "TLSv1.2", "TLSv1.3"),
+        ("TLSv1.1",),
+        {"TLSv1": ("ECDHE-ECDSA-AES128-SHA",), "TLSv1.2": ("ECDHE-ECDSA-AES128-GCM-SHA256",)},
+        "TLS_AES_128_GCM_SHA256",
+    )
+    assert scan.version_problems(("TLSv1.2", "TLSv1.3")) == [
+        "expected https://x to accept only TLSv1.2, TLSv1.3, observed it also accepts TLSv1"
+    ]
+    assert scan.cipher_problems("intermediate") == [
+        "expected only Mozilla 'intermediate' cipher suites on https://x, observed also ECDHE-ECDSA-AES128-SHA (TLSv1)"
+    ]
+    assert scan.cipher_problems("old") == []
