@@ -16,9 +16,13 @@ from pathlib import Path
 
 MANIFEST = "manifest.json"
 STAMP = "%Y%m%dT%H%M%SZ"
-# Order-independent content checksum of one table, computed identically at backup and after restore:
-# the sum of a 64-bit hash of every row's text. One sequential scan, no sort, no large intermediate.
-TABLE_CHECKSUM_SQL = "SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)), 0)::text FROM {table} t"
+# Order-independent content checksums of one table, computed identically at backup and after restore:
+# the sum of a 64-bit hash of every row. One (parallel) sequential scan, no sort, no large intermediate.
+# Rows are hashed as records where every column type has a hash function, else through their text.
+TABLE_CHECKSUM_SQL = {
+    "record": "SELECT count(*), coalesce(sum(hash_record_extended(t, 0)), 0)::text FROM {table} t",
+    "text": "SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)), 0)::text FROM {table} t",
+}
 
 
 @dataclass(frozen=True)

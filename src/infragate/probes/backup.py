@@ -249,7 +249,8 @@ def restore_drill(profile: Profile, journal: Journal) -> DrillResult:
         )
         elapsed = time.monotonic() - started
         if result.returncode == 0:
-            restored = table_records(scratch)
+            methods = {table: record.checksum.split(":", 1)[0] for table, record in manifest.tables.items()}
+            restored = table_records(scratch, methods)
         error = result.stderr.strip().splitlines()[-1] if result.returncode != 0 and result.stderr.strip() else ""
     finally:
         drop_scratch(profile)
