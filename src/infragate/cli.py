@@ -365,7 +365,7 @@ def _print_summary(run: RunRecord, run_dir: Path) -> None:
             _say(f"         at step: {scenario.failed_step}")
         if scenario.message:
             _say(f"         {scenario.message.splitlines()[0][:400]}")
-    counts = ", ".join(f"{count} {verdict}" for verdict, count in sorted(run.counts().items()))
+    counts = ", ".join(f"{count} {verdict}" for verdict, count in sorted(run.counts().items())) or "no scenario ran"
     meaning = {0: "conformant", 1: "NON-CONFORMANT", 2: "COULD NOT VERIFY", 3: "BAD USAGE"}[run.exit_code]
     _say(f"infragate: {meaning}: {counts} ({run.finished_at - run.started_at:.1f} s)")
     _say(f"infragate: reports in {run_dir}/ ({HTML_FILE}, summary.md, {JUNIT_FILE}, {CUCUMBER_FILE}, {EVIDENCE_FILE})")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import sys
 import threading
@@ -383,6 +384,12 @@ class _CollectionWatch:
         if report.failed:
             lines = [line.strip().removeprefix("E").strip() for line in str(report.longrepr).splitlines()]
             reason = next((line for line in reversed(lines) if line), "collection failed")
+            tag = re.match(r"'([^']+)' not found in `markers` configuration option", reason)
+            if tag:
+                reason = (
+                    f"a feature uses the unknown tag @{tag.group(1)} (infragate's tags: "
+                    f"{', '.join(sorted(MARKERS))}; register others as pytest markers)"
+                )
             self._run.collection_errors.append(REDACTOR.redact(f"{report.nodeid or 'collection'}: {reason}"))
 
 
