@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -37,6 +37,17 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
+def _verify_until(condition: Callable[[], bool], *arguments: str) -> subprocess.Popen[bytes]:
+    """Start `infragate verify` in the background and return once condition holds (or 60 s passed)."""
+    run = subprocess.Popen(
+        [sys.executable, "-m", "infragate", "verify", *arguments], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.1)
+    return run
+
+
 def _kill_outright(run: subprocess.Popen[bytes]) -> None:
     """SIGKILL the command and every process under it: no teardown, no finally; only the journal remembers."""
     for pid in [*_descendants(run.pid), run.pid]:
@@ -62,26 +73,16 @@ def test_recover_after_sigkill_mid_scale_out(
     sandbox: deployment.SandboxState, journal_dir: Path, tmp_path: Path
 ) -> None:
     registry = Path(sandbox.directory) / "registry.json"
-    run = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "infragate",
-            "verify",
-            "--target",
-            sandbox.profile,
-            "--allow-destructive",
-            "--features",
-            "features/resilience/scaling.feature",
-            "--reports",
-            str(tmp_path / "reports"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    run = _verify_until(
+        lambda: len(json.loads(registry.read_text())["services"]["api"]) >= 5,
+        "--target",
+        sandbox.profile,
+        "--allow-destructive",
+        "--features",
+        "features/resilience/scaling.feature",
+        "--reports",
+        str(tmp_path / "reports"),
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(json.loads(registry.read_text())["services"]["api"]) < 5:
-        time.sleep(0.1)
     assert len(json.loads(registry.read_text())["services"]["api"]) == 5, "the scale-out never happened"
     _kill_outright(run)
     time.sleep(0.5)
@@ -117,27 +118,17 @@ def test_no_scratch_database_survives_a_run_killed_during_the_restore(
     slow_restore_sandbox: deployment.SandboxState, journal_dir: Path, tmp_path: Path
 ) -> None:
     profile = slow_restore_sandbox.profile
-    run = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "infragate",
-            "verify",
-            "--target",
-            profile,
-            "--tags",
-            "backup",
-            "--features",
-            "features/backup/backups.feature",
-            "--reports",
-            str(tmp_path / "reports"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    run = _verify_until(
+        lambda: "infragate_scratch" in _databases(profile),
+        "--target",
+        profile,
+        "--tags",
+        "backup",
+        "--features",
+        "features/backup/backups.feature",
+        "--reports",
+        str(tmp_path / "reports"),
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and "infragate_scratch" not in _databases(profile):
-        time.sleep(0.2)
     assert "infragate_scratch" in _databases(profile), "the drill never created its scratch database"
     _kill_outright(run)
     assert "infragate_scratch" in _databases(profile), "the killed drill left its scratch database"
