@@ -2,6 +2,7 @@
 
     infragate verify [--target FILE] [--tags EXPR] [--allow-destructive] [--allow-load]
     infragate profile check FILE
+    infragate recover --target FILE
     infragate sandbox up|down|status|variants
 
 Every error ends in one line and a documented exit code (see ExitCode), never a traceback.

@@ -124,8 +124,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[_RUN] = run
     config.stash[_RUN_ID] = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
-    if threading.current_thread() is threading.main_thread():
-        # SIGTERM must unwind like Ctrl-C, so that every journalled disruption is undone at teardown.
+    if target and threading.current_thread() is threading.main_thread():
+        # In a run against a target, SIGTERM must unwind like Ctrl-C, so that every journalled
+        # disruption is undone at teardown.
         signal.signal(signal.SIGTERM, _terminate)
     config.pluginmanager.register(_CollectionWatch(run), "infragate-collection-watch")
 
