@@ -117,6 +117,11 @@ def _(odd: FuzzResult) -> None:
     expect_no_problems(odd.server_errors())
 
 
+@then("no odd request from an origin outside the allowlist is let in")
+def _(odd: FuzzResult) -> None:
+    expect_no_problems(odd.origin_problems())
+
+
 @then("no answer to an odd request discloses a software version or a stack trace")
 def _(odd: FuzzResult) -> None:
     expect_no_problems(disclosure_problems(odd.exchanges))

@@ -35,6 +35,8 @@ class FuzzResult:
 
     sent: int
     exchanges: tuple[Exchange, ...]
+    origins: tuple[str | None, ...]
+    allowed_origins: tuple[str, ...]
 
     def server_errors(self) -> list[str]:
         """Answers with a 5xx status."""
@@ -43,6 +45,18 @@ class FuzzResult:
             for e in self.exchanges
             if e.status >= 500
         ]
+
+    def origin_problems(self) -> list[str]:
+        """Answers that let an origin outside the allowlist read them (echoed, or a wildcard)."""
+        problems = []
+        for origin, exchange in zip(self.origins, self.exchanges, strict=True):
+            allowed = exchange.header("access-control-allow-origin")
+            if origin and origin not in self.allowed_origins and allowed in (origin, "*"):
+                problems.append(
+                    f"expected origin {origin} refused on {exchange.method} {exchange.url}, observed "
+                    f"Access-Control-Allow-Origin {allowed}"
+                )
+        return problems
 
 
 def send_odd_requests(client: GatewayClient, profile: Profile, count: int = FUZZ_REQUESTS) -> FuzzResult:
@@ -57,7 +71,19 @@ def send_odd_requests(client: GatewayClient, profile: Profile, count: int = FUZZ
     requests = st.sampled_from(targets).flatmap(
         lambda target: st.tuples(st.just(target), st.sampled_from((target[0],) * len(HTTP_METHODS) + HTTP_METHODS))
     )
+    allowed_origins = profile.gateway.cors.allowed_origins if profile.gateway.cors else ()
+    # No Origin, an allowlisted one, or a generated one (which must never be let in).
+    origin_strategy = st.one_of(
+        st.none(),
+        st.sampled_from(allowed_origins) if allowed_origins else st.none(),
+        st.builds(
+            "{}://{}".format,
+            st.sampled_from(["https", "http"]),
+            st.from_regex(r"[a-z][a-z0-9-]{0,12}(\.[a-z]{2,8}){1,2}", fullmatch=True),
+        ),
+    )
     rate = min(FUZZ_RATE_PER_S, profile.safety.max_rate)
+    origins: list[str | None] = []
     exchanges: list[Exchange] = []
     started = time.monotonic()
 
@@ -76,6 +102,7 @@ def send_odd_requests(client: GatewayClient, profile: Profile, count: int = FUZZ
         extra=st.dictionaries(_TEXT, _TEXT, max_size=2),
         headers=st.dictionaries(_HEADER_NAME, _HEADER_VALUE, max_size=3),
         body=st.none() | _TEXT,
+        origin=origin_strategy,
     )
     def one(
         request: tuple[tuple[str, str, tuple[str, ...]], str],
@@ -84,6 +111,7 @@ def send_odd_requests(client: GatewayClient, profile: Profile, count: int = FUZZ
         extra: dict[str, str],
         headers: dict[str, str],
         body: str | None,
+        origin: str | None,
     ) -> None:
         delay = started + len(exchanges) / rate - time.monotonic()
         if delay > 0:
@@ -93,7 +121,10 @@ def send_odd_requests(client: GatewayClient, profile: Profile, count: int = FUZZ
         path = base.rstrip("/") + "".join("/" + quote(segment, safe="") for segment in segments) or "/"
         if query:
             path += "?" + "&".join(f"{quote(key, safe='')}={quote(value, safe='')}" for key, value in query.items())
+        if origin is not None:
+            headers = {**headers, "Origin": origin}
         exchanges.append(client.request(method, path, headers=headers, body=body))
+        origins.append(origin)
 
     one()
-    return FuzzResult(len(exchanges), tuple(exchanges))
+    return FuzzResult(len(exchanges), tuple(exchanges), tuple(origins), tuple(allowed_origins))
