@@ -304,14 +304,24 @@ def _run_suite(profile: Profile, target: Path, args: argparse.Namespace) -> tupl
     if args.features:
         env[FEATURES_ENV] = os.pathsep.join(str(Path(path).resolve()) for path in args.features)
     _say(f"infragate: verifying target '{profile.name}' ({target})")
-    child = subprocess.Popen(
-        command,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    # Ctrl-C or SIGTERM while the suite is being started must not leave it running unseen: hold the
+    # signals until the child is known (it starts with them unblocked), then stop it in order.
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     try:
+        child = subprocess.Popen(
+            command,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            preexec_fn=_unblock_stop_signals,
+        )
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        raise
+    try:
+        # A signal that came while the child started is delivered here, with the child known.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         _, errors = child.communicate()
     except _Interrupted:
         _stop_child(child)
@@ -333,6 +343,13 @@ def _run_suite(profile: Profile, target: Path, args: argparse.Namespace) -> tupl
         )
     _print_summary(run, run_dir)
     return run, run_dir
+
+
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _unblock_stop_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
 
 def _stop_child(child: subprocess.Popen[str]) -> None:
