@@ -34,7 +34,7 @@ def main() -> None:
         for round_number in range(1, ROUNDS + 1):
             traffic = steady_traffic(profile).start()
             kill = kill_one(platform, journal, profile, traffic)
-            report = report_traffic(traffic, profile.resilience.traffic_rate)
+            report = report_traffic(traffic)
             undo_pending(journal, lambda undo: restore(platform, undo))
             backs.append(kill.back_after_s or float("nan"))
             replaced = kill.replaced_after_s or float("nan")

@@ -77,7 +77,7 @@ def _(kill: KillResult) -> None:
 @then("the share of failed requests stays within the failover budget")
 def _(traffic: BackgroundTraffic, profile: Profile, evidence: Evidence) -> None:
     resilience = resilience_of(profile)
-    report: TrafficReport = evidence.record(report_traffic(traffic, resilience.traffic_rate))
+    report: TrafficReport = evidence.record(report_traffic(traffic))
     expect_no_problems(report.budget_problem(resilience.error_budget))
 
 
@@ -98,8 +98,8 @@ def _(gateway: GatewayClient, platform: Platform, profile: Profile, evidence: Ev
 
 
 @then("no request fails")
-def _(traffic: BackgroundTraffic, profile: Profile, evidence: Evidence) -> None:
-    report: TrafficReport = evidence.record(report_traffic(traffic, resilience_of(profile).traffic_rate))
+def _(traffic: BackgroundTraffic, evidence: Evidence) -> None:
+    report: TrafficReport = evidence.record(report_traffic(traffic))
     expect_no_problems(report.none_failed_problem())
 
 

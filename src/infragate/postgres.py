@@ -53,11 +53,17 @@ class Dsn:
         return f"{self.host}:{self.port}/{self.database}"
 
 
+def newest_debian_bindir() -> Path | None:
+    """The bin folder of the newest PostgreSQL installed the Debian way (/usr/lib/postgresql/N/bin), if any."""
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda path: int(Path(path).parent.name))
+    return Path(candidates[-1]) if candidates else None
+
+
 def bindir() -> Path:
     """Folder of the PostgreSQL client programs (the newest installed)."""
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda path: int(Path(path).parent.name))
-    if candidates:
-        return Path(candidates[-1])
+    debian = newest_debian_bindir()
+    if debian is not None:
+        return debian
     found = shutil.which("pg_restore")
     if found is None:
         raise ProbeError("the PostgreSQL client programs are not installed (apt-get install postgresql-client)")

@@ -235,14 +235,15 @@ def _limit_chart(result: dict[str, Any]) -> str:
         if sample["status"] not in (429, 503, result["declared_status"], 0):
             admitted += 1
             points.append((sample["sent_ms"], admitted))
-    top = max(admitted, 1 + result["declared_burst"] + result["declared_rate_per_s"] * span / 1000, 1)
+    declared_start = result["declared_capacity"]
+    declared_end = declared_start + result["declared_rate_per_s"] * span / 1000
+    top = max(admitted, declared_end, 1)
     scale_x, scale_y = _CHART_W / span, (_CHART_H - 10) / top
     line = " ".join(f"{t * scale_x:.1f},{_CHART_H - k * scale_y:.1f}" for t, k in points)
-    declared_end = 1 + result["declared_burst"] + result["declared_rate_per_s"] * span / 1000
     parts = [
-        f'<line x1="0" y1="{_CHART_H - (1 + result["declared_burst"]) * scale_y:.1f}" x2="{_CHART_W}" '
+        f'<line x1="0" y1="{_CHART_H - declared_start * scale_y:.1f}" x2="{_CHART_W}" '
         f'y2="{_CHART_H - declared_end * scale_y:.1f}" stroke="#9e9e9e" stroke-dasharray="4 3"><title>declared: '
-        f"1 + burst + rate x time</title></line>",
+        f"capacity + rate x time</title></line>",
         f'<polyline points="{line}" fill="none" stroke="#1565c0" stroke-width="2"><title>admitted</title></polyline>',
     ]
     caption = (
@@ -268,7 +269,7 @@ def _charts(scenario: ScenarioRecord) -> str:
         if item.get("type") == "TrafficReport":
             charts.append(_traffic_chart(data))
         for result in data.get("results") or []:
-            if isinstance(result, dict) and "samples" in result and "declared_burst" in result:
+            if isinstance(result, dict) and "samples" in result and "declared_capacity" in result:
                 charts.append(_limit_chart(result))
     return "".join(charts)
 

@@ -218,6 +218,11 @@ class BackgroundTraffic:
         started.wait(timeout=5)
         return self
 
+    @property
+    def rate_per_s(self) -> float:
+        """The rate this traffic offers."""
+        return self._rate
+
     def now(self) -> float:
         """Seconds on the traffic's clock."""
         return time.monotonic() - (self._origin or time.monotonic())

@@ -150,10 +150,10 @@ def check_integrity(profile: Profile) -> tuple[BackupCheck, ...]:
         if not dump.exists():
             problems.append(f"backup {folder.name}: the dump {manifest.dump} is missing")
         else:
-            if sha256_of(dump) != manifest.sha256:
+            digest = sha256_of(dump)
+            if digest != manifest.sha256:
                 problems.append(
-                    f"backup {folder.name}: expected SHA-256 {manifest.sha256[:12]}..., "
-                    f"observed {sha256_of(dump)[:12]}..."
+                    f"backup {folder.name}: expected SHA-256 {manifest.sha256[:12]}..., observed {digest[:12]}..."
                 )
             listing = run("pg_restore", scratch, ["--list", str(dump)])
             if listing.returncode != 0:

@@ -42,8 +42,7 @@ def steady_traffic(profile: Profile) -> BackgroundTraffic:
     """Background traffic at the declared steady rate, capped by the safety section."""
     resilience, gateway, safety = resilience_of(profile), profile.gateway, profile.safety
     route = steady_route(profile)
-    headers = (("Content-Type", route.content_type),) if route.content_type else ()
-    template = PlannedRequest(0.0, route.method, route.path, "steady", headers, route.body)
+    template = PlannedRequest(0.0, route.method, route.path, "steady", tuple(route.headers().items()), route.body)
     return BackgroundTraffic(
         gateway.base_url,
         template,
@@ -304,7 +303,7 @@ def _failed(status: int) -> bool:
     return status == 0 or status >= 500
 
 
-def report_traffic(traffic: BackgroundTraffic, rate: float, grace_s: float = 1.0) -> TrafficReport:
+def report_traffic(traffic: BackgroundTraffic, grace_s: float = 1.0) -> TrafficReport:
     """Stop the traffic and judge it: the fault window runs from the "fault" mark to "recovered" plus grace."""
     if "recovered" in traffic.marks:
         time.sleep(max(0.0, traffic.marks["recovered"] + grace_s - traffic.now()))  # see the after-window too
@@ -321,7 +320,7 @@ def report_traffic(traffic: BackgroundTraffic, rate: float, grace_s: float = 1.0
         seconds.setdefault(second, []).append(outcome.latency_s * 1000)
         failed_by_second[second] = failed_by_second.get(second, 0) + _failed(outcome.status)
     return TrafficReport(
-        rate_per_s=rate,
+        rate_per_s=traffic.rate_per_s,
         sent=len(outcomes),
         failed=len(failures),
         late_starts=recording.late_starts(),

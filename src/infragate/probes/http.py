@@ -95,10 +95,7 @@ class GatewayClient:
 
     def call(self, route: Route, *, headers: dict[str, str] | None = None) -> Exchange:
         """Call a declared route the way the profile says a client calls it."""
-        merged = dict(headers or {})
-        if route.content_type:
-            merged.setdefault("Content-Type", route.content_type)
-        return self.request(route.method, route.path, headers=merged, body=route.body)
+        return self.request(route.method, route.path, headers={**route.headers(), **(headers or {})}, body=route.body)
 
 
 def _reason(exc: Exception) -> str:

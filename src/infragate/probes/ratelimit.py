@@ -92,6 +92,7 @@ class RateLimitResult:
     route: str
     declared_rate_per_s: float
     declared_burst: int
+    declared_capacity: float
     declared_status: int
     algorithm: str
     rate_tolerance: float
@@ -165,8 +166,7 @@ class RateLimitResult:
 
 
 def _request(route: Route, at_s: float, stream: str, source: str | None = None) -> PlannedRequest:
-    headers = (("Content-Type", route.content_type),) if route.content_type else ()
-    return PlannedRequest(at_s, route.method, route.path, stream, headers, route.body, source)
+    return PlannedRequest(at_s, route.method, route.path, stream, tuple(route.headers().items()), route.body, source)
 
 
 def _rejected(outcome: RequestOutcome, declared: int) -> bool:
@@ -227,6 +227,7 @@ def _result(
         route=route,
         declared_rate_per_s=limit.rate.per_second,
         declared_burst=limit.burst,
+        declared_capacity=declared_capacity(limit),
         declared_status=limit.status,
         algorithm=limit.algorithm,
         rate_tolerance=limit.rate_tolerance,

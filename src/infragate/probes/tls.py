@@ -134,7 +134,6 @@ def scan_protocols(endpoint: Endpoint) -> ProtocolScan:
     """Try each protocol version alone, and under TLS 1.2 and older each cipher suite alone."""
     accepted, refused, ciphers = [], [], {}
     tls13_suite = None
-    _reachable(endpoint)
     for version in VERSIONS:
         result = _handshake(endpoint, _client(version))
         if result is None:
@@ -149,13 +148,6 @@ def scan_protocols(endpoint: Endpoint) -> ProtocolScan:
             suite for suite in offered if _handshake(endpoint, _client(version, f"{suite}:@SECLEVEL=0")) is not None
         )
     return ProtocolScan(endpoint.url, tuple(accepted), tuple(refused), ciphers, tls13_suite)
-
-
-def _reachable(endpoint: Endpoint) -> None:
-    try:
-        socket.create_connection((endpoint.host, endpoint.port), timeout=HANDSHAKE_TIMEOUT_S).close()
-    except OSError as exc:
-        raise ProbeError(f"could not reach {endpoint.url}: {exc.strerror or exc}") from None
 
 
 @dataclass(frozen=True)

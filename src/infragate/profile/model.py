@@ -91,6 +91,10 @@ class Route(StrictModel):
     content_type: str | None = None
     rate_limit: RateLimit | None = None
 
+    def headers(self) -> dict[str, str]:
+        """The headers a client sends with this route's body."""
+        return {"Content-Type": self.content_type} if self.content_type else {}
+
 
 class Cors(StrictModel):
     """The declared CORS policy of a route."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 from pathlib import Path
 
 from infragate.errors import SandboxError
+from infragate.postgres import newest_debian_bindir
 
 _EXTRA_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
 _HINTS = {
@@ -28,10 +28,10 @@ def find(program: str) -> Path:
 
 def postgres_bindir() -> Path:
     """The folder holding postgres, initdb, pg_ctl and psql of the newest installed PostgreSQL."""
+    debian = newest_debian_bindir()
+    if debian is not None:
+        return debian
     pg_config = shutil.which("pg_config")
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda path: int(Path(path).parent.name))
-    if candidates:
-        return Path(candidates[-1])
     if pg_config is not None:
         return Path(pg_config).resolve().parent
     postgres = shutil.which("postgres")
