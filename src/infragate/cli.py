@@ -3,6 +3,7 @@
     infragate verify [--target FILE] [--tags EXPR] [--allow-destructive] [--allow-load]
     infragate profile check FILE
     infragate recover --target FILE
+    infragate load --target FILE [--rate R] [--for T] [--workers N] [--mix KIND=W,...]
     infragate sandbox up|down|status|variants
 
 Every error ends in one line and a documented exit code (see ExitCode), never a traceback.
@@ -24,8 +25,12 @@ from typing import NoReturn
 
 from infragate.errors import ExitCode, InfragateError, SafetyError, UsageError
 from infragate.journal import Journal, journal_root, undo_pending
+from infragate.loadgen.report import LOAD_JSON, verdict_word, write_load_report
+from infragate.loadgen.runner import progress_line
 from infragate.platforms import open_platform
+from infragate.probes.load import NOT_JUDGED, judge, offer_load, plan_for
 from infragate.profile import Profile, load_profile
+from infragate.quantities import parse_duration, parse_rate
 from infragate.report import CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, RunRecord, write_reports
 from infragate.sandbox import deployment
 from infragate.sandbox.variants import VARIANTS, get_variant
@@ -79,6 +84,20 @@ def _build_parser() -> argparse.ArgumentParser:
     recover = commands.add_parser("recover", help="undo what a killed run left behind (from the recovery journal)")
     recover.add_argument("--target", metavar="FILE", required=True, help="the profile the killed run used")
 
+    load = commands.add_parser("load", help="offer load to a target now and report latency, throughput, errors")
+    load.add_argument(
+        "--target", metavar="FILE", required=True, help="target profile (its load section is the default)"
+    )
+    load.add_argument("--rate", metavar="R", type=_rate_option, help="requests per second, e.g. 200 or 12000r/m")
+    load.add_argument("--for", dest="duration", metavar="T", type=_duration_option, help="how long, e.g. 30s or 2m")
+    load.add_argument(
+        "--workers", metavar="N", type=_positive_int, help="Locust worker processes (default: profile, 1)"
+    )
+    load.add_argument(
+        "--mix", metavar="KIND=W,...", type=_mix_option, help="request kinds and weights, e.g. browse=7,search=3"
+    )
+    load.add_argument("--reports", metavar="DIR", default="reports", help="where run folders go (default: reports)")
+
     sandbox = commands.add_parser("sandbox", help="the built-in reference deployment")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True, parser_class=_Parser)
     up = sandbox_commands.add_parser("up", help="start it and write its profile")
@@ -111,9 +130,84 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     sys.exit(int(code))
 
 
+def _rate_option(text: str) -> float:
+    try:
+        return parse_rate(float(text) if text.replace(".", "", 1).isdigit() else text).per_second
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected {exc}, got {text!r}") from None
+
+
+def _duration_option(text: str) -> float:
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected {exc}, got {text!r}") from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"expected a duration above 0, got {text!r}")
+    return seconds
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
+def _mix_option(text: str) -> dict[str, float]:
+    mix: dict[str, float] = {}
+    for part in text.split(","):
+        name, _, weight = part.partition("=")
+        try:
+            mix[name.strip()] = float(weight) if weight else 1.0
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected KIND=WEIGHT,... such as browse=7,search=3, got {text!r}"
+            ) from None
+        if not name.strip() or mix[name.strip()] < 0:
+            raise argparse.ArgumentTypeError(f"expected KIND=WEIGHT,... such as browse=7,search=3, got {text!r}")
+    return mix
+
+
+def _load(args: argparse.Namespace) -> int:
+    """An ad hoc load run: live progress, then objectives, self-check and an HTML report."""
+    profile = load_profile(Path(args.target))
+    if not profile.safety.allow_load:
+        raise SafetyError(
+            f"refused by the safety policy: target '{profile.name}' (environment {profile.safety.environment}) "
+            "does not allow load (safety.allow_load is false)"
+        )
+    plan = plan_for(profile, args.rate, args.duration, args.workers, args.mix)
+    run_dir = _run_dir(Path(args.reports), profile)
+    _say(
+        f"infragate: offering {plan.rate_per_s:g} requests/s for {plan.duration_s:g} s to '{profile.name}' "
+        f"({plan.base_url}), mix {', '.join(f'{k}={v:g}' for k, v in plan.mix.items())}, {plan.workers} worker(s)"
+    )
+    result = offer_load(profile, plan, run_dir, lambda row, plan: _say(progress_line(row, plan)))
+    checks = judge(result, profile.load.objectives if profile.load else None)
+    page = write_load_report(result, checks, profile.name, run_dir)
+    _say(f"infragate: {result.summary()}")
+    for name, problem in checks:
+        word = verdict_word(problem)
+        _say(f"  {word:<7}  {name}" + (f": {problem.removeprefix(NOT_JUDGED)}" if problem else ""))
+    problem = result.self_check_problem()
+    if problem is not None:
+        _say(f"infragate: COULD NOT VERIFY: {problem}")
+        code = ExitCode.COULD_NOT_VERIFY
+    elif any(problem and not problem.startswith(NOT_JUDGED) for _, problem in checks):
+        _say("infragate: NON-CONFORMANT: an objective is not met")
+        code = ExitCode.NON_CONFORMANT
+    else:
+        _say("infragate: conformant" + (": every objective judged was met" if checks else " (no objectives declared)"))
+        code = ExitCode.CONFORMANT
+    _say(f"infragate: report in {page} (and {run_dir / LOAD_JSON})")
+    return code
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "verify":
         return _verify(args)
+    if args.command == "load":
+        return _load(args)
     if args.command == "profile":
         return _profile_check(Path(args.file))
     if args.command == "recover":

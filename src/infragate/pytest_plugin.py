@@ -43,6 +43,7 @@ pytest_plugins = [
     "infragate.steps.tls",
     "infragate.steps.resilience",
     "infragate.steps.backup",
+    "infragate.steps.load",
 ]
 
 MARKERS = {
@@ -279,15 +280,15 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Feature,
     """Start the scenario's record, and hold it back when it does not apply or is not allowed."""
     record = _record_for(request.node, feature, scenario)
     config = request.config
-    _progress(config, f"  ...    {record.feature}: {record.scenario}")
+    progress(config, f"  ...    {record.feature}: {record.scenario}")
     if _PROFILE in config.stash:
         reason = _refusal(config.stash[_PROFILE], config, set(scenario.tags | feature.tags))
         if reason is not None:
             pytest.skip(reason)
 
 
-def _progress(config: pytest.Config, line: str) -> None:
-    """Print a progress line past pytest's output capture."""
+def progress(config: pytest.Config, line: str) -> None:
+    """Print a progress line past pytest's output capture (with --infragate-progress)."""
     if not config.getoption("--infragate-progress"):
         return
     capture = config.pluginmanager.getplugin("capturemanager")
@@ -371,7 +372,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report.user_properties.append(("verdict", record.verdict.value))
     if report.when == "teardown":
         mark = record.verdict.mark
-        _progress(item.config, f"  {mark:<5}  {record.feature}: {record.scenario} ({record.duration_s:.1f} s)")
+        progress(item.config, f"  {mark:<5}  {record.feature}: {record.scenario} ({record.duration_s:.1f} s)")
 
 
 class _CollectionWatch:

@@ -54,3 +54,17 @@ def parse_rate(value: object) -> Rate:
         if match and float(match.group(1)) > 0:
             return Rate(float(match.group(1)), _RATE_PER[match.group(2)])
     raise ValueError("a rate such as 100r/s or 1000r/m")
+
+
+def parse_share(value: object) -> float:
+    """A share from 0 to 1, written as a fraction (0.001) or a percentage ("0.1%")."""
+    if isinstance(value, bool):
+        raise ValueError("a share such as 0.1% or 0.001")
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            value = float(value.strip()[:-1]) / 100
+        except ValueError:
+            raise ValueError("a share such as 0.1% or 0.001") from None
+    if isinstance(value, (int, float)) and 0 <= value <= 1:
+        return float(value)
+    raise ValueError("a share from 0 to 1, such as 0.1% or 0.001")

@@ -10,6 +10,7 @@ import dataclasses
 import datetime
 import html
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -253,6 +254,78 @@ def _limit_chart(result: dict[str, Any]) -> str:
     return _figure(parts, caption)
 
 
+def _polyline(points: list[tuple[float, float]], colour: str, title: str) -> str:
+    coordinates = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    return (
+        f'<polyline points="{coordinates}" fill="none" stroke="{colour}" stroke-width="2">'
+        f"<title>{html.escape(title)}</title></polyline>"
+    )
+
+
+def _axis_label(text: str, y: float, x: float = 4) -> str:
+    return f'<text x="{x:.1f}" y="{y:.1f}" font-size="10" fill="#666">{html.escape(text)}</text>'
+
+
+def latency_chart(data: dict[str, Any]) -> str:
+    """Latency percentiles per second of a load run (p50 green, p95 orange, p99 red), errors as red ticks."""
+    seconds = data.get("seconds") or []
+    if not seconds:
+        return ""
+    top = max(max(row["p99_ms"] for row in seconds), 1.0) * 1.1
+    last = max(row["second"] for row in seconds)
+    scale_x, scale_y = _CHART_W / max(last, 1), (_CHART_H - 10) / top
+    parts = []
+    for key, colour in (("p50_ms", "#2e7d32"), ("p95_ms", "#ef6c00"), ("p99_ms", "#c62828")):
+        points = [(row["second"] * scale_x, _CHART_H - row[key] * scale_y) for row in seconds]
+        parts.append(_polyline(points, colour, key.removesuffix("_ms")))
+    for row in seconds:
+        if row["errors"]:
+            parts.append(
+                f'<rect x="{row["second"] * scale_x - 2:.1f}" y="0" width="4" height="8" fill="#c62828">'
+                f"<title>second {row['second']}: {row['errors']} errors</title></rect>"
+            )
+    objectives = data.get("objectives") or {}
+    for key, colour in (("p95", "#ef6c00"), ("p99", "#c62828")):
+        bound = objectives.get(key)
+        if bound and bound * 1000 <= top:
+            y = _CHART_H - bound * 1000 * scale_y
+            parts.append(
+                f'<line x1="0" y1="{y:.1f}" x2="{_CHART_W}" y2="{y:.1f}" stroke="{colour}" stroke-dasharray="4 3">'
+                f"<title>declared {key}: {bound * 1000:g} ms</title></line>"
+            )
+    parts.append(_axis_label(f"{top:.0f} ms", 12))
+    parts.append(_axis_label(f"second {last}", _CHART_H - 4, x=_CHART_W - 70))
+    caption = (
+        f"latency per second, from the planned start (p50 green, p95 orange, p99 red; dashed: declared bounds; "
+        f"top {top:.0f} ms)"
+    )
+    return _figure(parts, caption)
+
+
+def spectrum_chart(data: dict[str, Any]) -> str:
+    """Latency by percentile on the usual HdrHistogram axis (1/(1-p): 90 %, 99 %, 99.9 % evenly spaced)."""
+    spectrum = [(p, ms) for p, ms in data.get("spectrum") or [] if p < 100]
+    if not spectrum:
+        return ""
+
+    def x_of(percentile: float) -> float:
+        return math.log10(1 / max(1 - percentile / 100, 1e-5))
+
+    right = x_of(99.99)
+    top = max(ms for _, ms in spectrum) * 1.1 or 1.0
+    points = [(x_of(p) / right * _CHART_W, _CHART_H - ms / top * (_CHART_H - 10)) for p, ms in spectrum]
+    parts = [_polyline(points, "#1565c0", "latency by percentile")]
+    for tick in (50, 90, 99, 99.9, 99.99):
+        x = x_of(tick) / right * _CHART_W
+        parts.append(
+            f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{_CHART_H}" stroke="#ddd"/>'
+            f'<text x="{min(max(x - 30, 0), _CHART_W - 45):.1f}" y="{_CHART_H - 4}" font-size="10" fill="#666">'
+            f"p{tick:g}</text>"
+        )
+    parts.append(_axis_label(f"{top:.1f} ms", 12))
+    return _figure(parts, f"latency by percentile (top {top:.1f} ms); every request, merged over the workers")
+
+
 def _figure(parts: list[str], caption: str) -> str:
     return (
         f'<figure><svg width="{_CHART_W}" height="{_CHART_H}" role="img" style="background:#fafafa">'
@@ -268,6 +341,8 @@ def _charts(scenario: ScenarioRecord) -> str:
             continue
         if item.get("type") == "TrafficReport":
             charts.append(_traffic_chart(data))
+        if item.get("type") == "LoadResult":
+            charts += [latency_chart(data), spectrum_chart(data)]
         for result in data.get("results") or []:
             if isinstance(result, dict) and "samples" in result and "declared_capacity" in result:
                 charts.append(_limit_chart(result))

@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from infragate.errors import ProfileError
+from infragate.loadgen.plan import expand_sources
 from infragate.profile.model import Profile
 from infragate.profile.secrets import SecretReferenceError, expand
 
@@ -65,6 +66,7 @@ def parse_profile(
         raise _first_error(exc, file, lines) from None
     _check_references(profile, file, lines)
     _check_scratch(profile, file, lines)
+    _check_load(profile, file, lines)
     return profile
 
 
@@ -261,3 +263,32 @@ def _check_scratch(profile: Profile, file: str, lines: dict[KeyPath, int]) -> No
             "a scratch database on another server than the source (or backups.postgres.allow_same_server: true)",
             lines.get(key),
         )
+
+
+def _check_load(profile: Profile, file: str, lines: dict[KeyPath, int]) -> None:
+    """The declared load stays inside the profile's own safety caps, and its sources are addresses."""
+    load = profile.load
+    if load is None:
+        return
+    try:
+        expand_sources(load.sources)
+    except ValueError as exc:
+        raise ProfileError(file, "load.sources", str(exc), lines.get(("load", "sources"))) from None
+    problem = load_cap_problem(profile, load.rate.per_second, load.duration)
+    if problem is not None:
+        raise ProfileError(file, "load.rate", problem, lines.get(("load", "rate")))
+
+
+def load_cap_problem(profile: Profile, rate_per_s: float, duration_s: float) -> str | None:
+    """Why a load exceeds the profile's safety caps (max_rate, max_duration, max_requests), or None."""
+    safety = profile.safety
+    if rate_per_s > safety.max_rate:
+        return f"a rate within safety.max_rate ({safety.max_rate:g}/s), not {rate_per_s:g}/s"
+    if duration_s > safety.max_duration:
+        return f"a duration within safety.max_duration ({safety.max_duration:g} s), not {duration_s:g} s"
+    if rate_per_s * duration_s > safety.max_requests:
+        return (
+            f"at most safety.max_requests ({safety.max_requests}) requests in all, "
+            f"not {rate_per_s:g}/s x {duration_s:g} s = {rate_per_s * duration_s:.0f}"
+        )
+    return None

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationInfo, model_validator
 
-from infragate.quantities import Rate, parse_duration, parse_rate
+from infragate.quantities import Rate, parse_duration, parse_rate, parse_share
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -36,6 +36,21 @@ def _profile_path(value: object, info: ValidationInfo) -> object:
     return path
 
 
+BUILTIN_SCENARIOS = Path(__file__).resolve().parent.parent / "load"
+
+
+def _scenario(value: object, info: ValidationInfo) -> object:
+    """A built-in load scenario by name, or a locustfile path resolved against the profile's folder."""
+    if not isinstance(value, str):
+        return value
+    if "/" not in value and not value.endswith(".py"):
+        if not (BUILTIN_SCENARIOS / f"{value}.py").is_file():
+            known = ", ".join(sorted(path.stem for path in BUILTIN_SCENARIOS.glob("*.py")))
+            raise ValueError(f"a built-in scenario ({known}) or a path to a locustfile ending in .py")
+        return str(BUILTIN_SCENARIOS / f"{value}.py")
+    return str(_profile_path(value, info))
+
+
 def _url(value: object) -> object:
     if isinstance(value, str) and not value.startswith(("http://", "https://")):
         raise ValueError("a URL starting with http:// or https://")
@@ -56,7 +71,12 @@ def _replicas(value: object) -> object:
     raise ValueError("a replica count (a whole number) or bounds {min: N, max: M}")
 
 
+def _share(value: object) -> float:
+    return parse_share(value)
+
+
 Duration = Annotated[float, BeforeValidator(_duration)]
+Share = Annotated[float, BeforeValidator(_share)]
 RateValue = Annotated[Rate, BeforeValidator(_rate)]
 ExistingPath = Annotated[Path, BeforeValidator(_profile_path)]
 Url = Annotated[str, BeforeValidator(_url)]
@@ -269,6 +289,42 @@ class Datastores(StrictModel):
     redis: Redis | None = None
 
 
+class LoadObjectives(StrictModel):
+    """What the design promised under load (service level objectives)."""
+
+    p95: Duration | None = Field(default=None, description="95th percentile latency below this")
+    p99: Duration | None = Field(default=None, description="99th percentile latency below this")
+    throughput: RateValue | None = Field(default=None, description="successful answers per second, at least")
+    error_rate: Share = Field(default=0.001, description="share of requests that may fail (not counting throttling)")
+    throttled: Share = Field(default=0.0, description="share of requests that may be throttled (429)")
+
+
+class Load(StrictModel):
+    """The load the design was promised to carry, and how to offer it."""
+
+    scenario: Annotated[str, BeforeValidator(_scenario)] = Field(
+        default=str(BUILTIN_SCENARIOS / "reference.py"),
+        description="a built-in scenario name or a locustfile path, relative to the profile",
+    )
+    user: str | None = Field(default=None, description="the user class, when the locustfile holds several")
+    mix: dict[str, Annotated[float, Field(ge=0)]] = Field(min_length=1, description="request kind -> weight")
+    rate: RateValue = Field(description="requests offered per second (open model)")
+    duration: Duration
+    workers: int = Field(default=1, ge=1, le=64, description="Locust worker processes")
+    arrivals: Literal["uniform", "poisson"] = "uniform"
+    timeout: Duration = 30.0
+    sources: str | list[str] | None = Field(
+        default=None, description='client source addresses, e.g. "127.0.0.10-127.0.0.29" (each is one client)'
+    )
+    objectives: LoadObjectives = Field(default_factory=LoadObjectives)
+
+    @model_validator(mode="after")
+    def _some_kind_weighs(self) -> Load:
+        if not any(weight > 0 for weight in self.mix.values()):
+            raise ValueError("a mix with at least one weight above 0")
+        return self
+
+
 class Safety(StrictModel):
     """What infragate may do to this target, and the pressure it may put on it."""
 
@@ -298,5 +354,6 @@ class Profile(StrictModel):
     datastores: Datastores = Field(default_factory=Datastores)
     tls: Tls | None = None
     resilience: Resilience | None = None
+    load: Load | None = None
     backups: Backups | None = None
     safety: Safety

@@ -7,6 +7,7 @@ known defect of one replica (for the known-bad variants).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import json
 import time
@@ -16,8 +17,12 @@ from collections.abc import Awaitable, Callable
 from aiohttp import WSMsgType, web
 
 REPLICA_HEADER = "X-Replica"
-FAULTS = ("unhealthy", "fragile", "slow-start")
+FAULTS = ("unhealthy", "fragile", "slow-start", "slow", "flaky", "stall", "serial")
 SLOW_START_S = 15.0
+SLOW_S = 0.25  # "slow": every API answer takes this long
+FLAKY_EVERY = 100  # "flaky": one API request in this many fails with 500
+STALL_PERIOD_S, STALL_S = 7.0, 1.0  # "stall": every replica freezes 1 s in every 7 s of wall clock
+SERIAL_S = 0.008  # "serial": one request at a time, 8 ms each (125 answers/s per replica at most)
 
 ITEMS: list[dict[str, object]] = [
     {"id": index, "name": f"item-{index}", "price_cents": 100 * index} for index in range(1, 21)
@@ -26,6 +31,28 @@ ITEMS: list[dict[str, object]] = [
 
 def build_app(name: str, faults: frozenset[str]) -> web.Application:
     """The aiohttp application of one replica."""
+    served = 0
+    one_at_a_time = asyncio.Lock()
+
+    @web.middleware
+    async def load_faults(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """The defects the load features must catch; the health check is left alone so replicas stay in."""
+        nonlocal served
+        if request.path == "/health":
+            return await handler(request)
+        served += 1
+        if "slow" in faults:
+            await asyncio.sleep(SLOW_S)
+        if "stall" in faults and (phase := time.time() % STALL_PERIOD_S) < STALL_S:
+            await asyncio.sleep(STALL_S - phase)
+        if "flaky" in faults and served % FLAKY_EVERY == 0:
+            return web.json_response({"error": "injected failure", "replica": name}, status=500)
+        if "serial" in faults:
+            async with one_at_a_time:
+                await asyncio.sleep(SERIAL_S)
+        return await handler(request)
 
     @web.middleware
     async def name_replica(
@@ -72,7 +99,7 @@ def build_app(name: str, faults: frozenset[str]) -> web.Application:
     async def not_found(_: web.Request) -> web.Response:
         return web.json_response({"error": "not found"}, status=404, dumps=json.dumps)
 
-    app = web.Application(middlewares=[name_replica])
+    app = web.Application(middlewares=[name_replica, load_faults])
     app.router.add_get("/health", health)
     app.router.add_get("/api/items", items)
     app.router.add_post("/auth/login", login)

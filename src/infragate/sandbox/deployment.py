@@ -549,6 +549,9 @@ INSERT INTO bookings SELECT g, 1 + g % 500, 1 + g % 1000, now() - g * interval '
 {heavy}"""
 
 
+LOAD_RATE_PER_S = 200
+
+
 def _profile(
     name: str,
     variant: str | None,
@@ -620,6 +623,21 @@ def _profile(
             "recovery_time": "10s",
             "scale_out_to": 5,
             "scale_time": "30s",
+        },
+        "load": {
+            "scenario": "reference",
+            "mix": {"browse": 70, "search": 25, "login": 5},
+            "rate": f"{LOAD_RATE_PER_S}r/s",
+            "duration": "10s",
+            # Twenty clients at 10 requests/s each: inside every route's per-client limit.
+            "sources": "127.0.0.10-127.0.0.29",
+            "objectives": {
+                "p95": "200ms",
+                "p99": "500ms",
+                "throughput": f"{LOAD_RATE_PER_S - 5}r/s",
+                "error_rate": "0.1%",
+                "throttled": "0%",
+            },
         },
         "backups": {
             "postgres": {

@@ -56,6 +56,18 @@ _FRESH = "The newest backup is younger than the recovery point objective"
 _SCHEDULE = "Backups follow the schedule and the retention"
 _INTACT = "Every backup inside the retention window is intact"
 _DRILL = "The newest backup restores within the recovery time objective, as it was"
+_LATENCY = "Latency stays within the declared percentiles under the declared load"
+_THROUGHPUT = "The deployment sustains the declared throughput"
+_ERRORS = "Errors under load stay within the declared error rate"
+_THROTTLED = "Clients within their limits are not throttled under load"
+_P95 = "Then the p95 latency is below the declared bound"
+
+
+def _every_replica(fault: str) -> Callable[[SandboxSpec], SandboxSpec]:
+    return lambda spec: dataclasses.replace(
+        spec, replica_faults={name: frozenset({fault}) for name in spec.replica_names()}
+    )
+
 
 VARIANTS: dict[str, Variant] = {
     variant.name: variant
@@ -137,7 +149,12 @@ VARIANTS: dict[str, Variant] = {
         Variant(
             name="ratelimit-global-key",
             summary="one bucket for all clients: the limit is keyed by the server port, not by client address",
-            breaks=(ExpectedFailure(_OTHER_CLIENT, "And the other client is never throttled"),),
+            breaks=(
+                ExpectedFailure(_OTHER_CLIENT, "And the other client is never throttled"),
+                ExpectedFailure(_THROTTLED, "Then the share of throttled requests stays within the declared bound"),
+                # Throttled answers are not successful ones, so the load's throughput falls short too.
+                ExpectedFailure(_THROUGHPUT, "Then the throughput is at least the declared rate"),
+            ),
             apply=_replace(limit_key="$server_port"),
         ),
         Variant(
@@ -208,9 +225,7 @@ VARIANTS: dict[str, Variant] = {
             name="backend-fragile",
             summary="a search query with a quote makes every replica fail with a stack trace",
             breaks=(ExpectedFailure(_ODD, "Then no odd request causes a server error"),),
-            apply=lambda spec: dataclasses.replace(
-                spec, replica_faults={name: frozenset({"fragile"}) for name in spec.replica_names()}
-            ),
+            apply=_every_replica("fragile"),
         ),
         Variant(
             name="tls10-enabled",
@@ -388,6 +403,33 @@ VARIANTS: dict[str, Variant] = {
                 ),
             ),
             apply=_replace(redis_appendonly=False),
+        ),
+        Variant(
+            name="load-slow-backend",
+            summary="every API answer takes 250 ms (injected latency)",
+            breaks=(ExpectedFailure(_LATENCY, _P95),),
+            apply=_every_replica("slow"),
+        ),
+        Variant(
+            name="load-error-backend",
+            summary="one API request in a hundred fails with 500",
+            breaks=(ExpectedFailure(_ERRORS, "Then the error rate is below the declared bound"),),
+            apply=_every_replica("flaky"),
+        ),
+        Variant(
+            name="load-undersized",
+            summary="one replica that serves one request at a time in 8 ms: at most 125 answers/s for 200 offered",
+            breaks=(
+                ExpectedFailure(_LATENCY, _P95),
+                ExpectedFailure(_THROUGHPUT, "Then the throughput is at least the declared rate"),
+            ),
+            apply=lambda spec: dataclasses.replace(spec, replicas=1, replica_faults={"api-1": frozenset({"serial"})}),
+        ),
+        Variant(
+            name="load-stall",
+            summary="every replica freezes for 1 s in every 7 s (a closed-loop generator would not see it)",
+            breaks=(ExpectedFailure(_LATENCY, _P95),),
+            apply=_every_replica("stall"),
         ),
     )
 }

@@ -1,0 +1,459 @@
+"""The load engine inside a Locust process: open-model arrivals, latency from the intended start.
+
+A scenario is a Locust user class deriving from ``OpenModelUser`` whose methods, marked with
+``@kind("name")``, build the request of one kind; the profile's mix weighs the kinds. Locust
+gives the processes, the master/worker wiring and the messaging; the schedule, the HTTP client
+and the measurement are ours, because a closed loop of users hides a slow server (its users
+wait, so requests that should have been sent during a stall never are).
+
+Every worker runs one user. That user starts each request at its planned time in its own
+greenlet, whatever the server does, measures from the planned time into an HdrHistogram, and
+sends the master one message a second (an interval histogram and counters) and one at the end.
+The master (or the single local process) appends them as JSON lines to the file the parent reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import socket
+import ssl
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
+
+import gevent
+import gevent.lock
+from hdrh.histogram import HdrHistogram
+from locust import User, events, task
+from locust.exception import StopUser
+
+from infragate.loadgen.histogram import encode, new_histogram, record_seconds
+from infragate.loadgen.plan import OUT_ENV, PLAN_ENV, RAW_ENV, LoadPlan, smooth_cycle
+
+INTERVAL_S = 1.0
+_KIND_ATTRIBUTE = "_infragate_kind"
+MESSAGE = "infragate"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request a scenario asks for."""
+
+    method: str
+    path: str
+    body: bytes | str = b""
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def kind(name: str) -> Callable[[F], F]:
+    """Mark a user method as the builder of one request kind of the mix: ``def browse(self, n) -> Request``."""
+
+    def mark(function: F) -> F:
+        setattr(function, _KIND_ATTRIBUTE, name)
+        return function
+
+    return mark
+
+
+class _Closed(Exception):
+    """The server closed the connection."""
+
+
+class _TimedOut(Exception):
+    """The request took longer than the plan's timeout (raised into it by the watchdog)."""
+
+
+class _Connection:
+    """One keep-alive HTTP/1.1 connection, with just the parsing a load generator needs."""
+
+    def __init__(
+        self, host: str, port: int, source: str | None, context: ssl.SSLContext | None, timeout: float
+    ) -> None:
+        raw = socket.create_connection((host, port), timeout=timeout, source_address=(source, 0) if source else None)
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        raw.settimeout(None)  # the schedule's watchdog times requests out: one timer a second, not one a request
+        self.sock: socket.socket = context.wrap_socket(raw, server_hostname=host) if context else raw
+        self.buffer = bytearray()
+        self.reusable = True
+
+    def exchange(self, data: bytes, head_only: bool) -> int:
+        """Send one request and read its whole response; the status code."""
+        self.sock.sendall(data)
+        end = self._fill_until(b"\r\n\r\n")
+        head = bytes(self.buffer[:end]).lower()
+        status = int(head[9:12])
+        del self.buffer[: end + 4]
+        if b"\r\nconnection: close" in head:
+            self.reusable = False
+        if head_only or status in (204, 304) or 100 <= status < 200:
+            return status
+        marker = head.find(b"\r\ncontent-length:")
+        if marker >= 0:
+            stop = head.find(b"\r\n", marker + 2)
+            self._consume(int(head[marker + 17 : stop if stop > 0 else None]))
+        elif b"\r\ntransfer-encoding: chunked" in head:
+            self._consume_chunks()
+        else:  # read until close
+            self.reusable = False
+            while self._receive():
+                self.buffer.clear()
+        return status
+
+    def _receive(self) -> bool:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            return False
+        self.buffer += chunk
+        return True
+
+    def _fill_until(self, marker: bytes) -> int:
+        while (end := self.buffer.find(marker)) < 0:
+            if not self._receive():
+                raise _Closed("connection closed by the server")
+        return end
+
+    def _consume(self, length: int) -> None:
+        while len(self.buffer) < length:
+            if not self._receive():
+                raise _Closed("connection closed mid-body")
+        del self.buffer[:length]
+
+    def _consume_chunks(self) -> None:
+        while True:
+            end = self._fill_until(b"\r\n")
+            size = int(bytes(self.buffer[:end]).split(b";")[0], 16)
+            del self.buffer[: end + 2]
+            if size == 0:
+                self._consume(self._fill_until(b"\r\n") + 2)  # trailer section is empty here
+                return
+            self._consume(size + 2)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
+class _Pool:
+    """Idle keep-alive connections per source address; opens more whenever none is idle."""
+
+    def __init__(self, plan: LoadPlan) -> None:
+        parts = urlsplit(plan.base_url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.context: ssl.SSLContext | None = None
+        if parts.scheme == "https":
+            self.context = (
+                ssl.create_default_context(cafile=plan.ca_bundle) if plan.ca_bundle else ssl.create_default_context()
+            )
+        self.timeout = plan.timeout_s
+        self.idle: dict[str | None, list[_Connection]] = {}
+        self.opened = 0
+
+    def take(self, source: str | None) -> _Connection:
+        idle = self.idle.get(source)
+        if idle:
+            return idle.pop()
+        self.opened += 1
+        return _Connection(self.host, self.port, source, self.context, self.timeout)
+
+    def give_back(self, source: str | None, connection: _Connection) -> None:
+        if connection.reusable:
+            self.idle.setdefault(source, []).append(connection)
+        else:
+            connection.close()
+
+    def close(self) -> None:
+        for connections in self.idle.values():
+            for connection in connections:
+                connection.close()
+        self.idle.clear()
+
+
+class _Tally:
+    """Counters and histograms of one worker: for the current interval and for the whole run."""
+
+    def __init__(self) -> None:
+        self.interval = new_histogram()
+        self.total = new_histogram()
+        self.counts: Counter[str] = Counter()
+        self.interval_counts: Counter[str] = Counter()
+        self.statuses: Counter[int] = Counter()
+        self.kinds: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.max_lag_s = 0.0
+        self.interval_max_lag_s = 0.0
+
+    def count(self, name: str) -> None:
+        self.counts[name] += 1
+        self.interval_counts[name] += 1
+
+    def latency(self, seconds: float) -> None:
+        record_seconds(self.interval, seconds)
+
+
+class OpenModelUser(User):
+    """Base of load scenarios: one instance per worker runs that worker's share of the schedule."""
+
+    abstract = True
+    kinds: ClassVar[dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        found: dict[str, str] = {}
+        for klass in reversed(cls.__mro__):
+            for name, member in vars(klass).items():
+                if callable(member) and hasattr(member, _KIND_ATTRIBUTE):
+                    found[getattr(member, _KIND_ATTRIBUTE)] = name
+        cls.kinds = found
+
+    @task
+    def _offer_the_schedule(self) -> None:
+        plan = LoadPlan.from_json(os.environ[PLAN_ENV])
+        runner = self.environment.runner
+        worker = max(getattr(runner, "worker_index", 0), 0)
+        try:
+            _Schedule(self, plan, worker).run(runner.send_message)
+        except Exception as error:  # the parent turns it into a clear one-line error
+            runner.send_message(MESSAGE, {"type": "error", "worker": worker, "message": str(error)})
+            print(f"infragate: {type(error).__name__}: {error}", file=sys.stderr)
+            gevent.spawn_later(0.1, runner.quit)
+            raise StopUser() from error
+        if plan.workers == 1:
+            gevent.spawn_later(0.1, runner.quit)
+        raise StopUser()
+
+
+class _Schedule:
+    """One worker's share of the plan: arrivals worker, worker + W, worker + 2W, ... of the whole schedule."""
+
+    def __init__(self, user: OpenModelUser, plan: LoadPlan, worker: int) -> None:
+        self.user = user
+        self.plan = plan
+        self.worker = worker
+        missing = sorted(set(plan.mix) - set(user.kinds))
+        if missing:
+            raise ValueError(
+                f"the mix names {', '.join(missing)}, which {type(user).__name__} does not define "
+                f"(it defines {', '.join(sorted(user.kinds)) or 'no kind'})"
+            )
+        self.cycle = smooth_cycle(plan.mix)
+        self.builders = {name: getattr(user, method) for name, method in user.kinds.items()}
+        self.pool = _Pool(plan)
+        self.tally = _Tally()
+        self.in_flight = 0
+        self.slots = gevent.lock.BoundedSemaphore(plan.max_in_flight)
+        self.host_header = urlsplit(plan.base_url).netloc
+        self.raw: list[tuple[float, float]] | None = [] if os.environ.get(RAW_ENV) else None
+        self.deadlines: dict[Any, float] = {}
+        self.start = 0.0
+        self.window_end = 0.0
+        self.sequence = 0
+        self.interval_cpu = self.interval_wall = 0.0
+
+    def arrival_times(self) -> list[float]:
+        """Offsets from the start of this worker's arrivals."""
+        plan = self.plan
+        total = plan.requests
+        if plan.arrivals == "poisson":
+            rng = random.Random(plan.seed)
+            times, now = [], 0.0
+            for _ in range(total):
+                now += rng.expovariate(plan.rate_per_s)
+                times.append(now)
+            times = [t * plan.duration_s / now for t in times]  # exactly the declared count and duration
+        else:
+            times = [index / plan.rate_per_s for index in range(total)]
+        return times[self.worker :: plan.workers]
+
+    def encode_request(self, index: int) -> tuple[str, bytes, bool]:
+        name = self.cycle[index % len(self.cycle)]
+        request: Request = self.builders[name](index)
+        body = request.body.encode() if isinstance(request.body, str) else request.body
+        lines = [f"{request.method} {request.path} HTTP/1.1", f"Host: {self.host_header}", "User-Agent: infragate-load"]
+        lines += [f"{key}: {value}" for key, value in (*self.plan.headers, *request.headers)]
+        if body or request.method in ("POST", "PUT", "PATCH"):
+            lines.append(f"Content-Length: {len(body)}")
+        return name, ("\r\n".join(lines) + "\r\n\r\n").encode() + body, request.method == "HEAD"
+
+    def run(self, send: Callable[..., None]) -> None:
+        plan = self.plan
+        times = self.arrival_times()
+        sources = plan.sources
+        self.start = time.perf_counter() + 0.05
+        self.sequence = 0
+        self.interval_cpu, self.interval_wall = time.process_time(), time.perf_counter()
+        self.window_end = self.start + plan.duration_s + plan.grace_s
+        cpu_start, wall_start = time.process_time(), time.perf_counter()
+        reporter = gevent.spawn(self._report_every_second, send)
+        watchdog = gevent.spawn(self._time_out_requests)
+        greenlets = []
+        position = 0
+        global_index = self.worker
+        while position < len(times):
+            now = time.perf_counter()
+            due = self.start + times[position]
+            if due > now:
+                gevent.sleep(min(due - now, 0.05))
+                continue
+            while position < len(times) and self.start + times[position] <= now:
+                intended = self.start + times[position]
+                lag = now - intended
+                self.tally.max_lag_s = max(self.tally.max_lag_s, lag)
+                self.tally.interval_max_lag_s = max(self.tally.interval_max_lag_s, lag)
+                if lag > plan.late_after_s:
+                    self.tally.count("late")
+                source = sources[(global_index // plan.workers) % len(sources)] if sources else None
+                if not self.slots.acquire(blocking=False):
+                    self.tally.count("held_back")  # the generator's own in-flight cap: it waits
+                    self.slots.acquire()
+                greenlets.append(gevent.spawn(self._one, global_index, intended, source))
+                position += 1
+                global_index += plan.workers
+                now = time.perf_counter()
+            if len(greenlets) > 4096:
+                greenlets = [greenlet for greenlet in greenlets if not greenlet.dead]
+        gevent.joinall(greenlets, timeout=plan.timeout_s + 5)
+        for greenlet in greenlets:
+            if not greenlet.dead:
+                greenlet.kill(block=False)
+                self.tally.count("unfinished")
+        reporter.kill()
+        watchdog.kill()
+        self.pool.close()
+        if self.tally.interval.get_total_count():
+            self._send_interval(send)
+        tally = self.tally
+        send(
+            MESSAGE,
+            {
+                "type": "final",
+                "worker": self.worker,
+                "scheduled": len(times),
+                "counts": dict(tally.counts),
+                "statuses": {str(code): count for code, count in tally.statuses.items()},
+                "kinds": dict(tally.kinds),
+                "errors": dict(tally.errors.most_common(10)),
+                "max_lag_s": tally.max_lag_s,
+                "cpu_s": time.process_time() - cpu_start,
+                "wall_s": time.perf_counter() - wall_start,
+                "connections": self.pool.opened,
+                "histogram": encode(tally.total),
+            },
+        )
+        if self.raw is not None:
+            path = f"{os.environ[RAW_ENV]}.{self.worker}.json"
+            with open(path, "w", encoding="utf-8") as handle:
+                json.dump(self.raw, handle)
+
+    def _one(self, index: int, intended: float, source: str | None) -> None:
+        tally = self.tally
+        name, data, head_only = self.encode_request(index)
+        tally.kinds[name] += 1
+        connection: _Connection | None = None
+        status = 0
+        me = gevent.getcurrent()
+        self.deadlines[me] = intended + self.plan.timeout_s
+        try:
+            connection = self.pool.take(source)
+            tally.count("sent")
+            status = connection.exchange(data, head_only)
+        except _TimedOut:
+            tally.errors["timeout"] += 1
+        except (OSError, _Closed, ValueError) as error:
+            tally.errors[type(error).__name__ + ": " + str(error)[:80]] += 1
+        finally:
+            del self.deadlines[me]
+        ended = time.perf_counter()
+        latency = ended - intended
+        tally.latency(latency)
+        if self.raw is not None:
+            self.raw.append((intended - self.start, latency))
+        if status and connection is not None:
+            tally.statuses[status] += 1
+            self.pool.give_back(source, connection)
+        elif connection is not None:
+            connection.close()
+        self.slots.release()  # after the connection is back, so the next request can reuse it
+        if status and status < 400:
+            tally.count("ok")
+            if ended <= self.window_end:
+                tally.count("ok_in_window")
+        elif status in self.plan.throttle_statuses:
+            tally.count("throttled")
+        else:
+            tally.count("errors")
+
+    def _time_out_requests(self) -> None:
+        while True:
+            gevent.sleep(0.25)
+            now = time.perf_counter()
+            for greenlet, deadline in list(self.deadlines.items()):
+                if deadline < now:
+                    greenlet.kill(_TimedOut(), block=False)
+
+    def _report_every_second(self, send: Callable[..., None]) -> None:
+        while True:
+            gevent.sleep(max(0.0, self.start + (self.sequence + 1) * INTERVAL_S - time.perf_counter()))
+            self._send_interval(send)
+
+    def _send_interval(self, send: Callable[..., None]) -> None:
+        """Send what ended since the last interval (the last one of a run may be shorter than a second)."""
+        self.sequence += 1
+        now_cpu, now_wall = time.process_time(), time.perf_counter()
+        tally = self.tally
+        # Swap before sending: sending may yield, and requests ending meanwhile go to the next interval.
+        interval: HdrHistogram = tally.interval
+        counts, max_lag = tally.interval_counts, tally.interval_max_lag_s
+        tally.interval, tally.interval_counts, tally.interval_max_lag_s = new_histogram(), Counter(), 0.0
+        tally.total.add(interval)
+        send(
+            MESSAGE,
+            {
+                "type": "interval",
+                "worker": self.worker,
+                "second": self.sequence,
+                "counts": dict(counts),
+                "max_lag_s": max_lag,
+                "cpu_share": (now_cpu - self.interval_cpu) / max(now_wall - self.interval_wall, 1e-6),
+                "histogram": encode(interval),
+            },
+        )
+        self.interval_cpu, self.interval_wall = now_cpu, now_wall
+
+
+# Master side (or the single local process): write every message as a JSON line for the parent.
+
+_finals: set[int] = set()
+
+
+def _write(record: dict[str, Any]) -> None:
+    path = os.environ.get(OUT_ENV)
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record, separators=(",", ":")) + "\n")
+
+
+def _on_message(environment: Any, msg: Any, **_: Any) -> None:
+    data = msg.data
+    _write(data)
+    if data.get("type") == "final":
+        _finals.add(int(data["worker"]))
+        plan = LoadPlan.from_json(os.environ[PLAN_ENV])
+        if plan.workers > 1 and len(_finals) >= plan.workers:
+            gevent.spawn_later(0.1, environment.runner.quit)
+
+
+@events.init.add_listener  # type: ignore[untyped-decorator]
+def _register(environment: Any, **_: Any) -> None:
+    runner = environment.runner
+    if runner is not None and not type(runner).__name__.startswith("Worker"):
+        runner.register_message(MESSAGE, _on_message)

@@ -1,0 +1,147 @@
+"""Run a load plan: Locust in child processes (it monkey-patches its interpreter with gevent).
+
+One process for one worker; with more, a Locust master and N workers on this machine, bound to
+127.0.0.1. The master (or the single process) writes every worker's messages as JSON lines into
+the run folder; this side follows that file for live progress and merges it into a LoadResult.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from infragate.errors import ProbeError, UsageError
+from infragate.loadgen.plan import OUT_ENV, PLAN_ENV, RAW_ENV, LoadPlan
+from infragate.loadgen.result import LoadResult, Second, read_records, result_from_records, seconds_of
+
+STARTUP_S = 30.0
+RECORDS_FILE = "load-records.jsonl"
+LOG_FILE = "locust.log"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _locust(locustfile: Path, plan: LoadPlan, *role: str) -> list[str]:
+    command = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--loglevel", "WARNING"]
+    command += ["--only-summary", "--exit-code-on-error", "0", "--stop-timeout", "5", *role]
+    if plan.user_class:
+        command.append(plan.user_class)
+    return command
+
+
+def _commands(locustfile: Path, plan: LoadPlan) -> list[list[str]]:
+    cap = f"{int(STARTUP_S + plan.duration_s + plan.timeout_s + 10)}s"
+    if plan.workers == 1:
+        return [_locust(locustfile, plan, "-u", "1", "-r", "1", "--run-time", cap)]
+    port = str(_free_port())
+    count = str(plan.workers)
+    master = _locust(locustfile, plan, "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", port)
+    master += ["--expect-workers", count, "-u", count, "-r", count, "--run-time", cap]
+    worker = _locust(locustfile, plan, "--worker", "--master-host", "127.0.0.1", "--master-port", port)
+    return [master] + [worker] * plan.workers
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+    deadline = time.monotonic() + 5
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def run_load(
+    plan: LoadPlan,
+    locustfile: Path,
+    folder: Path,
+    progress: Callable[[Second, LoadPlan], None] | None = None,
+    raw_samples: bool = False,
+) -> LoadResult:
+    """Offer the plan through Locust and return what was measured; ProbeError when the run itself failed."""
+    folder = folder.resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    records_path = folder / RECORDS_FILE
+    records_path.unlink(missing_ok=True)
+    env = dict(os.environ, **{PLAN_ENV: plan.to_json(), OUT_ENV: str(records_path)})
+    if raw_samples:
+        env[RAW_ENV] = str(folder / "raw")
+    processes: list[subprocess.Popen[bytes]] = []
+    with open(folder / LOG_FILE, "ab") as log:
+        try:
+            for command in _commands(locustfile, plan):
+                # Locust reads locust.conf and pyproject.toml from its working folder: give it the run folder.
+                processes.append(
+                    subprocess.Popen(
+                        command,
+                        cwd=folder,
+                        env=env,
+                        stdout=log,
+                        stderr=log,
+                        stdin=subprocess.DEVNULL,
+                        start_new_session=True,
+                    )
+                )
+            _follow(processes, records_path, plan, progress)
+        finally:
+            _stop(processes)
+    records = read_records(records_path)
+    failures = [record for record in records if record.get("type") == "error"]
+    if failures:
+        raise UsageError(f"load scenario {locustfile}: {failures[0]['message']}")
+    if not any(record.get("type") == "final" for record in records):
+        tail = (folder / LOG_FILE).read_text(errors="replace").strip().splitlines()[-3:]
+        raise ProbeError(f"the load generator stopped without a result: {' / '.join(tail) or 'no output'}")
+    return result_from_records(plan, records)
+
+
+def _follow(
+    processes: list[subprocess.Popen[bytes]],
+    records_path: Path,
+    plan: LoadPlan,
+    progress: Callable[[Second, LoadPlan], None] | None,
+) -> None:
+    deadline = time.monotonic() + STARTUP_S + plan.duration_s + plan.timeout_s + 20
+    shown = 0
+    while processes[0].poll() is None:
+        if time.monotonic() > deadline:
+            raise ProbeError(f"the load generator did not finish within {deadline:.0f} s; stopped it")
+        time.sleep(0.25)
+        if progress is None:
+            continue
+        intervals = [record for record in read_records(records_path) if record.get("type") == "interval"]
+        complete = [
+            second
+            for second in {int(record["second"]) for record in intervals}
+            if sum(1 for record in intervals if int(record["second"]) == second) >= plan.workers
+        ]
+        for row in seconds_of([record for record in intervals if int(record["second"]) in complete]):
+            if row.second > shown:
+                progress(row, plan)
+                shown = row.second
+
+
+def progress_line(row: Second, plan: LoadPlan) -> str:
+    """One live line: where the run is, what was answered in the last second."""
+    return (
+        f"  load {row.second:>3}/{plan.duration_s:g} s  offered {plan.rate_per_s:g}/s  answered {row.ended}/s  "
+        f"p95 {row.p95_ms:7.1f} ms  p99 {row.p99_ms:7.1f} ms  errors {row.errors}  throttled {row.throttled}  "
+        f"late {row.late}"
+    )

@@ -1,0 +1,87 @@
+"""Load from the profile: a plan within the safety caps, offered through the load engine."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+from infragate.errors import SafetyError, UsageError
+from infragate.loadgen.plan import LoadPlan, expand_sources
+from infragate.loadgen.result import LoadResult, Second
+from infragate.loadgen.runner import run_load
+from infragate.profile import Profile
+from infragate.profile.loader import load_cap_problem
+from infragate.profile.model import BUILTIN_SCENARIOS, Load, LoadObjectives
+
+
+def plan_for(
+    profile: Profile,
+    rate_per_s: float | None = None,
+    duration_s: float | None = None,
+    workers: int | None = None,
+    mix: dict[str, float] | None = None,
+) -> LoadPlan:
+    """The profile's declared load, with any of its figures overridden; refused beyond the safety caps."""
+    load: Load | None = profile.load
+    if load is None and (rate_per_s is None or duration_s is None or mix is None):
+        raise UsageError("the profile declares no load section: give --rate, --for and --mix")
+    rate = rate_per_s if rate_per_s is not None else load.rate.per_second  # type: ignore[union-attr]
+    duration = duration_s if duration_s is not None else load.duration  # type: ignore[union-attr]
+    problem = load_cap_problem(profile, rate, duration)
+    if problem is not None:
+        raise SafetyError(f"load of {rate:g}/s for {duration:g} s refused: the profile's safety caps ask for {problem}")
+    gateway = profile.gateway
+    return LoadPlan(
+        base_url=gateway.base_url,
+        rate_per_s=rate,
+        duration_s=duration,
+        mix=dict(mix if mix is not None else load.mix),  # type: ignore[union-attr]
+        workers=workers or (load.workers if load else 1),
+        arrivals=load.arrivals if load else "uniform",
+        timeout_s=load.timeout if load else 30.0,
+        sources=expand_sources(load.sources) if load else (),
+        ca_bundle=str(gateway.ca_bundle) if gateway.ca_bundle else None,
+        user_class=load.user if load else None,
+    )
+
+
+def scenario_of(profile: Profile) -> Path:
+    """The locustfile of the profile's load (the built-in reference scenario by default)."""
+    if profile.load is None:
+        return BUILTIN_SCENARIOS / "reference.py"
+    return Path(profile.load.scenario)
+
+
+def offer_load(
+    profile: Profile, plan: LoadPlan, folder: Path, progress: Callable[[Second, LoadPlan], None] | None = None
+) -> LoadResult:
+    """Offer the plan to the target and return what was measured (with the declared bounds, for the charts)."""
+    result = run_load(plan, scenario_of(profile), folder, progress)
+    declared = profile.load.objectives if profile.load else None
+    bounds = {name: value for name, value in (("p95", declared and declared.p95), ("p99", declared and declared.p99))}
+    return dataclasses.replace(result, objectives={name: value for name, value in bounds.items() if value})
+
+
+NOT_JUDGED = "not judged: "
+
+
+def judge(result: LoadResult, objectives: LoadObjectives | None) -> list[tuple[str, str | None]]:
+    """Each declared objective and the problem found with it (None: met; NOT_JUDGED...: could not apply)."""
+    if objectives is None:
+        return []
+    checks: list[tuple[str, str | None]] = []
+    if objectives.p95 is not None:
+        checks.append((f"p95 below {objectives.p95 * 1000:g} ms", result.latency_problem(95, objectives.p95)))
+    if objectives.p99 is not None:
+        checks.append((f"p99 below {objectives.p99 * 1000:g} ms", result.latency_problem(99, objectives.p99)))
+    if objectives.throughput is not None:
+        required = objectives.throughput.per_second
+        name = f"throughput at least {required:g}/s"
+        if result.plan.rate_per_s < required:
+            checks.append((name, f"{NOT_JUDGED}{result.plan.rate_per_s:g}/s offered is less than that"))
+        else:
+            checks.append((name, result.throughput_problem(required)))
+    checks.append((f"error rate below {objectives.error_rate:.3%}", result.error_problem(objectives.error_rate)))
+    checks.append((f"throttled at most {objectives.throttled:.3%}", result.throttled_problem(objectives.throttled)))
+    return checks

@@ -1,0 +1,83 @@
+"""Steps of the load features: the declared load offered once a run, then each objective checked."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from pytest_bdd import given, then
+
+from infragate.errors import ProbeError
+from infragate.loadgen.plan import LoadPlan
+from infragate.loadgen.result import LoadResult, Second
+from infragate.loadgen.runner import progress_line
+from infragate.probes.load import offer_load, plan_for
+from infragate.profile import Profile
+from infragate.profile.model import LoadObjectives
+from infragate.pytest_plugin import Evidence, expect_no_problems, not_applicable, progress
+
+# One measurement a run: every objective scenario reads the same load run of the same plan.
+_RESULTS = pytest.StashKey[dict[str, LoadResult | ProbeError]]()
+
+
+def _objectives(profile: Profile) -> LoadObjectives:
+    load = profile.load or not_applicable("the profile declares no load section")
+    return load.objectives
+
+
+def _folder(config: pytest.Config) -> Path:
+    reports = config.getoption("--infragate-reports")
+    return Path(reports) / "load" if reports else Path(tempfile.mkdtemp(prefix="infragate-load-"))
+
+
+@given("the declared load has been offered through the gateway", target_fixture="load_result")
+def _(profile: Profile, pytestconfig: pytest.Config, evidence: Evidence) -> LoadResult:
+    _objectives(profile)
+    plan = plan_for(profile)
+    results = pytestconfig.stash.setdefault(_RESULTS, {})
+    if plan.to_json() not in results:
+
+        def show(row: Second, plan: LoadPlan) -> None:
+            progress(pytestconfig, progress_line(row, plan))
+
+        try:
+            results[plan.to_json()] = offer_load(profile, plan, _folder(pytestconfig), show)
+        except ProbeError as error:  # the next scenarios would fail the same way: do not offer it again
+            results[plan.to_json()] = error
+    outcome = results[plan.to_json()]
+    if isinstance(outcome, ProbeError):
+        raise outcome
+    result = evidence.record(outcome)
+    problem = result.self_check_problem()
+    if problem is not None:
+        raise ProbeError(problem)
+    return result
+
+
+@then("the p95 latency is below the declared bound")
+def _(load_result: LoadResult, profile: Profile) -> None:
+    bound = _objectives(profile).p95 or not_applicable("the profile declares no p95 objective")
+    expect_no_problems(load_result.latency_problem(95, bound))
+
+
+@then("the p99 latency is below the declared bound")
+def _(load_result: LoadResult, profile: Profile) -> None:
+    bound = _objectives(profile).p99 or not_applicable("the profile declares no p99 objective")
+    expect_no_problems(load_result.latency_problem(99, bound))
+
+
+@then("the throughput is at least the declared rate")
+def _(load_result: LoadResult, profile: Profile) -> None:
+    required = _objectives(profile).throughput or not_applicable("the profile declares no throughput objective")
+    expect_no_problems(load_result.throughput_problem(required.per_second))
+
+
+@then("the error rate is below the declared bound")
+def _(load_result: LoadResult, profile: Profile) -> None:
+    expect_no_problems(load_result.error_problem(_objectives(profile).error_rate))
+
+
+@then("the share of throttled requests stays within the declared bound")
+def _(load_result: LoadResult, profile: Profile) -> None:
+    expect_no_problems(load_result.throttled_problem(_objectives(profile).throttled))

@@ -1,0 +1,99 @@
+"""The load engine and `infragate load` against the real reference deployment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from infragate.loadgen.histogram import new_histogram, percentile_s, record_seconds
+from infragate.loadgen.runner import run_load
+from infragate.probes.load import plan_for, scenario_of
+from infragate.profile import load_profile
+from infragate.sandbox import deployment
+from tests.conftest import run_cli
+
+
+def test_an_ad_hoc_load_run_reports_and_judges_the_objectives(
+    reference: deployment.SandboxState, tmp_path: Path
+) -> None:
+    run = run_cli(
+        "load",
+        "--target",
+        reference.profile,
+        "--rate",
+        "100",
+        "--for",
+        "3s",
+        "--reports",
+        str(tmp_path),
+        reports=tmp_path,
+    )
+    assert run.code == 0, run.output
+    assert "load   3/3 s  offered 100/s" in run.output  # live progress, a line a second
+    assert "met      p95 below 200 ms" in run.output
+    assert "infragate: conformant: every objective judged was met" in run.output
+    assert "skipped  throughput at least 195/s: 100/s offered is less than that" in run.output
+    (folder,) = tmp_path.iterdir()
+    page = (folder / "load.html").read_text()
+    assert page.count("<svg") == 2 and "latency per second" in page and "latency by percentile" in page
+    data = json.loads((folder / "load.json").read_text())
+    assert data["result"]["scheduled"] == 300
+    assert data["result"]["counts"]["ok"] == 300
+
+
+def test_load_beyond_the_safety_caps_is_refused(reference: deployment.SandboxState, tmp_path: Path) -> None:
+    run = run_cli("load", "--target", reference.profile, "--rate", "5000", "--for", "2s", reports=tmp_path)
+    assert run.code == 4, run.output
+    assert run.output.strip().splitlines() == [
+        "infragate: load of 5000/s for 2 s refused: the profile's safety caps ask for a rate within "
+        "safety.max_rate (400/s), not 5000/s"
+    ]
+
+
+def test_a_kind_the_scenario_lacks_is_a_usage_error(reference: deployment.SandboxState, tmp_path: Path) -> None:
+    run = run_cli(
+        "load",
+        "--target",
+        reference.profile,
+        "--rate",
+        "10",
+        "--for",
+        "1s",
+        "--mix",
+        "browse=1,checkout=2",
+        "--reports",
+        str(tmp_path),
+        reports=tmp_path,
+    )
+    assert run.code == 3, run.output
+    assert "the mix names checkout, which ReferenceApi does not define (it defines browse, login, search)" in run.output
+    assert "Traceback" not in run.output
+
+
+def test_bad_load_options_get_one_line(reference: deployment.SandboxState, tmp_path: Path) -> None:
+    run = run_cli("load", "--target", reference.profile, "--rate", "fast", reports=tmp_path)
+    assert run.code == 3
+    assert (
+        run.output.strip() == "infragate: load: argument --rate: expected a rate such as 100r/s or 1000r/m, got 'fast'"
+    )
+
+
+def test_two_workers_merge_into_the_histogram_of_all_their_samples(
+    reference: deployment.SandboxState, tmp_path: Path
+) -> None:
+    profile = load_profile(Path(reference.profile))
+    plan = plan_for(profile, rate_per_s=150, duration_s=3, workers=2)
+    result = run_load(plan, scenario_of(profile), tmp_path, raw_samples=True)
+    assert result.self_check_problem() is None
+    assert result.workers_reported == 2 and result.scheduled == 450
+    union = new_histogram()
+    samples = 0
+    for worker in (0, 1):
+        raw = json.loads((tmp_path / f"raw.{worker}.json").read_text())
+        samples += len(raw)
+        for _, latency in raw:
+            record_seconds(union, latency)
+    assert samples == 450
+    for percentile in (50, 90, 95, 99, 99.9, 100):
+        assert result.percentile_ms(percentile) == percentile_s(union, percentile) * 1000
+    assert sum(result.kinds.values()) == 450 and set(result.kinds) == {"browse", "search", "login"}

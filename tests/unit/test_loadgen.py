@@ -1,0 +1,148 @@
+"""The load engine's parent side: plans, mixes, histogram merging, verdicts and the self-check."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from infragate.loadgen.histogram import encode, merged, new_histogram, percentile_s, record_seconds
+from infragate.loadgen.plan import LoadPlan, expand_sources, smooth_cycle
+from infragate.loadgen.result import LoadResult, result_from_records
+
+PLAN = LoadPlan(base_url="https://127.0.0.1:8443", rate_per_s=100, duration_s=10, mix={"browse": 7, "search": 3})
+
+
+@given(st.dictionaries(st.sampled_from("abcdef"), st.integers(min_value=1, max_value=40), min_size=1))
+def test_a_mix_cycle_holds_every_kind_in_its_exact_share(weights: dict[str, int]) -> None:
+    cycle = smooth_cycle({name: float(weight) for name, weight in weights.items()})
+    counts = Counter(cycle)
+    total = sum(weights.values())
+    for name, weight in weights.items():
+        assert counts[name] * total == weight * len(cycle)
+
+
+def test_a_mix_cycle_interleaves_instead_of_bunching() -> None:
+    cycle = smooth_cycle({"browse": 70, "search": 25, "login": 5})
+    assert len(cycle) == 20
+    assert "login" not in cycle[:5] or "login" not in cycle[-5:]
+    assert max(len(run) for run in "".join(name[0] for name in cycle).split("s")) <= 4
+
+
+def test_source_ranges_expand_and_bad_ones_are_refused() -> None:
+    assert expand_sources("127.0.0.10-127.0.0.12, 127.0.0.20") == (
+        "127.0.0.10",
+        "127.0.0.11",
+        "127.0.0.12",
+        "127.0.0.20",
+    )
+    assert expand_sources(["::1"]) == ("::1",)
+    assert expand_sources(None) == ()
+    with pytest.raises(ValueError, match="address range"):
+        expand_sources("127.0.0.20-127.0.0.10")
+    with pytest.raises(ValueError):
+        expand_sources("not-an-address")
+
+
+def test_a_plan_survives_its_json() -> None:
+    plan = LoadPlan(**{**PLAN.__dict__, "sources": ("127.0.0.2",), "headers": (("X-A", "b"),), "workers": 3})
+    assert LoadPlan.from_json(plan.to_json()) == plan
+    assert plan.requests == 1000
+
+
+@settings(max_examples=40)
+@given(st.lists(st.floats(min_value=1e-5, max_value=30.0), min_size=1, max_size=400), st.integers(1, 5))
+def test_merged_worker_histograms_equal_the_histogram_of_all_samples(samples: list[float], workers: int) -> None:
+    union = new_histogram()
+    parts = [new_histogram() for _ in range(workers)]
+    for index, sample in enumerate(samples):
+        record_seconds(union, sample)
+        record_seconds(parts[index % workers], sample)
+    total = merged([encode(part) for part in parts])
+    assert total.get_total_count() == len(samples)
+    for percentile in (0, 50, 90, 95, 99, 99.9, 100):
+        assert percentile_s(total, percentile) == percentile_s(union, percentile)
+
+
+@settings(max_examples=40)
+@given(st.lists(st.floats(min_value=1e-4, max_value=10.0), min_size=50, max_size=500))
+def test_percentiles_are_within_a_tenth_of_a_percent_of_the_exact_ones(samples: list[float]) -> None:
+    histogram = new_histogram()
+    for sample in samples:
+        record_seconds(histogram, sample)
+    ordered = sorted(int(sample * 1_000_000) / 1_000_000 for sample in samples)
+    for percentile in (50, 95, 99):
+        # HdrHistogram's rank: the value of the round(p * n)-th sample (at least the first).
+        exact = ordered[max(1, int(percentile * len(ordered) / 100 + 0.5)) - 1]
+        assert percentile_s(histogram, percentile) == pytest.approx(exact, rel=1e-3, abs=2e-6)
+
+
+def _records(latencies: list[float], counts: dict[str, int], workers: int = 1, **final: Any) -> list[dict[str, Any]]:
+    records = []
+    for worker in range(workers):
+        histogram = new_histogram()
+        for latency in latencies[worker::workers]:
+            record_seconds(histogram, latency)
+        records.append(
+            {
+                "type": "final",
+                "worker": worker,
+                "scheduled": len(latencies[worker::workers]),
+                "counts": {name: value // workers for name, value in counts.items()},
+                "statuses": {"200": counts.get("ok", 0) // workers},
+                "kinds": {},
+                "errors": {},
+                "max_lag_s": 0.001,
+                "cpu_s": final.get("cpu_s", 1.0),
+                "wall_s": 10.0,
+                "connections": 4,
+                "histogram": encode(histogram),
+            }
+        )
+    return records
+
+
+def _result(latencies: list[float], **counts: int) -> LoadResult:
+    return result_from_records(PLAN, _records(latencies, counts))
+
+
+def test_latency_bounds_pass_below_and_fail_at_or_above() -> None:
+    latencies = [0.010] * 950 + [0.300] * 50
+    result = _result(latencies, ok=1000, ok_in_window=1000, sent=1000)
+    assert result.latency_problem(95, 0.2) is None
+    problem = result.latency_problem(99, 0.2)
+    assert problem is not None and "p99 latency: expected below 200 ms, observed 300.0 ms" in problem
+
+
+def test_throughput_errors_and_throttling_are_judged_apart() -> None:
+    result = _result([0.01] * 1000, ok=980, ok_in_window=950, errors=5, throttled=15, sent=1000)
+    assert result.throughput_per_s == 95.0
+    assert result.throughput_problem(95) is None
+    assert "observed 95.0/s" in (result.throughput_problem(96) or "")
+    assert result.error_share == pytest.approx(0.005)
+    assert result.error_problem(0.01) is None
+    assert "observed 0.500%" in (result.error_problem(0.001) or "")
+    assert result.throttled_share == pytest.approx(0.015)
+    assert "counted apart from errors" in (result.throttled_problem(0.0) or "")
+
+
+def test_the_self_check_refuses_a_verdict_when_the_generator_fell_behind() -> None:
+    assert _result([0.01] * 1000, ok=1000, sent=1000, late=5).self_check_problem() is None
+    late = _result([0.01] * 1000, ok=1000, sent=1000, late=50).self_check_problem()
+    assert late is not None and "50 of 1000 requests (5.0%) started more than 10 ms after" in late
+    held = _result([0.01] * 1000, ok=1000, held_back=1).self_check_problem()
+    assert held is not None and "in-flight cap" in held
+    busy = result_from_records(PLAN, _records([0.01] * 100, {"ok": 100}, cpu_s=9.5)).self_check_problem()
+    assert busy is not None and "95% of a core" in busy
+
+
+def test_a_missing_worker_makes_the_run_unverifiable() -> None:
+    plan = LoadPlan(**{**PLAN.__dict__, "workers": 2})
+    records = _records([random.random() for _ in range(100)], {"ok": 100}, workers=2)
+    assert result_from_records(plan, records).self_check_problem() is None
+    partial = result_from_records(plan, records[:1]).self_check_problem()
+    assert partial is not None and "only 1 of 2 workers reported" in partial
