@@ -89,7 +89,7 @@ def test_two_workers_merge_into_the_histogram_of_all_their_samples(
     union = new_histogram()
     samples = 0
     for worker in (0, 1):
-        raw = json.loads((tmp_path / f"raw.{worker}.json").read_text())
+        raw = json.loads((tmp_path / f"raw.{worker}.json").read_text())["samples"]
         samples += len(raw)
         for _, latency in raw:
             record_seconds(union, latency)

@@ -34,7 +34,7 @@ from hdrh.histogram import HdrHistogram
 from locust import User, events, task
 from locust.exception import StopUser
 
-from infragate.loadgen.histogram import encode, new_histogram, record_seconds
+from infragate.loadgen.histogram import HIGHEST_US, LOWEST_US, encode, new_histogram
 from infragate.loadgen.plan import OUT_ENV, PLAN_ENV, RAW_ENV, LoadPlan, smooth_cycle
 
 INTERVAL_S = 1.0
@@ -86,7 +86,9 @@ class _Connection:
 
     def exchange(self, data: bytes, head_only: bool) -> int:
         """Send one request and read its whole response; the status code."""
-        self.sock.sendall(data)
+        sent = self.sock.send(data)  # a request fits in one send almost always; sendall costs more a call
+        if sent < len(data):
+            self.sock.sendall(data[sent:])
         end = self._fill_until(b"\r\n\r\n")
         head = bytes(self.buffer[:end]).lower()
         status = int(head[9:12])
@@ -178,25 +180,33 @@ class _Pool:
 
 
 class _Tally:
-    """Counters and histograms of one worker: for the current interval and for the whole run."""
+    """Counters and latencies of one worker: the current interval's, and the run's so far.
+
+    The hot path only bumps the interval's counters and counts latencies by whole microsecond; once
+    an interval those go into its HdrHistogram and the run's totals (same result, less work a request).
+    """
 
     def __init__(self) -> None:
-        self.interval = new_histogram()
         self.total = new_histogram()
         self.counts: Counter[str] = Counter()
         self.interval_counts: Counter[str] = Counter()
+        self.interval_latencies_us: Counter[int] = Counter()
         self.statuses: Counter[int] = Counter()
         self.kinds: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.max_lag_s = 0.0
         self.interval_max_lag_s = 0.0
 
-    def count(self, name: str) -> None:
-        self.counts[name] += 1
-        self.interval_counts[name] += 1
-
-    def latency(self, seconds: float) -> None:
-        record_seconds(self.interval, seconds)
+    def take_interval(self) -> tuple[HdrHistogram, Counter[str], float]:
+        """The interval so far (histogram, counters, largest start lag), added to the totals; a new one begins."""
+        latencies, counts, lag = self.interval_latencies_us, self.interval_counts, self.interval_max_lag_s
+        self.interval_latencies_us, self.interval_counts, self.interval_max_lag_s = Counter(), Counter(), 0.0
+        histogram = new_histogram()
+        for value, count in latencies.items():
+            histogram.record_value(min(max(value, LOWEST_US), HIGHEST_US), count)
+        self.total.add(histogram)
+        self.counts.update(counts)
+        return histogram, counts, lag
 
 
 class OpenModelUser(User):
@@ -253,6 +263,7 @@ class _Schedule:
         self.host_header = urlsplit(plan.base_url).netloc
         self.raw: list[tuple[float, float]] | None = [] if os.environ.get(RAW_ENV) else None
         self.deadlines: dict[Any, float] = {}
+        self.encoded: dict[Request, bytes] = {}
         self.start = 0.0
         self.window_end = 0.0
         self.sequence = 0
@@ -276,12 +287,20 @@ class _Schedule:
     def encode_request(self, index: int) -> tuple[str, bytes, bool]:
         name = self.cycle[index % len(self.cycle)]
         request: Request = self.builders[name](index)
+        cached = self.encoded.get(request)
+        if cached is None:
+            cached = self._encode(request)
+            if len(self.encoded) < 10_000:  # scenarios with endless distinct requests just encode each
+                self.encoded[request] = cached
+        return name, cached, request.method == "HEAD"
+
+    def _encode(self, request: Request) -> bytes:
         body = request.body.encode() if isinstance(request.body, str) else request.body
         lines = [f"{request.method} {request.path} HTTP/1.1", f"Host: {self.host_header}", "User-Agent: infragate-load"]
         lines += [f"{key}: {value}" for key, value in (*self.plan.headers, *request.headers)]
         if body or request.method in ("POST", "PUT", "PATCH"):
             lines.append(f"Content-Length: {len(body)}")
-        return name, ("\r\n".join(lines) + "\r\n\r\n").encode() + body, request.method == "HEAD"
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
     def run(self, send: Callable[..., None]) -> None:
         plan = self.plan
@@ -309,10 +328,10 @@ class _Schedule:
                 self.tally.max_lag_s = max(self.tally.max_lag_s, lag)
                 self.tally.interval_max_lag_s = max(self.tally.interval_max_lag_s, lag)
                 if lag > plan.late_after_s:
-                    self.tally.count("late")
+                    self.tally.interval_counts["late"] += 1
                 source = sources[(global_index // plan.workers) % len(sources)] if sources else None
                 if not self.slots.acquire(blocking=False):
-                    self.tally.count("held_back")  # the generator's own in-flight cap: it waits
+                    self.tally.interval_counts["held_back"] += 1  # the generator's own in-flight cap: it waits
                     self.slots.acquire()
                 greenlets.append(gevent.spawn(self._one, global_index, intended, source))
                 position += 1
@@ -324,11 +343,11 @@ class _Schedule:
         for greenlet in greenlets:
             if not greenlet.dead:
                 greenlet.kill(block=False)
-                self.tally.count("unfinished")
+                self.tally.interval_counts["unfinished"] += 1
         reporter.kill()
         watchdog.kill()
         self.pool.close()
-        if self.tally.interval.get_total_count():
+        if self.tally.interval_latencies_us or self.tally.interval_counts:
             self._send_interval(send)
         tally = self.tally
         send(
@@ -350,20 +369,23 @@ class _Schedule:
         )
         if self.raw is not None:
             path = f"{os.environ[RAW_ENV]}.{self.worker}.json"
+            # The planned start in wall-clock time, so a benchmark can line samples up with a server's log.
+            start_wall = time.time() - (time.perf_counter() - self.start)
             with open(path, "w", encoding="utf-8") as handle:
-                json.dump(self.raw, handle)
+                json.dump({"start_wall": start_wall, "samples": self.raw}, handle)
 
     def _one(self, index: int, intended: float, source: str | None) -> None:
         tally = self.tally
         name, data, head_only = self.encode_request(index)
         tally.kinds[name] += 1
+        counts = tally.interval_counts
         connection: _Connection | None = None
         status = 0
         me = gevent.getcurrent()
         self.deadlines[me] = intended + self.plan.timeout_s
         try:
             connection = self.pool.take(source)
-            tally.count("sent")
+            counts["sent"] += 1
             status = connection.exchange(data, head_only)
         except _TimedOut:
             tally.errors["timeout"] += 1
@@ -373,7 +395,8 @@ class _Schedule:
             del self.deadlines[me]
         ended = time.perf_counter()
         latency = ended - intended
-        tally.latency(latency)
+        counts = tally.interval_counts  # a new interval may have begun while the request ran
+        tally.interval_latencies_us[int(latency * 1_000_000)] += 1
         if self.raw is not None:
             self.raw.append((intended - self.start, latency))
         if status and connection is not None:
@@ -383,13 +406,13 @@ class _Schedule:
             connection.close()
         self.slots.release()  # after the connection is back, so the next request can reuse it
         if status and status < 400:
-            tally.count("ok")
+            counts["ok"] += 1
             if ended <= self.window_end:
-                tally.count("ok_in_window")
+                counts["ok_in_window"] += 1
         elif status in self.plan.throttle_statuses:
-            tally.count("throttled")
+            counts["throttled"] += 1
         else:
-            tally.count("errors")
+            counts["errors"] += 1
 
     def _time_out_requests(self) -> None:
         while True:
@@ -408,12 +431,8 @@ class _Schedule:
         """Send what ended since the last interval (the last one of a run may be shorter than a second)."""
         self.sequence += 1
         now_cpu, now_wall = time.process_time(), time.perf_counter()
-        tally = self.tally
-        # Swap before sending: sending may yield, and requests ending meanwhile go to the next interval.
-        interval: HdrHistogram = tally.interval
-        counts, max_lag = tally.interval_counts, tally.interval_max_lag_s
-        tally.interval, tally.interval_counts, tally.interval_max_lag_s = new_histogram(), Counter(), 0.0
-        tally.total.add(interval)
+        # Taken before sending: sending may yield, and requests ending meanwhile go to the next interval.
+        interval, counts, max_lag = self.tally.take_interval()
         send(
             MESSAGE,
             {

@@ -49,6 +49,7 @@ class LoadResult:
     max_lag_s: float
     cpu_share: float
     connections: int
+    wall_s: float
     histogram_text: str
     seconds: tuple[Second, ...] = ()
     workers_reported: int = 1
@@ -218,6 +219,7 @@ def result_from_records(plan: LoadPlan, records: list[dict[str, Any]]) -> LoadRe
         max_lag_s=max((float(final["max_lag_s"]) for final in finals), default=0.0),
         cpu_share=max((float(final["cpu_s"]) / max(float(final["wall_s"]), 1e-6) for final in finals), default=0.0),
         connections=sum(int(final.get("connections", 0)) for final in finals),
+        wall_s=max((float(final["wall_s"]) for final in finals), default=0.0),
         histogram_text=encode(histogram),
         seconds=seconds_of([record for record in records if record.get("type") == "interval"]),
         workers_reported=len(finals),
