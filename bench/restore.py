@@ -27,6 +27,8 @@ def main() -> None:
     try:
         profile = load_profile(state.profile)
         assert profile.datastores.postgres is not None and profile.backups and profile.backups.postgres
+        local = profile.backups.postgres[0]  # the folder set: the dump is taken straight into it
+        assert local.scratch_dsn is not None
         source = Dsn.parse(profile.datastores.postgres.dsn.get_secret_value())
         started = time.monotonic()
         query(
@@ -38,12 +40,12 @@ def main() -> None:
         size = query(source, "SELECT pg_database_size(current_database())")[0][0]
         print(f"seeded {rows:,} rows, database size {int(size) / 1e9:.2f} GB, in {time.monotonic() - started:.0f} s")
         started = time.monotonic()
-        backup = backup_job.take_backup(source, Path(profile.backups.postgres.location))
+        backup = backup_job.take_backup(source, Path(local.location))
         dump = next(backup.glob("*.dump"))
         took = time.monotonic() - started
         print(f"dump {dump.stat().st_size / 1e6:.0f} MB (compressed) with its record, in {took:.0f} s")
 
-        scratch = Dsn.parse(profile.backups.postgres.scratch_dsn.get_secret_value())
+        scratch = Dsn.parse(local.scratch_dsn.get_secret_value())
         plain = scratch.on("bench_plain")
         query(scratch.on("postgres"), 'CREATE DATABASE "bench_plain"')
         started = time.monotonic()
@@ -59,7 +61,7 @@ def main() -> None:
 
         journal = Journal(Path(tempfile.mkdtemp(prefix="infragate-bench-journal-")))
         started = time.monotonic()
-        drill = restore_drill(profile, journal)
+        drill = restore_drill(profile, local, journal)
         drill_s = time.monotonic() - started
         assert drill.restore_ok and not drill.data_problems(), (drill.restore_error, drill.data_problems())
         print(f"plain pg_restore:            {plain_s:7.1f} s")

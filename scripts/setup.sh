@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what infragate and its reference deployment need on Debian or Ubuntu: the server
-# packages (nginx, Redis, PostgreSQL), uv, and the project's locked Python environment.
+# packages (nginx, Redis, PostgreSQL, pgBackRest), uv, and the project's locked Python environment.
 # Sourced by conformance.sh and test.sh; safe to run again (it installs only what is missing).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -11,6 +11,7 @@ missing=()
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)
 command -v redis-server >/dev/null || missing+=(redis-server)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+command -v pgbackrest >/dev/null || missing+=(pgbackrest)
 command -v runuser >/dev/null || missing+=(util-linux)
 python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then

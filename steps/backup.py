@@ -13,36 +13,36 @@ from infragate.probes.backup import (
     check_integrity,
     list_backups,
     redis_persistence,
-    restore_drill,
+    restore_drills,
 )
 from infragate.profile import Profile
 from infragate.pytest_plugin import Evidence, expect_no_problems, not_applicable
 
 
 def _require_postgres_backups(profile: Profile) -> None:
-    if profile.backups is None or profile.backups.postgres is None:
+    if profile.backups is None or not profile.backups.postgres:
         not_applicable("the profile declares no backups.postgres section")
 
 
-@when("the backups of the database are listed", target_fixture="catalogue")
-def _(profile: Profile, evidence: Evidence) -> BackupCatalogue:
+@when("the backups of the database are listed", target_fixture="catalogues")
+def _(profile: Profile, evidence: Evidence) -> tuple[BackupCatalogue, ...]:
     _require_postgres_backups(profile)
-    return evidence.record(list_backups(profile))
+    return tuple(evidence.record(catalogue) for catalogue in list_backups(profile))
 
 
 @then("the newest backup is younger than the declared recovery point objective")
-def _(catalogue: BackupCatalogue) -> None:
-    expect_no_problems(catalogue.freshness_problem())
+def _(catalogues: tuple[BackupCatalogue, ...]) -> None:
+    expect_no_problems([problem for c in catalogues if (problem := c.freshness_problem())])
 
 
 @then("there is a backup for every scheduled period inside the retention window")
-def _(catalogue: BackupCatalogue) -> None:
-    expect_no_problems(catalogue.schedule_problems())
+def _(catalogues: tuple[BackupCatalogue, ...]) -> None:
+    expect_no_problems([problem for catalogue in catalogues for problem in catalogue.schedule_problems()])
 
 
 @then("no backup is kept beyond the retention")
-def _(catalogue: BackupCatalogue) -> None:
-    expect_no_problems(catalogue.retention_problem())
+def _(catalogues: tuple[BackupCatalogue, ...]) -> None:
+    expect_no_problems([problem for c in catalogues if (problem := c.retention_problem())])
 
 
 @when("every backup inside the retention window is checked", target_fixture="checks")
@@ -56,20 +56,23 @@ def _(checks: tuple[BackupCheck, ...]) -> None:
     expect_no_problems([problem for check in checks for problem in check.problems])
 
 
-@when("the newest backup is restored into the scratch database", target_fixture="drill")
-def _(profile: Profile, journal: Journal, evidence: Evidence) -> DrillResult:
+@when("the newest backup is restored into the scratch database", target_fixture="drills")
+def _(profile: Profile, journal: Journal, evidence: Evidence) -> tuple[DrillResult, ...]:
     _require_postgres_backups(profile)
-    return evidence.record(restore_drill(profile, journal))
+    drills = restore_drills(profile, journal)
+    if not drills:
+        not_applicable("no backup set holds logical dumps (pgBackRest sets are verified, not drilled)")
+    return tuple(evidence.record(drill) for drill in drills)
 
 
 @then("the restore finishes within the declared recovery time objective")
-def _(drill: DrillResult) -> None:
-    expect_no_problems(drill.rto_problem())
+def _(drills: tuple[DrillResult, ...]) -> None:
+    expect_no_problems([problem for drill in drills if (problem := drill.rto_problem())])
 
 
 @then("the restored data matches the record taken when the backup was made")
-def _(drill: DrillResult) -> None:
-    expect_no_problems(drill.data_problems())
+def _(drills: tuple[DrillResult, ...]) -> None:
+    expect_no_problems([problem for drill in drills for problem in drill.data_problems()])
 
 
 @when("the cache's persistence settings are read", target_fixture="persistence")

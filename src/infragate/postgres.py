@@ -82,6 +82,13 @@ def run(
         raise ProbeError(f"{program} against {dsn.where()} did not finish within {timeout:g} s") from None
 
 
+def start(program: str, dsn: Dsn, arguments: list[str]) -> subprocess.Popen[str]:
+    """Start a client program against a database in the background; the caller waits for it."""
+    environment = dict(os.environ, PGPASSWORD=dsn.password, PGCONNECT_TIMEOUT="10")
+    command = [str(bindir() / program), "-h", dsn.host, "-p", str(dsn.port), "-U", dsn.user, *arguments]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=environment)
+
+
 def query(dsn: Dsn, sql: str) -> list[list[str]]:
     """Rows of a query, as text; a failure is a ProbeError naming the database."""
     result = run("psql", dsn, ["-d", dsn.database, "-X", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", sql])

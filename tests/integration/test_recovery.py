@@ -109,8 +109,10 @@ def slow_restore_sandbox(sandbox_root: Path) -> Iterator[deployment.SandboxState
 
 def _databases(profile_path: str) -> set[str]:
     profile = load_profile(profile_path)
-    assert profile.backups is not None and profile.backups.postgres is not None
-    scratch = Dsn.parse(profile.backups.postgres.scratch_dsn.get_secret_value())
+    assert profile.backups is not None and profile.backups.postgres
+    scratch_dsn = profile.backups.postgres[0].scratch_dsn
+    assert scratch_dsn is not None
+    scratch = Dsn.parse(scratch_dsn.get_secret_value())
     return {row[0] for row in query(scratch.on("postgres"), "SELECT datname FROM pg_database")}
 
 

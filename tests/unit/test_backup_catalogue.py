@@ -30,7 +30,7 @@ def test_a_stale_newest_backup_breaks_the_rpo() -> None:
 
 
 def test_no_backup_at_all_is_named() -> None:
-    assert _catalogue().freshness_problem() == "expected a backup younger than 6.5h in /backups, observed none at all"
+    assert _catalogue().freshness_problem() == "/backups: expected a backup younger than 6.5h, observed none at all"
 
 
 def test_a_missed_run_is_a_gap() -> None:

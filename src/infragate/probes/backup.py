@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import re
 import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from infragate.backup_format import Manifest, TableRecord, parse_folder_name, sha256_of
+from infragate.backup_format import Manifest, TableRecord, sha256_of
+from infragate.backup_sources import Listed, PgBackRestSource, source_of
 from infragate.errors import ProbeError
 from infragate.journal import Journal, Undo
-from infragate.postgres import Dsn, query, run, table_records
+from infragate.postgres import Dsn, query, run, start, table_records
 from infragate.profile.model import PostgresBackups, Profile
 
 DROP_SCRATCH = "drop_scratch_database"
@@ -35,9 +37,9 @@ def _human(seconds: float) -> str:
     return f"{seconds / 60:.1f}m" if seconds >= 60 else f"{seconds:.1f}s"
 
 
-def postgres_backups(profile: Profile) -> PostgresBackups:
-    """The profile's PostgreSQL backup section."""
-    if profile.backups is None or profile.backups.postgres is None:
+def backup_sets(profile: Profile) -> tuple[PostgresBackups, ...]:
+    """The profile's PostgreSQL backup sets."""
+    if profile.backups is None or not profile.backups.postgres:
         raise ProbeError("the profile declares no backups.postgres section")
     return profile.backups.postgres
 
@@ -60,12 +62,12 @@ class BackupCatalogue:
         """Why the newest backup is older than the RPO, or None."""
         times, now = self._times(), datetime.datetime.fromisoformat(self.now)
         if not times:
-            return f"expected a backup younger than {_human(self.rpo_s)} in {self.location}, observed none at all"
+            return f"{self.location}: expected a backup younger than {_human(self.rpo_s)}, observed none at all"
         age = (now - times[0]).total_seconds()
         if age > self.rpo_s:
             return (
-                f"expected the newest backup younger than the RPO of {_human(self.rpo_s)}, observed "
-                f"{_human(age)} old ({self.taken[0]})"
+                f"{self.location}: expected the newest backup younger than the RPO of {_human(self.rpo_s)}, "
+                f"observed {_human(age)} old ({self.taken[0]})"
             )
         return None
 
@@ -78,12 +80,13 @@ class BackupCatalogue:
             gap = (newer - older).total_seconds()
             if gap > GAP_TOLERANCE * self.schedule_s:
                 problems.append(
-                    f"expected a backup every {_human(self.schedule_s)} inside the retention window, "
-                    f"observed a gap of {_human(gap)} between {older.isoformat()} and {newer.isoformat()}"
+                    f"{self.location}: expected a backup every {_human(self.schedule_s)} inside the retention "
+                    f"window, observed a gap of {_human(gap)} between {older.isoformat()} and {newer.isoformat()}"
                 )
         if not window:
             problems.append(
-                f"expected backups inside the retention window of {_human(self.retention_s)}, observed none"
+                f"{self.location}: expected backups inside the retention window of {_human(self.retention_s)}, "
+                "observed none"
             )
         return problems
 
@@ -94,33 +97,29 @@ class BackupCatalogue:
         old = [when for when in self._times() if (now - when).total_seconds() > limit]
         if old:
             return (
-                f"expected no backup older than the retention of {_human(self.retention_s)} (plus one schedule "
-                f"period), observed {len(old)}, the oldest from {old[-1].isoformat()}"
+                f"{self.location}: expected no backup older than the retention of {_human(self.retention_s)} "
+                f"(plus one schedule period), observed {len(old)}, the oldest from {old[-1].isoformat()}"
             )
         return None
 
 
-def _folders(config: PostgresBackups) -> list[tuple[datetime.datetime, Path]]:
-    try:
-        entries = list(config.location.iterdir())
-    except OSError as exc:
-        raise ProbeError(f"could not list the backups in {config.location}: {exc.strerror}") from None
-    found = [(when, entry) for entry in entries if entry.is_dir() and (when := parse_folder_name(entry.name))]
-    return sorted(found, reverse=True)
-
-
-def list_backups(profile: Profile) -> BackupCatalogue:
-    """The backups in the declared location, newest first."""
-    config = postgres_backups(profile)
-    now = datetime.datetime.now(datetime.UTC)
-    return BackupCatalogue(
-        str(config.location),
-        tuple(when.isoformat() for when, _ in _folders(config)),
-        now.isoformat(),
-        config.schedule,
-        config.rpo,
-        config.retention,
-    )
+def list_backups(profile: Profile) -> tuple[BackupCatalogue, ...]:
+    """The backups of every declared set, newest first."""
+    catalogues = []
+    for config in backup_sets(profile):
+        listing = source_of(config).listing()
+        now = datetime.datetime.now(datetime.UTC)
+        catalogues.append(
+            BackupCatalogue(
+                config.label,
+                tuple(item.taken.isoformat() for item in listing),
+                now.isoformat(),
+                config.schedule,
+                config.rpo,
+                config.retention,
+            )
+        )
+    return tuple(catalogues)
 
 
 @dataclass(frozen=True)
@@ -132,41 +131,87 @@ class BackupCheck:
 
 
 def check_integrity(profile: Profile) -> tuple[BackupCheck, ...]:
-    """Check every backup inside the retention window."""
-    config = postgres_backups(profile)
-    now = datetime.datetime.now(datetime.UTC)
-    checks = []
-    scratch = Dsn.parse(config.scratch_dsn.get_secret_value())
-    for when, folder in _folders(config):
-        if (now - when).total_seconds() > config.retention:
+    """Check every backup inside the retention window of every set."""
+    checks: list[BackupCheck] = []
+    for config in backup_sets(profile):
+        source = source_of(config)
+        now = datetime.datetime.now(datetime.UTC)
+        window = [item for item in source.listing() if (now - item.taken).total_seconds() <= config.retention]
+        if isinstance(source, PgBackRestSource):
+            checks += _pgbackrest_checks(source, window)
             continue
-        problems = []
-        try:
-            manifest = Manifest.read(folder)
-        except (OSError, ValueError, TypeError) as exc:
-            checks.append(BackupCheck(folder.name, (f"backup {folder.name}: no readable manifest ({exc})",)))
-            continue
-        dump = folder / manifest.dump
-        if not dump.exists():
-            problems.append(f"backup {folder.name}: the dump {manifest.dump} is missing")
-        else:
-            digest = sha256_of(dump)
-            if digest != manifest.sha256:
-                problems.append(
-                    f"backup {folder.name}: expected SHA-256 {manifest.sha256[:12]}..., observed {digest[:12]}..."
-                )
-            listing = run("pg_restore", scratch, ["--list", str(dump)])
-            if listing.returncode != 0:
-                problems.append(
-                    f"backup {folder.name}: its table of contents cannot be listed ({listing.stderr.strip()[-160:]})"
-                )
-            read = run("pg_restore", scratch, ["-f", "/dev/null", str(dump)])
-            if read.returncode != 0:
-                problems.append(
-                    f"backup {folder.name}: the archive cannot be read to its end ({read.stderr.strip()[-160:]})"
-                )
-        checks.append(BackupCheck(folder.name, tuple(problems)))
+        scratch = Dsn.parse(config.scratch_dsn.get_secret_value()) if config.scratch_dsn else None
+        for item in window:
+            with source.fetched(item) as folder:
+                checks.append(BackupCheck(f"{config.label}/{item.name}", tuple(_dump_problems(item, folder, scratch))))
     return tuple(checks)
+
+
+def _dump_problems(item: Listed, folder: Path, scratch: Dsn | None) -> list[str]:
+    try:
+        manifest = Manifest.read(folder)
+    except (OSError, ValueError, TypeError) as exc:
+        return [f"backup {item.name}: no readable manifest ({exc})"]
+    dump = folder / manifest.dump
+    if not dump.exists():
+        return [f"backup {item.name}: the dump {manifest.dump} is missing"]
+    problems = []
+    digest = sha256_of(dump)
+    if digest != manifest.sha256:
+        problems.append(f"backup {item.name}: expected SHA-256 {manifest.sha256[:12]}..., observed {digest[:12]}...")
+    if scratch is not None:  # pg_restore needs a server only for its version; it writes nothing here
+        listing = run("pg_restore", scratch, ["--list", str(dump)])
+        if listing.returncode != 0:
+            problems.append(
+                f"backup {item.name}: its table of contents cannot be listed ({listing.stderr.strip()[-160:]})"
+            )
+        read = run("pg_restore", scratch, ["-f", "/dev/null", str(dump)])
+        if read.returncode != 0:
+            problems.append(f"backup {item.name}: the archive cannot be read to its end ({read.stderr.strip()[-160:]})")
+    return problems
+
+
+def _pgbackrest_checks(source: PgBackRestSource, window: list[Listed]) -> list[BackupCheck]:
+    """pgBackRest's own verdicts: `verify` reads every file of the repository against its checksums.
+
+    `verify` exits 0 even when it finds damage (pgBackRest 2.45): its text report is what counts.
+    """
+    info = {backup["label"]: backup for backup in source.info().get("backup", [])}
+    verified = source.run("verify", "--output=text")
+    if verified.returncode != 0:
+        raise ProbeError(
+            f"pgbackrest verify could not run for stanza {source.stanza}: {verified.stderr.strip()[-200:]}"
+        )
+    findings = verify_findings(verified.stdout)
+    checks = []
+    for item in window:
+        problems = [f"backup {item.name}: {finding}" for finding in findings.get(item.name, [])]
+        problems += [f"backup {item.name}: {finding}" for finding in findings.get("", [])]
+        if info.get(item.name, {}).get("error"):
+            problems.append(f"backup {item.name}: pgBackRest found checksum errors in the database while taking it")
+        checks.append(BackupCheck(f"{source.where}/{item.name}", tuple(problems)))
+    return checks
+
+
+def verify_findings(report: str) -> dict[str, list[str]]:
+    """Damage `pgbackrest verify --output=text` reports, by backup label ("" for the WAL archive)."""
+    findings: dict[str, list[str]] = {}
+    current: str | None = None
+    for line in report.splitlines():
+        text = line.strip()
+        backup = re.match(r"backup: (\S+), status: (\w+)", text)
+        archive = re.match(r"archiveId: (\S+), total WAL checked: (\d+), total valid WAL: (\d+)", text)
+        if backup:
+            current = backup.group(1) if backup.group(2) != "valid" else None
+            if current is not None:
+                findings.setdefault(current, []).append(f"pgbackrest verify: {text.split(', ', 1)[1]}")
+        elif archive:
+            current = "" if archive.group(2) != archive.group(3) else None
+            if current is not None:
+                findings.setdefault("", []).append(f"pgbackrest verify: WAL archive {text}")
+        elif current is not None and text and not text.startswith(("stanza:", "status:")):
+            findings[current][-1] += f" ({text})"
+    return findings
 
 
 @dataclass(frozen=True)
@@ -213,51 +258,67 @@ class DrillResult:
 
 
 def drop_scratch(profile: Profile) -> str:
-    """Drop the scratch database if it exists, and verify that it is gone."""
-    scratch = Dsn.parse(postgres_backups(profile).scratch_dsn.get_secret_value())
-    maintenance = scratch.on("postgres")
-    query(maintenance, f'DROP DATABASE IF EXISTS "{scratch.database}" WITH (FORCE)')
-    left = query(maintenance, f"SELECT 1 FROM pg_database WHERE datname = '{scratch.database}'")
-    if left:
-        raise ProbeError(f"scratch database {scratch.where()} is still there after DROP DATABASE")
-    return f"scratch database {scratch.where()} verified dropped"
+    """Drop every set's scratch database if it exists, and verify that each is gone."""
+    said = []
+    for scratch in _scratch_databases(profile):
+        maintenance = scratch.on("postgres")
+        try:
+            # Plain DROP first: it stops autovacuum workers itself, which FORCE may not (they are the
+            # superuser's, so a drill role without pg_signal_backend could not terminate them).
+            query(maintenance, f'DROP DATABASE IF EXISTS "{scratch.database}"')
+        except ProbeError as exc:
+            if "being accessed by other users" not in str(exc):
+                raise
+            query(maintenance, f'DROP DATABASE IF EXISTS "{scratch.database}" WITH (FORCE)')
+        left = query(maintenance, f"SELECT 1 FROM pg_database WHERE datname = '{scratch.database}'")
+        if left:
+            raise ProbeError(f"scratch database {scratch.where()} is still there after DROP DATABASE")
+        said.append(f"scratch database {scratch.where()} verified dropped")
+    return "; ".join(said) or "no scratch database declared"
 
 
-def restore_drill(profile: Profile, journal: Journal) -> DrillResult:
-    """Restore the newest backup into the scratch database, compare, drop the scratch database."""
-    config = postgres_backups(profile)
-    folders = _folders(config)
-    if not folders:
-        raise ProbeError(f"no backup to restore in {config.location}")
-    _, newest = folders[0]
-    try:
-        manifest = Manifest.read(newest)
-    except (OSError, ValueError, TypeError) as exc:
-        raise ProbeError(f"backup {newest.name} has no readable manifest, so nothing to compare with ({exc})") from None
+def _scratch_databases(profile: Profile) -> list[Dsn]:
+    found: dict[str, Dsn] = {}
+    for config in backup_sets(profile):
+        if config.scratch_dsn is not None:
+            dsn = Dsn.parse(config.scratch_dsn.get_secret_value())
+            found.setdefault(dsn.where(), dsn)
+    return list(found.values())
+
+
+def restore_drills(profile: Profile, journal: Journal) -> tuple[DrillResult, ...]:
+    """A restore drill of the newest backup of every set of logical dumps."""
+    drillable = [config for config in backup_sets(profile) if config.holds_dumps]
+    return tuple(restore_drill(profile, config, journal) for config in drillable)
+
+
+def restore_drill(profile: Profile, config: PostgresBackups, journal: Journal) -> DrillResult:
+    """Restore a set's newest backup into its scratch database, compare, drop the scratch database."""
+    source = source_of(config)
+    listing = source.listing()
+    if not listing:
+        raise ProbeError(f"no backup to restore in {config.label}")
+    newest = listing[0]
+    assert config.scratch_dsn is not None  # the model insists for sets of dumps
     scratch = Dsn.parse(config.scratch_dsn.get_secret_value())
-    journal.record(f"create scratch database {scratch.where()} for a restore drill", Undo(DROP_SCRATCH, {}))
-    drop_scratch(profile)  # a leftover of an earlier run must not mix with this restore
-    restored: dict[str, TableRecord] = {}
-    try:
-        query(scratch.on("postgres"), f'CREATE DATABASE "{scratch.database}"')
-        started = time.monotonic()
-        result = run(
-            "pg_restore",
-            scratch,
-            ["-d", scratch.database, "--no-owner", "--no-privileges", "--exit-on-error", str(newest / manifest.dump)],
-            timeout=max(3 * config.rto, 60.0),
-        )
-        elapsed = time.monotonic() - started
-        if result.returncode == 0:
-            methods = {table: record.checksum.split(":", 1)[0] for table, record in manifest.tables.items()}
-            restored = table_records(scratch, methods)
-        error = result.stderr.strip().splitlines()[-1] if result.returncode != 0 and result.stderr.strip() else ""
-    finally:
-        drop_scratch(profile)
+    with source.fetched(newest) as folder:
+        try:
+            manifest = Manifest.read(folder)
+        except (OSError, ValueError, TypeError) as exc:
+            raise ProbeError(
+                f"backup {newest.name} has no readable manifest, so nothing to compare with ({exc})"
+            ) from None
+        journal.record(f"create scratch database {scratch.where()} for a restore drill", Undo(DROP_SCRATCH, {}))
+        drop_scratch(profile)  # a leftover of an earlier run must not mix with this restore
+        try:
+            query(scratch.on("postgres"), f'CREATE DATABASE "{scratch.database}"')
+            ok, error, elapsed, restored = _restore_and_compare(scratch, folder / manifest.dump, manifest, config.rto)
+        finally:
+            drop_scratch(profile)
     return DrillResult(
-        newest.name,
+        f"{config.label}/{newest.name}",
         scratch.where(),
-        result.returncode == 0,
+        ok,
         error,
         elapsed,
         config.rto,
@@ -265,6 +326,42 @@ def restore_drill(profile: Profile, journal: Journal) -> DrillResult:
         restored,
         True,
     )
+
+
+def _restore_and_compare(
+    scratch: Dsn, dump: Path, manifest: Manifest, rto_s: float
+) -> tuple[bool, str, float, dict[str, TableRecord]]:
+    """Restore in pg_restore's three sections; compare the tables while the last one builds indexes.
+
+    Once the data section is in, every row is there: index and constraint builds (post-data) do not
+    change it, so the per-table checksums run beside them instead of after them. One pg_restore job
+    at a time, plus one connection for the checksums: bounded resources.
+    """
+    restore = ["-d", scratch.database, "--no-owner", "--no-privileges", "--exit-on-error"]
+    timeout = max(3 * rto_s, 60.0)
+    started = time.monotonic()
+    for section in ("pre-data", "data"):
+        result = run("pg_restore", scratch, [*restore, f"--section={section}", str(dump)], timeout=timeout)
+        if result.returncode != 0:
+            return False, _error_line(result.stderr), time.monotonic() - started, {}
+    post_data = start("pg_restore", scratch, [*restore, "--section=post-data", str(dump)])
+    try:
+        methods = {table: record.checksum.split(":", 1)[0] for table, record in manifest.tables.items()}
+        restored = table_records(scratch, methods)
+        _, errors = post_data.communicate(timeout=timeout)
+    finally:
+        if post_data.poll() is None:
+            post_data.kill()
+            post_data.wait()
+    elapsed = time.monotonic() - started
+    if post_data.returncode != 0:
+        return False, _error_line(errors), elapsed, restored
+    return True, "", elapsed, restored
+
+
+def _error_line(stderr: str) -> str:
+    lines = stderr.strip().splitlines()
+    return lines[-1] if lines else "pg_restore failed without a message"
 
 
 @dataclass(frozen=True)

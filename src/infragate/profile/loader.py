@@ -126,11 +126,20 @@ def _dotted(key: KeyPath) -> str:
     return text
 
 
+def _as_written(key: KeyPath, lines: dict[KeyPath, int]) -> KeyPath:
+    """The key as the YAML has it: a single mapping the model took as a one-item list has no [0]."""
+    for depth, part in enumerate(key):
+        if part == 0 and key[:depth] in lines and (*key[:depth], 0) not in lines:
+            return _as_written((*key[:depth], *key[depth + 1 :]), lines)
+    return key
+
+
 def _first_error(exc: ValidationError, file: str, lines: dict[KeyPath, int]) -> ProfileError:
     # An unknown key is most often a typo of a required one: report it first, with a suggestion.
     errors = sorted(exc.errors(include_url=False), key=lambda error: error["type"] != "extra_forbidden")
     first = errors[0]
     data_key, model = _data_key(tuple(first["loc"]))
+    data_key = _as_written(data_key, lines)
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
     kind = first["type"]
     if kind == "extra_forbidden":
@@ -240,29 +249,32 @@ def _check_references(profile: Profile, file: str, lines: dict[KeyPath, int]) ->
 
 def _check_scratch(profile: Profile, file: str, lines: dict[KeyPath, int]) -> None:
     """A restore drill never writes to the source database, nor to its server unless allowed."""
-    backups = profile.backups.postgres if profile.backups else None
-    if backups is None:
-        return
-    key: KeyPath = ("backups", "postgres", "scratch_dsn")
+    sets = profile.backups.postgres if profile.backups else ()
     source_dsn = profile.datastores.postgres.dsn.get_secret_value() if profile.datastores.postgres else None
-    if source_dsn is None:
-        raise ProfileError(
-            file,
-            "datastores.postgres.dsn",
-            "the source database's DSN (backups.postgres needs it)",
-            lines.get(("datastores",)),
-        )
-    source, scratch = urlsplit(source_dsn), urlsplit(backups.scratch_dsn.get_secret_value())
-    same_server = (source.hostname, source.port or 5432) == (scratch.hostname, scratch.port or 5432)
-    if same_server and source.path.strip("/") == scratch.path.strip("/"):
-        raise ProfileError(file, _dotted(key), "a scratch database other than the source database", lines.get(key))
-    if same_server and not backups.allow_same_server:
-        raise ProfileError(
-            file,
-            _dotted(key),
-            "a scratch database on another server than the source (or backups.postgres.allow_same_server: true)",
-            lines.get(key),
-        )
+    for index, backups in enumerate(sets):
+        if backups.scratch_dsn is None:
+            continue
+        key: KeyPath = ("backups", "postgres", index, "scratch_dsn")
+        if key not in lines:  # a single set written as a mapping
+            key = ("backups", "postgres", "scratch_dsn")
+        if source_dsn is None:
+            raise ProfileError(
+                file,
+                "datastores.postgres.dsn",
+                "the source database's DSN (backups.postgres needs it)",
+                lines.get(("datastores",)),
+            )
+        source, scratch = urlsplit(source_dsn), urlsplit(backups.scratch_dsn.get_secret_value())
+        same_server = (source.hostname, source.port or 5432) == (scratch.hostname, scratch.port or 5432)
+        if same_server and source.path.strip("/") == scratch.path.strip("/"):
+            raise ProfileError(file, _dotted(key), "a scratch database other than the source database", lines.get(key))
+        if same_server and not backups.allow_same_server:
+            raise ProfileError(
+                file,
+                _dotted(key),
+                "a scratch database on another server than the source (or allow_same_server: true)",
+                lines.get(key),
+            )
 
 
 def _check_load(profile: Profile, file: str, lines: dict[KeyPath, int]) -> None:

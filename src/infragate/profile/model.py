@@ -256,16 +256,76 @@ class Redis(StrictModel):
     url: SecretStr
 
 
-class PostgresBackups(StrictModel):
-    """Where the database's backups live and what was promised about them."""
+def _backup_location(value: object, info: ValidationInfo) -> object:
+    """A folder (resolved against the profile's folder), s3://bucket/prefix, or pgbackrest:STANZA."""
+    if isinstance(value, str) and value.startswith("s3://"):
+        bucket = value.removeprefix("s3://").split("/", 1)[0]
+        if not bucket:
+            raise ValueError("s3://BUCKET/PREFIX with a bucket name")
+        return value.rstrip("/")
+    if isinstance(value, str) and value.startswith("pgbackrest:"):
+        if not value.removeprefix("pgbackrest:"):
+            raise ValueError("pgbackrest:STANZA with a stanza name")
+        return value
+    resolved = _profile_path(value, info)
+    if isinstance(resolved, Path) and not resolved.is_dir():
+        raise ValueError(f"a folder, s3://BUCKET/PREFIX or pgbackrest:STANZA (no folder at {resolved})")
+    return str(resolved)
 
-    location: ExistingPath = Field(description="folder of backup folders (one per backup, named by UTC time)")
+
+class S3Access(StrictModel):
+    """How to reach an S3-compatible store (any endpoint boto3 can talk to)."""
+
+    endpoint_url: Url | None = Field(default=None, description="default: AWS; e.g. http://127.0.0.1:9000")
+    region: str = "us-east-1"
+    access_key_id: SecretStr | None = Field(default=None, description="default: boto3's usual credential chain")
+    secret_access_key: SecretStr | None = None
+
+
+class PgBackRestAccess(StrictModel):
+    """How to run pgBackRest against the repository."""
+
+    config: ExistingPath | None = Field(default=None, description="pgbackrest.conf; default: pgBackRest's own")
+    command: str = "pgbackrest"
+
+
+class PostgresBackups(StrictModel):
+    """One set of the database's backups: where it lives and what was promised about it."""
+
+    name: str = Field(default="", description="how reports name this set; default: its location")
+    location: Annotated[str, BeforeValidator(_backup_location)] = Field(
+        description="a folder of backup folders (named by UTC time), s3://BUCKET/PREFIX, or pgbackrest:STANZA"
+    )
+    s3: S3Access | None = None
+    pgbackrest: PgBackRestAccess | None = None
     schedule: Duration = Field(description="a backup every ...")
     rpo: Duration = Field(description="the newest backup is never older than this")
     rto: Duration = Field(description="a restore finishes within this")
     retention: Duration = Field(description="backups are kept this long, and no longer")
-    scratch_dsn: SecretStr = Field(description="where restore drills restore to; never the source database")
+    scratch_dsn: SecretStr | None = Field(
+        default=None, description="where restore drills restore to; never the source database"
+    )
     allow_same_server: bool = Field(default=False, description="may the scratch database share the source's server")
+
+    @property
+    def label(self) -> str:
+        """The set's name in reports."""
+        return self.name or self.location
+
+    @property
+    def holds_dumps(self) -> bool:
+        """Logical dumps with infragate's manifest (a folder or S3), which restore drills can restore."""
+        return not self.location.startswith("pgbackrest:")
+
+    @model_validator(mode="after")
+    def _dumps_need_a_scratch_database(self) -> PostgresBackups:
+        if self.holds_dumps and self.scratch_dsn is None:
+            raise ValueError("scratch_dsn for restore drills (backups of logical dumps are always drilled)")
+        return self
+
+
+def _one_or_more(value: object) -> object:
+    return [value] if isinstance(value, dict) else value
 
 
 class RedisPersistence(StrictModel):
@@ -278,7 +338,9 @@ class RedisPersistence(StrictModel):
 class Backups(StrictModel):
     """Backup promises per data store."""
 
-    postgres: PostgresBackups | None = None
+    postgres: Annotated[tuple[PostgresBackups, ...], BeforeValidator(_one_or_more)] = Field(
+        default=(), description="one backup set, or a list of sets (say a local folder, S3 and pgBackRest)"
+    )
     redis: RedisPersistence | None = None
 
 

@@ -1,5 +1,6 @@
 """The reference deployment's backup job: compressed dumps with a checksum manifest, on a schedule,
-with retention pruning. Run as ``python -m infragate.sandbox.backup_job --dsn-file F --root DIR ...``.
+with retention pruning, kept in a folder and uploaded to an S3-compatible store.
+Run as ``python -m infragate.sandbox.backup_job --dsn-file F --root DIR [--s3-url s3://B/P ...]``.
 
 The table records in the manifest are taken just before and just after the dump; if they differ
 (the database changed meanwhile), the dump is taken again, so the record matches what was dumped.
@@ -11,7 +12,11 @@ import argparse
 import datetime
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import boto3
 
 from infragate.backup_format import Manifest, folder_name, parse_folder_name, sha256_of
 from infragate.errors import ProbeError
@@ -70,6 +75,56 @@ def backfill(root: Path, source: Path, interval_s: float, count: int, newest: da
     return made
 
 
+@dataclass(frozen=True)
+class S3Target:
+    """Where the job uploads: s3://BUCKET/PREFIX on an endpoint, with a key pair."""
+
+    endpoint_url: str
+    url: str
+    access_key_id: str
+    secret_access_key: str
+
+    @property
+    def bucket(self) -> str:
+        return self.url.removeprefix("s3://").split("/", 1)[0]
+
+    @property
+    def prefix(self) -> str:
+        parts = self.url.removeprefix("s3://").split("/", 1)
+        return parts[1].strip("/") + "/" if len(parts) > 1 and parts[1].strip("/") else ""
+
+    def client(self) -> Any:
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
+        )
+
+
+def upload(target: S3Target, folders: list[Path]) -> None:
+    """Upload backup folders (their dump and manifest) under the target's prefix."""
+    client = target.client()
+    for folder in folders:
+        for item in sorted(folder.iterdir()):
+            client.upload_file(str(item), target.bucket, f"{target.prefix}{folder.name}/{item.name}")
+
+
+def prune_s3(target: S3Target, retention_s: float, now: datetime.datetime | None = None) -> int:
+    """Delete uploaded backups older than the retention; how many objects went."""
+    now = now or datetime.datetime.now(datetime.UTC)
+    client = target.client()
+    removed = 0
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=target.bucket, Prefix=target.prefix):
+        for item in page.get("Contents", []):
+            taken = parse_folder_name(item["Key"][len(target.prefix) :].split("/", 1)[0])
+            if taken is not None and (now - taken).total_seconds() > retention_s:
+                client.delete_object(Bucket=target.bucket, Key=item["Key"])
+                removed += 1
+    return removed
+
+
 def main() -> None:
     """Take a backup now and then every interval, pruning past the retention, until stopped."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -80,16 +135,27 @@ def main() -> None:
     parser.add_argument("--exclude-table", action="append", default=[])
     parser.add_argument("--no-prune", action="store_true")
     parser.add_argument("--skip-first", action="store_true", help="the first backup is due after one interval")
+    parser.add_argument("--s3-endpoint", help="S3-compatible endpoint URL to upload to")
+    parser.add_argument("--s3-url", help="s3://BUCKET/PREFIX")
+    parser.add_argument("--s3-key-file", type=Path, help="file holding 'ACCESS_KEY_ID SECRET_ACCESS_KEY'")
     args = parser.parse_args()
+    target = None
+    if args.s3_url:
+        key_id, secret = args.s3_key_file.read_text().split()
+        target = S3Target(args.s3_endpoint, args.s3_url, key_id, secret)
     dsn = Dsn.parse(args.dsn_file.read_text().strip())
     interval, retention = parse_duration(args.interval), parse_duration(args.retention)
     args.root.mkdir(parents=True, exist_ok=True)
     if args.skip_first:
         time.sleep(interval)
     while True:
-        take_backup(dsn, args.root, tuple(args.exclude_table))
+        folder = take_backup(dsn, args.root, tuple(args.exclude_table))
+        if target is not None:
+            upload(target, [folder])
         if not args.no_prune:
             prune(args.root, retention)
+            if target is not None:
+                prune_s3(target, retention)
         time.sleep(interval)
 
 

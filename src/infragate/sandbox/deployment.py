@@ -32,7 +32,7 @@ import requests
 import urllib3
 import yaml
 
-from infragate.backup_format import Manifest
+from infragate.backup_format import Manifest, parse_folder_name
 from infragate.errors import ProbeError, SandboxError, UsageError
 from infragate.platforms.supervisor import SupervisorClient
 from infragate.postgres import Dsn
@@ -297,7 +297,7 @@ def _start(
     started: float,
 ) -> SandboxState:
     replicas = spec.replica_names(SERVICE)
-    https_port, http_port, pg_port, redis_port, *replica_ports = free_ports(4 + len(replicas))
+    https_port, http_port, pg_port, redis_port, s3_port, *replica_ports = free_ports(5 + len(replicas))
     upstream = dict(zip(replicas, replica_ports, strict=True))
     pki.issue(
         directory / "pki",
@@ -305,13 +305,16 @@ def _start(
         valid_days=5 if spec.certificate == "expiring" else 90,
         signed_by_other_ca=spec.certificate == "unknown-ca",
     )
-    pg_password, redis_password, drill_password = (secrets.token_urlsafe(18) for _ in range(3))
+    pg_password, redis_password, drill_password, s3_secret = (secrets.token_urlsafe(18) for _ in range(4))
     source_dsn = f"postgresql://app:{pg_password}@127.0.0.1:{pg_port}/app"
     for secret_name, value in (
         ("postgres-password", pg_password),
         ("redis-password", redis_password),
         ("drill-password", drill_password),
         ("postgres-dsn", source_dsn),
+        ("s3-access-key-id", S3_KEY_ID),
+        ("s3-secret-access-key", s3_secret),
+        ("s3-keys", f"{S3_KEY_ID} {s3_secret}"),
     ):
         secret_file = directory / "secrets" / secret_name
         secret_file.write_text(value + "\n")
@@ -321,6 +324,7 @@ def _start(
     subprocess.run(["cp", "-a", str(_postgres_template(directory.parent, pg_bindir)), str(pg_data)], check=True)
     pg_run.mkdir()
     _chown_to_postgres(directory / "pg")
+    pgbackrest_conf = _pgbackrest_config(directory, pg_data, pg_run, pg_port)
 
     (directory / "redis" / "redis.conf").write_text(
         f"bind 127.0.0.1\nport {redis_port}\nprotected-mode yes\ndaemonize no\ndir {directory / 'redis'}\n"
@@ -347,12 +351,15 @@ def _start(
         "postgres": _program(
             "postgres",
             f"{pg_bindir / 'postgres'} -D {pg_data} -c listen_addresses=127.0.0.1 -c port={pg_port} "
-            f"-c unix_socket_directories={pg_run} -c shared_buffers=64MB",
+            f"-c unix_socket_directories={pg_run} -c shared_buffers=64MB -c archive_mode=on "
+            # '%%' is supervisord's escape for the '%p' PostgreSQL fills in.
+            f'-c "archive_command=pgbackrest --config={pgbackrest_conf} --stanza={PGBACKREST_STANZA} archive-push %%p"',
             directory,
             stopsignal="INT",
             **({"user": "postgres"} if _is_root() else {}),
         ),
         "redis": _program("redis", f"{redis_bin} {directory / 'redis' / 'redis.conf'}", directory),
+        "s3": _program("s3", f"{sys.executable} -m moto.server -H 127.0.0.1 -p {s3_port}", directory),
     }
     for replica, port in upstream.items():
         programs[replica] = replica_program(spec, directory, replica, port)
@@ -377,7 +384,7 @@ def _start(
     supervisor = SupervisorClient(supervisor_url)
     supervisor_pid = retry(supervisor.pid, timeout=15, interval=0.1, name="supervisord answers")
 
-    expected_running = {"gateway", "postgres", "redis", *(set(replicas) - spec.stopped_replicas)}
+    expected_running = {"gateway", "postgres", "redis", "s3", *(set(replicas) - spec.stopped_replicas)}
     _wait_running(supervisor, expected_running, directory)
     session = requests.Session()
     for replica, port in upstream.items():
@@ -422,7 +429,10 @@ def _start(
         0.1,
         "Redis accepts connections",
     )
-    _backup_history(spec, directory, Dsn.parse(source_dsn))
+    s3 = backup_job.S3Target(f"http://127.0.0.1:{s3_port}", S3_URL, S3_KEY_ID, s3_secret)
+    retry(lambda: s3.client().create_bucket(Bucket=s3.bucket), READY_TIMEOUT_S, 0.2, "the S3 store answers")
+    _backup_history(spec, directory, Dsn.parse(source_dsn), s3)
+    _pgbackrest_backup(pgbackrest_conf, spec)
     supervisor.reload_config()
     supervisor.add_group("backup-job")
 
@@ -439,6 +449,7 @@ def _start(
                 f"http://127.0.0.1:{http_port}",
                 pg_port,
                 redis_port,
+                s3_port,
             ),
             sort_keys=False,
         )
@@ -452,7 +463,14 @@ def _start(
         supervisor_pid=supervisor_pid,
         gateway_url=gateway_url,
         started_at=time.time(),
-        ports={"https": https_port, "http": http_port, "postgres": pg_port, "redis": redis_port, **upstream},
+        ports={
+            "https": https_port,
+            "http": http_port,
+            "postgres": pg_port,
+            "redis": redis_port,
+            "s3": s3_port,
+            **upstream,
+        },
     )
     (directory / STATE_FILE).write_text(json.dumps(asdict(state), indent=2))
     elapsed = time.monotonic() - started
@@ -492,7 +510,40 @@ def _wait_running(supervisor: SupervisorClient, expected: set[str], directory: P
         time.sleep(0.2)
 
 
-def _backup_history(spec: SandboxSpec, directory: Path, source: Dsn) -> None:
+def _pgbackrest_config(directory: Path, pg_data: Path, pg_run: Path, pg_port: int) -> Path:
+    """pgBackRest's configuration: a repository in the sandbox for the stanza of its PostgreSQL."""
+    folder = directory / "pgbackrest"
+    for sub in ("repo", "lock", "spool"):
+        (folder / sub).mkdir(parents=True)
+    conf = folder / "pgbackrest.conf"
+    conf.write_text(
+        f"[global]\nrepo1-path={folder / 'repo'}\nrepo1-retention-full=2\nlock-path={folder / 'lock'}\n"
+        f"spool-path={folder / 'spool'}\nlog-level-console=warn\nlog-level-stderr=warn\nlog-level-file=off\n"
+        f"start-fast=y\ncompress-type=gz\ncompress-level=1\n\n"
+        f"[{PGBACKREST_STANZA}]\npg1-path={pg_data}\npg1-port={pg_port}\npg1-socket-path={pg_run}\n"
+    )
+    _chown_to_postgres(folder)
+    return conf
+
+
+def _pgbackrest_backup(conf: Path, spec: SandboxSpec) -> None:
+    """Create the stanza and take its first full backup (as the server's user: it reads the data folder)."""
+    for arguments in (["stanza-create"], ["backup", "--type=full"]) if spec.pgbackrest_backup else (["stanza-create"],):
+        done = subprocess.run(
+            _as_postgres(["pgbackrest", f"--config={conf}", f"--stanza={PGBACKREST_STANZA}", *arguments]),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise SandboxError(f"pgbackrest {arguments[0]} failed: {(done.stderr or done.stdout).strip()[-300:]}")
+    if spec.pgbackrest_corrupt:  # bit rot in the repository: a file no longer matches its recorded checksum
+        victim = next((conf.parent / "repo" / "backup" / PGBACKREST_STANZA).glob("*F/pg_data/PG_VERSION.gz"))
+        victim.write_bytes(victim.read_bytes()[:-4] + b"\0\0\0\0")
+
+
+def _backup_history(spec: SandboxSpec, directory: Path, source: Dsn, s3: backup_job.S3Target) -> None:
     """Take a real backup, give it the history a deployment running for a while would have, start the job."""
     root = directory / "backups" / "postgres"
     root.mkdir(parents=True)
@@ -505,12 +556,18 @@ def _backup_history(spec: SandboxSpec, directory: Path, source: Dsn) -> None:
     if spec.backup_truncated:
         dump = newest / Manifest.read(newest).dump
         dump.write_bytes(dump.read_bytes()[: dump.stat().st_size // 2])
+    # The offsite copy holds the same backups, defects included, as a job uploading each would leave.
+    cutoff = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=spec.backup_offsite_lag_s)
+    backup_job.upload(
+        s3, sorted(path for path in root.iterdir() if (taken := parse_folder_name(path.name)) and taken <= cutoff)
+    )
     excluded = "".join(f" --exclude-table {table}" for table in spec.backup_excluded_tables)
     (directory / "programs" / "backup-job.conf").write_text(
         _program(
             "backup-job",
             f"{sys.executable} -m infragate.sandbox.backup_job --dsn-file {directory / 'secrets' / 'postgres-dsn'} "
-            f"--root {root} --interval {BACKUP_INTERVAL_S}s --retention {BACKUP_RETENTION_S}s --skip-first{excluded}",
+            f"--root {root} --interval {BACKUP_INTERVAL_S}s --retention {BACKUP_RETENTION_S}s --skip-first{excluded} "
+            f"--s3-endpoint {s3.endpoint_url} --s3-url {s3.url} --s3-key-file {directory / 'secrets' / 's3-keys'}",
             directory,
         )
     )
@@ -550,6 +607,9 @@ INSERT INTO bookings SELECT g, 1 + g % 500, 1 + g % 1000, now() - g * interval '
 
 
 LOAD_RATE_PER_S = 200
+S3_URL = "s3://reference-backups/postgres"
+S3_KEY_ID = "infragate-reference"
+PGBACKREST_STANZA = "reference"
 
 
 def _profile(
@@ -561,6 +621,7 @@ def _profile(
     http_url: str,
     pg_port: int,
     redis_port: int,
+    s3_port: int,
 ) -> dict[str, object]:
     """The profile of the reference deployment: always its promises, whatever defect a variant switched on."""
     routes: dict[str, object] = {}
@@ -573,6 +634,14 @@ def _profile(
         entry["rate_limit"] = {"rate": f"{route.rate_per_s}r/s", "burst": route.burst, "status": 429}
         routes[route.name] = entry
     described = f" with known defect '{variant}'" if variant else ""
+    dump_promises = {
+        "schedule": f"{BACKUP_INTERVAL_S}s",
+        "rpo": f"{BACKUP_INTERVAL_S + 1800}s",
+        "rto": "15s",
+        "retention": f"{BACKUP_RETENTION_S}s",
+        "scratch_dsn": f"postgresql://drill:${{file:secrets/drill-password}}@127.0.0.1:{pg_port}/infragate_scratch",
+        "allow_same_server": True,
+    }
     return {
         "version": 1,
         "name": name,
@@ -640,15 +709,28 @@ def _profile(
             },
         },
         "backups": {
-            "postgres": {
-                "location": "backups/postgres",
-                "schedule": f"{BACKUP_INTERVAL_S}s",
-                "rpo": f"{BACKUP_INTERVAL_S + 1800}s",
-                "rto": "15s",
-                "retention": f"{BACKUP_RETENTION_S}s",
-                "scratch_dsn": f"postgresql://drill:${{file:secrets/drill-password}}@127.0.0.1:{pg_port}/infragate_scratch",
-                "allow_same_server": True,
-            },
+            "postgres": [
+                {"name": "local", "location": "backups/postgres", **dump_promises},
+                {
+                    "name": "offsite",
+                    "location": S3_URL,
+                    "s3": {
+                        "endpoint_url": f"http://127.0.0.1:{s3_port}",
+                        "access_key_id": "${file:secrets/s3-access-key-id}",
+                        "secret_access_key": "${file:secrets/s3-secret-access-key}",
+                    },
+                    **dump_promises,
+                },
+                {
+                    "name": "pitr",
+                    "location": f"pgbackrest:{PGBACKREST_STANZA}",
+                    "pgbackrest": {"config": "pgbackrest/pgbackrest.conf"},
+                    "schedule": "1d",
+                    "rpo": "1d",
+                    "rto": "15m",
+                    "retention": "2d",
+                },
+            ],
             "redis": {"appendonly": True, "save": "900 1 300 10"},
         },
         "safety": {

@@ -85,6 +85,9 @@ class SandboxSpec:
     backup_excluded_tables: tuple[str, ...] = ()
     backup_gap: bool = False
     backup_unpruned: bool = False
+    backup_offsite_lag_s: float = 0.0
+    pgbackrest_backup: bool = True
+    pgbackrest_corrupt: bool = False
     redis_appendonly: bool = True
     restore_heavy: bool = False
 

@@ -431,6 +431,32 @@ VARIANTS: dict[str, Variant] = {
             breaks=(ExpectedFailure(_LATENCY, _P95),),
             apply=_every_replica("stall"),
         ),
+        Variant(
+            name="backup-offsite-stale",
+            summary="uploads to the S3 copy stopped a day ago; the local backups are fine",
+            breaks=(
+                ExpectedFailure(_FRESH, "Then the newest backup is younger than the declared recovery point objective"),
+            ),
+            apply=_replace(backup_offsite_lag_s=86_400.0),
+        ),
+        Variant(
+            name="pgbackrest-no-backup",
+            summary="the pgBackRest stanza exists but no backup was ever taken",
+            breaks=(
+                ExpectedFailure(_FRESH, "Then the newest backup is younger than the declared recovery point objective"),
+            ),
+            apply=_replace(pgbackrest_backup=False),
+        ),
+        Variant(
+            name="pgbackrest-corrupt",
+            summary="a file in the pgBackRest repository no longer matches its checksum",
+            breaks=(
+                ExpectedFailure(
+                    _INTACT, "Then every backup is readable to its end, lists its contents and matches its checksum"
+                ),
+            ),
+            apply=_replace(pgbackrest_corrupt=True),
+        ),
     )
 }
 
