@@ -59,9 +59,15 @@ def _(platform: Platform, journal: Journal, profile: Profile, evidence: Evidence
 
 
 @when("the service is scaled back to its declared replicas", target_fixture="scaling")
-def _(platform: Platform, journal: Journal, profile: Profile, evidence: Evidence) -> ScaleResult:
+def _(
+    platform: Platform, journal: Journal, profile: Profile, traffic: BackgroundTraffic, evidence: Evidence
+) -> ScaleResult:
     service = resilience_of(profile).service
-    return evidence.record(scale_to(platform, journal, profile, profile.services[service].replicas.min))
+    # The traffic's judged window spans the scale-in and a second after it, however fast the platform is.
+    traffic.mark("fault")
+    result = scale_to(platform, journal, profile, profile.services[service].replicas.min)
+    traffic.mark("recovered")
+    return evidence.record(result)
 
 
 @when("every replica of the service is restarted one after another", target_fixture="restart")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 
 from infragate.sandbox import deployment
+from infragate.sandbox.variants import Variant
 
 SERVER_NAMES = ("nginx", "postgres", "redis-server", "supervisord", "python")
 
@@ -86,3 +89,58 @@ def server_processes() -> set[int]:
             if name.startswith(SERVER_NAMES):
                 found.add(int(entry.name))
     return found - {os.getpid()}
+
+
+def assert_variant_breaks(run: CliRun, variant: Variant) -> None:
+    """The run is non-conformant exactly where the variant says: its scenarios at their steps, nothing else."""
+    assert run.code == 1, run.output
+    verdicts = run.verdicts()
+    expected = {failure.scenario: failure.step for failure in variant.breaks}
+    for scenario, step in expected.items():
+        assert verdicts[scenario]["verdict"] == "non-conformant", verdicts[scenario]
+        assert verdicts[scenario]["failed_step"] == step
+        assert f"FAIL   {verdicts[scenario]['feature']}: {scenario}" in run.output
+    for scenario in variant.unverifiable:
+        assert verdicts[scenario]["verdict"] == "could not verify", verdicts[scenario]
+    collateral = {
+        name: record["verdict"]
+        for name, record in verdicts.items()
+        if name not in expected and name not in variant.unverifiable and record["verdict"] != "conformant"
+    }
+    assert collateral == {}, f"variant {variant.name} broke more than it declares"
+
+
+def descendants(root: int) -> list[int]:
+    """Every process below root."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = [], [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        found += children
+        frontier += children
+    return found
+
+
+def verify_until(condition: Callable[[], bool], *arguments: str, timeout: float = 60) -> subprocess.Popen[bytes]:
+    """Start `infragate verify` in the background and return once condition holds (or the timeout passed)."""
+    run = subprocess.Popen(
+        [sys.executable, "-m", "infragate", "verify", *arguments], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.1)
+    return run
+
+
+def kill_outright(run: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the command and every process under it: no teardown, no finally; only the journal remembers."""
+    for pid in [*descendants(run.pid), run.pid]:
+        os.kill(pid, signal.SIGKILL)
+    run.wait(timeout=10)

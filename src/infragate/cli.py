@@ -32,7 +32,7 @@ from infragate.probes.load import NOT_JUDGED, judge, offer_load, plan_for
 from infragate.profile import Profile, load_profile
 from infragate.quantities import parse_duration, parse_rate
 from infragate.report import CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, RunRecord, write_reports
-from infragate.sandbox import deployment
+from infragate.sandbox import deployment, swarm
 from infragate.sandbox.variants import VARIANTS, get_variant
 from infragate.suite import FEATURES_ENV, SUITE_INI, SUITE_MODULE
 from infragate.undo import performer
@@ -107,7 +107,15 @@ def _build_parser() -> argparse.ArgumentParser:
     down.add_argument("--name", default="reference")
     status = sandbox_commands.add_parser("status", help="show its programs")
     status.add_argument("--name", default="reference")
-    sandbox_commands.add_parser("variants", help="list the known-bad variants")
+    for command in (up, down, status):
+        command.add_argument(
+            "--runtime",
+            choices=("local", "swarm"),
+            default="local",
+            help="local: processes under supervisord; swarm: the stack on a local single-node Docker Swarm",
+        )
+    variants = sandbox_commands.add_parser("variants", help="list the known-bad variants")
+    variants.set_defaults(runtime="local")
     return parser
 
 
@@ -247,13 +255,37 @@ def _recover(target: Path) -> int:
     return ExitCode.CONFORMANT
 
 
+def _swarm_sandbox(args: argparse.Namespace) -> int:
+    """The Swarm reference stack: up (image built when missing), down (verified gone), status."""
+    name = args.name if args.name != "reference" else "swarm"
+    if args.sandbox_command == "up":
+        state = swarm.up(name, args.variant)
+        built = f"image built in {state.image_build_s:.1f} s, " if state.image_build_s else "image cached, "
+        _say(f"swarm stack '{state.stack}' up: {built}deployed and healthy in {state.deploy_s:.1f} s")
+        _say(f"gateway: {state.gateway_url}")
+        _say(f"profile: {state.profile}")
+        return ExitCode.CONFORMANT
+    if args.sandbox_command == "down":
+        left = swarm.down(name)
+        if left:
+            _say(f"swarm stack '{name}': still there: {', '.join(left)}")
+            return ExitCode.COULD_NOT_VERIFY
+        _say(f"swarm stack '{name}' removed; verified that none of its containers, networks or secrets is left")
+        return ExitCode.CONFORMANT
+    for stack in swarm.running_stacks():
+        _say(f"swarm stack {stack}")
+    return ExitCode.CONFORMANT
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     if args.sandbox_command == "variants":
         for variant in VARIANTS.values():
-            _say(f"{variant.name}: {variant.summary}")
+            _say(f"{variant.name}{' (--runtime swarm)' if variant.runtime == 'swarm' else ''}: {variant.summary}")
             for failure in variant.breaks:
                 _say(f"    fails '{failure.scenario}' at '{failure.step}'")
         return ExitCode.CONFORMANT
+    if args.runtime == "swarm":
+        return _swarm_sandbox(args)
     if args.sandbox_command == "up":
         if args.variant:
             get_variant(args.variant)

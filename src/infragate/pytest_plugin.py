@@ -44,6 +44,7 @@ pytest_plugins = [
     "infragate.steps.resilience",
     "infragate.steps.backup",
     "infragate.steps.load",
+    "infragate.steps.swarm",
 ]
 
 MARKERS = {

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from infragate.errors import ProbeError
 from infragate.journal import Undo
 from infragate.platforms.base import Platform
-from infragate.probes import backup, disruption
+from infragate.probes import backup, disruption, swarm
 from infragate.profile.model import Profile
 
 
@@ -19,6 +19,11 @@ def performer(platform: Platform, profile: Profile) -> Callable[[Undo], str]:
             return disruption.restore(platform, undo)
         if undo.action == backup.DROP_SCRATCH:
             return backup.drop_scratch(profile)
+        if undo.action == swarm.RESTORE_ENVIRONMENT:
+            arguments = undo.arguments
+            return swarm.restore_environment(
+                swarm.swarm_of(platform), str(arguments["service"]), str(arguments["remove"])
+            )
         raise ProbeError(f"the journal names an undo this version does not know: {undo.describe()}")
 
     return perform

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,42 +13,7 @@ from infragate.platforms import open_platform
 from infragate.postgres import Dsn, query
 from infragate.profile import load_profile
 from infragate.sandbox import deployment
-from tests.conftest import run_cli
-
-
-def _descendants(root: int) -> list[int]:
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    found, frontier = [], [root]
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent]
-        found += children
-        frontier += children
-    return found
-
-
-def _verify_until(condition: Callable[[], bool], *arguments: str) -> subprocess.Popen[bytes]:
-    """Start `infragate verify` in the background and return once condition holds (or 60 s passed)."""
-    run = subprocess.Popen(
-        [sys.executable, "-m", "infragate", "verify", *arguments], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not condition():
-        time.sleep(0.1)
-    return run
-
-
-def _kill_outright(run: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the command and every process under it: no teardown, no finally; only the journal remembers."""
-    for pid in [*_descendants(run.pid), run.pid]:
-        os.kill(pid, signal.SIGKILL)
-    run.wait(timeout=10)
+from tests.conftest import kill_outright, run_cli, verify_until
 
 
 @pytest.fixture
@@ -73,7 +34,7 @@ def test_recover_after_sigkill_mid_scale_out(
     sandbox: deployment.SandboxState, journal_dir: Path, tmp_path: Path
 ) -> None:
     registry = Path(sandbox.directory) / "registry.json"
-    run = _verify_until(
+    run = verify_until(
         lambda: len(json.loads(registry.read_text())["services"]["api"]) >= 5,
         "--target",
         sandbox.profile,
@@ -84,7 +45,7 @@ def test_recover_after_sigkill_mid_scale_out(
         str(tmp_path / "reports"),
     )
     assert len(json.loads(registry.read_text())["services"]["api"]) == 5, "the scale-out never happened"
-    _kill_outright(run)
+    kill_outright(run)
     time.sleep(0.5)
     assert len(json.loads(registry.read_text())["services"]["api"]) == 5, "the killed run left the target scaled out"
     assert list(journal_dir.rglob("*.jsonl")), "no journal was written before the disruption"
@@ -120,7 +81,7 @@ def test_no_scratch_database_survives_a_run_killed_during_the_restore(
     slow_restore_sandbox: deployment.SandboxState, journal_dir: Path, tmp_path: Path
 ) -> None:
     profile = slow_restore_sandbox.profile
-    run = _verify_until(
+    run = verify_until(
         lambda: "infragate_scratch" in _databases(profile),
         "--target",
         profile,
@@ -132,7 +93,7 @@ def test_no_scratch_database_survives_a_run_killed_during_the_restore(
         str(tmp_path / "reports"),
     )
     assert "infragate_scratch" in _databases(profile), "the drill never created its scratch database"
-    _kill_outright(run)
+    kill_outright(run)
     assert "infragate_scratch" in _databases(profile), "the killed drill left its scratch database"
 
     recovered = run_cli("recover", "--target", profile, reports=tmp_path)

@@ -9,6 +9,7 @@ from infragate.profile.model import Profile
 
 ADAPTERS: dict[str, str] = {
     "local": "infragate.platforms.local:LocalPlatform",
+    "swarm": "infragate.platforms.swarm:SwarmPlatform",
     "none": "infragate.platforms.none:NoPlatform",
 }
 

@@ -5,6 +5,7 @@ Every model forbids unknown keys, so a typo in a profile is an error and never a
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -203,6 +204,44 @@ class ReplicaBounds(StrictModel):
         return str(self.min) if self.min == self.max else f"{self.min} to {self.max}"
 
 
+_MEMORY_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def _memory(value: object) -> object:
+    """Bytes from 268435456, "256M", "256MiB", "1G" (binary units, as Docker reads them)."""
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*", value.lower())
+        if match is None:
+            raise ValueError("a memory size such as 256M or 1G")
+        return float(match.group(1)) * _MEMORY_UNITS[match.group(2)]
+    return value
+
+
+Memory = Annotated[float, BeforeValidator(_memory), Field(gt=0)]
+
+
+class Resources(StrictModel):
+    """CPU and memory, as a limit or a reservation."""
+
+    cpus: float | None = Field(default=None, gt=0)
+    memory: Memory | None = None
+
+
+class Deploy(StrictModel):
+    """How the orchestrator must be configured to run the service (checked on Swarm)."""
+
+    limits: Resources | None = None
+    reservations: Resources | None = None
+    restart_condition: Literal["any", "on-failure"] | None = Field(
+        default=None, description="tasks that die are restarted on this condition"
+    )
+    healthcheck: bool = Field(default=False, description="the service declares a health check")
+    secrets: list[str] = Field(default_factory=list, description="secrets mounted as Docker secrets")
+    encrypted_networks: bool = Field(default=False, description="every overlay network it joins is encrypted")
+    update_failure_action: Literal["rollback", "pause", "continue"] | None = None
+    placement: list[str] = Field(default_factory=list, description="placement constraints it must carry")
+
+
 class Service(StrictModel):
     """A service behind the gateway and what was declared for it."""
 
@@ -210,6 +249,7 @@ class Service(StrictModel):
     route: str | None = Field(default=None, description="the gateway route that reaches this service")
     replica_header: str | None = Field(default=None, description="response header that names the replica")
     health_path: UrlPath = "/health"
+    deploy: Deploy | None = None
 
 
 class LocalPlatform(StrictModel):
@@ -220,13 +260,21 @@ class LocalPlatform(StrictModel):
     registry: ExistingPath = Field(description="service registry file the gateway's upstreams are built from")
 
 
+class SwarmPlatform(StrictModel):
+    """Services of one stack on a Docker Swarm, through the Docker Engine API."""
+
+    kind: Literal["swarm"]
+    docker_host: str = Field(default="unix:///var/run/docker.sock", description="the engine of a manager node")
+    stack: str = Field(min_length=1, description="the stack name; services are <stack>_<service>")
+
+
 class NoPlatform(StrictModel):
     """A gateway-only target: scenarios about replicas are not applicable."""
 
     kind: Literal["none"] = "none"
 
 
-Platform = Annotated[LocalPlatform | NoPlatform, Field(discriminator="kind")]
+Platform = Annotated[LocalPlatform | SwarmPlatform | NoPlatform, Field(discriminator="kind")]
 
 
 class Resilience(StrictModel):

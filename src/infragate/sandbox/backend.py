@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import os
 import time
 import traceback
 from collections.abc import Awaitable, Callable
@@ -118,6 +119,8 @@ def main() -> None:
     parser.add_argument("--fault", action="append", choices=FAULTS, default=[])
     parser.add_argument("--sandbox", help="the sandbox folder; marks the process as the sandbox's")
     args = parser.parse_args()
+    # Faults may also come from the environment (a Swarm service update switches one on).
+    args.fault += [fault for fault in os.environ.get("INFRAGATE_FAULTS", "").split(",") if fault in FAULTS]
     if "slow-start" in args.fault:
         time.sleep(SLOW_START_S)  # a replica that takes long to become ready, as a cold JVM would
     web.run_app(

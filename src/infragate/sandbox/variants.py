@@ -32,6 +32,10 @@ class Variant:
     apply: Callable[[SandboxSpec], SandboxSpec]
     # Scenarios the defect leaves unable to run (a TLS client that rightly refuses the certificate).
     unverifiable: tuple[str, ...] = ()
+    # Where the defect lives: the local reference deployment, or the Swarm reference stack.
+    runtime: str = "local"
+    # For the Swarm stack: the SwarmSpec fields the defect changes.
+    swarm_changes: tuple[tuple[str, object], ...] = ()
 
 
 def _replace(**changes: object) -> Callable[[SandboxSpec], SandboxSpec]:
@@ -61,6 +65,18 @@ _THROUGHPUT = "The deployment sustains the declared throughput"
 _ERRORS = "Errors under load stay within the declared error rate"
 _THROTTLED = "Clients within their limits are not throttled under load"
 _P95 = "Then the p95 latency is below the declared bound"
+_SWARM_RESOURCES = "Every service runs with its declared replicas, limits and reservations"
+_SWARM_RESTART = "Failed tasks are restarted and health is checked"
+_SWARM_SECRETS = "Secrets reach the services as secrets, never as environment variables"
+_SWARM_NETWORKS = "The services' networks are encrypted"
+_SWARM_POLICIES = "Placement and update policies are as declared"
+_ROLLBACK = "An update that never becomes healthy is rolled back"
+_ROLLS_BACK = "Then the orchestrator rolls the update back"
+_POLICY_STEP = "And every service rolls back a failed update as declared"
+
+
+def _swarm(name: str, summary: str, breaks: tuple[ExpectedFailure, ...], **changes: object) -> Variant:
+    return Variant(name, summary, breaks, lambda spec: spec, runtime="swarm", swarm_changes=tuple(changes.items()))
 
 
 def _every_replica(fault: str) -> Callable[[SandboxSpec], SandboxSpec]:
@@ -444,6 +460,9 @@ VARIANTS: dict[str, Variant] = {
             summary="the pgBackRest stanza exists but no backup was ever taken",
             breaks=(
                 ExpectedFailure(_FRESH, "Then the newest backup is younger than the declared recovery point objective"),
+                ExpectedFailure(
+                    _SCHEDULE, "Then there is a backup for every scheduled period inside the retention window"
+                ),
             ),
             apply=_replace(pgbackrest_backup=False),
         ),
@@ -457,17 +476,58 @@ VARIANTS: dict[str, Variant] = {
             ),
             apply=_replace(pgbackrest_corrupt=True),
         ),
+        _swarm(
+            "swarm-no-restart-policy",
+            "the API's failed tasks are never restarted (restart_policy condition: none)",
+            (ExpectedFailure(_SWARM_RESTART, "Then every service restarts its failed tasks as declared"),),
+            restart_condition="none",
+        ),
+        _swarm(
+            "swarm-no-limits",
+            "the API declares no resource limits",
+            (ExpectedFailure(_SWARM_RESOURCES, "And every service has its declared resource limits and reservations"),),
+            api_limits=False,
+        ),
+        _swarm(
+            "swarm-secret-in-env",
+            "the database password reaches the API as an environment variable, not as a secret",
+            (ExpectedFailure(_SWARM_SECRETS, "Then every declared secret is mounted as a Docker secret"),),
+            secret_as_environment=True,
+        ),
+        _swarm(
+            "swarm-unencrypted-network",
+            "the services' overlay network is not encrypted",
+            (
+                ExpectedFailure(
+                    _SWARM_NETWORKS, "Then every overlay network of a service that declares it is encrypted"
+                ),
+            ),
+            encrypted_network=False,
+        ),
+        _swarm(
+            "swarm-update-pauses",
+            "a failed update of the API pauses instead of rolling back (failure_action: pause)",
+            (ExpectedFailure(_SWARM_POLICIES, _POLICY_STEP), ExpectedFailure(_ROLLBACK, _ROLLS_BACK)),
+            update_failure_action="pause",
+        ),
+        _swarm(
+            "swarm-update-continues",
+            "a failed update of the API carries on with unhealthy tasks, never rolled back (failure_action: continue)",
+            (ExpectedFailure(_SWARM_POLICIES, _POLICY_STEP), ExpectedFailure(_ROLLBACK, _ROLLS_BACK)),
+            update_failure_action="continue",
+        ),
     )
 }
 
 
-def get_variant(name: str) -> Variant:
-    """A variant by name; an unknown name is a usage error listing the known ones."""
+def get_variant(name: str, runtime: str = "local") -> Variant:
+    """A variant of a runtime's reference deployment by name; an unknown name is a usage error naming the known."""
+    known = {variant.name: variant for variant in VARIANTS.values() if variant.runtime == runtime}
     try:
-        return VARIANTS[name]
+        return known[name]
     except KeyError:
         raise UsageError(
-            f"--variant: unknown variant '{name}' (expected one of: {', '.join(sorted(VARIANTS))})"
+            f"--variant: unknown {runtime} variant '{name}' (expected one of: {', '.join(sorted(known))})"
         ) from None
 
 

@@ -1,0 +1,82 @@
+"""Steps about a Swarm's declared service configuration and a failed update's rollback."""
+
+from __future__ import annotations
+
+from pytest_bdd import given, then, when
+
+from infragate.journal import Journal
+from infragate.platforms import Platform
+from infragate.platforms.swarm import DeclaredService
+from infragate.probes import swarm
+from infragate.profile import Profile
+from infragate.pytest_plugin import Evidence, expect_no_problems
+
+Declared = dict[str, DeclaredService]
+
+
+@given("the declared configuration of every service is read from the swarm", target_fixture="declared")
+def _(platform: Platform, profile: Profile, evidence: Evidence) -> Declared:
+    found = swarm.declared_services(swarm.swarm_of(platform), profile)
+    for service in found.values():
+        evidence.record(service)
+    return found
+
+
+@then("every service declares the replicas of the profile")
+def _(profile: Profile, declared: Declared) -> None:
+    expect_no_problems(swarm.replica_problems(profile, declared))
+
+
+@then("every service has its declared resource limits and reservations")
+def _(profile: Profile, declared: Declared) -> None:
+    expect_no_problems(swarm.resource_problems(profile, declared))
+
+
+@then("every service restarts its failed tasks as declared")
+def _(profile: Profile, declared: Declared) -> None:
+    expect_no_problems(swarm.restart_problems(profile, declared))
+
+
+@then("every service that declares a health check has one")
+def _(profile: Profile, declared: Declared) -> None:
+    expect_no_problems(swarm.healthcheck_problems(profile, declared))
+
+
+@then("every declared secret is mounted as a Docker secret")
+def _(profile: Profile, declared: Declared) -> None:
+    expect_no_problems(swarm.secret_problems(profile, declared))
+
+
+@then("no environment variable of a service carries a secret")
+def _(declared: Declared) -> None:
+    expect_no_problems(swarm.environment_secret_problems(declared))
+
+
+@then("every overlay network of a service that declares it is encrypted")
+def _(profile: Profile, declared: Declared) -> None:
+    expect_no_problems(swarm.network_problems(profile, declared))
+
+
+@then("every service carries its declared placement constraints")
+def _(profile: Profile, declared: Declared) -> None:
+    expect_no_problems(swarm.placement_problems(profile, declared))
+
+
+@then("every service rolls back a failed update as declared")
+def _(profile: Profile, declared: Declared) -> None:
+    expect_no_problems(swarm.update_policy_problems(profile, declared))
+
+
+@when("an update whose tasks never become healthy is rolled out to the service", target_fixture="failed_update")
+def _(platform: Platform, journal: Journal, profile: Profile, evidence: Evidence) -> swarm.FailedUpdateResult:
+    return evidence.record(swarm.roll_out_failing_update(swarm.swarm_of(platform), journal, profile))
+
+
+@then("the orchestrator rolls the update back")
+def _(failed_update: swarm.FailedUpdateResult) -> None:
+    expect_no_problems(failed_update.rollback_problem())
+
+
+@then("the service is back at its declared replicas, all healthy, on its previous configuration")
+def _(platform: Platform, profile: Profile, evidence: Evidence) -> None:
+    expect_no_problems(evidence.record(swarm.settled(swarm.swarm_of(platform), profile)).problem())

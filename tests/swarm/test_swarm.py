@@ -1,0 +1,125 @@
+"""The Swarm adapter and features against the real Swarm reference stack on a local single-node swarm.
+
+These tests need a Docker Engine (scripts/docker.sh starts one); without it they fail, never skip.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from infragate.platforms import open_platform
+from infragate.profile import load_profile
+from infragate.sandbox import swarm
+from infragate.sandbox.variants import VARIANTS, Variant, scenario_steps
+from infragate.suite import BUILTIN_FEATURES
+from tests.conftest import assert_variant_breaks, kill_outright, run_cli, verify_until
+
+SCENARIOS = scenario_steps([str(BUILTIN_FEATURES)])
+SWARM_FEATURES = ("features/platform/swarm.feature", "features/resilience/rollback.feature")
+RESILIENCE = ("features/resilience", "features/platform/replicas.feature")
+
+
+def _features(*paths: str) -> list[str]:
+    return [argument for path in paths for argument in ("--features", path)]
+
+
+@pytest.fixture(scope="module")
+def stack(sandbox_root: Path) -> Iterator[swarm.SwarmState]:
+    state = swarm.up("t-ref", root=sandbox_root)
+    print(f"\nswarm reference stack: image build {state.image_build_s:.1f} s, deploy {state.deploy_s:.1f} s")
+    yield state
+    assert swarm.down("t-ref", root=sandbox_root) == []
+
+
+# The tests on the shared reference stack stay on one xdist worker; the variants spread over both.
+REFERENCE = pytest.mark.xdist_group("swarm-reference")
+
+
+@REFERENCE
+def test_the_swarm_adapter_reads_tasks_and_declared_configuration(stack: swarm.SwarmState) -> None:
+    platform = open_platform(load_profile(Path(stack.profile)))
+    replicas = platform.replicas("api")
+    assert sorted(replica.id for replica in replicas.ready) == ["api-1", "api-2", "api-3"]
+    assert platform.restart_policy("api") == "always"
+    declared = platform.declared("api")  # type: ignore[attr-defined]
+    assert declared.limits == {"cpus": 0.25, "memory": 128 * 1024**2}
+    assert declared.update_failure_action == "rollback"
+    assert declared.secrets == (f"{stack.stack}_db_password",)
+    assert "DB_PASSWORD_FILE" in declared.environment and "DB_PASSWORD" not in declared.environment
+    assert declared.networks == {f"{stack.stack}_backend": True}
+
+
+@REFERENCE
+def test_resilience_and_swarm_scenarios_pass_on_the_reference_stack(stack: swarm.SwarmState, tmp_path: Path) -> None:
+    run = run_cli(
+        "verify",
+        "--target",
+        stack.profile,
+        "--allow-destructive",
+        "--reports",
+        str(tmp_path),
+        *_features(*RESILIENCE, *SWARM_FEATURES),
+        reports=tmp_path,
+        timeout=600,
+    )
+    assert run.code == 0, run.output
+    verdicts = run.verdicts()
+    assert {record["verdict"] for record in verdicts.values()} == {"conformant"}
+    assert len(verdicts) == 12  # 4 resilience, 2 replicas, 5 swarm configuration, 1 rollback
+
+
+@pytest.mark.parametrize("variant", [pytest.param(v, id=v.name) for v in VARIANTS.values() if v.runtime == "swarm"])
+def test_swarm_variant_fails_its_scenarios_on_the_expected_step(
+    variant: Variant, sandbox_root: Path, tmp_path: Path
+) -> None:
+    features = sorted({SCENARIOS[failure.scenario].file for failure in variant.breaks})
+    name = f"t-{variant.name.removeprefix('swarm-')}"
+    state = swarm.up(name, variant.name, root=sandbox_root)
+    try:
+        run = run_cli(
+            "verify",
+            "--target",
+            state.profile,
+            "--allow-destructive",
+            "--reports",
+            str(tmp_path),
+            *_features(*features),
+            reports=tmp_path,
+            timeout=600,
+        )
+    finally:
+        assert swarm.down(name, root=sandbox_root) == []
+    assert_variant_breaks(run, variant)
+
+
+@REFERENCE
+def test_recover_after_sigkill_mid_scale_out_on_swarm(
+    stack: swarm.SwarmState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INFRAGATE_JOURNAL_DIR", str(tmp_path / "journal"))
+    platform = open_platform(load_profile(Path(stack.profile)))
+    run = verify_until(
+        lambda: len(platform.replicas("api").running) >= 5,
+        "--target",
+        stack.profile,
+        "--allow-destructive",
+        "--features",
+        "features/resilience/scaling.feature",
+        "--reports",
+        str(tmp_path / "reports"),
+        timeout=120,
+    )
+    kill_outright(run)
+    assert len(platform.replicas("api").running) >= 5, "the run was killed before it scaled out"
+    recovered = run_cli("recover", "--target", stack.profile, reports=tmp_path)
+    assert recovered.code == 0, recovered.output
+    assert "scale api from 3 to 5" in recovered.output
+    assert "api verified back at 3 ready replicas" in recovered.output
+    deadline = time.monotonic() + 30
+    while len(platform.replicas("api").running) != 3 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert sorted(replica.id for replica in platform.replicas("api").ready) == ["api-1", "api-2", "api-3"]
