@@ -44,7 +44,10 @@ def test_the_main_job_passes_every_scenario_and_tears_down(sandbox_root: Path, t
     assert run.code == 0, run.output
     scenarios = run.evidence()["scenarios"]
     assert len(scenarios) == len(scenario_steps([str(BUILTIN_FEATURES)]))
-    assert {scenario["verdict"] for scenario in scenarios} == {"conformant"}
+    # The @swarm scenarios need a Swarm target (the Swarm reference stack's tests run them there).
+    swarm_only = {"platform/swarm.feature", "resilience/rollback.feature"}
+    verdicts = {(scenario["feature_file"] in swarm_only, scenario["verdict"]) for scenario in scenarios}
+    assert verdicts == {(False, "conformant"), (True, "not applicable")}
     assert run.evidence()["notes"] == ["reference deployment torn down; verified that none of its processes is left"]
     assert server_processes() - before == set()
     assert [path.name for path in sandbox_root.iterdir() if path.name.startswith("verify-")] == []
