@@ -3,29 +3,49 @@
 Kill: requests sent and failed under steady traffic, time until the platform shows the new
 replica, time until the service is back at its declared size. Scale-out to 5: time until every
 replica is ready. Everything is journalled and undone, as in a conformance run. Run:
-`uv run python bench/failover.py` (needs nginx, Redis and PostgreSQL).
+`uv run python bench/failover.py` (needs nginx, Redis and PostgreSQL), or
+`uv run python bench/failover.py --runtime swarm` for the Swarm reference stack (needs a Docker
+Engine; also prints the time to build the image and to deploy the stack).
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from infragate.journal import Journal, undo_pending
 from infragate.platforms import open_platform
 from infragate.probes.disruption import kill_one, report_traffic, restore, scale_to, steady_traffic
 from infragate.profile import load_profile
-from infragate.sandbox import deployment
+from infragate.sandbox import deployment, swarm
 
 ROUNDS = 3
 
 
+def _target(runtime: str) -> tuple[str, Callable[[], object]]:
+    """Bring the runtime's reference deployment up; its profile and how to take it down."""
+    if runtime == "swarm":
+        client = swarm.engine()
+        tag = swarm.image_tag()
+        cached = any(tag in image.tags for image in client.images.list(name=swarm.IMAGE_REPOSITORY))
+        state = swarm.up("bench-failover")
+        build = f"{state.image_build_s:.1f} s" if not cached else "cached (delete the image to time a build)"
+        print(f"swarm: image build {build}; stack deployed and healthy in {state.deploy_s:.1f} s")
+        return state.profile, lambda: swarm.down("bench-failover")
+    local = deployment.up("bench-failover")
+    return local.profile, lambda: deployment.down("bench-failover")
+
+
 def main() -> None:
     """Kill a replica and scale out, ROUNDS times each, and print the figures."""
-    state = deployment.up("bench-failover")
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runtime", choices=("local", "swarm"), default="local")
+    profile_path, take_down = _target(parser.parse_args().runtime)
     try:
-        profile = load_profile(state.profile)
+        profile = load_profile(profile_path)
         assert profile.resilience is not None
         platform = open_platform(profile)
         journal = Journal(Path(tempfile.mkdtemp(prefix="infragate-bench-journal-")))
@@ -50,7 +70,7 @@ def main() -> None:
             undo_pending(journal, lambda undo: restore(platform, undo))
             print(f"{round_number:<6} {scaled.ready_after_s or float('nan'):>25.2f}s")
     finally:
-        deployment.down("bench-failover")
+        take_down()
 
 
 if __name__ == "__main__":

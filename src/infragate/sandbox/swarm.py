@@ -102,6 +102,7 @@ http {
 
 
 def _health(url: str) -> list[str]:
+    """A health check that fetches a URL inside the container."""
     return ["CMD", "python3", "-c", f"import urllib.request; urllib.request.urlopen('{url}', timeout=2)"]
 
 
@@ -137,7 +138,8 @@ def engine() -> Any:
     return client
 
 
-def _image_tag() -> str:
+def image_tag() -> str:
+    """The image's tag: a digest of the package list, the backend and the entry scripts."""
     digest = hashlib.sha256()
     digest.update(" ".join(PACKAGES).encode())
     digest.update(Path(backend.__file__).read_bytes())
@@ -176,7 +178,7 @@ def _rootfs() -> Path:
 
 def build_image(client: Any) -> tuple[str, float]:
     """The stack's image (built when missing): its tag and the seconds the build took (0 when cached)."""
-    tag = _image_tag()
+    tag = image_tag()
     try:
         client.images.get(tag)
         return tag, 0.0
@@ -391,6 +393,7 @@ class SwarmState:
 
 
 def sandbox_root() -> Path:
+    """Where stacks keep their files (secrets, stack file, profile), beside the local sandboxes."""
     return Path(os.environ.get("INFRAGATE_SANDBOX_ROOT", f"/tmp/infragate-{os.getuid()}"))
 
 
