@@ -326,6 +326,33 @@ def spectrum_chart(data: dict[str, Any]) -> str:
     return _figure(parts, f"latency by percentile (top {top:.1f} ms); every request, merged over the workers")
 
 
+def histogram_chart(data: dict[str, Any]) -> str:
+    """Requests per latency bar (1-2-5 steps), the declared p95 bound marked."""
+    bars = data.get("bars") or []
+    if not bars:
+        return ""
+    peak = max(count for _, count in bars) or 1
+    width = _CHART_W / len(bars)
+    parts = []
+    previous = 0.0
+    for index, (bound, count) in enumerate(bars):
+        height = count / peak * (_CHART_H - 24)
+        parts.append(
+            f'<rect x="{index * width + 2:.1f}" y="{_CHART_H - 14 - height:.1f}" width="{width - 4:.1f}" '
+            f'height="{height:.1f}" fill="#1565c0"><title>{previous:g} to {bound:g} ms: {count} requests</title></rect>'
+            f'<text x="{index * width + 2:.1f}" y="{_CHART_H - 2}" font-size="9" fill="#666">{bound:g}</text>'
+        )
+        previous = bound
+    p95 = (data.get("objectives") or {}).get("p95")
+    if p95:
+        index = next((i for i, (bound, _) in enumerate(bars) if p95 * 1000 <= bound), len(bars) - 1)
+        parts.append(
+            f'<line x1="{(index + 1) * width:.1f}" y1="0" x2="{(index + 1) * width:.1f}" y2="{_CHART_H - 14}" '
+            f'stroke="#ef6c00" stroke-dasharray="4 3"><title>declared p95: {p95 * 1000:g} ms</title></line>'
+        )
+    return _figure(parts, "requests by latency (bar upper bounds in ms); dashed: the declared p95 bound")
+
+
 def _figure(parts: list[str], caption: str) -> str:
     return (
         f'<figure><svg width="{_CHART_W}" height="{_CHART_H}" role="img" style="background:#fafafa">'
@@ -342,7 +369,7 @@ def _charts(scenario: ScenarioRecord) -> str:
         if item.get("type") == "TrafficReport":
             charts.append(_traffic_chart(data))
         if item.get("type") == "LoadResult":
-            charts += [latency_chart(data), spectrum_chart(data)]
+            charts += [latency_chart(data), histogram_chart(data), spectrum_chart(data)]
         for result in data.get("results") or []:
             if isinstance(result, dict) and "samples" in result and "declared_capacity" in result:
                 charts.append(_limit_chart(result))

@@ -35,7 +35,8 @@ def test_an_ad_hoc_load_run_reports_and_judges_the_objectives(
     assert "skipped  throughput at least 195/s: 100/s offered is less than that" in run.output
     (folder,) = tmp_path.iterdir()
     page = (folder / "load.html").read_text()
-    assert page.count("<svg") == 2 and "latency per second" in page and "latency by percentile" in page
+    assert page.count("<svg") == 3
+    assert "latency per second" in page and "requests by latency" in page and "latency by percentile" in page
     data = json.loads((folder / "load.json").read_text())
     assert data["result"]["scheduled"] == 300
     assert data["result"]["counts"]["ok"] == 300

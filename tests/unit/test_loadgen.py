@@ -146,3 +146,11 @@ def test_a_missing_worker_makes_the_run_unverifiable() -> None:
     assert result_from_records(plan, records).self_check_problem() is None
     partial = result_from_records(plan, records[:1]).self_check_problem()
     assert partial is not None and "only 1 of 2 workers reported" in partial
+
+
+def test_the_latency_histogram_has_a_bar_for_every_step_between_the_fastest_and_the_slowest() -> None:
+    result = _result([0.0008] * 10 + [0.3] * 5, ok=15)
+    bars = dict(result.bars)
+    assert bars[1.0] == 10 and bars[500] == 5
+    assert list(bars) == [1.0, 2.0, 5, 10, 20, 50, 100, 200, 500]
+    assert sum(bars.values()) == 15

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from infragate.loadgen.result import LoadResult
 from infragate.probes.load import NOT_JUDGED
-from infragate.report import evidence_of, latency_chart, spectrum_chart
+from infragate.report import evidence_of, histogram_chart, latency_chart, spectrum_chart
 
 LOAD_HTML = "load.html"
 _COLOUR = {"met": "#2e7d32", "NOT MET": "#c62828", "skipped": "#757575"}
@@ -52,6 +52,7 @@ small {{ color: #666; }}
 {result.plan.workers} worker(s), {result.connections} connection(s))</small></p>
 <table><tr><th>objective</th><th>verdict</th><th>detail</th></tr>{rows}</table>
 {latency_chart(data)}
+{histogram_chart(data)}
 {spectrum_chart(data)}
 <h2>Per second</h2>
 <table><tr><th>s</th><th>ended</th><th>errors</th><th>throttled</th><th>late</th><th>p50 ms</th><th>p95 ms</th>

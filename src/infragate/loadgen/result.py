@@ -17,6 +17,8 @@ from infragate.loadgen.plan import LoadPlan
 MAX_LATE_SHARE = 0.01
 MAX_CPU_SHARE = 0.90
 SPECTRUM_POINTS = (0, 10, 25, 50, 75, 90, 95, 97.5, 99, 99.5, 99.9, 99.95, 99.99, 100)
+# Upper bounds (ms) of the latency histogram's bars: 1-2-5 steps from 0.5 ms to 100 s.
+BAR_BOUNDS_MS = tuple(m * 10**e for e in range(-1, 5) for m in (5, 10, 20) if 0.5 <= m * 10**e <= 100_000)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class LoadResult:
     workers_reported: int = 1
     # (percentile, milliseconds) from p0 to p100, for the percentile-spectrum plot.
     spectrum: tuple[tuple[float, float], ...] = field(default=())
+    # (upper bound ms, requests) per bar of the latency histogram, for its plot.
+    bars: tuple[tuple[float, int], ...] = field(default=())
     # The declared latency bounds in seconds ("p95", "p99"), drawn on the charts.
     objectives: dict[str, float] = field(default_factory=dict)
 
@@ -209,6 +213,7 @@ def result_from_records(plan: LoadPlan, records: list[dict[str, Any]]) -> LoadRe
         errors.update(final.get("errors", {}))
     histogram = merged([final["histogram"] for final in finals])
     spectrum = tuple((point, percentile_s(histogram, point) * 1000) for point in SPECTRUM_POINTS)
+    bars = _bars(histogram)
     return LoadResult(
         plan=plan,
         scheduled=sum(int(final["scheduled"]) for final in finals),
@@ -224,7 +229,22 @@ def result_from_records(plan: LoadPlan, records: list[dict[str, Any]]) -> LoadRe
         seconds=seconds_of([record for record in records if record.get("type") == "interval"]),
         workers_reported=len(finals),
         spectrum=spectrum,
+        bars=bars,
     )
+
+
+def _bars(histogram: HdrHistogram) -> tuple[tuple[float, int], ...]:
+    """Requests per latency bar (1-2-5 steps), from the histogram's recorded values."""
+    counts = dict.fromkeys(BAR_BOUNDS_MS, 0)
+    for item in histogram.get_recorded_iterator():
+        value_ms = item.value_iterated_to / 1000
+        bound = next((bound for bound in BAR_BOUNDS_MS if value_ms <= bound), BAR_BOUNDS_MS[-1])
+        counts[bound] += item.count_added_in_this_iter_step
+    used = [bound for bound, count in counts.items() if count]
+    if not used:
+        return ()
+    first, last = BAR_BOUNDS_MS.index(used[0]), BAR_BOUNDS_MS.index(used[-1])
+    return tuple((bound, counts[bound]) for bound in BAR_BOUNDS_MS[first : last + 1])
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
