@@ -527,7 +527,8 @@ def get_variant(name: str, runtime: str = "local") -> Variant:
         return known[name]
     except KeyError:
         raise UsageError(
-            f"--variant: unknown {runtime} variant '{name}' (expected one of: {', '.join(sorted(known))})"
+            f"--variant: unknown variant '{name}' of the {runtime} reference deployment "
+            f"(expected one of: {', '.join(sorted(known))})"
         ) from None
 
 
