@@ -24,10 +24,14 @@ def plan_for(
 ) -> LoadPlan:
     """The profile's declared load, with any of its figures overridden; refused beyond the safety caps."""
     load: Load | None = profile.load
-    if load is None and (rate_per_s is None or duration_s is None or mix is None):
-        raise UsageError("the profile declares no load section: give --rate, --for and --mix")
-    rate = rate_per_s if rate_per_s is not None else load.rate.per_second  # type: ignore[union-attr]
-    duration = duration_s if duration_s is not None else load.duration  # type: ignore[union-attr]
+    if load is None:
+        if rate_per_s is None or duration_s is None or mix is None:
+            raise UsageError("the profile declares no load section: give --rate, --for and --mix")
+        rate, duration, weights = rate_per_s, duration_s, mix
+    else:
+        rate = rate_per_s if rate_per_s is not None else load.rate.per_second
+        duration = duration_s if duration_s is not None else load.duration
+        weights = mix if mix is not None else load.mix
     problem = load_cap_problem(profile, rate, duration)
     if problem is not None:
         raise SafetyError(f"load of {rate:g}/s for {duration:g} s refused: the profile's safety caps ask for {problem}")
@@ -36,7 +40,7 @@ def plan_for(
         base_url=gateway.base_url,
         rate_per_s=rate,
         duration_s=duration,
-        mix=dict(mix if mix is not None else load.mix),  # type: ignore[union-attr]
+        mix=dict(weights),
         workers=workers or (load.workers if load else 1),
         arrivals=load.arrivals if load else "uniform",
         timeout_s=load.timeout if load else 30.0,

@@ -33,6 +33,7 @@ from docker.errors import DockerException, NotFound
 
 from infragate.errors import SandboxError
 from infragate.sandbox import backend
+from infragate.sandbox.deployment import free_ports
 from infragate.sandbox.variants import get_variant
 
 IMAGE_REPOSITORY = "infragate/stack"
@@ -409,8 +410,6 @@ def up(name: str = "swarm", variant: str | None = None, root: Path | None = None
     for secret in ("db_password", "postgres_password", "redis_password"):
         (folder / "secrets" / secret).write_text(secrets.token_urlsafe(18) + "\n")
     (folder / "gateway.conf").write_text(GATEWAY_CONF)
-    from infragate.sandbox.deployment import free_ports
-
     (port,) = free_ports(1)
     stack = f"ig-{name}"
     compose = folder / "stack.yml"
