@@ -25,6 +25,7 @@ from infragate.postgres import Dsn, query, run, start, table_records
 from infragate.profile.model import PostgresBackups, Profile
 
 DROP_SCRATCH = "drop_scratch_database"
+DROP_TIMEOUT_S = 20.0
 PRUNE_SLACK = 1.0  # a job prunes when it runs: a backup may outlive the retention by one schedule period
 GAP_TOLERANCE = 1.5  # a run may be late: a gap up to 1.5 schedule periods is not yet a missed one
 
@@ -262,19 +263,36 @@ def drop_scratch(profile: Profile) -> str:
     said = []
     for scratch in _scratch_databases(profile):
         maintenance = scratch.on("postgres")
-        try:
-            # Plain DROP first: it stops autovacuum workers itself, which FORCE may not (they are the
-            # superuser's, so a drill role without pg_signal_backend could not terminate them).
-            query(maintenance, f'DROP DATABASE IF EXISTS "{scratch.database}"')
-        except ProbeError as exc:
-            if "being accessed by other users" not in str(exc):
-                raise
-            query(maintenance, f'DROP DATABASE IF EXISTS "{scratch.database}" WITH (FORCE)')
+        _drop_database(maintenance, scratch.database)
         left = query(maintenance, f"SELECT 1 FROM pg_database WHERE datname = '{scratch.database}'")
         if left:
             raise ProbeError(f"scratch database {scratch.where()} is still there after DROP DATABASE")
         said.append(f"scratch database {scratch.where()} verified dropped")
     return "; ".join(said) or "no scratch database declared"
+
+
+def _drop_database(maintenance: Dsn, database: str, timeout_s: float = DROP_TIMEOUT_S) -> None:
+    """DROP DATABASE, with the sessions a killed drill left behind (FORCE) and past autovacuum (plain).
+
+    Plain DROP stops autovacuum workers itself; FORCE also ends other sessions (a killed pg_restore's
+    backend may linger), but only those the drill role may signal. Between the two, it goes.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            query(maintenance, f'DROP DATABASE IF EXISTS "{database}"')
+            return
+        except ProbeError as plain:
+            # psql's last line is the DETAIL: "There is 1 other session using the database."
+            if not any(words in str(plain) for words in ("being accessed by other users", "using the database")):
+                raise
+        try:
+            query(maintenance, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            return
+        except ProbeError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.5)
 
 
 def _scratch_databases(profile: Profile) -> list[Dsn]:
