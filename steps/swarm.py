@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pytest_bdd import given, then, when
 
 from infragate.journal import Journal
 from infragate.platforms import Platform
-from infragate.platforms.swarm import DeclaredService
 from infragate.probes import swarm
 from infragate.profile import Profile
 from infragate.pytest_plugin import Evidence, expect_no_problems
 
-Declared = dict[str, DeclaredService]
+if TYPE_CHECKING:
+    from infragate.platforms.swarm import DeclaredService
+
+Declared = dict[str, "DeclaredService"]
 
 
 @given("the declared configuration of every service is read from the swarm", target_fixture="declared")

@@ -19,10 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-
 from infragate.backup_format import parse_folder_name
 from infragate.errors import ProbeError
 from infragate.profile.model import PostgresBackups
@@ -78,6 +74,9 @@ class S3Source:
     """Backups as key prefixes in an S3-compatible bucket: s3://BUCKET/PREFIX/<time>/{dump, manifest.json}."""
 
     def __init__(self, config: PostgresBackups) -> None:
+        import boto3  # boto3 takes most of a second to import: only for S3 sets
+        from botocore.config import Config
+
         self.where = config.location
         self.bucket, _, prefix = config.location.removeprefix("s3://").partition("/")
         self.prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
@@ -94,6 +93,8 @@ class S3Source:
         )
 
     def _call(self, what: str, function: Any, **arguments: Any) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
         try:
             return function(**arguments)
         except ClientError as exc:

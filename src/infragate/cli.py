@@ -32,7 +32,7 @@ from infragate.probes.load import NOT_JUDGED, judge, offer_load, plan_for
 from infragate.profile import Profile, load_profile
 from infragate.quantities import parse_duration, parse_rate
 from infragate.report import CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, RunRecord, write_reports
-from infragate.sandbox import deployment, swarm
+from infragate.sandbox import deployment
 from infragate.sandbox.variants import VARIANTS, get_variant
 from infragate.suite import FEATURES_ENV, SUITE_INI, SUITE_MODULE
 from infragate.undo import performer
@@ -257,6 +257,8 @@ def _recover(target: Path) -> int:
 
 def _swarm_sandbox(args: argparse.Namespace) -> int:
     """The Swarm reference stack: up (image built when missing), down (verified gone), status."""
+    from infragate.sandbox import swarm  # the docker SDK loads only for Swarm work
+
     name = args.name if args.name != "reference" else "swarm"
     if args.sandbox_command == "up":
         state = swarm.up(name, args.variant)

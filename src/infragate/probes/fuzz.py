@@ -19,7 +19,8 @@ from infragate.profile.model import HTTP_METHODS, Profile
 FUZZ_REQUESTS = 120
 FUZZ_RATE_PER_S = 40.0
 # Characters that break naive parsers, quoting and templating; mixed into generated text.
-_AWKWARD = st.sampled_from(["'", '"', ";", "\\", "%", "..", "<", ">", "{{", "}}", "$(", "\u00e9", "\u202e", "%00"])
+_AWKWARD_TOKENS = ("'", '"', ";", "\\", "%", "..", "<", ">", "{{", "}}", "$(", "\u00e9", "\u202e", "%00")
+_AWKWARD = st.sampled_from(_AWKWARD_TOKENS)
 _TEXT = st.lists(st.one_of(st.text(min_size=1, max_size=8), _AWKWARD), max_size=6).map("".join)
 _HEADER_NAME = st.from_regex(r"X-[A-Za-z][A-Za-z0-9-]{0,15}", fullmatch=True)
 # Header values a client library will send: printable ASCII without surrounding blanks.
@@ -87,6 +88,20 @@ def send_odd_requests(client: GatewayClient, profile: Profile, count: int = FUZZ
     exchanges: list[Exchange] = []
     started = time.monotonic()
 
+    def send(method: str, path: str, headers: dict[str, str], body: str | None, origin: str | None) -> None:
+        delay = started + len(exchanges) / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        exchanges.append(client.request(method, path, headers=headers, body=body))
+        origins.append(origin)
+
+    # Boundary values first, whatever the generator draws later: every awkward token alone as the
+    # value of every declared query parameter.
+    for method, base, names in targets:
+        for name in names:
+            for token in _AWKWARD_TOKENS:
+                send(method, f"{base}?{quote(name, safe='')}={quote(token, safe='')}", {}, None, None)
+
     @settings(
         max_examples=count,
         derandomize=True,
@@ -113,9 +128,6 @@ def send_odd_requests(client: GatewayClient, profile: Profile, count: int = FUZZ
         body: str | None,
         origin: str | None,
     ) -> None:
-        delay = started + len(exchanges) / rate - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
         (_, base, names), method = request
         query = dict(zip(names, values, strict=False)) | extra
         path = base.rstrip("/") + "".join("/" + quote(segment, safe="") for segment in segments) or "/"
@@ -123,8 +135,7 @@ def send_odd_requests(client: GatewayClient, profile: Profile, count: int = FUZZ
             path += "?" + "&".join(f"{quote(key, safe='')}={quote(value, safe='')}" for key, value in query.items())
         if origin is not None:
             headers = {**headers, "Origin": origin}
-        exchanges.append(client.request(method, path, headers=headers, body=body))
-        origins.append(origin)
+        send(method, path, headers, body, origin)
 
     one()
     return FuzzResult(len(exchanges), tuple(exchanges), tuple(origins), tuple(allowed_origins))

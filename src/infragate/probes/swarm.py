@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from infragate.errors import ProbeError
 from infragate.journal import Journal, Undo
-from infragate.platforms.swarm import DeclaredService, SwarmPlatform
 from infragate.probes.disruption import resilience_of
 from infragate.profile.model import Deploy, Profile
+
+if TYPE_CHECKING:  # the adapter imports the docker SDK, which only Swarm targets need
+    from infragate.platforms.swarm import DeclaredService, SwarmPlatform
 
 RESTORE_ENVIRONMENT = "restore_environment"
 FAULT_VARIABLE = "INFRAGATE_FAULTS"
@@ -23,9 +26,9 @@ _FINAL_UPDATE_STATES = ("completed", "paused", "rollback_completed", "rollback_p
 
 def swarm_of(platform: object) -> SwarmPlatform:
     """The platform as a Swarm adapter (the @swarm tag keeps other platforms out)."""
-    if not isinstance(platform, SwarmPlatform):
+    if getattr(platform, "kind", None) != "swarm":
         raise ProbeError("these checks read a Swarm's service configuration; the platform is not a swarm")
-    return platform
+    return cast("SwarmPlatform", platform)
 
 
 def declared_services(platform: SwarmPlatform, profile: Profile) -> dict[str, DeclaredService]:

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from infragate.backup_format import Manifest, folder_name, parse_folder_name, sha256_of
 from infragate.errors import ProbeError
 from infragate.postgres import Dsn, run, table_records
@@ -94,6 +92,8 @@ class S3Target:
         return parts[1].strip("/") + "/" if len(parts) > 1 and parts[1].strip("/") else ""
 
     def client(self) -> Any:
+        import boto3  # most of a second to import: only where S3 is used
+
         return boto3.client(
             "s3",
             endpoint_url=self.endpoint_url,

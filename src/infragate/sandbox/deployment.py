@@ -414,6 +414,7 @@ def _start(
         0.2,
         "PostgreSQL accepts connections",
     )
+    pgbackrest_backup = _start_pgbackrest_backup(pgbackrest_conf, spec)
     seeded = subprocess.run(
         [*psql, "-d", "postgres"],
         input=_seed_sql(pg_password, drill_password, spec.restore_heavy),
@@ -432,7 +433,7 @@ def _start(
     s3 = backup_job.S3Target(f"http://127.0.0.1:{s3_port}", S3_URL, S3_KEY_ID, s3_secret)
     retry(lambda: s3.client().create_bucket(Bucket=s3.bucket), READY_TIMEOUT_S, 0.2, "the S3 store answers")
     _backup_history(spec, directory, Dsn.parse(source_dsn), s3)
-    _pgbackrest_backup(pgbackrest_conf, spec)
+    _finish_pgbackrest_backup(pgbackrest_backup, pgbackrest_conf, spec)
     supervisor.reload_config()
     supervisor.add_group("backup-job")
 
@@ -526,18 +527,25 @@ def _pgbackrest_config(directory: Path, pg_data: Path, pg_run: Path, pg_port: in
     return conf
 
 
-def _pgbackrest_backup(conf: Path, spec: SandboxSpec) -> None:
-    """Create the stanza and take its first full backup (as the server's user: it reads the data folder)."""
-    for arguments in (["stanza-create"], ["backup", "--type=full"]) if spec.pgbackrest_backup else (["stanza-create"],):
-        done = subprocess.run(
-            _as_postgres(["pgbackrest", f"--config={conf}", f"--stanza={PGBACKREST_STANZA}", *arguments]),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise SandboxError(f"pgbackrest {arguments[0]} failed: {(done.stderr or done.stdout).strip()[-300:]}")
+def _start_pgbackrest_backup(conf: Path, spec: SandboxSpec) -> subprocess.Popen[str]:
+    """Create the stanza and take its first full backup, in the background (as the server's user:
+    it reads the data folder); the seeding goes on meanwhile, and reaches the repository as WAL."""
+    command = f"pgbackrest --config={conf} --stanza={PGBACKREST_STANZA}"
+    script = f"{command} stanza-create" + (f" && {command} backup --type=full" if spec.pgbackrest_backup else "")
+    return subprocess.Popen(
+        _as_postgres(["sh", "-c", script]), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+def _finish_pgbackrest_backup(started: subprocess.Popen[str], conf: Path, spec: SandboxSpec) -> None:
+    """Wait for the first backup; then switch on the repository defect a variant asks for."""
+    try:
+        output, _ = started.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        started.kill()
+        raise SandboxError("pgbackrest did not take its first backup within 120 s") from None
+    if started.returncode != 0:
+        raise SandboxError(f"pgbackrest stanza-create or first backup failed: {output.strip()[-300:]}")
     if spec.pgbackrest_corrupt:  # bit rot in the repository: a file no longer matches its recorded checksum
         victim = next((conf.parent / "repo" / "backup" / PGBACKREST_STANZA).glob("*F/pg_data/PG_VERSION.gz"))
         victim.write_bytes(victim.read_bytes()[:-4] + b"\0\0\0\0")

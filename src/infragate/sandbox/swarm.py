@@ -404,8 +404,8 @@ def up(name: str = "swarm", variant: str | None = None, root: Path | None = None
     client = engine()
     image, build_s = build_image(client)
     folder = (root or sandbox_root()) / name
-    if folder.exists():
-        down(name, root)
+    if folder.exists() or _leftovers(client, f"ig-{name}"):
+        down(name, root)  # what an earlier stack of this name left, files or engine objects
     (folder / "secrets").mkdir(parents=True)
     for secret in ("db_password", "postgres_password", "redis_password"):
         (folder / "secrets" / secret).write_text(secrets.token_urlsafe(18) + "\n")
@@ -433,6 +433,17 @@ def up(name: str = "swarm", variant: str | None = None, root: Path | None = None
     )
     (folder / "state.json").write_text(json.dumps(dataclasses.asdict(state), indent=2))
     return state
+
+
+def _leftovers(client: Any, stack: str) -> bool:
+    """Whether the engine still holds anything of a stack (services, containers, networks, secrets)."""
+    label = {"label": f"com.docker.stack.namespace={stack}"}
+    return bool(
+        client.api.services(filters=label)
+        or client.api.containers(all=True, filters=label)
+        or client.api.networks(filters=label)
+        or client.api.secrets(filters=label)
+    )
 
 
 def _healthy_tasks(client: Any, service: Any) -> int:
