@@ -165,12 +165,21 @@ class SwarmPlatform:
         raise ProbeError(f"swarm did not start a new task in the slot of {replica_id} within {CONVERGE_TIMEOUT_S:g} s")
 
     def scale(self, service: str, replicas: int) -> None:
-        """Set the service's replica count."""
-        try:
-            if not self._service(service).scale(replicas):
-                raise ProbeError(f"swarm refused to scale {self.service_name(service)} to {replicas}")
-        except DockerException as exc:
-            raise ProbeError(f"could not scale {self.service_name(service)}: {exc}") from None
+        """Set the service's replica count, and read it back (a concurrent update can make Swarm drop it)."""
+        deadline = time.monotonic() + 30
+        while True:
+            current = self._service(service)
+            mode = current.attrs["Spec"].get("Mode", {}).get("Replicated", {})
+            if mode.get("Replicas") == replicas:
+                return
+            try:
+                current.scale(replicas)
+            except DockerException as exc:
+                if time.monotonic() > deadline:
+                    raise ProbeError(f"could not scale {self.service_name(service)}: {exc}") from None
+            if time.monotonic() > deadline:
+                raise ProbeError(f"swarm did not take {self.service_name(service)} to {replicas} replicas")
+            time.sleep(0.5)
 
     def restart_policy(self, service: str) -> str:
         """The restart condition of the service's tasks, in the protocol's words."""
