@@ -6,7 +6,7 @@ import dataclasses
 import ipaddress
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 PLAN_ENV = "INFRAGATE_LOAD_PLAN"
 OUT_ENV = "INFRAGATE_LOAD_OUT"
@@ -34,7 +34,6 @@ class LoadPlan:
     throttle_statuses: tuple[int, ...] = (429,)
     headers: tuple[tuple[str, str], ...] = ()
     user_class: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def requests(self) -> int:

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from infragate.errors import ProbeError, UsageError
 from infragate.loadgen.plan import OUT_ENV, PLAN_ENV, RAW_ENV, LoadPlan
@@ -118,24 +119,24 @@ def _follow(
     plan: LoadPlan,
     progress: Callable[[Second, LoadPlan], None] | None,
 ) -> None:
-    deadline = time.monotonic() + STARTUP_S + plan.duration_s + plan.timeout_s + 20
+    budget_s = STARTUP_S + plan.duration_s + plan.timeout_s + 20
+    deadline = time.monotonic() + budget_s
     shown = 0
     while processes[0].poll() is None:
         if time.monotonic() > deadline:
-            raise ProbeError(f"the load generator did not finish within {deadline:.0f} s; stopped it")
+            raise ProbeError(f"the load generator did not finish within {budget_s:.0f} s; stopped it")
         time.sleep(0.25)
         if progress is None:
             continue
-        intervals = [record for record in read_records(records_path) if record.get("type") == "interval"]
-        complete = [
-            second
-            for second in {int(record["second"]) for record in intervals}
-            if sum(1 for record in intervals if int(record["second"]) == second) >= plan.workers
-        ]
-        for row in seconds_of([record for record in intervals if int(record["second"]) in complete]):
-            if row.second > shown:
-                progress(row, plan)
-                shown = row.second
+        # Only the seconds not shown yet, and only once every worker has reported them, are merged.
+        by_second: dict[int, list[dict[str, Any]]] = {}
+        for record in read_records(records_path):
+            if record.get("type") == "interval" and int(record["second"]) > shown:
+                by_second.setdefault(int(record["second"]), []).append(record)
+        ready = [record for second, records in by_second.items() if len(records) >= plan.workers for record in records]
+        for row in seconds_of(ready):
+            progress(row, plan)
+            shown = max(shown, row.second)
 
 
 def progress_line(row: Second, plan: LoadPlan) -> str:
