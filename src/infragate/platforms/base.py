@@ -63,6 +63,10 @@ class Platform(Protocol):
         """A short human description of the platform and how it is reached."""
         ...
 
+    def desired(self, service: str) -> int:
+        """How many replicas the platform is asked to run (its spec), whatever runs at this moment."""
+        ...
+
     def kill(self, service: str, replica_id: str) -> None:
         """Kill one replica outright (SIGKILL, container kill, pod delete with no grace)."""
         ...

@@ -73,6 +73,10 @@ class LocalPlatform:
             )
         return ReplicaSet(service, tuple(found))
 
+    def desired(self, service: str) -> int:
+        """The replicas the service registry lists (the sandbox's topology writes it on every scale)."""
+        return len(self._members(service))
+
     def _probe(self, url: str) -> tuple[bool, str]:
         try:
             response = self._session.get(url, timeout=self._profile.gateway.timeout)

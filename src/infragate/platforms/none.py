@@ -28,6 +28,10 @@ class NoPlatform:
         """Never answers: a gateway-only target cannot list replicas."""
         self._refuse(f"replicas of {service} cannot be listed")
 
+    def desired(self, service: str) -> int:
+        """Never answers."""
+        self._refuse(f"the replica count of {service} is unknown")
+
     def kill(self, service: str, replica_id: str) -> None:
         """Never acts."""
         self._refuse(f"no replica of {service} can be killed")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import docker
+import requests
 from docker.errors import DockerException, NotFound
 
 from infragate.errors import ProbeError
@@ -130,6 +131,13 @@ class SwarmPlatform:
             detail = f"task {task['ID'][:12]} {state}" + (f", {health}" if health else "")
             found.append(Replica(service, f"{service}-{task.get('Slot')}", task["ID"], running, ready, detail))
         return ReplicaSet(service, tuple(found))
+
+    def desired(self, service: str) -> int:
+        """The service's replica count in its spec (a global service: one per node, not counted here)."""
+        mode = self._service(service).attrs["Spec"].get("Mode", {})
+        if "Replicated" not in mode:
+            raise ProbeError(f"{self.service_name(service)} is not a replicated service (mode {', '.join(mode)})")
+        return int(mode["Replicated"].get("Replicas", 1))
 
     def _task_for(self, service: str, replica_id: str) -> dict[str, Any]:
         slot = replica_id.rpartition("-")[2]
@@ -244,6 +252,29 @@ class SwarmPlatform:
         except DockerException as exc:
             raise ProbeError(f"could not update {self.service_name(service)}: {exc}") from None
 
-    def environment_names(self, service: str) -> tuple[str, ...]:
-        """The names of the service's environment variables."""
-        return self.declared(service).environment
+    def environment_names(self, service: str, previous: bool = False) -> tuple[str, ...]:
+        """The names of the service's environment variables (previous: in the spec before its last update)."""
+        if not previous:
+            return self.declared(service).environment
+        spec = self._service(service).attrs.get("PreviousSpec") or {}
+        env = spec.get("TaskTemplate", {}).get("ContainerSpec", {}).get("Env") or []
+        return tuple(sorted(item.split("=", 1)[0] for item in env))
+
+    def has_previous_spec(self, service: str) -> bool:
+        """Whether Swarm keeps a spec from before the service's last update (what a rollback returns to)."""
+        return bool(self._service(service).attrs.get("PreviousSpec"))
+
+    def roll_back(self, service: str) -> None:
+        """Put the service back on its spec from before its last update, as its rollback config says how
+        (the server-side rollback `docker service rollback` asks for)."""
+        current = self._service(service)
+        api = self.client.api
+        try:
+            response = api.post(
+                f"{api.base_url}/v{api.api_version}/services/{current.id}/update",
+                params={"version": current.version, "rollback": "previous"},
+                json=current.attrs["Spec"],
+            )
+            response.raise_for_status()
+        except (requests.RequestException, DockerException) as exc:
+            raise ProbeError(f"could not roll {self.service_name(service)} back: {exc}") from None

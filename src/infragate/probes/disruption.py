@@ -67,6 +67,25 @@ def _wait(
         time.sleep(POLL_S)
 
 
+def settled(platform: Platform, service: str, limit_s: float) -> ReplicaSet:
+    """The service at rest: as many replicas running and ready as its spec asks for, waited for up to limit_s.
+
+    A disruption starts only from there (the steady state before the method): a service still
+    replacing a task would make the experiment's figures, and its undo, start from a passing moment.
+    """
+    deadline = time.monotonic() + limit_s
+    while True:
+        wanted, found = platform.desired(service), platform.replicas(service)
+        if len(found.ready) == len(found.running) == wanted:
+            return found
+        if time.monotonic() > deadline:
+            raise ProbeError(
+                f"{service} did not settle at its {wanted} desired replicas within {limit_s:g} s before the "
+                f"disruption (running {len(found.running)}, ready {len(found.ready)})"
+            )
+        time.sleep(POLL_S)
+
+
 def restore(platform: Platform, undo: Undo) -> str:
     """Carry out an undo and verify it; a ProbeError says it could not be verified."""
     if undo.action != RESTORE:
@@ -121,7 +140,7 @@ def kill_one(platform: Platform, journal: Journal, profile: Profile, traffic: Ba
     """Kill the first ready replica of the service; watch for its replacement and the return to full size."""
     resilience = resilience_of(profile)
     service = resilience.service
-    before = platform.replicas(service)
+    before = settled(platform, service, resilience.recovery_time)
     if not before.ready:
         raise ProbeError(f"{service} has no ready replica to kill")
     victim = sorted(before.ready, key=lambda replica: replica.id)[0]
@@ -196,7 +215,7 @@ def scale_to(platform: Platform, journal: Journal, profile: Profile, replicas: i
             f"scaling {service} to {replicas} would exceed its declared maximum "
             f"({profile.services[service].replicas.max})"
         )
-    before = platform.replicas(service)
+    before = settled(platform, service, resilience.recovery_time)
     journal.record(
         f"scale {service} from {len(before.running)} to {replicas}",
         Undo(RESTORE, {"service": service, "replicas": len(before.running)}),
@@ -230,7 +249,7 @@ def rolling_restart(platform: Platform, journal: Journal, profile: Profile) -> R
     """Restart the service's replicas one after another, each ready again before the next goes."""
     resilience = resilience_of(profile)
     service = resilience.service
-    before = platform.replicas(service)
+    before = settled(platform, service, resilience.recovery_time)
     journal.record(
         f"rolling restart of {service}", Undo(RESTORE, {"service": service, "replicas": len(before.running)})
     )

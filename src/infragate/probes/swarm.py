@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, cast
 
 from infragate.errors import ProbeError
 from infragate.journal import Journal, Undo
+from infragate.probes import disruption
 from infragate.probes.disruption import resilience_of
 from infragate.profile.model import Deploy, Profile
 
@@ -197,6 +198,7 @@ class FailedUpdateResult:
 def roll_out_failing_update(platform: SwarmPlatform, journal: Journal, profile: Profile) -> FailedUpdateResult:
     """Switch on a fault that fails the new tasks' health check, and wait for the update's outcome."""
     service = resilience_of(profile).service
+    disruption.settled(platform, service, resilience_of(profile).recovery_time)
     before = platform.declared(service)
     journal.record(
         f"roll out an update of {service} whose tasks never become healthy",
@@ -250,14 +252,23 @@ def settled(platform: SwarmPlatform, profile: Profile, timeout_s: float = 30.0) 
 
 
 def restore_environment(platform: SwarmPlatform, service: str, variable: str) -> str:
-    """Undo: take the faulty variable out again (unless Swarm's rollback did) and wait for healthy replicas."""
+    """Undo: take the faulty variable out again (unless Swarm's rollback did) and wait for healthy replicas.
+
+    While the faulty update is still the service's last one, a rollback to the spec before it is the
+    exact undo, carried out as the service's rollback config says (all tasks at once here); else the
+    variable is taken out by a new update.
+    """
     if variable in platform.environment_names(service):
-        platform.update_environment(service, {}, remove=(variable,))
+        if platform.has_previous_spec(service) and variable not in platform.environment_names(service, previous=True):
+            platform.roll_back(service)
+        else:
+            platform.update_environment(service, {}, remove=(variable,))
     deadline = time.monotonic() + SETTLE_TIMEOUT_S
     while time.monotonic() < deadline:
         found = platform.replicas(service)
         state, _ = platform.update_state(service)
-        if found.running and len(found.ready) == len(found.running) and state not in ("updating", "rollback_started"):
+        wanted = platform.desired(service)
+        if len(found.ready) == len(found.running) == wanted and state not in ("updating", "rollback_started"):
             return f"{service} verified back on its previous configuration with {len(found.ready)} healthy replicas"
         time.sleep(1.0)
     raise ProbeError(f"{service} not back to healthy replicas within {SETTLE_TIMEOUT_S:g} s after removing {variable}")
