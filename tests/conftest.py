@@ -78,15 +78,17 @@ def run_cli(*args: str, reports: Path, timeout: float = 300) -> CliRun:
 
 
 def server_processes() -> set[int]:
-    """Pids of processes that look like sandbox servers (to compare before and after a run)."""
+    """Pids of live processes that look like sandbox servers (to compare before and after a run; an
+    exited one waiting to be reaped by pid 1 is not one)."""
     found = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 name = (entry / "comm").read_text().strip()
-            except OSError:
+                zombie = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+            except (OSError, IndexError):
                 continue
-            if name.startswith(SERVER_NAMES):
+            if name.startswith(SERVER_NAMES) and not zombie:
                 found.add(int(entry.name))
     return found - {os.getpid()}
 

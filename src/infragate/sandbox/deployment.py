@@ -135,7 +135,8 @@ def _as_postgres(command: list[str]) -> list[str]:
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on a file: one process (or thread) at a time builds a shared thing."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -145,7 +146,7 @@ def _locked(path: Path) -> Iterator[None]:
 def _postgres_template(root: Path, bindir: Path) -> Path:
     """An initdb'd data folder made once per machine and copied for each sandbox (initdb is the slow part)."""
     template = root / ".templates" / f"pg-{bindir.parent.name}"
-    with _locked(root / ".templates" / "pg.lock"):
+    with file_lock(root / ".templates" / "pg.lock"):
         if (template / "PG_VERSION").exists():
             return template
         shutil.rmtree(template, ignore_errors=True)
@@ -384,18 +385,6 @@ def _start(
     supervisor = SupervisorClient(supervisor_url)
     supervisor_pid = retry(supervisor.pid, timeout=15, interval=0.1, name="supervisord answers")
 
-    expected_running = {"gateway", "postgres", "redis", "s3", *(set(replicas) - spec.stopped_replicas)}
-    _wait_running(supervisor, expected_running, directory)
-    session = requests.Session()
-    for replica, port in upstream.items():
-        if replica not in spec.stopped_replicas:
-            url = f"http://127.0.0.1:{port}/health"
-            retry(partial(session.get, url, timeout=2), READY_TIMEOUT_S, 0.1, f"replica {replica} answers")
-    gateway_url = f"https://127.0.0.1:{https_port}"
-    # Only "does it answer": a variant may present a certificate no client should trust.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
-        retry(lambda: session.get(f"{gateway_url}/", verify=False, timeout=2), READY_TIMEOUT_S, 0.1, "gateway answers")
     psql = [
         str(pg_bindir / "psql"),
         "-h",
@@ -408,32 +397,56 @@ def _start(
         "ON_ERROR_STOP=1",
         "-q",
     ]
-    retry(
-        lambda: subprocess.run([*psql, "-c", "select 1"], capture_output=True, check=True),
-        READY_TIMEOUT_S,
-        0.2,
-        "PostgreSQL accepts connections",
-    )
+    # PostgreSQL first: pgBackRest's first backup, the slowest part of `up`, runs while the rest starts.
+    try:
+        retry(
+            lambda: subprocess.run([*psql, "-c", "select 1"], capture_output=True, check=True),
+            READY_TIMEOUT_S,
+            0.1,
+            "PostgreSQL accepts connections",
+        )
+    except ProbeError as exc:
+        raise SandboxError(f"{exc}; its log ends: {_log_tail(directory, 'postgres')}") from None
     pgbackrest_backup = _start_pgbackrest_backup(pgbackrest_conf, spec)
-    seeded = subprocess.run(
-        [*psql, "-d", "postgres"],
-        input=_seed_sql(pg_password, drill_password, spec.restore_heavy),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if seeded.returncode != 0:
-        raise SandboxError(f"seeding PostgreSQL failed: {seeded.stderr.strip()}")
-    retry(
-        lambda: socket.create_connection(("127.0.0.1", redis_port), timeout=1).close(),
-        READY_TIMEOUT_S,
-        0.1,
-        "Redis accepts connections",
-    )
-    s3 = backup_job.S3Target(f"http://127.0.0.1:{s3_port}", S3_URL, S3_KEY_ID, s3_secret)
-    retry(lambda: s3.client().create_bucket(Bucket=s3.bucket), READY_TIMEOUT_S, 0.2, "the S3 store answers")
-    _backup_history(spec, directory, Dsn.parse(source_dsn), s3)
-    _finish_pgbackrest_backup(pgbackrest_backup, pgbackrest_conf, spec)
+    try:
+        seeded = subprocess.run(
+            [*psql, "-d", "postgres"],
+            input=_seed_sql(pg_password, drill_password, spec.restore_heavy),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if seeded.returncode != 0:
+            raise SandboxError(f"seeding PostgreSQL failed: {seeded.stderr.strip()}")
+        expected_running = {"gateway", "postgres", "redis", "s3", *(set(replicas) - spec.stopped_replicas)}
+        _wait_running(supervisor, expected_running, directory)
+        session = requests.Session()
+        for replica, port in upstream.items():
+            if replica not in spec.stopped_replicas:
+                url = f"http://127.0.0.1:{port}/health"
+                retry(partial(session.get, url, timeout=2), READY_TIMEOUT_S, 0.1, f"replica {replica} answers")
+        gateway_url = f"https://127.0.0.1:{https_port}"
+        # Only "does it answer": a variant may present a certificate no client should trust.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+            retry(
+                lambda: session.get(f"{gateway_url}/", verify=False, timeout=2), READY_TIMEOUT_S, 0.1, "gateway answers"
+            )
+        retry(
+            lambda: socket.create_connection(("127.0.0.1", redis_port), timeout=1).close(),
+            READY_TIMEOUT_S,
+            0.1,
+            "Redis accepts connections",
+        )
+        s3 = backup_job.S3Target(f"http://127.0.0.1:{s3_port}", S3_URL, S3_KEY_ID, s3_secret)
+        retry(lambda: s3.client().create_bucket(Bucket=s3.bucket), READY_TIMEOUT_S, 0.2, "the S3 store answers")
+        _backup_history(spec, directory, Dsn.parse(source_dsn), s3)
+        _finish_pgbackrest_backup(pgbackrest_backup, pgbackrest_conf, spec)
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgbackrest_backup.pid, signal.SIGKILL)
+        pgbackrest_backup.wait()
+        raise
     supervisor.reload_config()
     supervisor.add_group("backup-job")
 
@@ -533,7 +546,11 @@ def _start_pgbackrest_backup(conf: Path, spec: SandboxSpec) -> subprocess.Popen[
     command = f"pgbackrest --config={conf} --stanza={PGBACKREST_STANZA}"
     script = f"{command} stanza-create" + (f" && {command} backup --type=full" if spec.pgbackrest_backup else "")
     return subprocess.Popen(
-        _as_postgres(["sh", "-c", script]), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        _as_postgres(["sh", "-c", script]),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, killed whole when `up` fails
     )
 
 
@@ -588,7 +605,7 @@ def _seed_sql(password: str, drill_password: str, heavy_restore: bool) -> str:
 -- fast while the source was seeded, then replaced).
 CREATE FUNCTION audit_key(integer) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT $1';
 CREATE TABLE audit (id integer PRIMARY KEY);
-INSERT INTO audit SELECT g FROM generate_series(1, 2000) AS g;
+INSERT INTO audit SELECT g FROM generate_series(1, 1200) AS g;
 CREATE INDEX audit_key_index ON audit (audit_key(id));
 CREATE OR REPLACE FUNCTION audit_key(integer) RETURNS integer LANGUAGE plpgsql IMMUTABLE
   AS 'BEGIN PERFORM pg_sleep(0.01); RETURN $1; END';
@@ -645,7 +662,7 @@ def _profile(
     dump_promises = {
         "schedule": f"{BACKUP_INTERVAL_S}s",
         "rpo": f"{BACKUP_INTERVAL_S + 1800}s",
-        "rto": "15s",
+        "rto": "8s",
         "retention": f"{BACKUP_RETENTION_S}s",
         "scratch_dsn": f"postgresql://drill:${{file:secrets/drill-password}}@127.0.0.1:{pg_port}/infragate_scratch",
         "allow_same_server": True,
@@ -763,7 +780,11 @@ def _alive(pid: int) -> bool:
 
 
 def _process_table() -> dict[int, tuple[int, int]]:
-    """pid -> (parent pid, session id) of every process we may see."""
+    """pid -> (parent pid, session id) of every live process we may see.
+
+    Zombies are left out: they have exited and hold nothing (no port, file or memory) but a pid
+    until their parent reaps them, which, for daemonised supervisord, is whatever runs as pid 1.
+    """
     table = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -773,7 +794,8 @@ def _process_table() -> dict[int, tuple[int, int]]:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        table[int(entry.name)] = (int(fields[1]), int(fields[3]))
+        if fields[0] != "Z":
+            table[int(entry.name)] = (int(fields[1]), int(fields[3]))
     return table
 
 
@@ -834,10 +856,16 @@ def _stop(directory: Path) -> DownReport:
     if leader is None:
         return DownReport(directory.name, False, (), ())
     if _alive(leader) and os.getsid(leader) == leader:
+        supervisor = SupervisorClient(f"unix://{directory / 'supervisor.sock'}")
         try:
-            SupervisorClient(f"unix://{directory / 'supervisor.sock'}").shutdown()
+            supervisor.stop_all()
+            deadline = time.monotonic() + 15
+            live = ("STARTING", "RUNNING", "STOPPING")
+            while time.monotonic() < deadline and any(info.state in live for info in supervisor.processes()):
+                time.sleep(0.05)
         except ProbeError:
-            os.kill(leader, signal.SIGTERM)
+            pass
+        os.kill(leader, signal.SIGTERM)  # shuts supervisord down at once (the RPC waits for its next tick)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and sandbox_processes(leader):
             time.sleep(0.1)

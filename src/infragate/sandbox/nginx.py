@@ -147,7 +147,9 @@ http {{
         proxy_next_upstream {"error timeout http_502 http_503 http_504" if spec.passive_failover else "off"};
         proxy_next_upstream_tries 3;
         proxy_connect_timeout 2s;
-        proxy_read_timeout 10s;
+        # As patient as the load generator (30 s): an overloaded backend shows as latency, not as 504s
+        # that come and go with how busy the machine is.
+        proxy_read_timeout 30s;
 
         location = /health {{
             {health}

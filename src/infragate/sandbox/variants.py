@@ -406,7 +406,7 @@ VARIANTS: dict[str, Variant] = {
         ),
         Variant(
             name="restore-slow",
-            summary="restoring the newest backup takes about 20 s (RTO 15 s)",
+            summary="restoring the newest backup takes about 12 s (RTO 8 s)",
             breaks=(ExpectedFailure(_DRILL, "Then the restore finishes within the declared recovery time objective"),),
             apply=_replace(restore_heavy=True),
         ),
