@@ -5,17 +5,16 @@ and reservations, health checks, restart policies, Docker secrets, an encrypted 
 placement constraints and an update config that rolls back a failed update. Scaled to two cores:
 one gateway (a host-mode published port binds once per node), three API replicas.
 
-Images are built here and never pulled: a Debian rootfs from debootstrap (cached), the backend
-and entry scripts added, then `docker import`. Stacks are deployed with `--resolve-image never`,
-so the engine never asks a registry. Probes reach the stack through the gateway's port published
-in host mode (127.0.0.1 is one of the addresses it binds).
+Images are built here and never pulled (swarm_images: one per role, cut from a cached debootstrap
+rootfs). Stacks are deployed with `--resolve-image never`, so the engine never asks a registry.
+Probes reach the stack through the gateway's port published in host mode (127.0.0.1 is one of the
+addresses it binds).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 import os
 import secrets
@@ -32,49 +31,15 @@ import yaml
 from docker.errors import DockerException, NotFound
 
 from infragate.errors import SandboxError
-from infragate.sandbox import backend
+from infragate.sandbox import swarm_images
 from infragate.sandbox.deployment import free_ports
 from infragate.sandbox.variants import get_variant
 
-IMAGE_REPOSITORY = "infragate/stack"
-PACKAGES = ("python3", "python3-aiohttp", "nginx-light", "postgresql-15", "redis-server", "procps", "ca-certificates")
-MIRROR = os.environ.get("INFRAGATE_DEBIAN_MIRROR", "http://deb.debian.org/debian")
-SUITE = "bookworm"
-CACHE = Path(os.environ.get("INFRAGATE_IMAGE_CACHE", "/var/lib/infragate-images"))
 API_REPLICAS = 3
 MAX_API_REPLICAS = 5
 CONVERGE_TIMEOUT_S = 180.0
 REMOVE_TIMEOUT_S = 180.0  # vfs removes a container by deleting its whole copy of the image
 PROFILE_FILE = "profile.yaml"
-
-_SLIM = ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/locale")
-
-ENTRY_SCRIPTS = {
-    "api.sh": """#!/bin/sh
-# One API replica: the reference backend, named after the task's hostname (api-<slot>).
-set -e
-faults=""
-for fault in $(echo "${INFRAGATE_FAULTS:-}" | tr ',' ' '); do faults="$faults --fault $fault"; done
-exec python3 /opt/infragate/backend.py --name "$(hostname)" --host 0.0.0.0 --port 8000 $faults
-""",
-    "postgres.sh": """#!/bin/sh
-set -e
-PGDATA=/var/lib/postgresql/data
-if [ ! -s "$PGDATA/PG_VERSION" ]; then
-    mkdir -p "$PGDATA" /run/postgresql && chown postgres "$PGDATA" /run/postgresql
-    runuser -u postgres -- /usr/lib/postgresql/15/bin/initdb -D "$PGDATA" -U postgres \\
-        --auth-local=trust --auth-host=scram-sha-256 --pwfile=/run/secrets/postgres_password >/dev/null
-    echo "host all all 0.0.0.0/0 scram-sha-256" >> "$PGDATA/pg_hba.conf"
-fi
-mkdir -p /run/postgresql && chown postgres /run/postgresql
-exec runuser -u postgres -- /usr/lib/postgresql/15/bin/postgres -D "$PGDATA" \\
-    -c listen_addresses='*' -c shared_buffers=32MB -c jit=off
-""",
-    "redis.sh": """#!/bin/sh
-set -e
-exec redis-server --requirepass "$(cat /run/secrets/redis_password)" --appendonly yes --save "900 1"
-""",
-}
 
 GATEWAY_CONF = """worker_processes 1;
 error_log stderr warn;
@@ -139,82 +104,7 @@ def engine() -> Any:
     return client
 
 
-def image_tag() -> str:
-    """The image's tag: a digest of the package list, the backend and the entry scripts."""
-    digest = hashlib.sha256()
-    digest.update(" ".join(PACKAGES).encode())
-    digest.update(Path(backend.__file__).read_bytes())
-    for name, text in sorted(ENTRY_SCRIPTS.items()):
-        digest.update(name.encode() + text.encode())
-    return f"{IMAGE_REPOSITORY}:{digest.hexdigest()[:12]}"
-
-
-def _rootfs() -> Path:
-    """A Debian rootfs with the stack's packages, built once per package list and cached."""
-    key = hashlib.sha256(f"{SUITE} {' '.join(PACKAGES)}".encode()).hexdigest()[:12]
-    rootfs = CACHE / f"rootfs-{key}"
-    if rootfs.is_dir():
-        return rootfs
-    CACHE.mkdir(parents=True, exist_ok=True)
-    partial = CACHE / f".partial-{key}"
-    shutil.rmtree(partial, ignore_errors=True)
-    done = subprocess.run(
-        ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(partial), MIRROR],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SandboxError(f"debootstrap failed: {(done.stderr or done.stdout).strip()[-300:]}")
-    for folder in _SLIM:
-        shutil.rmtree(partial / folder, ignore_errors=True)
-    for library in (
-        *partial.glob("usr/lib/x86_64-linux-gnu/libLLVM*"),
-        *partial.glob("usr/lib/postgresql/*/lib/llvmjit*"),
-    ):
-        library.unlink()  # PostgreSQL's JIT, off in this stack: a third of the image
-    partial.rename(rootfs)
-    return rootfs
-
-
-def build_image(client: Any) -> tuple[str, float]:
-    """The stack's image (built when missing): its tag and the seconds the build took (0 when cached)."""
-    tag = image_tag()
-    try:
-        client.images.get(tag)
-        return tag, 0.0
-    except NotFound:
-        pass
-    started = time.monotonic()
-    rootfs = _rootfs()
-    opt = rootfs / "opt" / "infragate"
-    opt.mkdir(parents=True, exist_ok=True)
-    shutil.copy(backend.__file__, opt / "backend.py")
-    for name, text in ENTRY_SCRIPTS.items():
-        (opt / name).write_text(text)
-        (opt / name).chmod(0o755)
-    tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-    imported = subprocess.run(
-        [
-            "docker",
-            "import",
-            "--change",
-            "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "-",
-            tag,
-        ],
-        stdin=tar.stdout,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    tar.wait()
-    if imported.returncode != 0:
-        raise SandboxError(f"docker import failed: {imported.stderr.strip()[-300:]}")
-    return tag, time.monotonic() - started
-
-
-def stack_file(spec: SwarmSpec, image: str, port: int, folder: Path) -> dict[str, Any]:
+def stack_file(spec: SwarmSpec, images: dict[str, str], port: int, folder: Path) -> dict[str, Any]:
     """The stack, shaped like the seed's docker-compose.swarm.yml."""
     manager = {"constraints": ["node.role == manager"]}
     api_env = {"DB_HOST": "postgres", "DB_USER": "app", "REDIS_HOST": "redis"}
@@ -234,7 +124,7 @@ def stack_file(spec: SwarmSpec, image: str, port: int, folder: Path) -> dict[str
         "version": "3.8",
         "services": {
             "gateway": {
-                "image": image,
+                "image": images["gateway"],
                 "command": ["nginx", "-c", "/etc/infragate/nginx.conf", "-g", "daemon off;"],
                 "configs": [{"source": "gateway_conf", "target": "/etc/infragate/nginx.conf"}],
                 "ports": [{"target": 80, "published": port, "protocol": "tcp", "mode": "host"}],
@@ -248,7 +138,7 @@ def stack_file(spec: SwarmSpec, image: str, port: int, folder: Path) -> dict[str
                 },
             },
             "api": {
-                "image": image,
+                "image": images["api"],
                 "command": ["/opt/infragate/api.sh"],
                 "hostname": "api-{{.Task.Slot}}",
                 "environment": api_env,
@@ -277,7 +167,7 @@ def stack_file(spec: SwarmSpec, image: str, port: int, folder: Path) -> dict[str
                 },
             },
             "postgres": {
-                "image": image,
+                "image": images["postgres"],
                 "command": ["/opt/infragate/postgres.sh"],
                 "secrets": ["postgres_password"],
                 "networks": ["backend"],
@@ -290,7 +180,7 @@ def stack_file(spec: SwarmSpec, image: str, port: int, folder: Path) -> dict[str
                 },
             },
             "redis": {
-                "image": image,
+                "image": images["redis"],
                 "command": ["/opt/infragate/redis.sh"],
                 "secrets": ["redis_password"],
                 "networks": ["backend"],
@@ -388,7 +278,7 @@ class SwarmState:
     directory: str
     profile: str
     gateway_url: str
-    image: str
+    images: dict[str, str]
     image_build_s: float
     deploy_s: float
 
@@ -399,10 +289,10 @@ def sandbox_root() -> Path:
 
 
 def up(name: str = "swarm", variant: str | None = None, root: Path | None = None) -> SwarmState:
-    """Build the image if needed, deploy the stack, wait until every service runs healthy."""
+    """Build the images if needed, deploy the stack, wait until every service runs healthy."""
     spec = spec_for(variant)
     client = engine()
-    image, build_s = build_image(client)
+    images = swarm_images.build_images(client)
     folder = (root or sandbox_root()) / name
     if folder.exists() or _leftovers(client, f"ig-{name}"):
         down(name, root)  # what an earlier stack of this name left, files or engine objects
@@ -413,7 +303,7 @@ def up(name: str = "swarm", variant: str | None = None, root: Path | None = None
     (port,) = free_ports(1)
     stack = f"ig-{name}"
     compose = folder / "stack.yml"
-    compose.write_text(yaml.safe_dump(stack_file(spec, image, port, folder), sort_keys=False))
+    compose.write_text(yaml.safe_dump(stack_file(spec, images.tags, port, folder), sort_keys=False))
     started = time.monotonic()
     deployed = subprocess.run(
         ["docker", "stack", "deploy", "--resolve-image", "never", "--prune", "-c", str(compose), stack],
@@ -429,7 +319,15 @@ def up(name: str = "swarm", variant: str | None = None, root: Path | None = None
     profile_name = "reference-swarm" + (f"-{variant}" if variant else "")
     profile.write_text(yaml.safe_dump(profile_for(profile_name, variant, stack, port), sort_keys=False))
     state = SwarmState(
-        name, variant, stack, str(folder), str(profile), f"http://127.0.0.1:{port}", image, build_s, deploy_s
+        name,
+        variant,
+        stack,
+        str(folder),
+        str(profile),
+        f"http://127.0.0.1:{port}",
+        images.tags,
+        images.build_s,
+        deploy_s,
     )
     (folder / "state.json").write_text(json.dumps(dataclasses.asdict(state), indent=2))
     return state

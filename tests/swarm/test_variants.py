@@ -1,0 +1,34 @@
+"""Each known-bad variant of the Swarm reference stack makes exactly its scenarios fail, on the expected step.
+
+One stack at a time: four stacks side by side (24 containers, each with a health check a second)
+overloaded two cores until Swarm replaced tasks whose checks timed out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infragate.sandbox import swarm
+from infragate.sandbox.variants import VARIANTS, Variant, scenario_steps
+from infragate.suite import BUILTIN_FEATURES
+from tests.conftest import assert_variant_breaks, run_cli
+
+SCENARIOS = scenario_steps([str(BUILTIN_FEATURES)])
+
+
+@pytest.mark.parametrize("variant", [pytest.param(v, id=v.name) for v in VARIANTS.values() if v.runtime == "swarm"])
+def test_swarm_variant_fails_its_scenarios_on_the_expected_step(
+    variant: Variant, sandbox_root: Path, tmp_path: Path
+) -> None:
+    features = sorted({SCENARIOS[failure.scenario].file for failure in variant.breaks})
+    name = f"t-{variant.name.removeprefix('swarm-')}"
+    state = swarm.up(name, variant.name, root=sandbox_root)
+    try:
+        selection = [argument for feature in features for argument in ("--features", feature)]
+        arguments = ("verify", "--target", state.profile, "--allow-destructive", "--reports", str(tmp_path))
+        run = run_cli(*arguments, *selection, reports=tmp_path, timeout=600)
+    finally:
+        assert swarm.down(name, root=sandbox_root) == []
+    assert_variant_breaks(run, variant)
