@@ -31,6 +31,9 @@ if ! command -v uv >/dev/null; then
 fi
 
 uv sync --locked --quiet
+# Let Python keep its bytecode caches (an environment may say not to): without them every infragate,
+# pytest and Locust process compiles all it imports again, about 3 s of CPU each.
+unset PYTHONDONTWRITEBYTECODE
 
 # sslyze (AGPL-3.0) runs only out of process, for the optional deep TLS scan; the tests use it.
 export PATH="$(uv tool dir --bin):$PATH"

@@ -5,12 +5,16 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 bash "$(dirname "${BASH_SOURCE[0]}")/docker.sh"
-# The integration tests watch the machine's processes, so they run alone; the known-bad variants
-# (each with its own reference deployment) run on two workers.
 if [ $# -gt 0 ]; then
     exec uv run pytest "$@"
 fi
-uv run pytest tests/unit tests/integration
+uv run pytest tests/unit
+# The Swarm stack's images: built here (a debootstrap on a clean machine), or, when a build is under
+# way (.ci/run starts one early), awaited; either way before the timing-sensitive tests begin.
+uv run python -m infragate.sandbox.swarm_images
+# The integration tests watch the machine's processes, so they run alone; the known-bad variants
+# (each with its own reference deployment) run on two workers.
+uv run pytest tests/integration
 uv run pytest -n 2 --dist loadgroup tests/known_bad
 # The Swarm tests run alone too: beside the known-bad variants, the CPU they share made timing
 # checks fail. They must run, not skip: the summary line says how many ran, -rs lists any skip.
