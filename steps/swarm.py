@@ -83,4 +83,4 @@ def _(failed_update: swarm.FailedUpdateResult) -> None:
 
 @then("the service is back at its declared replicas, all healthy, on its previous configuration")
 def _(platform: Platform, profile: Profile, evidence: Evidence) -> None:
-    expect_no_problems(evidence.record(swarm.settled(swarm.swarm_of(platform), profile)).problem())
+    expect_no_problems(evidence.record(swarm.after_update(swarm.swarm_of(platform), profile)).problem())

@@ -238,7 +238,7 @@ class SettledService:
         return "; ".join(problems) or None
 
 
-def settled(platform: SwarmPlatform, profile: Profile, timeout_s: float = 30.0) -> SettledService:
+def after_update(platform: SwarmPlatform, profile: Profile, timeout_s: float = 30.0) -> SettledService:
     """Wait (a bounded time) for the service to be healthy at its declared size; how it stands then."""
     service = resilience_of(profile).service
     wanted = profile.services[service].replicas.min
