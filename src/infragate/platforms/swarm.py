@@ -57,6 +57,18 @@ def _nano(value: int | None) -> float:
     return (value or 0) / 1e9
 
 
+def _replicas(spec: dict[str, Any]) -> int | None:
+    """The replica count a service spec asks for (None for a global service)."""
+    replicated = spec.get("Mode", {}).get("Replicated")
+    return None if replicated is None else int(replicated.get("Replicas", 1))
+
+
+def _environment_names(spec: dict[str, Any]) -> tuple[str, ...]:
+    """The names of the environment variables a service spec gives its tasks."""
+    env = spec.get("TaskTemplate", {}).get("ContainerSpec", {}).get("Env") or []
+    return tuple(sorted(item.split("=", 1)[0] for item in env))
+
+
 def _resources(section: dict[str, Any] | None) -> dict[str, float]:
     section = section or {}
     found = {}
@@ -134,10 +146,12 @@ class SwarmPlatform:
 
     def desired(self, service: str) -> int:
         """The service's replica count in its spec (a global service: one per node, not counted here)."""
-        mode = self._service(service).attrs["Spec"].get("Mode", {})
-        if "Replicated" not in mode:
-            raise ProbeError(f"{self.service_name(service)} is not a replicated service (mode {', '.join(mode)})")
-        return int(mode["Replicated"].get("Replicas", 1))
+        spec = self._service(service).attrs["Spec"]
+        replicas = _replicas(spec)
+        if replicas is None:
+            mode = ", ".join(spec.get("Mode", {}))
+            raise ProbeError(f"{self.service_name(service)} is not a replicated service (mode {mode})")
+        return replicas
 
     def _task_for(self, service: str, replica_id: str) -> dict[str, Any]:
         slot = replica_id.rpartition("-")[2]
@@ -177,8 +191,7 @@ class SwarmPlatform:
         deadline = time.monotonic() + 30
         while True:
             current = self._service(service)
-            mode = current.attrs["Spec"].get("Mode", {}).get("Replicated", {})
-            if mode.get("Replicas") == replicas:
+            if _replicas(current.attrs["Spec"]) == replicas:
                 return
             try:
                 current.scale(replicas)
@@ -217,14 +230,14 @@ class SwarmPlatform:
         test = tuple(health.get("Test") or ())
         return DeclaredService(
             service=service,
-            replicas=spec.get("Mode", {}).get("Replicated", {}).get("Replicas"),
+            replicas=_replicas(spec),
             limits=_resources(resources.get("Limits")),
             reservations=_resources(resources.get("Reservations")),
             restart_condition=restart.get("Condition") if restart else None,
             restart_max_attempts=restart.get("MaxAttempts") if restart else None,
             healthcheck=() if test[:1] == ("NONE",) else test,
             secrets=tuple(sorted(secret["SecretName"] for secret in container.get("Secrets") or [])),
-            environment=tuple(sorted(item.split("=", 1)[0] for item in container.get("Env") or [])),
+            environment=_environment_names(spec),
             networks=networks,
             update_failure_action=update.get("FailureAction") if update else None,
             update_order=update.get("Order") if update else None,
@@ -252,17 +265,15 @@ class SwarmPlatform:
         except DockerException as exc:
             raise ProbeError(f"could not update {self.service_name(service)}: {exc}") from None
 
-    def environment_names(self, service: str, previous: bool = False) -> tuple[str, ...]:
-        """The names of the service's environment variables (previous: in the spec before its last update)."""
-        if not previous:
-            return self.declared(service).environment
-        spec = self._service(service).attrs.get("PreviousSpec") or {}
-        env = spec.get("TaskTemplate", {}).get("ContainerSpec", {}).get("Env") or []
-        return tuple(sorted(item.split("=", 1)[0] for item in env))
+    def environment_names(self, service: str) -> tuple[str, ...]:
+        """The names of the service's environment variables."""
+        return _environment_names(self._service(service).attrs["Spec"])
 
-    def has_previous_spec(self, service: str) -> bool:
-        """Whether Swarm keeps a spec from before the service's last update (what a rollback returns to)."""
-        return bool(self._service(service).attrs.get("PreviousSpec"))
+    def previous_environment_names(self, service: str) -> tuple[str, ...] | None:
+        """The same in the spec from before the service's last update (what a rollback returns to);
+        None when Swarm keeps no such spec."""
+        previous = self._service(service).attrs.get("PreviousSpec")
+        return _environment_names(previous) if previous else None
 
     def roll_back(self, service: str) -> None:
         """Put the service back on its spec from before its last update, as its rollback config says how

@@ -259,7 +259,8 @@ def restore_environment(platform: SwarmPlatform, service: str, variable: str) ->
     variable is taken out by a new update.
     """
     if variable in platform.environment_names(service):
-        if platform.has_previous_spec(service) and variable not in platform.environment_names(service, previous=True):
+        previous = platform.previous_environment_names(service)
+        if previous is not None and variable not in previous:
             platform.roll_back(service)
         else:
             platform.update_environment(service, {}, remove=(variable,))
