@@ -389,7 +389,9 @@ class _Schedule:
             status = connection.exchange(data, head_only)
         except _TimedOut:
             tally.errors["timeout"] += 1
-        except (OSError, _Closed, ValueError) as error:
+        except _Closed as error:
+            tally.errors[str(error)] += 1  # our own wording; the class name would mean nothing to a reader
+        except (OSError, ValueError) as error:
             tally.errors[type(error).__name__ + ": " + str(error)[:80]] += 1
         finally:
             del self.deadlines[me]

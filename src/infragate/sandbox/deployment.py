@@ -44,6 +44,7 @@ from infragate.sandbox.spec import (
     CORS_ALLOWED_ORIGIN,
     CORS_HEADERS,
     CORS_METHODS,
+    MAX_PROBE_REQUESTS,
     SECURITY_HEADERS,
     SandboxSpec,
 )
@@ -764,7 +765,7 @@ def _profile(
             "allow_load": True,
             "max_rate": 400,
             "max_duration": "120s",
-            "max_requests": 5000,
+            "max_requests": MAX_PROBE_REQUESTS,
         },
     }
 

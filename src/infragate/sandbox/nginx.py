@@ -5,7 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from infragate.sandbox.spec import CORS_ALLOWED_ORIGIN, CORS_HEADERS, CORS_METHODS, SECURITY_HEADERS, SandboxSpec
+from infragate.sandbox.spec import (
+    CORS_ALLOWED_ORIGIN,
+    CORS_HEADERS,
+    CORS_METHODS,
+    MAX_PROBE_REQUESTS,
+    SECURITY_HEADERS,
+    SandboxSpec,
+)
+
+# A request in flight holds two connections (client and upstream), and when the API falls behind, a
+# load run may have every one of its requests in flight. With 2048, an undersized variant in CI ran
+# the gateway out of connections: 500s and resets that were the gateway's own, not the API's.
+WORKER_CONNECTIONS = 2 * MAX_PROBE_REQUESTS + 1024  # and some for the other probes and keep-alives
+WORKER_FILES = WORKER_CONNECTIONS + 4096
 
 # The TLS 1.2 suites of Mozilla's "intermediate" profile: forward secret, AEAD only.
 MODERN_TLS12_CIPHERS = ":".join(
@@ -75,8 +88,9 @@ worker_processes 1;
 pid {prefix}/nginx.pid;
 error_log {prefix}/logs/error.log warn;
 
+worker_rlimit_nofile {WORKER_FILES};
 events {{
-    worker_connections 2048;
+    worker_connections {WORKER_CONNECTIONS};
 }}
 
 http {{

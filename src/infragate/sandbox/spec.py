@@ -23,6 +23,7 @@ class RouteSpec:
 # Strict-Transport-Security is declared as "present" here: its max-age is the TLS feature's business.
 BACKUP_INTERVAL_S = 6 * 3600
 BACKUP_RETENTION_S = 2 * 86400
+MAX_PROBE_REQUESTS = 5000  # the profile's safety cap: requests any one probe (a load run) may send
 
 SECURITY_HEADERS = {
     "Strict-Transport-Security": "*",
