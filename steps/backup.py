@@ -1,4 +1,4 @@
-"""Steps about backups: freshness, schedule, retention, integrity, restore drills, Redis persistence."""
+"""Steps about backups: freshness, schedule, retention, integrity, restore drills, WAL archiving, Redis."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from infragate.probes.backup import (
     redis_persistence,
     restore_drills,
 )
+from infragate.probes.wal import WalArchiveState, read_wal_archive
 from infragate.profile import Profile
 from infragate.pytest_plugin import Evidence, expect_no_problems, not_applicable
 
@@ -85,3 +86,35 @@ def _(profile: Profile, evidence: Evidence) -> RedisPersistenceResult:
 @then("the cache persists its data as declared")
 def _(persistence: RedisPersistenceResult) -> None:
     expect_no_problems(persistence.problems())
+
+
+@when("the primary's WAL archiving is read", target_fixture="wal")
+def _(profile: Profile, evidence: Evidence) -> WalArchiveState:
+    if profile.backups is None or profile.backups.wal_archive is None:
+        not_applicable("the profile declares no backups.wal_archive section")
+    return evidence.record(read_wal_archive(profile))
+
+
+@then("WAL archiving is on and has somewhere to send the WAL")
+def _(wal: WalArchiveState) -> None:
+    expect_no_problems(wal.archiving_problem())
+
+
+@then("a WAL segment is closed for archiving within the recovery point objective")
+def _(wal: WalArchiveState) -> None:
+    expect_no_problems(wal.switch_problem())
+
+
+@then("the archiver's last attempt succeeded")
+def _(wal: WalArchiveState) -> None:
+    expect_no_problems(wal.failure_problem())
+
+
+@then("no change waits for the archive longer than the recovery point objective")
+def _(wal: WalArchiveState) -> None:
+    expect_no_problems(wal.backlog_problem())
+
+
+@then("the repository holds the newest WAL the primary reports archived")
+def _(wal: WalArchiveState) -> None:
+    expect_no_problems(wal.repository_problem())

@@ -33,8 +33,8 @@ from infragate.profile import Profile, load_profile
 from infragate.quantities import parse_duration, parse_rate
 from infragate.report import CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, RunRecord, write_reports
 from infragate.sandbox import deployment
-from infragate.sandbox.variants import VARIANTS, get_variant
-from infragate.suite import FEATURES_ENV, SUITE_INI, SUITE_MODULE
+from infragate.sandbox.variants import VARIANTS, get_variant, scenario_table
+from infragate.suite import BUILTIN_FEATURES, FEATURES_ENV, SUITE_INI, SUITE_MODULE
 from infragate.undo import performer
 from infragate.verdicts import Verdict
 
@@ -115,6 +115,9 @@ def _build_parser() -> argparse.ArgumentParser:
             help="local: processes under supervisord; swarm: the stack on a local single-node Docker Swarm",
         )
     variants = sandbox_commands.add_parser("variants", help="list the known-bad variants")
+    variants.add_argument(
+        "--table", action="store_true", help="a Markdown table of the built-in scenarios and their variants"
+    )
     variants.set_defaults(runtime="local")
     return parser
 
@@ -280,6 +283,9 @@ def _swarm_sandbox(args: argparse.Namespace) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
+    if args.sandbox_command == "variants" and args.table:
+        print(scenario_table([str(BUILTIN_FEATURES)]), end="")
+        return ExitCode.CONFORMANT
     if args.sandbox_command == "variants":
         for variant in VARIANTS.values():
             _say(f"{variant.name}{' (--runtime swarm)' if variant.runtime == 'swarm' else ''}: {variant.summary}")

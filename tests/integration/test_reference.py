@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
+
 from infragate.sandbox import deployment
 from infragate.sandbox.variants import scenario_steps
 from infragate.suite import BUILTIN_FEATURES
@@ -81,6 +83,25 @@ def test_an_unreachable_gateway_could_not_be_verified(tmp_path: Path) -> None:
     run = run_cli("verify", "--target", str(profile), "--reports", str(tmp_path / "r"), reports=tmp_path / "r")
     assert run.code == 2, run.output
     assert "could not reach https://127.0.0.1:9/health: connection refused" in run.output
+    assert "Traceback" not in run.output
+
+
+def test_a_role_without_pg_monitor_could_not_verify_wal_archiving(
+    reference: deployment.SandboxState, tmp_path: Path
+) -> None:
+    # The application's role may not read the archive status: the WAL scenarios are errors that say
+    # which grant is missing, never passes on half the evidence.
+    profile = Path(reference.profile)
+    data = yaml.safe_load(profile.read_text())
+    data["backups"]["wal_archive"]["dsn"] = data["datastores"]["postgres"]["dsn"]
+    unprivileged = profile.with_name("profile-no-monitor.yaml")
+    unprivileged.write_text(yaml.safe_dump(data, sort_keys=False))
+    features = ("--features", "features/backup/wal_archive.feature")
+    run = run_cli("verify", "--target", str(unprivileged), *features, "--reports", str(tmp_path), reports=tmp_path)
+    assert run.code == 2, run.output
+    verdicts = run.verdicts()
+    assert {record["verdict"] for record in verdicts.values()} == {"could not verify"}
+    assert "GRANT pg_monitor TO app" in run.output
     assert "Traceback" not in run.output
 
 

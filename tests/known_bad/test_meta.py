@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infragate.sandbox.variants import VARIANTS, ExpectedFailure, Variant, coverage_problems
+from infragate.sandbox.variants import VARIANTS, ExpectedFailure, Variant, coverage_problems, scenario_table
 from infragate.suite import BUILTIN_FEATURES
 
 
@@ -27,3 +27,9 @@ def test_the_meta_check_notices_an_unbreakable_scenario_and_a_wrong_step(tmp_pat
         "variant wrong-step: scenario 'Nobody breaks me' has no step 'Then something else'"
     ]
     assert any("no scenario" in problem for problem in coverage_problems([str(tmp_path)], VARIANTS))
+
+
+def test_the_readme_lists_every_scenario_with_the_variants_that_break_it() -> None:
+    # The table is `infragate sandbox variants --table`; regenerate it when a scenario or variant changes.
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert scenario_table([str(BUILTIN_FEATURES)]) in readme

@@ -26,3 +26,10 @@ def test_bookmark_sync_declares_a_per_minute_token_bucket() -> None:
     limit = load_profile(TARGETS / "bookmark-sync.yaml").gateway.routes["api"].rate_limit
     assert limit is not None
     assert (str(limit.rate), limit.algorithm) == ("1000r/m", "token-bucket")
+
+
+def test_marketplace_holds_its_rpo_of_15_minutes_to_wal_archiving_and_its_rto_to_a_drill() -> None:
+    backups = load_profile(TARGETS / "marketplace.yaml").backups
+    assert backups is not None and backups.wal_archive is not None
+    assert backups.wal_archive.rpo == 15 * 60
+    assert [(config.rto, config.retention) for config in backups.postgres] == [(3600, 30 * 86400)]

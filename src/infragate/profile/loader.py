@@ -66,6 +66,7 @@ def parse_profile(
         raise _first_error(exc, file, lines) from None
     _check_references(profile, file, lines)
     _check_scratch(profile, file, lines)
+    _check_wal_archive(profile, file, lines)
     _check_load(profile, file, lines)
     return profile
 
@@ -274,6 +275,25 @@ def _check_scratch(profile: Profile, file: str, lines: dict[KeyPath, int]) -> No
                 _dotted(key),
                 "a scratch database on another server than the source (or allow_same_server: true)",
                 lines.get(key),
+            )
+
+
+def _check_wal_archive(profile: Profile, file: str, lines: dict[KeyPath, int]) -> None:
+    """WAL archiving is read on a database the profile names, against a pgBackRest set it declares."""
+    wal = profile.backups.wal_archive if profile.backups else None
+    if profile.backups is None or wal is None:
+        return
+    if wal.dsn is None and profile.datastores.postgres is None:
+        key: KeyPath = ("backups", "wal_archive", "dsn")
+        raise ProfileError(file, _dotted(key), "a DSN of the primary (or datastores.postgres.dsn)", lines.get(key[:2]))
+    if wal.repository is not None:
+        repository = profile.backups.wal_repository()
+        if repository is None or repository.holds_dumps:
+            key = ("backups", "wal_archive", "repository")
+            sets = [config.name for config in profile.backups.postgres if not config.holds_dumps and config.name]
+            known = ", ".join(sets) or "none declared"
+            raise ProfileError(
+                file, _dotted(key), f"the name of a pgbackrest: backup set (known: {known})", lines.get(key)
             )
 
 

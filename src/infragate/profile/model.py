@@ -383,13 +383,32 @@ class RedisPersistence(StrictModel):
     save: str | None = Field(default=None, description='RDB schedule as in redis.conf, e.g. "900 1 300 10"')
 
 
+class WalArchive(StrictModel):
+    """Continuous WAL archiving of the source database: what makes a recovery point of minutes possible."""
+
+    rpo: Duration = Field(description="no committed change waits longer than this before it is in the archive")
+    dsn: SecretStr | None = Field(
+        default=None, description="a role with pg_monitor on the primary; default: datastores.postgres.dsn"
+    )
+    repository: str | None = Field(
+        default=None,
+        description="the name of the pgBackRest backup set whose repository receives the WAL (checked against it)",
+    )
+
+
 class Backups(StrictModel):
     """Backup promises per data store."""
 
     postgres: Annotated[tuple[PostgresBackups, ...], BeforeValidator(_one_or_more)] = Field(
         default=(), description="one backup set, or a list of sets (say a local folder, S3 and pgBackRest)"
     )
+    wal_archive: WalArchive | None = None
     redis: RedisPersistence | None = None
+
+    def wal_repository(self) -> PostgresBackups | None:
+        """The pgBackRest set wal_archive.repository names, if any."""
+        name = self.wal_archive.repository if self.wal_archive else None
+        return next((config for config in self.postgres if name is not None and config.name == name), None)
 
 
 class Datastores(StrictModel):

@@ -307,12 +307,15 @@ def _start(
         valid_days=5 if spec.certificate == "expiring" else 90,
         signed_by_other_ca=spec.certificate == "unknown-ca",
     )
-    pg_password, redis_password, drill_password, s3_secret = (secrets.token_urlsafe(18) for _ in range(4))
+    pg_password, redis_password, drill_password, monitor_password, s3_secret = (
+        secrets.token_urlsafe(18) for _ in range(5)
+    )
     source_dsn = f"postgresql://app:{pg_password}@127.0.0.1:{pg_port}/app"
     for secret_name, value in (
         ("postgres-password", pg_password),
         ("redis-password", redis_password),
         ("drill-password", drill_password),
+        ("monitor-password", monitor_password),
         ("postgres-dsn", source_dsn),
         ("s3-access-key-id", S3_KEY_ID),
         ("s3-secret-access-key", s3_secret),
@@ -325,8 +328,12 @@ def _start(
     pg_data, pg_run = directory / "pg" / "data", directory / "pg" / "run"
     subprocess.run(["cp", "-a", str(_postgres_template(directory.parent, pg_bindir)), str(pg_data)], check=True)
     pg_run.mkdir()
-    _chown_to_postgres(directory / "pg")
     pgbackrest_conf = _pgbackrest_config(directory, pg_data, pg_run, pg_port)
+    # In the data folder's own settings, not on the command line (which would override ALTER SYSTEM):
+    # a variant changes the archive command once the first backup is in.
+    archive_command = _archive_push(pgbackrest_conf, PGBACKREST_STANZA)
+    (pg_data / "postgresql.auto.conf").write_text(f"archive_command = '{archive_command}'\n")
+    _chown_to_postgres(directory / "pg")
 
     (directory / "redis" / "redis.conf").write_text(
         f"bind 127.0.0.1\nport {redis_port}\nprotected-mode yes\ndaemonize no\ndir {directory / 'redis'}\n"
@@ -354,8 +361,7 @@ def _start(
             "postgres",
             f"{pg_bindir / 'postgres'} -D {pg_data} -c listen_addresses=127.0.0.1 -c port={pg_port} "
             f"-c unix_socket_directories={pg_run} -c shared_buffers=64MB -c archive_mode=on "
-            # '%%' is supervisord's escape for the '%p' PostgreSQL fills in.
-            f'-c "archive_command=pgbackrest --config={pgbackrest_conf} --stanza={PGBACKREST_STANZA} archive-push %%p"',
+            f"-c archive_timeout={spec.wal_archive_timeout_s}",
             directory,
             stopsignal="INT",
             **({"user": "postgres"} if _is_root() else {}),
@@ -412,7 +418,7 @@ def _start(
     try:
         seeded = subprocess.run(
             [*psql, "-d", "postgres"],
-            input=_seed_sql(pg_password, drill_password, spec.restore_heavy),
+            input=_seed_sql(pg_password, drill_password, monitor_password, spec.restore_heavy),
             capture_output=True,
             text=True,
             check=False,
@@ -443,6 +449,8 @@ def _start(
         retry(lambda: s3.client().create_bucket(Bucket=s3.bucket), READY_TIMEOUT_S, 0.2, "the S3 store answers")
         _backup_history(spec, directory, Dsn.parse(source_dsn), s3)
         _finish_pgbackrest_backup(pgbackrest_backup, pgbackrest_conf, spec)
+        if spec.wal_archive_fault:
+            _break_wal_archiving(psql, spec.wal_archive_fault, pgbackrest_conf)
     except BaseException:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pgbackrest_backup.pid, signal.SIGKILL)
@@ -555,6 +563,41 @@ def _start_pgbackrest_backup(conf: Path, spec: SandboxSpec) -> subprocess.Popen[
     )
 
 
+def _archive_push(conf: Path, stanza: str) -> str:
+    return f"pgbackrest --config={conf} --stanza={stanza} archive-push %p"
+
+
+def _break_wal_archiving(psql: list[str], fault: str, conf: Path) -> None:
+    """Switch on a variant's archiving defect once the first backup is in, and wait for the archiver to act on it.
+
+    failing: the archive command names a stanza that does not exist (a typo), and fails;
+    discarded: the archive command is 'true', which reports every segment archived and keeps none.
+    """
+    command = {"failing": _archive_push(conf, PGBACKREST_STANZA + "-typo"), "discarded": "true"}[fault]
+
+    def sql(*statements: str) -> str:
+        arguments = [argument for statement in statements for argument in ("-c", statement)]
+        done = subprocess.run([*psql, "-d", "postgres", "-A", "-t", *arguments], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SandboxError(f"breaking WAL archiving ({fault}) failed: {done.stderr.strip()}")
+        return done.stdout.strip()
+
+    sql(f"ALTER SYSTEM SET archive_command = '{command}'", "SELECT pg_reload_conf()")
+    time.sleep(0.5)  # the reload reaches the archiver through a signal
+    # A segment with a change in it, closed now: what the archiver then does shows the defect.
+    switched = sql("CHECKPOINT", "SELECT pg_walfile_name(pg_switch_wal())").split()[-1]
+    acted = {
+        "failing": "SELECT last_failed_time > coalesce(last_archived_time, '-infinity') FROM pg_stat_archiver",
+        "discarded": f"SELECT last_archived_wal >= '{switched}' FROM pg_stat_archiver",
+    }[fault]
+
+    def archiver_acted() -> None:
+        if (answer := sql(acted)) != "t":
+            raise SandboxError(f"pg_stat_archiver does not show it yet ({answer or 'no answer'})")
+
+    retry(archiver_acted, READY_TIMEOUT_S, 0.2, f"the archiver acts on WAL segment {switched} ({fault})")
+
+
 def _finish_pgbackrest_backup(started: subprocess.Popen[str], conf: Path, spec: SandboxSpec) -> None:
     """Wait for the first backup; then switch on the repository defect a variant asks for."""
     try:
@@ -599,7 +642,7 @@ def _backup_history(spec: SandboxSpec, directory: Path, source: Dsn, s3: backup_
     )
 
 
-def _seed_sql(password: str, drill_password: str, heavy_restore: bool) -> str:
+def _seed_sql(password: str, drill_password: str, monitor_password: str, heavy_restore: bool) -> str:
     heavy = (
         """
 -- A restore that takes long: the index calls a function that is slow in the dump (it was made
@@ -616,6 +659,7 @@ CREATE OR REPLACE FUNCTION audit_key(integer) RETURNS integer LANGUAGE plpgsql I
     )
     return f"""
 CREATE ROLE drill LOGIN CREATEDB PASSWORD '{drill_password}';
+CREATE ROLE monitor LOGIN IN ROLE pg_monitor PASSWORD '{monitor_password}';
 CREATE ROLE app LOGIN PASSWORD '{password}';
 CREATE DATABASE app OWNER app;
 \\connect app
@@ -757,6 +801,11 @@ def _profile(
                     "retention": "2d",
                 },
             ],
+            "wal_archive": {
+                "rpo": "5m",
+                "dsn": f"postgresql://monitor:${{file:secrets/monitor-password}}@127.0.0.1:{pg_port}/postgres",
+                "repository": "pitr",
+            },
             "redis": {"appendonly": True, "save": "900 1 300 10"},
         },
         "safety": {

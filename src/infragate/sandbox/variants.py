@@ -60,6 +60,8 @@ _FRESH = "The newest backup is younger than the recovery point objective"
 _SCHEDULE = "Backups follow the schedule and the retention"
 _INTACT = "Every backup inside the retention window is intact"
 _DRILL = "The newest backup restores within the recovery time objective, as it was"
+_WAL_SETUP = "WAL archiving is set up to hold the recovery point objective"
+_WAL_FLOW = "Archived WAL reaches the repository without failing or falling behind"
 _LATENCY = "Latency stays within the declared percentiles under the declared load"
 _THROUGHPUT = "The deployment sustains the declared throughput"
 _ERRORS = "Errors under load stay within the declared error rate"
@@ -476,6 +478,30 @@ VARIANTS: dict[str, Variant] = {
             ),
             apply=_replace(pgbackrest_corrupt=True),
         ),
+        Variant(
+            name="wal-archive-timeout-off",
+            summary="archive_timeout is 0: on a quiet database a change waits until a 16 MB WAL segment fills",
+            breaks=(
+                ExpectedFailure(
+                    _WAL_SETUP, "And a WAL segment is closed for archiving within the recovery point objective"
+                ),
+            ),
+            apply=_replace(wal_archive_timeout_s=0),
+        ),
+        Variant(
+            name="wal-archive-failing",
+            summary="after the first backup the archive command names a stanza that does not exist, and fails",
+            breaks=(ExpectedFailure(_WAL_FLOW, "Then the archiver's last attempt succeeded"),),
+            apply=_replace(wal_archive_fault="failing"),
+        ),
+        Variant(
+            name="wal-archive-discarded",
+            summary="after the first backup the archive command is 'true': every segment counts archived, none is kept",
+            breaks=(
+                ExpectedFailure(_WAL_FLOW, "And the repository holds the newest WAL the primary reports archived"),
+            ),
+            apply=_replace(wal_archive_fault="discarded"),
+        ),
         _swarm(
             "swarm-no-restart-policy",
             "the API's failed tasks are never restarted (restart_policy condition: none)",
@@ -540,6 +566,9 @@ class ScenarioInfo:
     steps: tuple[str, ...]
 
 
+TABLE_TAGS = ("deepscan", "swarm", "load", "destructive")  # tags the table names: they change how a scenario runs
+
+
 def scenario_steps(features: list[str]) -> dict[str, ScenarioInfo]:
     """Every scenario in the feature files or folders, by name."""
     from pytest_bdd.feature import get_features
@@ -553,6 +582,23 @@ def scenario_steps(features: list[str]) -> dict[str, ScenarioInfo]:
                 feature.filename, tuple(f"{step.keyword} {step.name}" for step in scenario.steps)
             )
     return found
+
+
+def scenario_table(features: list[str], variants: dict[str, Variant] = VARIANTS) -> str:
+    """A Markdown table: every scenario with the variants that make it fail (the README holds it)."""
+    from pytest_bdd.feature import get_features
+
+    rows = ["| feature | scenario | fails on variant(s) |", "| --- | --- | --- |"]
+    for feature in sorted(get_features(features), key=lambda feature: feature.rel_filename):
+        for name, scenario in feature.scenarios.items():
+            breaking = [
+                f"`{variant.name}`"
+                for variant in variants.values()
+                if any(failure.scenario == name for failure in variant.breaks)
+            ]
+            tags = ", ".join(f"`@{tag}`" for tag in sorted(scenario.tags | feature.tags) if tag in TABLE_TAGS)
+            rows.append(f"| {feature.name} | {name}{f' ({tags})' if tags else ''} | {', '.join(breaking)} |")
+    return "\n".join(rows) + "\n"
 
 
 def coverage_problems(features: list[str], variants: dict[str, Variant] = VARIANTS) -> list[str]:
