@@ -12,6 +12,7 @@ Every error ends in one line and a documented exit code (see ExitCode), never a 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import os
 import signal
@@ -96,6 +97,13 @@ def _build_parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--mix", metavar="KIND=W,...", type=_mix_option, help="request kinds and weights, e.g. browse=7,search=3"
     )
+    load.add_argument(
+        "--master-bind",
+        metavar="HOST:PORT",
+        type=_address_option,
+        help="run only the Locust master here, bound to HOST:PORT, and wait for --workers N workers started "
+        "elsewhere (the run folder's worker-command.sh starts one)",
+    )
     load.add_argument("--reports", metavar="DIR", default="reports", help="where run folders go (default: reports)")
 
     sandbox = commands.add_parser("sandbox", help="the built-in reference deployment")
@@ -164,6 +172,13 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
+def _address_option(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, e.g. 0.0.0.0:5557, got {text!r}")
+    return host.strip("[]"), int(port)
+
+
 def _mix_option(text: str) -> dict[str, float]:
     mix: dict[str, float] = {}
     for part in text.split(","):
@@ -188,12 +203,23 @@ def _load(args: argparse.Namespace) -> int:
             "does not allow load (safety.allow_load is false)"
         )
     plan = plan_for(profile, args.rate, args.duration, args.workers, args.mix)
+    if args.master_bind is not None and plan.sources:
+        # load.sources are this machine's addresses; each worker elsewhere is a client address of its own.
+        plan = dataclasses.replace(plan, sources=())
+        _say("infragate: load.sources is not used: the workers started elsewhere send from their own addresses")
     run_dir = _run_dir(Path(args.reports), profile)
     _say(
         f"infragate: offering {plan.rate_per_s:g} requests/s for {plan.duration_s:g} s to '{profile.name}' "
         f"({plan.base_url}), mix {', '.join(f'{k}={v:g}' for k, v in plan.mix.items())}, {plan.workers} worker(s)"
     )
-    result = offer_load(profile, plan, run_dir, lambda row, plan: _say(progress_line(row, plan)))
+    result = offer_load(
+        profile,
+        plan,
+        run_dir,
+        lambda row, plan: _say(progress_line(row, plan)),
+        master_bind=args.master_bind,
+        announce=lambda line: _say(f"infragate: {line}"),
+    )
     checks = judge(result, profile.load.objectives if profile.load else None)
     page = write_load_report(result, checks, profile.name, run_dir)
     _say(f"infragate: {result.summary()}")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from infragate.loadgen.histogram import new_histogram, percentile_s, record_seconds
-from infragate.loadgen.runner import run_load
+from infragate.loadgen.runner import WORKER_COMMAND_FILE, run_load
 from infragate.probes.load import plan_for, scenario_of
 from infragate.profile import load_profile
 from infragate.sandbox import deployment
+from infragate.sandbox.deployment import free_ports
 from tests.conftest import run_cli
 
 
@@ -98,3 +102,38 @@ def test_two_workers_merge_into_the_histogram_of_all_their_samples(
     for percentile in (50, 90, 95, 99, 99.9, 100):
         assert result.percentile_ms(percentile) == percentile_s(union, percentile) * 1000
     assert sum(result.kinds.values()) == 450 and set(result.kinds) == {"browse", "search", "login"}
+
+
+def test_workers_started_elsewhere_join_a_master_bound_for_them(
+    reference: deployment.SandboxState, tmp_path: Path
+) -> None:
+    # What a Kubernetes Deployment of worker pods does, done here: infragate runs only the master,
+    # and each "pod" runs the worker-command.sh the run folder holds. The profile's load.sources are
+    # this machine's addresses, so they are not handed to workers elsewhere: both "pods" here send
+    # from 127.0.0.1, at 60 requests/s in all, inside every route's per-client limit.
+    port = free_ports(1)[0]
+    command = [sys.executable, "-m", "infragate", "load", "--target", reference.profile, "--rate", "60"]
+    command += ["--for", "3s", "--workers", "2", "--master-bind", f"127.0.0.1:{port}", "--reports", str(tmp_path)]
+    master = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    pods: list[subprocess.Popen[bytes]] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not (scripts := list(tmp_path.glob(f"*/{WORKER_COMMAND_FILE}"))) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert scripts, "no worker command was written"
+        # A pod: its python3 has infragate, and it is told where the master is.
+        environment = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "INFRAGATE_MASTER_HOST": "127.0.0.1"}
+        pods = [subprocess.Popen(["sh", str(scripts[0])], env=environment) for _ in range(2)]
+        output = master.communicate(timeout=120)[0].decode()
+    finally:
+        for process in [master, *pods]:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+    assert master.returncode == 0, output
+    assert f"waiting up to 300 s for 2 worker(s) on 127.0.0.1:{port}; start each with {scripts[0]}" in output
+    assert [pod.returncode for pod in pods] == [0, 0]
+    (report,) = tmp_path.glob("*/load.json")
+    measured = json.loads(report.read_text())["result"]
+    assert (measured["workers_reported"], measured["scheduled"]) == (2, 180), measured
+    assert measured["plan"]["sources"] == []

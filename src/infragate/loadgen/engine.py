@@ -33,6 +33,7 @@ import gevent.lock
 from hdrh.histogram import HdrHistogram
 from locust import User, events, task
 from locust.exception import StopUser
+from locust.runners import MasterRunner, WorkerRunner
 
 from infragate.loadgen.histogram import HIGHEST_US, LOWEST_US, encode, new_histogram
 from infragate.loadgen.plan import OUT_ENV, PLAN_ENV, RAW_ENV, LoadPlan, smooth_cycle
@@ -236,7 +237,7 @@ class OpenModelUser(User):
             print(f"infragate: {type(error).__name__}: {error}", file=sys.stderr)
             gevent.spawn_later(0.1, runner.quit)
             raise StopUser() from error
-        if plan.workers == 1:
+        if not isinstance(runner, WorkerRunner):  # a single process ends itself; a master ends on the finals
             gevent.spawn_later(0.1, runner.quit)
         raise StopUser()
 
@@ -469,7 +470,7 @@ def _on_message(environment: Any, msg: Any, **_: Any) -> None:
     if data.get("type") == "final":
         _finals.add(int(data["worker"]))
         plan = LoadPlan.from_json(os.environ[PLAN_ENV])
-        if plan.workers > 1 and len(_finals) >= plan.workers:
+        if isinstance(environment.runner, MasterRunner) and len(_finals) >= plan.workers:
             gevent.spawn_later(0.1, environment.runner.quit)
 
 

@@ -58,10 +58,15 @@ def scenario_of(profile: Profile) -> Path:
 
 
 def offer_load(
-    profile: Profile, plan: LoadPlan, folder: Path, progress: Callable[[Second, LoadPlan], None] | None = None
+    profile: Profile,
+    plan: LoadPlan,
+    folder: Path,
+    progress: Callable[[Second, LoadPlan], None] | None = None,
+    master_bind: tuple[str, int] | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> LoadResult:
     """Offer the plan to the target and return what was measured (with the declared bounds, for the charts)."""
-    result = run_load(plan, scenario_of(profile), folder, progress)
+    result = run_load(plan, scenario_of(profile), folder, progress, master_bind=master_bind, announce=announce)
     declared = profile.load.objectives if profile.load else None
     bounds = {name: value for name, value in (("p95", declared and declared.p95), ("p99", declared and declared.p99))}
     return dataclasses.replace(result, objectives={name: value for name, value in bounds.items() if value})
