@@ -8,7 +8,7 @@ from infragate.journal import Journal
 from infragate.probes.backup import (
     BackupCatalogue,
     BackupCheck,
-    DrillResult,
+    Drill,
     RedisPersistenceResult,
     check_integrity,
     list_backups,
@@ -58,21 +58,21 @@ def _(checks: tuple[BackupCheck, ...]) -> None:
 
 
 @when("the newest backup is restored into the scratch database", target_fixture="drills")
-def _(profile: Profile, journal: Journal, evidence: Evidence) -> tuple[DrillResult, ...]:
+def _(profile: Profile, journal: Journal, evidence: Evidence) -> tuple[Drill, ...]:
     _require_postgres_backups(profile)
     drills = restore_drills(profile, journal)
     if not drills:
-        not_applicable("no backup set holds logical dumps (pgBackRest sets are verified, not drilled)")
+        not_applicable("no backup set holds logical dumps, and no pgBackRest set has a scratch_folder to restore into")
     return tuple(evidence.record(drill) for drill in drills)
 
 
 @then("the restore finishes within the declared recovery time objective")
-def _(drills: tuple[DrillResult, ...]) -> None:
+def _(drills: tuple[Drill, ...]) -> None:
     expect_no_problems([problem for drill in drills if (problem := drill.rto_problem())])
 
 
 @then("the restored data matches the record taken when the backup was made")
-def _(drills: tuple[DrillResult, ...]) -> None:
+def _(drills: tuple[Drill, ...]) -> None:
     expect_no_problems([problem for drill in drills for problem in drill.data_problems()])
 
 

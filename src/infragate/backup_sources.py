@@ -3,7 +3,7 @@
 Folder and S3 sets hold infragate's layout (one folder or key prefix per backup, named by its UTC
 time, with the dump and ``manifest.json``); S3 is read through boto3 with any endpoint URL, so
 MinIO, Ceph, moto or AWS all work. A pgBackRest repository is read through ``pgbackrest info
---output=json`` (physical backups: listed and verified by pgBackRest, not drilled here).
+--output=json`` (physical backups: listed and verified here, drilled by probes.cluster_drill).
 """
 
 from __future__ import annotations

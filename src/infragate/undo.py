@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from infragate.errors import ProbeError
 from infragate.journal import Undo
 from infragate.platforms.base import Platform
-from infragate.probes import backup, disruption, swarm
+from infragate.probes import backup, cluster_drill, disruption, swarm
 from infragate.profile.model import Profile
 
 
@@ -19,6 +20,8 @@ def performer(platform: Platform, profile: Profile) -> Callable[[Undo], str]:
             return disruption.restore(platform, undo)
         if undo.action == backup.DROP_SCRATCH:
             return backup.drop_scratch(profile)
+        if undo.action == cluster_drill.REMOVE_SCRATCH_CLUSTER:
+            return cluster_drill.remove_scratch_cluster(Path(str(undo.arguments["folder"])))
         if undo.action == swarm.RESTORE_ENVIRONMENT:
             arguments = undo.arguments
             return swarm.restore_environment(

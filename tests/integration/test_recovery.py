@@ -101,3 +101,29 @@ def test_no_scratch_database_survives_a_run_killed_during_the_restore(
     assert "scratch database 127.0.0.1" in recovered.output and "verified dropped" in recovered.output
     assert "infragate_scratch" not in _databases(profile)
     assert "app" in _databases(profile), "the source database must be untouched"
+
+
+def test_no_scratch_cluster_survives_a_run_killed_during_a_pgbackrest_drill(
+    sandbox: deployment.SandboxState, journal_dir: Path, tmp_path: Path
+) -> None:
+    drills = Path(sandbox.directory) / "drills"
+    run = verify_until(
+        lambda: any(drills.glob("*/data/postmaster.pid")),
+        "--target",
+        sandbox.profile,
+        "--features",
+        "features/backup/backups.feature",
+        "--reports",
+        str(tmp_path / "reports"),
+    )
+    assert any(drills.glob("*/data/postmaster.pid")), "the drill never started its restored cluster"
+    kill_outright(run)
+    (left,) = list(drills.iterdir())
+    assert (left / "data" / "PG_VERSION").exists(), "the killed drill left no restored cluster"
+
+    recovered = run_cli("recover", "--target", sandbox.profile, reports=tmp_path)
+    assert recovered.code == 0, recovered.output
+    assert f"scratch cluster {left} verified removed" in recovered.output
+    assert list(drills.iterdir()) == []
+    assert not list(Path("/tmp").glob("ig-drill-*")), "the drill's socket folder was left"
+    assert "app" in _databases(sandbox.profile), "the source database must be untouched"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import yaml
 from infragate.backup_sources import FolderSource, S3Source, source_of
 from infragate.errors import ProbeError, ProfileError
 from infragate.probes.backup import verify_findings
+from infragate.probes.cluster_drill import ClusterDrillResult
 from infragate.profile import parse_profile
 from infragate.profile.model import PostgresBackups
 
@@ -90,6 +92,14 @@ def test_one_set_or_a_list_of_sets(tmp_path: Path) -> None:
                 {"location": "s3://b", "scratch_dsn": "postgresql://a:b@db:5432/app", **PROMISES},
             ],
             "p.yaml:13: backups.postgres[1].scratch_dsn: a scratch database other than the source database",
+        ),
+        (
+            {"location": "s3://b/p", "scratch_dsn": SCRATCH, "scratch_folder": "/tmp", **PROMISES},
+            "backups.postgres: scratch_folder only on a pgbackrest: set (sets of dumps restore into scratch_dsn)",
+        ),
+        (
+            {"location": "pgbackrest:main", "scratch_folder": "/no/such/folder", **PROMISES},
+            "backups.postgres.scratch_folder: an existing file (no file at /no/such/folder)",
         ),
     ],
 )
@@ -186,3 +196,36 @@ def test_a_folder_set_ignores_what_is_not_a_backup(tmp_path: Path) -> None:
     for name in ("20261123T060000Z", ".partial-20261123T120000Z", "notes"):
         (tmp_path / name).mkdir()
     assert [item.name for item in FolderSource(tmp_path).listing()] == ["20261123T060000Z"]
+
+
+def test_a_cluster_drill_names_what_did_not_come_back() -> None:
+    drill = ClusterDrillResult(
+        backup="pitr/20261124-010000F",
+        scratch="/var/tmp/drills/x",
+        restore_ok=True,
+        restore_error="",
+        restore_s=42.0,
+        rto_s=3600.0,
+        databases_expected=("app", "postgres"),
+        databases_found=("postgres", "template1"),
+        tables={},
+        unreadable={"postgres": "query failed: ERROR:  invalid page in block 0 of relation base/5/16390"},
+        scratch_removed=True,
+    )
+    assert drill.rto_problem() is None
+    assert drill.data_problems() == [
+        "expected database app (in the manifest of backup pitr/20261124-010000F) in the restored cluster, "
+        "observed it missing",
+        "expected table postgres to read to its end, observed: query failed: ERROR:  invalid page in block 0 of "
+        "relation base/5/16390",
+    ]
+    slow = dataclasses.replace(drill, restore_s=3700.0)
+    assert slow.rto_problem() == (
+        "expected backup pitr/20261124-010000F restored and accepting queries within the RTO of 3600 s, "
+        "observed 3700.0 s"
+    )
+    broken = dataclasses.replace(drill, restore_ok=False, restore_error="could not locate required checkpoint record")
+    assert broken.rto_problem() == (
+        "expected backup pitr/20261124-010000F to restore and start, "
+        "observed: could not locate required checkpoint record"
+    )

@@ -22,6 +22,7 @@ from infragate.backup_sources import Listed, PgBackRestSource, source_of
 from infragate.errors import ProbeError
 from infragate.journal import Journal, Undo
 from infragate.postgres import Dsn, query, run, start, table_records
+from infragate.probes.cluster_drill import NO_BACKUP, ClusterDrillResult, cluster_drill
 from infragate.profile.model import PostgresBackups, Profile
 
 DROP_SCRATCH = "drop_scratch_database"
@@ -304,21 +305,30 @@ def _scratch_databases(profile: Profile) -> list[Dsn]:
     return list(found.values())
 
 
-def restore_drills(profile: Profile, journal: Journal) -> tuple[DrillResult, ...]:
-    """A restore drill of the newest backup of every set of logical dumps."""
-    drillable = [config for config in backup_sets(profile) if config.holds_dumps]
-    return tuple(restore_drill(profile, config, journal) for config in drillable)
+Drill = DrillResult | ClusterDrillResult
+
+
+def restore_drills(profile: Profile, journal: Journal) -> tuple[Drill, ...]:
+    """A restore drill of the newest backup of every set of logical dumps, and of every pgBackRest set
+    with a scratch folder."""
+    drills: list[Drill] = []
+    for config in backup_sets(profile):
+        if config.holds_dumps:
+            drills.append(restore_drill(profile, config, journal))
+        elif config.scratch_folder is not None:
+            drills.append(cluster_drill(config, journal))
+    return tuple(drills)
 
 
 def restore_drill(profile: Profile, config: PostgresBackups, journal: Journal) -> DrillResult:
     """Restore a set's newest backup into its scratch database, compare, drop the scratch database."""
     source = source_of(config)
     listing = source.listing()
-    if not listing:
-        raise ProbeError(f"no backup to restore in {config.label}")
-    newest = listing[0]
     assert config.scratch_dsn is not None  # the model insists for sets of dumps
     scratch = Dsn.parse(config.scratch_dsn.get_secret_value())
+    if not listing:  # a promise to restore within the RTO is not kept by having nothing to restore
+        return DrillResult(f"{config.label}/(none)", scratch.where(), False, NO_BACKUP, 0.0, config.rto, {}, {}, True)
+    newest = listing[0]
     with source.fetched(newest) as folder:
         try:
             manifest = Manifest.read(folder)

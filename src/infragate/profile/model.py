@@ -354,6 +354,10 @@ class PostgresBackups(StrictModel):
         default=None, description="where restore drills restore to; never the source database"
     )
     allow_same_server: bool = Field(default=False, description="may the scratch database share the source's server")
+    scratch_folder: ExistingPath | None = Field(
+        default=None,
+        description="pgBackRest sets: a local folder where restore drills restore the cluster (in a fresh subfolder)",
+    )
 
     @property
     def label(self) -> str:
@@ -369,6 +373,8 @@ class PostgresBackups(StrictModel):
     def _dumps_need_a_scratch_database(self) -> PostgresBackups:
         if self.holds_dumps and self.scratch_dsn is None:
             raise ValueError("scratch_dsn for restore drills (backups of logical dumps are always drilled)")
+        if self.holds_dumps and self.scratch_folder is not None:
+            raise ValueError("scratch_folder only on a pgbackrest: set (sets of dumps restore into scratch_dsn)")
         return self
 
 

@@ -329,6 +329,7 @@ def _start(
     subprocess.run(["cp", "-a", str(_postgres_template(directory.parent, pg_bindir)), str(pg_data)], check=True)
     pg_run.mkdir()
     pgbackrest_conf = _pgbackrest_config(directory, pg_data, pg_run, pg_port)
+    (directory / "drills").mkdir()  # where restore drills of the pgBackRest set restore the cluster
     # In the data folder's own settings, not on the command line (which would override ALTER SYSTEM):
     # a variant changes the archive command once the first backup is in.
     archive_command = _archive_push(pgbackrest_conf, PGBACKREST_STANZA)
@@ -607,6 +608,17 @@ def _finish_pgbackrest_backup(started: subprocess.Popen[str], conf: Path, spec: 
         raise SandboxError("pgbackrest did not take its first backup within 120 s") from None
     if started.returncode != 0:
         raise SandboxError(f"pgbackrest stanza-create or first backup failed: {output.strip()[-300:]}")
+    if spec.pgbackrest_wal_missing:  # the WAL from the backup's start to its stop is gone: it cannot become consistent
+        info = subprocess.run(
+            ["pgbackrest", f"--config={conf}", f"--stanza={PGBACKREST_STANZA}", "--output=json", "info"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        archive = json.loads(info.stdout)[0]["backup"][-1]["archive"]
+        for segment in (conf.parent / "repo" / "archive" / PGBACKREST_STANZA).glob("*/*/*"):
+            if archive["start"] <= segment.name[:24] <= archive["stop"]:
+                segment.unlink()
     if spec.pgbackrest_corrupt:  # bit rot in the repository: a file no longer matches its recorded checksum
         victim = next((conf.parent / "repo" / "backup" / PGBACKREST_STANZA).glob("*F/pg_data/PG_VERSION.gz"))
         victim.write_bytes(victim.read_bytes()[:-4] + b"\0\0\0\0")
@@ -795,6 +807,7 @@ def _profile(
                     "name": "pitr",
                     "location": f"pgbackrest:{PGBACKREST_STANZA}",
                     "pgbackrest": {"config": "pgbackrest/pgbackrest.conf"},
+                    "scratch_folder": "drills",
                     "schedule": "1d",
                     "rpo": "1d",
                     "rto": "15m",

@@ -89,6 +89,7 @@ class SandboxSpec:
     backup_offsite_lag_s: float = 0.0
     pgbackrest_backup: bool = True
     pgbackrest_corrupt: bool = False
+    pgbackrest_wal_missing: bool = False
     wal_archive_timeout_s: int = 60  # archive_timeout: a segment is closed at least once a minute
     wal_archive_fault: str = ""  # "failing" or "discarded", switched on after the first backup
     redis_appendonly: bool = True
