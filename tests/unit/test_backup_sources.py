@@ -216,7 +216,8 @@ def test_a_cluster_drill_names_what_did_not_come_back() -> None:
     assert drill.data_problems() == [
         "expected database app (in the manifest of backup pitr/20261124-010000F) in the restored cluster, "
         "observed it missing",
-        "expected table postgres to read to its end, observed: query failed: ERROR:  invalid page in block 0 of "
+        "expected every table of database postgres to read to its end, observed: query failed: ERROR:  invalid "
+        "page in block 0 of "
         "relation base/5/16390",
     ]
     slow = dataclasses.replace(drill, restore_s=3700.0)

@@ -77,7 +77,7 @@ class ClusterDrillResult:
     databases_expected: tuple[str, ...]
     databases_found: tuple[str, ...]
     tables: dict[str, int]
-    unreadable: dict[str, str]
+    unreadable: dict[str, str]  # database -> why its tables did not read
     scratch_removed: bool
 
     def rto_problem(self) -> str | None:
@@ -100,7 +100,8 @@ class ClusterDrillResult:
             if name not in self.databases_found
         ]
         problems += [
-            f"expected table {table} to read to its end, observed: {error}" for table, error in self.unreadable.items()
+            f"expected every table of database {database} to read to its end, observed: {error}"
+            for database, error in self.unreadable.items()
         ]
         return problems
 
