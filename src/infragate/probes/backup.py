@@ -22,7 +22,7 @@ from infragate.backup_sources import Listed, PgBackRestSource, source_of
 from infragate.errors import ProbeError
 from infragate.journal import Journal, Undo
 from infragate.postgres import Dsn, query, run, start, table_records
-from infragate.probes.cluster_drill import NO_BACKUP, ClusterDrillResult, cluster_drill
+from infragate.probes.cluster_drill import NO_BACKUP, ClusterDrillResult, cluster_drill, restore_time_problem
 from infragate.profile.model import PostgresBackups, Profile
 
 DROP_SCRATCH = "drop_scratch_database"
@@ -232,14 +232,7 @@ class DrillResult:
 
     def rto_problem(self) -> str | None:
         """Why the restore failed or was too slow, or None."""
-        if not self.restore_ok:
-            return f"expected backup {self.backup} to restore, observed: {self.restore_error}"
-        if self.restore_s > self.rto_s:
-            return (
-                f"expected backup {self.backup} restored within the RTO of {_human(self.rto_s)}, observed "
-                f"{self.restore_s:.1f} s"
-            )
-        return None
+        return restore_time_problem(self, "restore", "restored")
 
     def data_problems(self) -> list[str]:
         """Tables that came back different from the record taken when the backup was made."""

@@ -26,7 +26,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from infragate.backup_format import TableRecord
 from infragate.backup_sources import PgBackRestSource
@@ -64,6 +64,31 @@ def _give_to_server_user(path: Path) -> None:
         os.chown(path, user.pw_uid, user.pw_gid)
 
 
+class _Timed(Protocol):
+    @property
+    def backup(self) -> str: ...
+    @property
+    def restore_ok(self) -> bool: ...
+    @property
+    def restore_error(self) -> str: ...
+    @property
+    def restore_s(self) -> float: ...
+    @property
+    def rto_s(self) -> float: ...
+
+
+def restore_time_problem(drill: _Timed, to_do: str, done: str) -> str | None:
+    """Why a drill's restore failed or took longer than the RTO, or None (for dump and cluster drills)."""
+    if not drill.restore_ok:
+        return f"expected backup {drill.backup} to {to_do}, observed: {drill.restore_error}"
+    if drill.restore_s > drill.rto_s:
+        return (
+            f"expected backup {drill.backup} {done} within the RTO of {drill.rto_s:g} s, "
+            f"observed {drill.restore_s:.1f} s"
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class ClusterDrillResult:
     """A restore of a set's newest physical backup, started and read."""
@@ -82,14 +107,7 @@ class ClusterDrillResult:
 
     def rto_problem(self) -> str | None:
         """Why the restore failed or was too slow, or None."""
-        if not self.restore_ok:
-            return f"expected backup {self.backup} to restore and start, observed: {self.restore_error}"
-        if self.restore_s > self.rto_s:
-            return (
-                f"expected backup {self.backup} restored and accepting queries within the RTO of "
-                f"{self.rto_s:g} s, observed {self.restore_s:.1f} s"
-            )
-        return None
+        return restore_time_problem(self, "restore and start", "restored and accepting queries")
 
     def data_problems(self) -> list[str]:
         """Databases of the backup's manifest that did not come back, and tables that do not read."""
