@@ -160,9 +160,9 @@ class PgBackRestSource:
         except subprocess.TimeoutExpired:
             raise ProbeError(f"pgbackrest {arguments[0]} did not finish within {PGBACKREST_TIMEOUT_S:g} s") from None
 
-    def info(self) -> dict[str, Any]:
-        """The stanza's entry of `pgbackrest info --output=json`."""
-        result = self.run("--output=json", "info")
+    def info(self, *options: str) -> dict[str, Any]:
+        """The stanza's entry of `pgbackrest info --output=json` (options such as --set=LABEL added)."""
+        result = self.run("--output=json", *options, "info")
         if result.returncode != 0:
             raise ProbeError(f"pgbackrest info failed for stanza {self.stanza}: {result.stderr.strip()[-200:]}")
         stanzas = json.loads(result.stdout)

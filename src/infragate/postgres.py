@@ -18,6 +18,12 @@ from infragate.backup_format import TABLE_CHECKSUM_SQL, TableRecord
 from infragate.errors import ProbeError
 
 CLIENT_TIMEOUT_S = 600.0
+SERVER_USER = "postgres"  # PostgreSQL refuses to run as root: as root, its server programs run as this user
+
+
+def as_server_user(command: list[str]) -> list[str]:
+    """A command for a PostgreSQL server program (or pgBackRest beside it): as SERVER_USER when root."""
+    return ["runuser", "-u", SERVER_USER, "--", *command] if os.geteuid() == 0 else command
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from infragate.backup_sources import Listed, PgBackRestSource, source_of
 from infragate.errors import ProbeError
 from infragate.journal import Journal, Undo
 from infragate.postgres import Dsn, query, run, start, table_records
-from infragate.probes.cluster_drill import NO_BACKUP, ClusterDrillResult, cluster_drill, restore_time_problem
+from infragate.probes.cluster_drill import NO_BACKUP, ClusterDrillResult, TimedRestore, cluster_drill
 from infragate.profile.model import PostgresBackups, Profile
 
 DROP_SCRATCH = "drop_scratch_database"
@@ -217,22 +217,12 @@ def verify_findings(report: str) -> dict[str, list[str]]:
 
 
 @dataclass(frozen=True)
-class DrillResult:
+class DrillResult(TimedRestore):
     """A restore of the newest backup into the scratch database, compared with its record."""
 
-    backup: str
-    scratch: str
-    restore_ok: bool
-    restore_error: str
-    restore_s: float
-    rto_s: float
     expected: dict[str, TableRecord]
     restored: dict[str, TableRecord]
     scratch_dropped: bool
-
-    def rto_problem(self) -> str | None:
-        """Why the restore failed or was too slow, or None."""
-        return restore_time_problem(self, "restore", "restored")
 
     def data_problems(self) -> list[str]:
         """Tables that came back different from the record taken when the backup was made."""

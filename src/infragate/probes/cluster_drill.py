@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import pwd
 import shutil
@@ -26,27 +25,22 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar
 
 from infragate.backup_format import TableRecord
 from infragate.backup_sources import PgBackRestSource
 from infragate.errors import ProbeError
 from infragate.journal import Journal, Undo
-from infragate.postgres import Dsn, query, table_records
+from infragate.postgres import SERVER_USER, Dsn, as_server_user, query, table_records
 from infragate.profile.model import PostgresBackups
 
 REMOVE_SCRATCH_CLUSTER = "remove_scratch_cluster"
 NO_BACKUP = "there is no backup to restore"
-SERVER_USER = "postgres"  # who runs the throwaway server when infragate runs as root
 STOP_TIMEOUT_S = 20.0
 SKIPPED_DATABASES = ("template0", "template1")
 # To the end of the backup (the point it is consistent at), then a primary; never archiving.
 RESTORE_OPTIONS = ("--type=immediate", "--target-action=promote", "--archive-mode=off")
 PORT = 5432  # it names the socket file in the drill's own folder; no TCP port is opened
-
-
-def _as_server_user(command: list[str]) -> list[str]:
-    return ["runuser", "-u", SERVER_USER, "--", *command] if os.geteuid() == 0 else command
 
 
 def _server_user_name() -> str:
@@ -64,34 +58,9 @@ def _give_to_server_user(path: Path) -> None:
         os.chown(path, user.pw_uid, user.pw_gid)
 
 
-class _Timed(Protocol):
-    @property
-    def backup(self) -> str: ...
-    @property
-    def restore_ok(self) -> bool: ...
-    @property
-    def restore_error(self) -> str: ...
-    @property
-    def restore_s(self) -> float: ...
-    @property
-    def rto_s(self) -> float: ...
-
-
-def restore_time_problem(drill: _Timed, to_do: str, done: str) -> str | None:
-    """Why a drill's restore failed or took longer than the RTO, or None (for dump and cluster drills)."""
-    if not drill.restore_ok:
-        return f"expected backup {drill.backup} to {to_do}, observed: {drill.restore_error}"
-    if drill.restore_s > drill.rto_s:
-        return (
-            f"expected backup {drill.backup} {done} within the RTO of {drill.rto_s:g} s, "
-            f"observed {drill.restore_s:.1f} s"
-        )
-    return None
-
-
 @dataclass(frozen=True)
-class ClusterDrillResult:
-    """A restore of a set's newest physical backup, started and read."""
+class TimedRestore:
+    """What every restore drill measures: which backup went where, whether it came back, how fast."""
 
     backup: str
     scratch: str
@@ -99,15 +68,34 @@ class ClusterDrillResult:
     restore_error: str
     restore_s: float
     rto_s: float
+
+    TO_DO: ClassVar[str] = "restore"
+    DONE: ClassVar[str] = "restored"
+
+    def rto_problem(self) -> str | None:
+        """Why the restore failed or took longer than the RTO, or None."""
+        if not self.restore_ok:
+            return f"expected backup {self.backup} to {self.TO_DO}, observed: {self.restore_error}"
+        if self.restore_s > self.rto_s:
+            return (
+                f"expected backup {self.backup} {self.DONE} within the RTO of {self.rto_s:g} s, "
+                f"observed {self.restore_s:.1f} s"
+            )
+        return None
+
+
+@dataclass(frozen=True)
+class ClusterDrillResult(TimedRestore):
+    """A restore of a set's newest physical backup, started and read."""
+
     databases_expected: tuple[str, ...]
     databases_found: tuple[str, ...]
     tables: dict[str, int]
     unreadable: dict[str, str]  # database -> why its tables did not read
     scratch_removed: bool
 
-    def rto_problem(self) -> str | None:
-        """Why the restore failed or was too slow, or None."""
-        return restore_time_problem(self, "restore and start", "restored and accepting queries")
+    TO_DO: ClassVar[str] = "restore and start"
+    DONE: ClassVar[str] = "restored and accepting queries"
 
     def data_problems(self) -> list[str]:
         """Databases of the backup's manifest that did not come back, and tables that do not read."""
@@ -131,22 +119,15 @@ def _newest(config: PostgresBackups) -> tuple[PgBackRestSource, str, str, tuple[
     if not listing:
         return source, "", "", ()
     label = listing[0].name
-    info = source.info()
-    versions = {entry.get("id"): entry.get("version") for entry in info.get("db", [])}
-    chosen: dict[str, Any] = next((item for item in info.get("backup", []) if item.get("label") == label), {})
+    # With --set, pgBackRest's entry of the backup also names the databases its manifest holds.
+    detail = source.info(f"--set={label}")
+    versions = {entry.get("id"): entry.get("version") for entry in detail.get("db", [])}
+    chosen: dict[str, Any] = next((item for item in detail.get("backup", []) if item.get("label") == label), {})
     version = str(versions.get(chosen.get("database", {}).get("id")) or "")
     if not version:
         raise ProbeError(f"pgbackrest info does not say which PostgreSQL version backup {label} is of")
-    detail = source.run("--output=json", f"--set={label}", "info")
-    databases: tuple[str, ...] = ()
-    if detail.returncode == 0:
-        stanza: dict[str, Any] = next(
-            (item for item in json.loads(detail.stdout) if item.get("name") == source.stanza), {}
-        )
-        backups = [item for item in stanza.get("backup", []) if item.get("label") == label]
-        names = [entry["name"] for entry in (backups[0].get("database-ref") or [])] if backups else []
-        databases = tuple(sorted(name for name in names if name not in SKIPPED_DATABASES))
-    return source, label, version, databases
+    names = [entry["name"] for entry in chosen.get("database-ref") or []]
+    return source, label, version, tuple(sorted(name for name in names if name not in SKIPPED_DATABASES))
 
 
 def _bindir(version: str) -> Path:
@@ -213,7 +194,7 @@ def cluster_drill(config: PostgresBackups, journal: Journal) -> ClusterDrillResu
         started = time.monotonic()
         timeout = max(3 * config.rto, 60.0)
         restored = subprocess.run(
-            _as_server_user(
+            as_server_user(
                 [*source.command, f"--pg1-path={folder / 'data'}", f"--set={label}", *RESTORE_OPTIONS, "restore"]
             ),
             capture_output=True,
@@ -306,7 +287,7 @@ def _start(bindir: Path, folder: Path, deadline: float) -> tuple[subprocess.Pope
     }
     arguments = [argument for name, value in settings.items() for argument in ("-c", f"{name}={value}")]
     server = subprocess.Popen(
-        _as_server_user([str(bindir / "postgres"), "-D", str(folder / "data"), *arguments]),
+        as_server_user([str(bindir / "postgres"), "-D", str(folder / "data"), *arguments]),
         stdout=log,
         stderr=log,
         start_new_session=True,

@@ -35,7 +35,7 @@ import yaml
 from infragate.backup_format import Manifest, parse_folder_name
 from infragate.errors import ProbeError, SandboxError, UsageError
 from infragate.platforms.supervisor import SupervisorClient
-from infragate.postgres import Dsn
+from infragate.postgres import SERVER_USER, Dsn, as_server_user
 from infragate.retry import retry
 from infragate.sandbox import backup_job, binaries, nginx, pki
 from infragate.sandbox.spec import (
@@ -117,7 +117,7 @@ def _is_root() -> bool:
 
 def _postgres_user() -> pwd.struct_passwd:
     try:
-        return pwd.getpwnam("postgres")
+        return pwd.getpwnam(SERVER_USER)
     except KeyError:
         raise SandboxError(
             "running as root needs the 'postgres' user (apt-get install postgresql creates it)"
@@ -129,10 +129,6 @@ def _chown_to_postgres(path: Path) -> None:
         user = _postgres_user()
         for item in [path, *path.rglob("*")]:
             os.chown(item, user.pw_uid, user.pw_gid, follow_symlinks=False)
-
-
-def _as_postgres(command: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *command] if _is_root() else command
 
 
 @contextmanager
@@ -154,7 +150,7 @@ def _postgres_template(root: Path, bindir: Path) -> Path:
         template.mkdir(parents=True)
         _chown_to_postgres(template)
         result = subprocess.run(
-            _as_postgres(
+            as_server_user(
                 [
                     str(bindir / "initdb"),
                     "-D",
@@ -556,7 +552,7 @@ def _start_pgbackrest_backup(conf: Path, spec: SandboxSpec) -> subprocess.Popen[
     command = f"pgbackrest --config={conf} --stanza={PGBACKREST_STANZA}"
     script = f"{command} stanza-create" + (f" && {command} backup --type=full" if spec.pgbackrest_backup else "")
     return subprocess.Popen(
-        _as_postgres(["sh", "-c", script]),
+        as_server_user(["sh", "-c", script]),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
