@@ -20,6 +20,7 @@ from infragate.journal import Journal, undo_pending
 from infragate.platforms import open_platform
 from infragate.probes.disruption import kill_one, report_traffic, restore, scale_to, steady_traffic
 from infragate.profile import load_profile
+from infragate.safety import consent_for
 from infragate.sandbox import deployment, swarm
 
 ROUNDS = 3
@@ -44,7 +45,8 @@ def main() -> None:
     try:
         profile = load_profile(profile_path)
         assert profile.resilience is not None
-        platform = open_platform(profile)
+        # The benchmark's own sandbox is disposable: it consents to the disruptions it measures.
+        platform = open_platform(profile, consent_for(profile.safety, allow_destructive=True, allow_load=False))
         journal = Journal(Path(tempfile.mkdtemp(prefix="infragate-bench-journal-")))
         print(f"{'round':<6} {'sent':>6} {'failed':>7} {'new replica after':>18} {'back to 3 after':>16}")
         backs = []

@@ -28,7 +28,11 @@ from infragate.loadgen.histogram import new_histogram, percentile_s, record_seco
 from infragate.loadgen.plan import LoadPlan
 from infragate.loadgen.result import LoadResult
 from infragate.loadgen.runner import run_load
+from infragate.safety import Consent
 from infragate.sandbox.binaries import find
+
+# The benchmark offers load only to the servers it starts itself, on 127.0.0.1.
+BENCH_CONSENT = Consent(load=True)
 
 SCENARIO = """
 from infragate.loadgen.engine import OpenModelUser, Request, kind
@@ -164,7 +168,7 @@ def engine(
     plan = LoadPlan(
         base_url=url, rate_per_s=rate, duration_s=seconds, mix={"get": 1}, workers=workers, max_in_flight=cap
     )
-    return run_load(plan, scenario, folder / f"engine-{rate:g}-{workers}", raw_samples=raw)
+    return run_load(plan, scenario, folder / f"engine-{rate:g}-{workers}", BENCH_CONSENT, raw_samples=raw)
 
 
 def raw_samples(result_folder: Path, workers: int) -> tuple[float, list[tuple[float, float]]]:

@@ -16,6 +16,7 @@ from infragate.probes.load import offer_load, plan_for
 from infragate.profile import Profile
 from infragate.profile.model import LoadObjectives
 from infragate.pytest_plugin import Evidence, expect_no_problems, not_applicable, progress
+from infragate.safety import Consent
 
 # One measurement a run: every objective scenario reads the same load run of the same plan.
 _RESULTS = pytest.StashKey[dict[str, LoadResult | ProbeError]]()
@@ -32,7 +33,7 @@ def _folder(config: pytest.Config) -> Path:
 
 
 @given("the declared load has been offered through the gateway", target_fixture="load_result")
-def _(profile: Profile, pytestconfig: pytest.Config, evidence: Evidence) -> LoadResult:
+def _(profile: Profile, pytestconfig: pytest.Config, consent: Consent, evidence: Evidence) -> LoadResult:
     _objectives(profile)
     plan = plan_for(profile)
     results = pytestconfig.stash.setdefault(_RESULTS, {})
@@ -42,7 +43,7 @@ def _(profile: Profile, pytestconfig: pytest.Config, evidence: Evidence) -> Load
             progress(pytestconfig, progress_line(row, plan))
 
         try:
-            results[plan.to_json()] = offer_load(profile, plan, _folder(pytestconfig), show)
+            results[plan.to_json()] = offer_load(profile, plan, _folder(pytestconfig), consent, show)
         except ProbeError as error:  # the next scenarios would fail the same way: do not offer it again
             results[plan.to_json()] = error
     outcome = results[plan.to_json()]

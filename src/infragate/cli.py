@@ -12,6 +12,7 @@ Every error ends in one line and a documented exit code (see ExitCode), never a 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import dataclasses
 import datetime
 import os
@@ -20,26 +21,28 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from infragate.errors import ExitCode, InfragateError, SafetyError, UsageError
-from infragate.journal import Journal, journal_root, undo_pending
+from infragate.errors import ExitCode, InfragateError, UsageError
+from infragate.journal import OWNER_WAIT_S, Journal, journal_root, undo_pending
 from infragate.loadgen.report import LOAD_JSON, verdict_word, write_load_report
 from infragate.loadgen.runner import progress_line
-from infragate.platforms import open_platform
 from infragate.probes.load import NOT_JUDGED, judge, offer_load, plan_for
 from infragate.profile import Profile, load_profile
 from infragate.quantities import parse_duration, parse_rate
 from infragate.report import CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, RunRecord, write_reports
+from infragate.safety import check_requested, consent_for
 from infragate.sandbox import deployment
 from infragate.sandbox.variants import VARIANTS, get_variant, scenario_table
 from infragate.suite import BUILTIN_FEATURES, FEATURES_ENV, SUITE_INI, SUITE_MODULE
 from infragate.undo import performer
 from infragate.verdicts import Verdict
 
-_CHILD_GRACE_S = 20.0
+# The suite undoes its disruptions when told to stop; a restore may wait up to 90 s for replicas.
+_CHILD_GRACE_S = OWNER_WAIT_S
 
 
 class _Interrupted(Exception):
@@ -197,11 +200,9 @@ def _mix_option(text: str) -> dict[str, float]:
 def _load(args: argparse.Namespace) -> int:
     """An ad hoc load run: live progress, then objectives, self-check and an HTML report."""
     profile = load_profile(Path(args.target))
-    if not profile.safety.allow_load:
-        raise SafetyError(
-            f"refused by the safety policy: target '{profile.name}' (environment {profile.safety.environment}) "
-            "does not allow load (safety.allow_load is false)"
-        )
+    # Running `infragate load` is the command line's consent; the profile must give its own.
+    check_requested(profile.safety, profile.name, allow_destructive=False, allow_load=True)
+    consent = consent_for(profile.safety, allow_destructive=False, allow_load=True)
     plan = plan_for(profile, args.rate, args.duration, args.workers, args.mix)
     if args.master_bind is not None and plan.sources:
         # load.sources are this machine's addresses; each worker elsewhere is a client address of its own.
@@ -216,6 +217,7 @@ def _load(args: argparse.Namespace) -> int:
         profile,
         plan,
         run_dir,
+        consent,
         lambda row, plan: _say(progress_line(row, plan)),
         master_bind=args.master_bind,
         announce=lambda line: _say(f"infragate: {line}"),
@@ -271,8 +273,7 @@ def _recover(target: Path) -> int:
         _say(f"infragate: nothing to recover for target '{profile.name}' ({journal.root})")
         return ExitCode.CONFORMANT
     _say(f"infragate: {len(pending)} disruption(s) of target '{profile.name}' left pending; undoing them")
-    platform = open_platform(profile)
-    report = undo_pending(journal, performer(platform, profile))
+    report = undo_pending(journal, performer(profile))
     for line in report.undone:
         _say(f"  undone   {line}")
     for line in report.failed:
@@ -343,20 +344,6 @@ def _sandbox(args: argparse.Namespace) -> int:
     return ExitCode.CONFORMANT
 
 
-def _check_safety(profile: Profile, args: argparse.Namespace) -> None:
-    """Asking for what the profile forbids is refused before anything runs."""
-    safety = profile.safety
-    for wanted, allowed, what in (
-        (args.allow_destructive, safety.allow_destructive, "destructive"),
-        (args.allow_load, safety.allow_load, "load"),
-    ):
-        if wanted and not allowed:
-            raise SafetyError(
-                f"refused by the safety policy: target '{profile.name}' (environment "
-                f"{safety.environment}) does not allow {what} scenarios (safety.allow_{what} is false)"
-            )
-
-
 def _raise_interrupt(signum: int, _frame: FrameType | None) -> None:
     raise _Interrupted(signal.Signals(signum).name)
 
@@ -393,7 +380,7 @@ def _verify(args: argparse.Namespace) -> int:
             # The sandbox is ours and disposable: the full run includes destructive and load scenarios.
             args.allow_destructive = args.allow_load = True
         profile = load_profile(target)
-        _check_safety(profile, args)
+        check_requested(profile.safety, profile.name, args.allow_destructive, args.allow_load)
         finished = _run_suite(profile, target, args)
         code = finished[0].exit_code
     except _Interrupted as exc:
@@ -432,6 +419,7 @@ def _run_dir(base: Path, profile: Profile) -> Path:
 def _run_suite(profile: Profile, target: Path, args: argparse.Namespace) -> tuple[RunRecord, Path]:
     """Run the features in a child pytest; its reports land in a new run folder."""
     run_dir = _run_dir(Path(args.reports), profile)
+    run_id = f"{run_dir.name}-{os.getpid()}"
     command = [
         sys.executable,
         "-m",
@@ -445,6 +433,8 @@ def _run_suite(profile: Profile, target: Path, args: argparse.Namespace) -> tupl
         str(target.resolve()),
         "--infragate-reports",
         str(run_dir),
+        "--infragate-run-id",
+        run_id,
         "--junitxml",
         str(run_dir / JUNIT_FILE),
         "--cucumberjson",
@@ -474,7 +464,7 @@ def _run_suite(profile: Profile, target: Path, args: argparse.Namespace) -> tupl
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,
-            preexec_fn=_unblock_stop_signals,
+            preexec_fn=partial(_prepare_child, os.getpid()),
         )
     except BaseException:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
@@ -485,7 +475,9 @@ def _run_suite(profile: Profile, target: Path, args: argparse.Namespace) -> tupl
         _, errors = child.communicate()
     except _Interrupted:
         _stop_child(child)
+        _undo_what_the_suite_left(profile, target, run_id)
         raise
+    _undo_what_the_suite_left(profile, target, run_id)
     evidence = run_dir / EVIDENCE_FILE
     if not evidence.exists():
         reason = _last_error_line(errors or "") or f"pytest exited {child.returncode}"
@@ -506,22 +498,49 @@ def _run_suite(profile: Profile, target: Path, args: argparse.Namespace) -> tupl
 
 
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+_PR_SET_PDEATHSIG = 1
 
 
-def _unblock_stop_signals() -> None:
+def _prepare_child(parent: int) -> None:
+    """In the suite's process before it runs: signals unblocked, and SIGTERM when this command dies,
+    however it dies (even SIGKILL), so that the suite stops and undoes instead of going on alone."""
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _stop_child(child: subprocess.Popen[str]) -> None:
-    """Ask the suite to stop (its own teardown undoes what it did), then insist."""
+    """Ask the suite once to stop (its own teardown undoes what it did), give it time to, then insist.
+    Further Ctrl-Cs are held off meanwhile: they must not cut the undo short."""
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    _say(f"infragate: stopping the suite; it undoes its disruptions first (up to {_CHILD_GRACE_S:g} s)")
     try:
-        os.killpg(child.pid, signal.SIGINT)
+        os.killpg(child.pid, signal.SIGTERM)
         child.wait(timeout=_CHILD_GRACE_S)
     except subprocess.TimeoutExpired:
         os.killpg(child.pid, signal.SIGKILL)
         child.wait()
     except ProcessLookupError:
         pass
+
+
+def _undo_what_the_suite_left(profile: Profile, target: Path, run_id: str) -> None:
+    """Undo and verify whatever the suite journalled and did not undo itself (it was killed, or crashed)."""
+    journal = Journal(journal_root(target, profile.name), run_id)
+    if not any(owner.run_id == run_id for owner, _ in journal.pending()):
+        return
+    _say("infragate: the suite left disruptions pending; undoing them")
+    report = undo_pending(journal, performer(profile), only_this_run=True)
+    for line in report.undone:
+        _say(f"  undone   {line}")
+    for line in report.failed:
+        _say(f"  FAILED   {line}")
+    if not report.verified:
+        raise InfragateError(
+            f"the target could NOT be verified back at its starting state; run `infragate recover --target {target}`"
+        )
 
 
 def _last_error_line(output: str) -> str:
@@ -544,6 +563,6 @@ def _print_summary(run: RunRecord, run_dir: Path) -> None:
         if scenario.message:
             _say(f"         {scenario.message.splitlines()[0][:400]}")
     counts = ", ".join(f"{count} {verdict}" for verdict, count in sorted(run.counts().items())) or "no scenario ran"
-    meaning = {0: "conformant", 1: "NON-CONFORMANT", 2: "COULD NOT VERIFY", 3: "BAD USAGE"}[run.exit_code]
+    meaning = {0: "conformant", 1: "NON-CONFORMANT", 2: "COULD NOT VERIFY", 3: "BAD USAGE", 4: "REFUSED"}[run.exit_code]
     _say(f"infragate: {meaning}: {counts} ({run.finished_at - run.started_at:.1f} s)")
     _say(f"infragate: reports in {run_dir}/ ({HTML_FILE}, summary.md, {JUNIT_FILE}, {CUCUMBER_FILE}, {EVIDENCE_FILE})")

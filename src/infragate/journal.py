@@ -4,10 +4,15 @@ One JSON-lines file per run under the target's journal folder. An entry is writt
 disruption (status "pending") and marked "undone" once its undo has run and been verified. Undo runs
 at scenario teardown whatever the outcome; ``infragate recover --target FILE`` replays whatever a
 killed run left pending.
+
+A run holds an exclusive lock on its journal file while it lives (the kernel drops it however the
+run ends), so a recovery never undoes beside a run that is still undoing its own entries: it waits
+for the lock, and says so when the wait ends first.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -18,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infragate.errors import ProbeError
+from infragate.errors import InfragateError
 
 
 def journal_root(profile_path: Path, profile_name: str) -> Path:
@@ -62,6 +67,38 @@ class Journal:
         self.root = root
         self.run_id = run_id or time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
         self.file = root / f"{self.run_id}.jsonl"
+        self._held: int | None = None
+
+    def hold(self) -> Journal:
+        """Take this run's lock on its journal for as long as the process lives (or until release)."""
+        if self._held is None:
+            self.root.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(self.file, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            self._held = descriptor
+        return self
+
+    def release(self) -> None:
+        """Let go of the lock."""
+        if self._held is not None:
+            os.close(self._held)
+            self._held = None
+
+    def wait_for_owner(self, timeout_s: float) -> bool:
+        """Take the lock of a run that may still live, waiting up to timeout_s; False when it is still held."""
+        deadline = time.monotonic() + timeout_s
+        descriptor = os.open(self.file, os.O_RDWR | os.O_APPEND)
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(descriptor)
+                    return False
+                time.sleep(0.2)
+                continue
+            self._held = descriptor
+            return True
 
     def _append(self, entry: Entry) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -113,18 +150,55 @@ class RecoveryReport:
         return not self.failed
 
 
-def undo_pending(journal: Journal, perform: Callable[[Undo], str], only_this_run: bool = False) -> RecoveryReport:
-    """Run the undo of every pending entry (of this run, or of every run of the target); perform verifies."""
-    undone, failed = [], []
-    for owner, entry in journal.pending():
-        if only_this_run and owner.run_id != journal.run_id:
-            continue
-        try:
-            detail = perform(entry.undo)
-        except ProbeError as exc:
-            owner.settle(entry, "failed", str(exc))
-            failed.append(f"{entry.disruption}: undo {entry.undo.describe()} failed: {exc}")
-            continue
-        owner.settle(entry, "undone", detail)
-        undone.append(f"{entry.disruption}: {detail}")
+OWNER_WAIT_S = 150.0  # longer than a run's own undo may take (a restore waits up to 90 s)
+
+
+def undo_pending(
+    journal: Journal, perform: Callable[[Undo], str], only_this_run: bool = False, owner_wait_s: float = OWNER_WAIT_S
+) -> RecoveryReport:
+    """Run the undo of every pending entry (of this run, or of every run of the target); perform verifies.
+
+    Another run's entries are undone only once that run's lock is ours: a run still alive (undoing
+    its own entries after a signal) is waited for, and its entries are re-read once it has gone."""
+    undone: list[str] = []
+    failed: list[str] = []
+    locked: dict[str, Journal] = {}
+    try:
+        for owner, entry in _pending_after_owners(journal, only_this_run, owner_wait_s, locked, failed):
+            _undo_one(owner, entry, perform, undone, failed)
+    finally:
+        for held in locked.values():
+            held.release()
     return RecoveryReport(tuple(undone), tuple(failed))
+
+
+def _pending_after_owners(
+    journal: Journal, only_this_run: bool, wait_s: float, locked: dict[str, Journal], failed: list[str]
+) -> list[tuple[Journal, Entry]]:
+    if only_this_run:
+        return [(owner, entry) for owner, entry in journal.pending() if owner.run_id == journal.run_id]
+    for owner, _ in journal.pending():
+        if owner.run_id == journal.run_id or owner.run_id in locked:
+            continue
+        if owner.wait_for_owner(wait_s):
+            locked[owner.run_id] = owner
+        else:
+            failed.append(f"run {owner.run_id} is still running after {wait_s:g} s: its entries were left to it")
+    # Read again: a run that was still alive may have undone some of its entries before it ended.
+    return [
+        (owner, entry) for owner, entry in journal.pending() if owner.run_id in locked or owner.run_id == journal.run_id
+    ]
+
+
+def _undo_one(
+    owner: Journal, entry: Entry, perform: Callable[[Undo], str], undone: list[str], failed: list[str]
+) -> None:
+    try:
+        detail = perform(entry.undo)
+    except Exception as exc:  # noqa: BLE001  (whatever went wrong, the undo is not verified; it stays pending)
+        reason = str(exc) if isinstance(exc, InfragateError) else f"{type(exc).__name__}: {exc}"
+        owner.settle(entry, "failed", reason)
+        failed.append(f"{entry.disruption}: undo {entry.undo.describe()} failed: {reason}")
+        return
+    owner.settle(entry, "undone", detail)
+    undone.append(f"{entry.disruption}: {detail}")

@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -25,13 +26,14 @@ import pytest
 from pytest_bdd.exceptions import StepDefinitionNotFoundError
 from pytest_bdd.parser import Feature, Scenario, Step
 
-from infragate.errors import InfragateError, ProbeError, UsageError
+from infragate.errors import InfragateError, ProbeError, SafetyError, UsageError
 from infragate.journal import Journal, journal_root, undo_pending
 from infragate.platforms import Platform, open_platform
 from infragate.probes.http import GatewayClient
 from infragate.profile import Profile, load_profile
 from infragate.profile.secrets import REDACTOR
 from infragate.report import RunRecord, ScenarioRecord, StepRecord, evidence_of, write_reports
+from infragate.safety import Consent, consent_for
 from infragate.traffic import BackgroundTraffic
 from infragate.undo import performer
 from infragate.verdicts import NOT_APPLICABLE_PREFIX, NOT_RUN_PREFIX, Verdict
@@ -71,10 +73,25 @@ _PROFILE = pytest.StashKey[Profile]()
 _RECORD = pytest.StashKey[ScenarioRecord]()
 _STEP_STARTED = pytest.StashKey[float]()
 _RUN_ID = pytest.StashKey[str]()
+_JOURNAL = pytest.StashKey[Journal]()
 
 
 def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def _shielded() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM off while undoing: a second Ctrl-C must not cut an undo short."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -102,6 +119,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="print a line as each scenario starts and ends (used by `infragate verify`)",
     )
     group.addoption(
+        "--infragate-run-id",
+        metavar="ID",
+        default=None,
+        help="name of this run's recovery journal (used by `infragate verify`, which undoes what it leaves)",
+    )
+    group.addoption(
         "--infragate-reports",
         metavar="DIR",
         default=None,
@@ -125,7 +148,16 @@ def pytest_configure(config: pytest.Config) -> None:
         started_at=time.time(),
     )
     config.stash[_RUN] = run
-    config.stash[_RUN_ID] = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+    config.stash[_RUN_ID] = (
+        config.getoption("--infragate-run-id")
+        or f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    )
+    if _PROFILE in config.stash:
+        # The run's journal is locked for as long as this process lives, so that a recovery waits
+        # for this run to undo its own disruptions instead of undoing beside it.
+        config.stash[_JOURNAL] = Journal(
+            journal_root(Path(target), config.stash[_PROFILE].name), config.stash[_RUN_ID]
+        ).hold()
     if target and threading.current_thread() is threading.main_thread():
         # In a run against a target, SIGTERM must unwind like Ctrl-C, so that every journalled
         # disruption is undone at teardown.
@@ -145,9 +177,18 @@ def profile(pytestconfig: pytest.Config) -> Profile:
 
 
 @pytest.fixture(scope="session")
-def platform(profile: Profile) -> Platform:
-    """The adapter of the target's platform (local supervisor, Swarm, Kubernetes or none)."""
-    return open_platform(profile)
+def consent(profile: Profile, pytestconfig: pytest.Config) -> Consent:
+    """What this run may do to the target: the profile's safety section and the command line, both."""
+    return consent_for(
+        profile.safety, pytestconfig.getoption("--allow-destructive"), pytestconfig.getoption("--allow-load")
+    )
+
+
+@pytest.fixture(scope="session")
+def platform(profile: Profile, consent: Consent) -> Platform:
+    """The adapter of the target's platform (local supervisor, Swarm, Kubernetes or none); it refuses
+    to disrupt without consent, whatever a feature's tags say."""
+    return open_platform(profile, consent)
 
 
 @pytest.fixture(scope="session")
@@ -172,14 +213,12 @@ class Evidence:
 
 
 @pytest.fixture
-def journal(
-    pytestconfig: pytest.Config, profile: Profile, platform: Platform, request: pytest.FixtureRequest
-) -> Iterator[Journal]:
+def journal(pytestconfig: pytest.Config, profile: Profile, request: pytest.FixtureRequest) -> Iterator[Journal]:
     """The recovery journal of this run. At teardown, whatever the outcome, every undo runs and is verified."""
-    target = Path(pytestconfig.getoption("--target"))
-    run_journal = Journal(journal_root(target, profile.name), pytestconfig.stash[_RUN_ID])
+    run_journal = pytestconfig.stash[_JOURNAL]
     yield run_journal
-    report = undo_pending(run_journal, performer(platform, profile), only_this_run=True)
+    with _shielded():
+        report = undo_pending(run_journal, performer(profile), only_this_run=True)
     record = request.node.stash.get(_RECORD, None)
     summary = "; ".join(report.undone + report.failed) or "nothing to undo"
     if record is not None:
@@ -347,6 +386,8 @@ def _classify(report: pytest.TestReport, exception: BaseException | None) -> tup
         return Verdict.NOT_RUN, reason if reason.startswith(NOT_RUN_PREFIX) else f"{NOT_RUN_PREFIX}{reason}"
     if isinstance(exception, AssertionError):
         return Verdict.NON_CONFORMANT, str(exception).split("\nassert ")[0]
+    if isinstance(exception, SafetyError):
+        return Verdict.REFUSED, str(exception)
     if isinstance(exception, StepDefinitionNotFoundError):
         return Verdict.BAD_USAGE, str(exception)
     if isinstance(exception, InfragateError):
@@ -396,12 +437,54 @@ class _CollectionWatch:
             self._run.collection_errors.append(REDACTOR.redact(f"{report.nodeid or 'collection'}: {reason}"))
 
 
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """Ctrl-C or SIGTERM: the run is marked interrupted, so that it can never be reported conformant."""
+    config = _CONFIG[0] if _CONFIG else None
+    if config is not None and _RUN in config.stash:
+        run = config.stash[_RUN]
+        run.interrupted = str(excinfo.value) or "SIGINT"
+        run.notes.append(f"interrupted by {run.interrupted}: the run did not finish, so it proves nothing")
+
+
+_CONFIG: list[pytest.Config] = []
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Remember the config for hooks that are not given it."""
+    _CONFIG[:] = [session.config]
+
+
+def _undo_leftovers(config: pytest.Config, run: RunRecord) -> None:
+    """Whatever this run journalled and did not undo (a teardown cut short): undo it before any report."""
+    if _JOURNAL not in config.stash:
+        return
+    journal_ = config.stash[_JOURNAL]
+    if not any(owner.run_id == journal_.run_id for owner, _ in journal_.pending()):
+        return
+    with _shielded():
+        report = undo_pending(journal_, performer(config.stash[_PROFILE]), only_this_run=True)
+    verified = "verified" if report.verified else "NOT verified"
+    run.notes.append(
+        REDACTOR.redact(f"undone at the end of the run, {verified}: {'; '.join(report.undone + report.failed)}")
+    )
+    if not report.verified and not run.interrupted:
+        run.interrupted = "an undo that could not be verified"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Let go of the run's journal lock (the process may live on, as in pytester's in-process runs)."""
+    if _JOURNAL in config.stash:
+        config.stash[_JOURNAL].release()
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Write the reports when asked to."""
+    """Undo what is left of this run's disruptions, then write the reports when asked to."""
     config = session.config
     if _RUN not in config.stash:
         return
     run = config.stash[_RUN]
+    _undo_leftovers(config, run)
     run.finished_at = time.time()
     directory = config.getoption("--infragate-reports")
     if directory:

@@ -71,11 +71,13 @@ class RunRecord:
     scenarios: list[ScenarioRecord] = field(default_factory=list)
     collection_errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    interrupted: str = ""  # what stopped the run before its end ("SIGTERM", ...); such a run is never conformant
 
     @property
     def exit_code(self) -> int:
         """The documented exit code this run ends with."""
-        return int(run_exit_code((s.verdict for s in self.scenarios), len(self.collection_errors)))
+        verdicts = (s.verdict for s in self.scenarios)
+        return int(run_exit_code(verdicts, len(self.collection_errors), bool(self.interrupted)))
 
     def counts(self) -> Counter[str]:
         """How many scenarios got each verdict."""
@@ -139,6 +141,7 @@ _COLOURS = {
     Verdict.BAD_USAGE: "#6a1b9a",
     Verdict.NOT_APPLICABLE: "#757575",
     Verdict.NOT_RUN: "#9e9e9e",
+    Verdict.REFUSED: "#283593",
 }
 
 

@@ -7,17 +7,27 @@ from pathlib import Path
 
 from infragate.errors import ProbeError
 from infragate.journal import Undo
-from infragate.platforms.base import Platform
+from infragate.platforms import Platform, open_platform
 from infragate.probes import backup, cluster_drill, disruption, swarm
 from infragate.profile.model import Profile
+from infragate.safety import RESTORING
 
 
-def performer(platform: Platform, profile: Profile) -> Callable[[Undo], str]:
-    """A function that carries out and verifies one undo against this target."""
+def performer(profile: Profile) -> Callable[[Undo], str]:
+    """A function that carries out and verifies one undo against this target.
+
+    It opens its own adapter with the consent to restore only: undoing needs no consent to disrupt,
+    and a run that had none can still put back what it did (nothing, then)."""
+    opened: list[Platform] = []
+
+    def adapter() -> Platform:
+        if not opened:
+            opened.append(open_platform(profile, RESTORING))
+        return opened[0]
 
     def perform(undo: Undo) -> str:
         if undo.action == disruption.RESTORE:
-            return disruption.restore(platform, undo)
+            return disruption.restore(adapter(), undo)
         if undo.action == backup.DROP_SCRATCH:
             return backup.drop_scratch(profile)
         if undo.action == cluster_drill.REMOVE_SCRATCH_CLUSTER:
@@ -25,7 +35,7 @@ def performer(platform: Platform, profile: Profile) -> Callable[[Undo], str]:
         if undo.action == swarm.RESTORE_ENVIRONMENT:
             arguments = undo.arguments
             return swarm.restore_environment(
-                swarm.swarm_of(platform), str(arguments["service"]), str(arguments["remove"])
+                swarm.swarm_of(adapter()), str(arguments["service"]), str(arguments["remove"])
             )
         raise ProbeError(f"the journal names an undo this version does not know: {undo.describe()}")
 

@@ -17,6 +17,7 @@ class Verdict(StrEnum):
     BAD_USAGE = "bad usage"
     NOT_APPLICABLE = "not applicable"
     NOT_RUN = "not run"
+    REFUSED = "refused by the safety policy"
 
     @property
     def mark(self) -> str:
@@ -36,6 +37,7 @@ _SEVERITY = {
     Verdict.COULD_NOT_VERIFY: 3,
     Verdict.NON_CONFORMANT: 4,
     Verdict.BAD_USAGE: 5,
+    Verdict.REFUSED: 6,
 }
 
 _MARKS = {
@@ -45,24 +47,28 @@ _MARKS = {
     Verdict.BAD_USAGE: "USAGE",
     Verdict.NOT_APPLICABLE: "N/A",
     Verdict.NOT_RUN: "HELD",
+    Verdict.REFUSED: "REFUSED",
 }
 
 NOT_APPLICABLE_PREFIX = "not applicable: "
 NOT_RUN_PREFIX = "not run: "
 
 
-def run_exit_code(verdicts: Iterable[Verdict], collection_errors: int = 0) -> ExitCode:
+def run_exit_code(verdicts: Iterable[Verdict], collection_errors: int = 0, interrupted: bool = False) -> ExitCode:
     """The exit code of a run.
 
-    A broken feature or option makes the run unusable (3); one proven violation makes the target
-    non-conformant (1) even if other checks could not run; any check that could not run, or a run
-    that verified nothing at all, is "could not verify" (2).
+    A broken feature or option makes the run unusable (3); a step whose action the safety policy
+    refused (4) comes next: the run tried what it had no consent for. One proven violation makes
+    the target non-conformant (1) even if other checks could not run; any check that could not run,
+    a run that verified nothing at all, or a run that was interrupted is "could not verify" (2).
     """
     seen = list(verdicts)
     if collection_errors or Verdict.BAD_USAGE in seen:
         return ExitCode.BAD_USAGE
+    if Verdict.REFUSED in seen:
+        return ExitCode.REFUSED_BY_SAFETY
     if Verdict.NON_CONFORMANT in seen:
         return ExitCode.NON_CONFORMANT
-    if Verdict.COULD_NOT_VERIFY in seen or Verdict.CONFORMANT not in seen:
+    if interrupted or Verdict.COULD_NOT_VERIFY in seen or Verdict.CONFORMANT not in seen:
         return ExitCode.COULD_NOT_VERIFY
     return ExitCode.CONFORMANT

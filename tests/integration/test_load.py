@@ -12,6 +12,7 @@ from infragate.loadgen.histogram import new_histogram, percentile_s, record_seco
 from infragate.loadgen.runner import WORKER_COMMAND_FILE, run_load
 from infragate.probes.load import plan_for, scenario_of
 from infragate.profile import load_profile
+from infragate.safety import consent_for
 from infragate.sandbox import deployment
 from infragate.sandbox.deployment import free_ports
 from tests.conftest import run_cli
@@ -88,7 +89,7 @@ def test_two_workers_merge_into_the_histogram_of_all_their_samples(
 ) -> None:
     profile = load_profile(Path(reference.profile))
     plan = plan_for(profile, rate_per_s=150, duration_s=3, workers=2)
-    result = run_load(plan, scenario_of(profile), tmp_path, raw_samples=True)
+    result = run_load(plan, scenario_of(profile), tmp_path, consent_for(profile.safety, False, True), raw_samples=True)
     assert result.self_check_problem() is None
     assert result.workers_reported == 2 and result.scheduled == 450
     union = new_histogram()

@@ -50,3 +50,34 @@ def test_only_this_run_leaves_other_runs_to_recover(tmp_path: Path) -> None:
     report = undo_pending(current, lambda undo: "ok", only_this_run=True)
     assert report.undone == ("new: ok",)
     assert [entry.disruption for _, entry in current.pending()] == ["old"]
+
+
+def test_recovery_waits_for_a_living_run_and_takes_over_once_it_is_gone(tmp_path: Path) -> None:
+    import threading
+
+    owner = Journal(tmp_path, "run-alive").hold()
+    owner.record("scale api from 3 to 5", Undo("restore_replicas", {"service": "api", "replicas": 3}))
+    seen: list[str] = []
+
+    def perform(undo: Undo) -> str:
+        seen.append("x")
+        return "done"
+
+    report = undo_pending(Journal(tmp_path, "recover"), perform, owner_wait_s=0.3)
+    assert seen == [] and not report.verified and "still running" in report.failed[0]
+
+    threading.Timer(0.3, owner.release).start()
+    report = undo_pending(Journal(tmp_path, "recover"), perform, owner_wait_s=5)
+    assert seen == ["x"] and report.verified and report.undone == ("scale api from 3 to 5: done",)
+
+
+def test_an_unexpected_error_in_an_undo_is_never_a_verified_recovery(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, "run-1")
+    journal.record("kill api-1", Undo("restore_replicas", {"service": "api", "replicas": 3}))
+
+    def perform(undo: Undo) -> str:
+        raise ConnectionError("supervisor gone")
+
+    report = undo_pending(journal, perform)
+    assert not report.verified and "ConnectionError: supervisor gone" in report.failed[0]
+    assert [entry.disruption for _, entry in journal.pending()] == ["kill api-1"]

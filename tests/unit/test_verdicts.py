@@ -31,8 +31,18 @@ def test_broken_features_are_bad_usage() -> None:
     assert run_exit_code([V.CONFORMANT], collection_errors=1) == ExitCode.BAD_USAGE
 
 
+def test_a_refused_action_outranks_a_verdict_but_not_a_broken_feature() -> None:
+    assert run_exit_code([V.NON_CONFORMANT, V.REFUSED, V.CONFORMANT]) == ExitCode.REFUSED_BY_SAFETY
+    assert run_exit_code([V.REFUSED, V.BAD_USAGE]) == ExitCode.BAD_USAGE
+
+
+def test_an_interrupted_run_is_never_conformant() -> None:
+    assert run_exit_code([V.CONFORMANT], interrupted=True) == ExitCode.COULD_NOT_VERIFY
+    assert run_exit_code([V.NON_CONFORMANT], interrupted=True) == ExitCode.NON_CONFORMANT
+
+
 @given(st.lists(st.sampled_from(list(Verdict))))
 def test_exit_zero_only_when_something_passed_and_nothing_failed(verdicts: list[Verdict]) -> None:
     code = run_exit_code(verdicts)
-    bad = {V.NON_CONFORMANT, V.COULD_NOT_VERIFY, V.BAD_USAGE}
+    bad = {V.NON_CONFORMANT, V.COULD_NOT_VERIFY, V.BAD_USAGE, V.REFUSED}
     assert (code == ExitCode.CONFORMANT) == (V.CONFORMANT in verdicts and not bad & set(verdicts))

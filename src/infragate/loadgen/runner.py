@@ -21,6 +21,7 @@ from typing import Any
 from infragate.errors import ProbeError, UsageError
 from infragate.loadgen.plan import OUT_ENV, PLAN_ENV, RAW_ENV, LoadPlan
 from infragate.loadgen.result import LoadResult, Second, read_records, result_from_records, seconds_of
+from infragate.safety import Consent
 
 STARTUP_S = 30.0
 WORKER_WAIT_S = 300  # workers started elsewhere (pods, other machines) have this long to connect
@@ -110,6 +111,7 @@ def run_load(
     plan: LoadPlan,
     locustfile: Path,
     folder: Path,
+    consent: Consent,
     progress: Callable[[Second, LoadPlan], None] | None = None,
     raw_samples: bool = False,
     master_bind: tuple[str, int] | None = None,
@@ -118,8 +120,10 @@ def run_load(
     """Offer the plan through Locust and return what was measured; ProbeError when the run itself failed.
 
     With master_bind, only the master runs here, bound to that address; the plan's workers are
-    started elsewhere (announce is told how) and have WORKER_WAIT_S to connect.
+    started elsewhere (announce is told how) and have WORKER_WAIT_S to connect. Nothing is sent
+    unless `consent` allows load: the engine checks, whatever called it.
     """
+    consent.require_load(f"offer {plan.rate_per_s:g} requests/s for {plan.duration_s:g} s to {plan.base_url}")
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
     records_path = folder / RECORDS_FILE

@@ -6,6 +6,7 @@ import importlib
 
 from infragate.platforms.base import Platform, Replica, ReplicaSet
 from infragate.profile.model import Profile
+from infragate.safety import NONE, Consent
 
 ADAPTERS: dict[str, str] = {
     "local": "infragate.platforms.local:LocalPlatform",
@@ -14,10 +15,10 @@ ADAPTERS: dict[str, str] = {
 }
 
 
-def open_platform(profile: Profile) -> Platform:
-    """The adapter for the profile's platform kind."""
+def open_platform(profile: Profile, consent: Consent = NONE) -> Platform:
+    """The adapter for the profile's platform kind; it disrupts only what `consent` allows."""
     module_name, _, class_name = ADAPTERS[profile.platform.kind].partition(":")
-    adapter: Platform = getattr(importlib.import_module(module_name), class_name)(profile)
+    adapter: Platform = getattr(importlib.import_module(module_name), class_name)(profile, consent)
     return adapter
 
 

@@ -18,6 +18,9 @@ from infragate.platforms.base import Replica, ReplicaSet
 from infragate.platforms.supervisor import SupervisorClient
 from infragate.profile.model import LocalPlatform as LocalPlatformConfig
 from infragate.profile.model import Profile
+from infragate.safety import NONE, Consent
+
+_AT_REST = ("STOPPED", "EXITED", "FATAL")
 
 
 class LocalPlatform:
@@ -25,12 +28,13 @@ class LocalPlatform:
 
     kind = "local"
 
-    def __init__(self, profile: Profile) -> None:
+    def __init__(self, profile: Profile, consent: Consent = NONE) -> None:
         config = profile.platform
         if not isinstance(config, LocalPlatformConfig):
             raise ProbeError(f"profile {profile.name} does not describe a local platform")
         self._profile = profile
         self._config = config
+        self.consent = consent
         self.supervisor = SupervisorClient(config.supervisor_url)
         self._session = requests.Session()
         self._session.trust_env = False
@@ -53,8 +57,17 @@ class LocalPlatform:
         """Every registered replica of a service: running per supervisord, ready per its health endpoint."""
         health_path = self._profile.services[service].health_path if service in self._profile.services else "/health"
         processes = {info.name: info for info in self.supervisor.processes()}
+        members = self._members(service)
         found = []
-        for member in self._members(service):
+        # What runs is what the supervisor runs, not only what the registry lists: a replica started
+        # but never registered (a scale cut short) is running, and counts.
+        registered = {member["name"] for member in members}
+        for name, process in sorted(processes.items()):
+            stem, _, number = name.rpartition("-")
+            if name not in registered and stem == service and number.isdigit() and process.state not in _AT_REST:
+                detail = f"pid {process.pid}, {process.state}, not in the service registry"
+                found.append(Replica(service, name, str(process.pid), running=True, ready=False, detail=detail))
+        for member in members:
             info = processes.get(member["name"])
             if info is None or not info.running:
                 state = info.state if info is not None else "unknown to the supervisor"
@@ -86,23 +99,26 @@ class LocalPlatform:
 
     def kill(self, service: str, replica_id: str) -> None:
         """SIGKILL one replica's process; supervisord's restart policy decides what follows."""
+        self.consent.require_destructive(f"kill replica {replica_id} of {service}")
         self._known(service, replica_id)
         self.supervisor.signal(replica_id, "KILL")
 
     def restart(self, service: str, replica_id: str) -> None:
         """Stop (SIGTERM, graceful) and start one replica."""
+        self.consent.require_destructive(f"restart replica {replica_id} of {service}")
         self._known(service, replica_id)
         self.supervisor.stop(replica_id)
         self.supervisor.start(replica_id)
 
     def scale(self, service: str, replicas: int) -> None:
         """Change the replica count through the sandbox's topology (registry, upstream, programs)."""
+        self.consent.require_destructive(f"scale {service} to {replicas} replicas")
         from infragate.sandbox import topology
 
         topology.scale(self._config.registry.parent, service, replicas)
         for member in self._members(service):
             info = self.supervisor.process(member["name"])
-            if info is not None and info.state in ("STOPPED", "EXITED", "FATAL"):
+            if info is not None and info.state in _AT_REST:
                 self.supervisor.start(member["name"])
 
     def restart_policy(self, service: str) -> str:

@@ -7,6 +7,7 @@ from typing import NoReturn
 from infragate.errors import ProbeError
 from infragate.platforms.base import ReplicaSet
 from infragate.profile.model import Profile
+from infragate.safety import NONE, Consent
 
 
 class NoPlatform:
@@ -14,8 +15,9 @@ class NoPlatform:
 
     kind = "none"
 
-    def __init__(self, profile: Profile) -> None:
+    def __init__(self, profile: Profile, consent: Consent = NONE) -> None:
         self._profile = profile
+        self.consent = consent
 
     def describe(self) -> str:
         """Says that there is no platform."""

@@ -26,6 +26,7 @@ from infragate.errors import ProbeError
 from infragate.platforms.base import Replica, ReplicaSet
 from infragate.profile.model import Profile
 from infragate.profile.model import SwarmPlatform as SwarmPlatformConfig
+from infragate.safety import NONE, Consent
 
 _RESTART = {"any": "always", "on-failure": "on-failure", "none": "never"}
 CONVERGE_TIMEOUT_S = 120.0
@@ -84,12 +85,13 @@ class SwarmPlatform:
 
     kind = "swarm"
 
-    def __init__(self, profile: Profile) -> None:
+    def __init__(self, profile: Profile, consent: Consent = NONE) -> None:
         config = profile.platform
         if not isinstance(config, SwarmPlatformConfig):
             raise ProbeError(f"profile {profile.name} does not describe a swarm platform")
         self._config = config
         self._profile = profile
+        self.consent = consent
         try:
             self.client = docker.DockerClient(base_url=config.docker_host, timeout=30)
             info = self.client.info()
@@ -162,6 +164,7 @@ class SwarmPlatform:
 
     def kill(self, service: str, replica_id: str) -> None:
         """SIGKILL the task's container; Swarm's restart policy decides what comes next."""
+        self.consent.require_destructive(f"kill replica {replica_id} of {service}")
         task = self._task_for(service, replica_id)
         container_id = task["Status"]["ContainerStatus"]["ContainerID"]
         try:
@@ -171,6 +174,7 @@ class SwarmPlatform:
 
     def restart(self, service: str, replica_id: str) -> None:
         """Stop the task's container gracefully; return once Swarm runs a new task in its slot."""
+        self.consent.require_destructive(f"restart replica {replica_id} of {service}")
         task = self._task_for(service, replica_id)
         try:
             self.client.api.stop(task["Status"]["ContainerStatus"]["ContainerID"], timeout=10)
@@ -188,6 +192,7 @@ class SwarmPlatform:
 
     def scale(self, service: str, replicas: int) -> None:
         """Set the service's replica count, and read it back (a concurrent update can make Swarm drop it)."""
+        self.consent.require_destructive(f"scale {service} to {replicas} replicas")
         deadline = time.monotonic() + 30
         while True:
             current = self._service(service)
@@ -254,6 +259,7 @@ class SwarmPlatform:
 
     def update_environment(self, service: str, add: dict[str, str], remove: tuple[str, ...] = ()) -> None:
         """Roll out a change of environment: the service's update config decides how, and what a failure does."""
+        self.consent.require_destructive(f"update the environment of {service}")
         current = self._service(service)
         template = copy.deepcopy(current.attrs["Spec"]["TaskTemplate"])
         container = template["ContainerSpec"]
@@ -278,6 +284,7 @@ class SwarmPlatform:
     def roll_back(self, service: str) -> None:
         """Put the service back on its spec from before its last update, as its rollback config says how
         (the server-side rollback `docker service rollback` asks for)."""
+        self.consent.require_destructive(f"roll {service} back")
         current = self._service(service)
         api = self.client.api
         try:

@@ -13,6 +13,7 @@ from infragate.loadgen.runner import run_load
 from infragate.profile import Profile
 from infragate.profile.loader import load_cap_problem
 from infragate.profile.model import BUILTIN_SCENARIOS, Load, LoadObjectives
+from infragate.safety import Consent
 
 
 def plan_for(
@@ -61,12 +62,13 @@ def offer_load(
     profile: Profile,
     plan: LoadPlan,
     folder: Path,
+    consent: Consent,
     progress: Callable[[Second, LoadPlan], None] | None = None,
     master_bind: tuple[str, int] | None = None,
     announce: Callable[[str], None] | None = None,
 ) -> LoadResult:
     """Offer the plan to the target and return what was measured (with the declared bounds, for the charts)."""
-    result = run_load(plan, scenario_of(profile), folder, progress, master_bind=master_bind, announce=announce)
+    result = run_load(plan, scenario_of(profile), folder, consent, progress, master_bind=master_bind, announce=announce)
     declared = profile.load.objectives if profile.load else None
     bounds = {name: value for name, value in (("p95", declared and declared.p95), ("p99", declared and declared.p99))}
     return dataclasses.replace(result, objectives={name: value for name, value in bounds.items() if value})

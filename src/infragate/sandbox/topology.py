@@ -25,10 +25,14 @@ RELOAD_SETTLE_S = 0.5
 
 
 def _reload_gateway(directory: Path, state: deployment.SandboxState, upstream: dict[str, int]) -> None:
+    """Render the gateway's upstream from the registry; reload nginx when the file changed."""
+    conf = directory / "nginx" / "nginx.conf"
+    before = conf.read_text() if conf.exists() else ""
     spec = deployment.deployed_spec(state)
     deployment.write_gateway_conf(directory, spec, state.ports["https"], state.ports["http"], upstream)
-    SupervisorClient(state.supervisor_url).signal("gateway", "HUP")
-    time.sleep(RELOAD_SETTLE_S)  # new workers take over; old ones finish their requests
+    if conf.read_text() != before:
+        SupervisorClient(state.supervisor_url).signal("gateway", "HUP")
+        time.sleep(RELOAD_SETTLE_S)  # new workers take over; old ones finish their requests
 
 
 def _healthy(session: requests.Session, url: str) -> None:
@@ -36,7 +40,13 @@ def _healthy(session: requests.Session, url: str) -> None:
 
 
 def scale(directory: Path, service: str, count: int) -> None:
-    """Bring a service of the sandbox in `directory` to `count` replicas."""
+    """Bring a service of the sandbox in `directory` to `count` replicas.
+
+    Idempotent, and safe after a scale that was cut short: it starts from what the supervisor runs,
+    not only from the registry, so a replica started but never registered is stopped and removed
+    (or a program the supervisor already knows is not added twice), and the gateway's upstream is
+    rendered again from the registry it ends with.
+    """
     if service != deployment.SERVICE:
         raise ProbeError(f"the reference deployment has no service '{service}'")
     state = deployment.SandboxState.read(directory)
@@ -44,6 +54,10 @@ def scale(directory: Path, service: str, count: int) -> None:
     supervisor = SupervisorClient(state.supervisor_url)
     current = deployment.read_registry(directory)
     wanted = [f"{service}-{index}" for index in range(1, count + 1)]
+    known = {info.name for info in supervisor.processes() if info.name.startswith(f"{service}-")}
+    strays = sorted(name for name in known if name not in current and name.removeprefix(f"{service}-").isdigit())
+    if strays:
+        _stop(supervisor, directory, strays)
     added = [name for name in wanted if name not in current]
     removed = [name for name in current if name not in wanted]
     if added:
@@ -66,15 +80,20 @@ def scale(directory: Path, service: str, count: int) -> None:
         current = {name: port for name, port in current.items() if name not in removed}
     if added or removed:
         deployment.write_registry(directory, current)
-        _reload_gateway(directory, state, current)
+    _reload_gateway(directory, state, current)
     if removed and spec.scale_in_drain:
         time.sleep(DRAIN_S)
         _stop(supervisor, directory, removed)
 
 
 def _stop(supervisor: SupervisorClient, directory: Path, names: list[str]) -> None:
+    """Stop and forget programs; one the supervisor no longer knows, or that is stopped already, is fine."""
+    known = {info.name: info for info in supervisor.processes()}
     for name in names:
-        supervisor.stop(name)
-        supervisor.remove_group(name)
+        info = known.get(name)
+        if info is not None:
+            if info.state not in ("STOPPED", "EXITED", "FATAL"):
+                supervisor.stop(name)
+            supervisor.remove_group(name)
         (directory / "programs" / f"{name}.conf").unlink(missing_ok=True)
     supervisor.reload_config()

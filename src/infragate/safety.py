@@ -1,0 +1,83 @@
+"""The safety policy: whether this run may disrupt the target or put load on it.
+
+Consent is two keys turned together: the profile (``safety.allow_destructive`` / ``allow_load``, never
+for production) and the command line (``--allow-destructive`` / ``--allow-load``). Feature tags only
+select scenarios; they are not the guard. The guard is a ``Consent`` handed to every platform
+adapter and to the load engine, which call ``require_*`` at the moment they act, whatever called
+them. A refusal is a ``SafetyError`` (exit code 4) naming the action.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infragate.errors import SafetyError
+from infragate.profile.model import Safety
+
+
+@dataclass(frozen=True)
+class Consent:
+    """What this run may do to the target; ``refusals`` says why a capability is missing."""
+
+    destructive: bool = False
+    load: bool = False
+    destructive_refusal: str = "no consent was given"
+    load_refusal: str = "no consent was given"
+    restoring: bool = False
+
+    def require_destructive(self, action: str) -> None:
+        """Refuse a disruption (kill, restart, scale, update) unless consented to."""
+        if not (self.destructive or self.restoring):
+            raise SafetyError(f"refused by the safety policy: {action}: {self.destructive_refusal}")
+
+    def require_load(self, action: str) -> None:
+        """Refuse load unless consented to."""
+        if not self.load:
+            raise SafetyError(f"refused by the safety policy: {action}: {self.load_refusal}")
+
+
+# Undoing a journalled disruption puts the target back; it needs no consent to disrupt, and gets no
+# consent to put load on the target.
+RESTORING = Consent(restoring=True, load_refusal="recovery never puts load on a target")
+NONE = Consent()
+
+
+def _refusal(safety: Safety, what: str, profile_allows: bool, command_allows: bool, option: str) -> str:
+    missing = []
+    if safety.environment == "production":
+        return f"the target's environment is production, which never allows {what} work"
+    if not profile_allows:
+        missing.append(f"safety.allow_{what} in the profile")
+    if not command_allows:
+        missing.append(option)
+    return f"{what} work needs {' and '.join(missing)}"
+
+
+def consent_for(safety: Safety, allow_destructive: bool, allow_load: bool) -> Consent:
+    """The consent a run has: the profile's policy and the command line's options, both needed."""
+    production = safety.environment == "production"
+    destructive = safety.allow_destructive and allow_destructive and not production
+    load = safety.allow_load and allow_load and not production
+    return Consent(
+        destructive=destructive,
+        load=load,
+        destructive_refusal=""
+        if destructive
+        else _refusal(safety, "destructive", safety.allow_destructive, allow_destructive, "--allow-destructive"),
+        load_refusal="" if load else _refusal(safety, "load", safety.allow_load, allow_load, "--allow-load"),
+    )
+
+
+def check_requested(safety: Safety, target: str, allow_destructive: bool, allow_load: bool) -> None:
+    """Asking on the command line for what the profile forbids is refused before anything runs."""
+    for wanted, allowed, what in (
+        (allow_destructive, safety.allow_destructive, "destructive"),
+        (allow_load, safety.allow_load, "load"),
+    ):
+        production = safety.environment == "production"
+        if wanted and (not allowed or production):
+            why = "is production" if production and allowed else f"does not allow {what} scenarios"
+            raise SafetyError(
+                f"refused by the safety policy: target '{target}' (environment {safety.environment}) "
+                f"{why} (safety.allow_{what} is {str(allowed).lower()})"
+            )

@@ -1,0 +1,260 @@
+"""Trust under faults: no disruption without consent, and an interrupted run leaves the target as it was.
+
+The target's state is observed, never read from a record the disruption wrote: the replica
+processes of the sandbox (from /proc), each answering its own health check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from infragate.journal import Journal
+from infragate.sandbox import deployment
+from tests.conftest import descendants, run_cli
+
+UNTAGGED_DESTRUCTIVE = """\
+Feature: Steps that disrupt, written without any tag
+  Scenario: A replica is killed
+    Given steady traffic through the gateway
+    When one replica of the service is killed
+    Then the killed replica is replaced by a new one
+
+  Scenario: The service is scaled out
+    When the service is scaled out
+    Then the new replicas are ready within the scaling time
+
+  Scenario: The service is scaled back in
+    Given the service runs scaled out
+    And steady traffic through the gateway
+    When the service is scaled back to its declared replicas
+    Then no request fails
+
+  Scenario: The replicas are restarted
+    When every replica of the service is restarted one after another
+    Then every replica was replaced
+
+  Scenario: Load is offered
+    Given the declared load has been offered through the gateway
+    Then the p95 latency is below the declared bound
+"""
+REFUSED_STEPS = {
+    "A replica is killed": "When one replica of the service is killed",
+    "The service is scaled out": "When the service is scaled out",
+    "The service is scaled back in": "Given the service runs scaled out",
+    "The replicas are restarted": "When every replica of the service is restarted one after another",
+    "Load is offered": "Given the declared load has been offered through the gateway",
+}
+
+
+def observed_replicas(directory: str) -> dict[str, int]:
+    """Replica name -> pid of every backend process of this sandbox running now, from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            zombie = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        except (OSError, IndexError):
+            continue
+        match = re.search(r"infragate\.sandbox\.backend --name (\S+) --port (\d+) --sandbox (\S+)", command)
+        if match and match.group(3) == directory and not zombie:
+            found[match.group(1)] = int(entry.name)
+    return found
+
+
+def healthy(directory: str) -> set[str]:
+    """The replicas whose processes run and whose own health check answers 200 (read from /proc)."""
+    ports = {}
+    for pid in observed_replicas(directory).values():
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        match = re.search(r"--name (\S+) --port (\d+)", command)
+        if match:
+            ports[match.group(1)] = int(match.group(2))
+    answered = set()
+    for name, port in ports.items():
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                answered.add(name)
+        except requests.RequestException:
+            pass
+    return answered
+
+
+@pytest.fixture(scope="module")
+def target(sandbox_root: Path) -> Iterator[deployment.SandboxState]:
+    state = deployment.up("trust", root=sandbox_root)
+    yield state
+    assert not deployment.down("trust", root=sandbox_root).left_running
+
+
+@pytest.fixture
+def journal_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "journal"
+    monkeypatch.setenv("INFRAGATE_JOURNAL_DIR", str(folder))
+    return folder
+
+
+def _profile_with(source: str, folder: Path, **safety: object) -> Path:
+    data = yaml.safe_load(Path(source).read_text())
+    data["safety"].update(safety)
+    copy = Path(source).parent / f"{folder.name}-{'-'.join(f'{k}{v}' for k, v in safety.items())}.yaml"
+    copy.write_text(yaml.safe_dump(data))
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("safety", "options"),
+    [
+        ({"environment": "production", "allow_destructive": False, "allow_load": False}, []),
+        ({"environment": "staging", "allow_destructive": False, "allow_load": False}, ["--allow-load"]),
+        ({"environment": "staging", "allow_destructive": True, "allow_load": True}, []),
+    ],
+    ids=["production", "profile-forbids", "no-command-line-consent"],
+)
+def test_every_destructive_step_is_refused_without_consent_whatever_the_tags(
+    target: deployment.SandboxState,
+    journal_dir: Path,
+    tmp_path: Path,
+    safety: dict[str, object],
+    options: list[str],
+) -> None:
+    feature = tmp_path / "untagged.feature"
+    feature.write_text(UNTAGGED_DESTRUCTIVE)
+    profile = _profile_with(target.profile, tmp_path, **safety)
+    before = observed_replicas(target.directory)
+    if "--allow-load" in options:  # the profile forbids load: asking for it is refused before anything runs
+        asked = run_cli(
+            "verify", "--target", str(profile), *options, "--reports", str(tmp_path / "r0"), reports=tmp_path
+        )
+        assert asked.code == 4 and "refused by the safety policy" in asked.output, asked.output
+    run = run_cli(
+        "verify",
+        "--target",
+        str(profile),
+        "--features",
+        str(feature),
+        "--reports",
+        str(tmp_path / "r"),
+        reports=tmp_path / "r",
+    )
+    assert run.code == 4, run.output
+    verdicts = run.verdicts()
+    for scenario, step in REFUSED_STEPS.items():
+        assert verdicts[scenario]["verdict"] == "refused by the safety policy", verdicts[scenario]
+        assert verdicts[scenario]["failed_step"] == step
+        assert "refused by the safety policy" in verdicts[scenario]["message"]
+    assert observed_replicas(target.directory) == before, "a replica was disrupted without consent"
+    # The journal may hold the intent of a refused action; none may be left pending.
+    pending = [entry for file in journal_dir.rglob("*.jsonl") for entry in Journal(file.parent).pending()]
+    assert pending == []
+
+
+ROLLING_RESTART = """\
+@platform @destructive @scaling
+Feature: Rolling restarts alone
+  Scenario: A rolling restart loses no request
+    Given steady traffic through the gateway
+    When every replica of the service is restarted one after another
+    Then every replica was replaced
+    And no request fails
+"""
+MODES = ("sigkill-all", "sigkill-command", "sigint", "sigterm")
+RUNS = 20
+
+
+def _pending(journal_dir: Path) -> bool:
+    return any(Journal(folder).pending() for folder in journal_dir.glob("*") if folder.is_dir())
+
+
+def _interrupt(run: subprocess.Popen[bytes], mode: str) -> None:
+    if mode == "sigkill-all":  # the command and every process under it: only the journal remembers
+        for pid in [*descendants(run.pid), run.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    elif mode == "sigkill-command":  # the command's process group; the suite runs in its own session
+        os.killpg(run.pid, signal.SIGKILL)
+    else:
+        run.send_signal(signal.SIGINT if mode == "sigint" else signal.SIGTERM)
+
+
+def test_interrupted_destructive_runs_leave_the_target_as_it_was(
+    target: deployment.SandboxState, journal_dir: Path, tmp_path: Path
+) -> None:
+    """RUNS runs cut at random moments by every kind of stop; recover after each; the target observed."""
+    chooser = random.Random(20261202)
+    rolling = tmp_path / "rolling.feature"
+    rolling.write_text(ROLLING_RESTART)
+    features = ["features/resilience/failover.feature", "features/resilience/scaling.feature", str(rolling)]
+    before = sorted(observed_replicas(target.directory))
+    assert before == ["api-1", "api-2", "api-3"] and healthy(target.directory) == set(before)
+    outcomes = []
+    mid_disruption = 0
+    for index in range(RUNS):
+        mode, feature = MODES[index % len(MODES)], features[(index // len(MODES) + index) % len(features)]
+        delay = chooser.uniform(0.0, 3.0)
+        reports = tmp_path / f"run-{index}"
+        run = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "infragate",
+                "verify",
+                "--target",
+                target.profile,
+                "--allow-destructive",
+                "--features",
+                feature,
+                "--reports",
+                str(reports),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        # Cut the run while a disruption is under way: once its intent is journalled, after a random delay.
+        deadline = time.monotonic() + 60
+        while not _pending(journal_dir) and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(delay)
+        interrupted = run.poll() is None
+        _interrupt(run, mode)
+        output = run.communicate(timeout=240)[0].decode()
+        mid_disruption += interrupted
+        assert not interrupted or run.returncode != 0, f"run {index} ({mode}) was interrupted but exited 0:\n{output}"
+        for folder in reports.iterdir():
+            if not (folder / "summary.md").exists():
+                continue  # killed outright before any report: nothing claims a verdict
+            head = (folder / "summary.md").read_text().splitlines()[0]
+            evidence = json.loads((folder / "evidence.json").read_text())
+            finished = not evidence["interrupted"] and all(
+                scenario["verdict"] == "conformant" for scenario in evidence["scenarios"]
+            )
+            # Conformant only where the suite ran to its end before the stop came, never when interrupted.
+            assert (": conformant" in head) == finished, f"run {index} ({mode}): {head}; {evidence['notes']}"
+        recovered = run_cli("recover", "--target", target.profile, reports=tmp_path, timeout=240)
+        after = sorted(observed_replicas(target.directory))
+        settled = time.monotonic() + 15
+        while healthy(target.directory) != set(after) and time.monotonic() < settled:
+            time.sleep(0.2)  # a replica killed just before recovery may still be starting again
+        undone_by_recover = recovered.output.count("  undone ")
+        outcomes.append((index, mode, Path(feature).stem, round(delay, 1), run.returncode, undone_by_recover, after))
+        assert recovered.code == 0, f"run {index} ({mode}, {feature}): {recovered.output}"
+        assert after == before, f"run {index} ({mode}, {feature}, {delay:.1f} s) left {after}: {recovered.output}"
+        assert healthy(target.directory) == set(before), f"run {index} ({mode}): not every replica is healthy"
+    print("\n".join(map(str, outcomes)))
+    assert mid_disruption >= RUNS * 3 // 4, f"only {mid_disruption} of {RUNS} runs were cut short"
