@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_COMPOUND = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d)){2,}$")
 _DURATION_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:r|req|requests)?\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$")
 _RATE_PER = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hour": 3600.0}
@@ -16,6 +19,8 @@ def parse_duration(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError("a duration such as 5s, 2m or 1h")
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise ValueError("a finite duration such as 5s, 2m or 1h")
         if value < 0:
             raise ValueError("a duration that is not negative")
         return float(value)
@@ -23,7 +28,9 @@ def parse_duration(value: object) -> float:
         match = _DURATION.match(value)
         if match:
             return float(match.group(1)) * _DURATION_SECONDS[match.group(2)]
-    raise ValueError("a duration such as 5s, 2m or 1h")
+        if _COMPOUND.match(value.strip()):  # "6h30m", "1m30s"
+            return sum(float(n) * _DURATION_SECONDS[unit] for n, unit in _DURATION_PART.findall(value))
+    raise ValueError("a duration such as 5s, 2m, 1h or 6h30m")
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,7 @@ def parse_rate(value: object) -> Rate:
     """A Rate from a number (per second) or a string such as "100r/s", "1000r/m", "10/s"."""
     if isinstance(value, bool):
         raise ValueError("a rate such as 100r/s or 1000r/m")
-    if isinstance(value, (int, float)) and value > 0:
+    if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:
         return Rate(float(value), 1.0)
     if isinstance(value, str):
         match = _RATE.match(value)
@@ -65,6 +72,6 @@ def parse_share(value: object) -> float:
             value = float(value.strip()[:-1]) / 100
         except ValueError:
             raise ValueError("a share such as 0.1% or 0.001") from None
-    if isinstance(value, (int, float)) and 0 <= value <= 1:
+    if isinstance(value, (int, float)) and 0 <= value <= 1:  # NaN fails both comparisons
         return float(value)
     raise ValueError("a share from 0 to 1, such as 0.1% or 0.001")

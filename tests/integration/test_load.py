@@ -138,3 +138,60 @@ def test_workers_started_elsewhere_join_a_master_bound_for_them(
     measured = json.loads(report.read_text())["result"]
     assert (measured["workers_reported"], measured["scheduled"]) == (2, 180), measured
     assert measured["plan"]["sources"] == []
+
+
+def _p95_only(profile: str, folder: Path) -> Path:
+    """The profile with only a p95 latency objective, the shape of the marketplace's."""
+    import yaml
+
+    data = yaml.safe_load(Path(profile).read_text())
+    data["load"]["objectives"].pop("p99", None)
+    copy = Path(profile).parent / f"p95-only-{folder.name}.yaml"
+    copy.write_text(yaml.safe_dump(data))
+    return copy
+
+
+LATENCY = "Latency stays within the declared percentiles under the declared load"
+
+
+def test_a_p95_only_objective_is_judged_and_the_missing_p99_is_named(
+    reference: deployment.SandboxState, tmp_path: Path
+) -> None:
+    profile = _p95_only(reference.profile, tmp_path)
+    run = run_cli(
+        "verify",
+        "--target",
+        str(profile),
+        "--allow-load",
+        "--features",
+        "features/load/slo.feature",
+        "--reports",
+        str(tmp_path),
+        reports=tmp_path,
+    )
+    latency = run.verdicts()[LATENCY]
+    assert latency["verdict"] == "conformant", run.output
+    names = [item["data"] for item in latency["evidence"] if item["type"] == "NotJudged"]
+    assert names == [{"objective": "p99", "reason": "the profile declares no p99 objective"}]
+
+
+def test_a_p95_only_objective_fails_on_the_stalling_variant(sandbox_root: Path, tmp_path: Path) -> None:
+    state = deployment.up("p95-stall", "load-stall", root=sandbox_root)
+    try:
+        profile = _p95_only(state.profile, tmp_path)
+        run = run_cli(
+            "verify",
+            "--target",
+            str(profile),
+            "--allow-load",
+            "--features",
+            "features/load/slo.feature",
+            "--reports",
+            str(tmp_path),
+            reports=tmp_path,
+        )
+    finally:
+        assert not deployment.down("p95-stall", root=sandbox_root).left_running
+    latency = run.verdicts()[LATENCY]
+    assert run.code == 1 and latency["verdict"] == "non-conformant", run.output
+    assert latency["failed_step"] == "Then the p95 latency is below the declared bound"

@@ -8,8 +8,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationInfo, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    model_validator,
+)
 
 from infragate.quantities import Rate, parse_duration, parse_rate, parse_share
 
@@ -53,9 +63,19 @@ def _scenario(value: object, info: ValidationInfo) -> object:
 
 
 def _url(value: object) -> object:
-    if isinstance(value, str) and not value.startswith(("http://", "https://")):
-        raise ValueError("a URL starting with http:// or https://")
-    return value.rstrip("/") if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    expected = "a URL such as https://host:8443 (http:// or https://, a host, a port from 1 to 65535, no spaces)"
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise ValueError(expected) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        raise ValueError(expected)
+    if port == 0:
+        raise ValueError(expected)
+    return value.rstrip("/")
 
 
 def _url_path(value: object) -> object:
@@ -76,7 +96,14 @@ def _share(value: object) -> float:
     return parse_share(value)
 
 
-Duration = Annotated[float, BeforeValidator(_duration)]
+def _positive(value: float) -> float:
+    if value <= 0:
+        raise ValueError("a duration above 0, such as 5s")
+    return value
+
+
+Duration = Annotated[float, BeforeValidator(_duration), AfterValidator(_positive)]
+DurationOrZero = Annotated[float, BeforeValidator(_duration)]
 Share = Annotated[float, BeforeValidator(_share)]
 RateValue = Annotated[Rate, BeforeValidator(_rate)]
 ExistingPath = Annotated[Path, BeforeValidator(_profile_path)]
@@ -87,7 +114,7 @@ UrlPath = Annotated[str, BeforeValidator(_url_path)]
 class StrictModel(BaseModel):
     """Base of every profile model: frozen, and unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class RateLimit(StrictModel):
@@ -285,7 +312,7 @@ class Resilience(StrictModel):
     traffic_rate: float = Field(default=40.0, gt=0, description="steady requests per second during faults")
     error_budget: float = Field(default=0.001, ge=0, le=1, description="share of requests that may fail in a fault")
     recovery_time: Duration = Field(default=30.0, description="back at the declared replicas within")
-    min_ready: Duration = Field(
+    min_ready: DurationOrZero = Field(
         default=2.0, description="a restarted replica stays ready this long before the next one goes"
     )
     scale_out_to: int = Field(default=5, ge=1)

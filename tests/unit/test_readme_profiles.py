@@ -1,0 +1,45 @@
+"""Every profile snippet in the README loads: the examples people copy cannot rot."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infragate.profile.loader import parse_profile
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+BLOCKS = re.findall(r"^```yaml\n(.*?)^```", README.read_text(), flags=re.S | re.M)
+SECRETS = {name: f"s3cret-{name.lower()}" for name in re.findall(r"\$\{([A-Z][A-Z0-9_]*)", README.read_text())}
+
+
+@pytest.fixture
+def secret_folder(tmp_path: Path) -> Path:
+    for match in re.findall(r"\$\{file:([^}]+)\}", README.read_text()):
+        path = tmp_path / match
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("file-secret\n")
+    for name in ("registry.json", "ca.pem"):  # files the example names beside the profile
+        (tmp_path / name).write_text("{}")
+    return tmp_path
+
+
+def test_the_readme_has_a_whole_profile_and_its_sections() -> None:
+    assert len(BLOCKS) >= 5 and "version: 1" in BLOCKS[0]
+
+
+@pytest.mark.parametrize("index", range(len(BLOCKS)))
+def test_each_readme_snippet_loads_within_the_whole_profile(index: int, secret_folder: Path) -> None:
+    whole = yaml.safe_load(BLOCKS[0])
+    section = yaml.safe_load(BLOCKS[index])
+    merged = {**whole, **section}
+    if "platform" in section and section["platform"].get("kind") == "swarm":
+        merged["services"] = section["services"]  # the Swarm example describes its own services
+    # Absolute paths of the example's machine, moved to folders and files that exist here.
+    (secret_folder / "pgbackrest.conf").write_text("[global]\n")
+    text = yaml.safe_dump(merged).replace("/srv/backups/postgres", str(secret_folder))
+    text = text.replace("/etc/pgbackrest/pgbackrest.conf", str(secret_folder / "pgbackrest.conf"))
+    text = text.replace("/var/tmp/infragate-drills", str(secret_folder))
+    parse_profile(text, file=f"README.md block {index + 1}", base_dir=secret_folder, environ=SECRETS)
