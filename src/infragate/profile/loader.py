@@ -22,20 +22,23 @@ from pydantic import BaseModel, ValidationError
 from infragate.errors import ProfileError
 from infragate.loadgen.plan import expand_sources
 from infragate.profile.model import Profile
-from infragate.profile.secrets import SecretReferenceError, expand
+from infragate.profile.secrets import REDACTOR, SecretReferenceError, expand, read_bounded_text
 
 KeyPath = tuple[str | int, ...]
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
+MAX_PROFILE_BYTES = 1024 * 1024
+MAX_DEPTH = 32  # profiles nest about six deep
+MAX_ALIASES = 64  # a profile may reuse an anchor; a billion laughs may not
+MAX_NODES = 100_000
 
 
 def load_profile(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Profile:
     """Read, expand and validate a profile file."""
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise ProfileError(file, "(file)", f"a readable YAML profile ({reason})") from None
+        text = read_bounded_text(Path(path), MAX_PROFILE_BYTES)
+    except ValueError as exc:
+        raise ProfileError(file, "(file)", f"a readable YAML profile ({exc})") from None
     return parse_profile(text, file=file, base_dir=Path(path).resolve().parent, environ=environ)
 
 
@@ -43,19 +46,30 @@ def parse_profile(
     text: str, file: str = "<profile>", base_dir: Path | None = None, environ: Mapping[str, str] | None = None
 ) -> Profile:
     """Validate profile text; relative paths and secret files resolve against base_dir."""
-    env = dict(os.environ if environ is None else environ)
     try:
+        return _parse(text, file, base_dir, dict(os.environ if environ is None else environ))
+    except ProfileError as exc:  # a value quoted back may be a secret, or hold one
+        raise ProfileError(exc.file, exc.key, REDACTOR.redact(exc.expected), exc.line) from None
+
+
+def _parse(text: str, file: str, base_dir: Path | None, env: dict[str, str]) -> Profile:
+    if len(text) > MAX_PROFILE_BYTES:
+        raise ProfileError(file, "(file)", f"a profile of at most {MAX_PROFILE_BYTES // 1024} KiB")
+    try:
+        _check_depth(text, file)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or "valid YAML"
         raise ProfileError(file, "(syntax)", f"valid YAML ({problem})", mark.line + 1 if mark else None) from None
+    except RecursionError:
+        raise ProfileError(file, "(syntax)", f"YAML nested at most {MAX_DEPTH} levels deep") from None
     if not isinstance(root, yaml.MappingNode):
         raise ProfileError(
             file, "(top level)", "a mapping of profile keys", 1 if root is None else root.start_mark.line + 1
         )
     lines: dict[KeyPath, int] = {}
-    data = _construct(root, (), lines, file)
+    data = _construct(root, (), lines, file, _Budget())
     try:
         data = _expand_secrets(data, (), base_dir, env)
     except _KeyedError as exc:
@@ -71,29 +85,89 @@ def parse_profile(
     return profile
 
 
-def _construct(node: yaml.Node, key: KeyPath, lines: dict[KeyPath, int], file: str) -> Any:
-    """Plain data from a YAML node, noting the line of every key; duplicate keys are errors."""
-    lines[key] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            name = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if not isinstance(name, str):
-                raise ProfileError(file, _dotted(key) or "(top level)", "string keys", key_node.start_mark.line + 1)
-            if name in result:
-                raise ProfileError(
-                    file, _dotted((*key, name)), "each key once (duplicate key)", key_node.start_mark.line + 1
-                )
-            result[name] = _construct(value_node, (*key, name), lines, file)
-            lines[(*key, name)] = key_node.start_mark.line + 1
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*key, index), lines, file) for index, item in enumerate(node.value)]
+_OPENS = (
+    yaml.FlowSequenceStartToken,
+    yaml.FlowMappingStartToken,
+    yaml.BlockSequenceStartToken,
+    yaml.BlockMappingStartToken,
+)
+_CLOSES = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)
+
+
+def _check_depth(text: str, file: str) -> None:
+    """Refuse deep nesting from the tokens, before PyYAML's composer recurses into it."""
+    depth = 0
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        if isinstance(token, _OPENS):
+            depth += 1
+            if depth > MAX_DEPTH + 1:
+                line = token.start_mark.line + 1
+                raise ProfileError(file, "(syntax)", f"YAML nested at most {MAX_DEPTH} levels deep", line)
+        elif isinstance(token, _CLOSES):
+            depth -= 1
+
+
+class _Budget:
+    """What one profile may cost to build: nodes, aliases followed, and the collections open now."""
+
+    def __init__(self) -> None:
+        self.nodes = 0
+        self.aliases = 0
+        self.seen: set[int] = set()
+        self.open: set[int] = set()
+
+
+def _construct(node: yaml.Node, key: KeyPath, lines: dict[KeyPath, int], file: str, budget: _Budget) -> Any:
+    """Plain data from a YAML node, noting the line of every key; duplicate keys are errors.
+
+    Aliases are followed only a few times, never into themselves, and nesting is bounded: a profile
+    is built in bounded time and memory whatever its YAML says."""
+    line = node.start_mark.line + 1
+    lines[key] = line
+    budget.nodes += 1
+    if budget.nodes > MAX_NODES:
+        raise ProfileError(file, _dotted(key) or "(top level)", f"a profile of at most {MAX_NODES} values", line)
+    if len(key) > MAX_DEPTH:
+        raise ProfileError(file, _dotted(key[:MAX_DEPTH]), f"values nested at most {MAX_DEPTH} levels deep", line)
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        if id(node) in budget.open:
+            raise ProfileError(
+                file, _dotted(key), "a value that does not contain itself (a self-referencing alias)", line
+            )
+        if id(node) in budget.seen:
+            budget.aliases += 1
+            if budget.aliases > MAX_ALIASES:
+                raise ProfileError(file, _dotted(key), f"at most {MAX_ALIASES} uses of YAML aliases", line)
+        budget.seen.add(id(node))
+        budget.open.add(id(node))
+        try:
+            return _collection(node, key, lines, file, budget)
+        finally:
+            budget.open.discard(id(node))
     loader = yaml.SafeLoader("")
     try:
         return loader.construct_object(node, deep=True)
-    except yaml.YAMLError as exc:
-        raise ProfileError(file, _dotted(key), f"a valid value ({getattr(exc, 'problem', exc)})", lines[key]) from None
+    except (yaml.YAMLError, ValueError) as exc:
+        raise ProfileError(
+            file, _dotted(key), f"a valid value ({getattr(exc, 'problem', None) or exc})", line
+        ) from None
+
+
+def _collection(node: yaml.Node, key: KeyPath, lines: dict[KeyPath, int], file: str, budget: _Budget) -> Any:
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, (*key, index), lines, file, budget) for index, item in enumerate(node.value)]
+    result: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        name = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        if not isinstance(name, str):
+            raise ProfileError(file, _dotted(key) or "(top level)", "string keys", key_node.start_mark.line + 1)
+        if name in result:
+            raise ProfileError(
+                file, _dotted((*key, name)), "each key once (duplicate key)", key_node.start_mark.line + 1
+            )
+        result[name] = _construct(value_node, (*key, name), lines, file, budget)
+        lines[(*key, name)] = key_node.start_mark.line + 1
+    return result
 
 
 class _KeyedError(Exception):
@@ -177,7 +251,7 @@ def _data_key(loc: KeyPath) -> tuple[KeyPath, type[BaseModel] | None]:
     owner: type[BaseModel] | None = None
     pending: Any = Profile
     for part in loc:
-        annotation = _unwrap(pending)
+        annotation = _optional_member(_unwrap(pending))
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             owner = annotation
             field = annotation.model_fields.get(str(part))
@@ -200,6 +274,15 @@ def _data_key(loc: KeyPath) -> tuple[KeyPath, type[BaseModel] | None]:
         data_key.append(part)
         pending = None
     return tuple(data_key), owner
+
+
+def _optional_member(annotation: Any) -> Any:
+    """`X | None` as X: pydantic's locations name no member for an optional section, so its keys are X's."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [member for member in typing.get_args(annotation) if member is not type(None)]
+        if len(members) == 1:
+            return _unwrap(members[0])
+    return annotation
 
 
 def _unwrap(annotation: Any) -> Any:

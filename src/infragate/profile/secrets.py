@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import stat
 import threading
 from pathlib import Path
 
@@ -57,6 +58,35 @@ class SecretReferenceError(ValueError):
     """A secret reference that cannot be resolved."""
 
 
+MAX_SECRET_BYTES = 64 * 1024
+
+
+def read_bounded_text(path: Path, limit: int) -> str:
+    """A regular file's UTF-8 text of at most `limit` bytes; ValueError says, in a few words, why not.
+
+    Never blocks on a FIFO or a device, never reads more than the limit (/dev/zero), never fails on
+    binary content with anything but a ValueError."""
+    try:
+        status = path.stat()
+    except OSError as exc:
+        raise ValueError(exc.strerror or "cannot be read") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise ValueError("not a regular file")
+    if status.st_size > limit:
+        raise ValueError(f"larger than {limit // 1024} KiB")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise ValueError(exc.strerror or "cannot be read") from None
+    if len(data) > limit:
+        raise ValueError(f"larger than {limit // 1024} KiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+
+
 def expand(text: str, base_dir: Path | None, environ: dict[str, str]) -> str:
     """Text with each ``${VAR}`` / ``${file:PATH}`` replaced by its value, each value registered as a secret."""
 
@@ -67,9 +97,9 @@ def expand(text: str, base_dir: Path | None, environ: dict[str, str]) -> str:
             if not path.is_absolute() and base_dir is not None:
                 path = base_dir / path
             try:
-                value = path.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise SecretReferenceError(f"a readable secret file ({path}: {exc.strerror})") from None
+                value = read_bounded_text(path, MAX_SECRET_BYTES).strip()
+            except ValueError as exc:
+                raise SecretReferenceError(f"a readable secret file of UTF-8 text ({path}: {exc})") from None
         elif name in environ:
             value = environ[name]
         elif default is not None:
