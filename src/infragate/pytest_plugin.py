@@ -31,7 +31,7 @@ from infragate.journal import Journal, journal_root, undo_pending
 from infragate.platforms import Platform, open_platform
 from infragate.probes.http import GatewayClient
 from infragate.profile import Profile, load_profile
-from infragate.profile.secrets import REDACTOR
+from infragate.profile.secrets import REDACTOR, redact_tree
 from infragate.report import RunRecord, ScenarioRecord, StepRecord, evidence_of, write_reports
 from infragate.safety import Consent, consent_for
 from infragate.traffic import BackgroundTraffic
@@ -158,6 +158,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_JOURNAL] = Journal(
             journal_root(Path(target), config.stash[_PROFILE].name), config.stash[_RUN_ID]
         ).hold()
+    if target and getattr(config.option, "tbstyle", "auto") in ("auto", "long"):
+        # Short tracebacks in every report, JUnit XML included: a long one renders each frame's
+        # arguments (a DSN, a header value) into the artifact.
+        config.option.tbstyle = "short"
     if target and threading.current_thread() is threading.main_thread():
         # In a run against a target, SIGTERM must unwind like Ctrl-C, so that every journalled
         # disruption is undone at teardown.
@@ -473,7 +477,12 @@ def _undo_leftovers(config: pytest.Config, run: RunRecord) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Let go of the run's journal lock (the process may live on, as in pytester's in-process runs)."""
+    """Scrub secrets from every artifact of the run, pytest's own too (JUnit XML and Cucumber JSON are
+    written by then), and let go of the run's journal lock (the process may live on, as in pytester)."""
+    for option in ("--infragate-reports", "--junitxml", "--cucumberjson"):
+        written = config.getoption(option, None)
+        if written:
+            redact_tree(Path(written))
     if _JOURNAL in config.stash:
         config.stash[_JOURNAL].release()
 

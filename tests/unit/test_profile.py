@@ -222,3 +222,26 @@ def test_an_environment_default_applies_when_the_variable_is_unset_and_is_not_a_
     assert parse_profile(_text(data), environ={"SHOP_GATEWAY": "https://set.example.test"}).gateway.base_url == (
         "https://set.example.test"
     )
+
+
+def test_a_secret_is_redacted_in_its_obvious_encodings() -> None:
+    import base64
+    import html
+    import json
+    from urllib.parse import quote
+
+    from infragate.profile.secrets import Redactor, encodings
+
+    secret = "p@ss:w0rd/+&<x>'\"é"
+    redactor = Redactor()
+    redactor.register(secret)
+    for variant in encodings(secret) | {secret}:
+        assert secret not in redactor.redact(f"before {variant} after"), variant
+    assert redactor.redact(f"postgresql://app:{quote(secret, safe='')}@db/app") == "postgresql://app:***@db/app"
+    assert redactor.redact(json.dumps({"dsn": secret})) == '{"dsn": "***"}'
+    assert redactor.redact(html.escape(secret)) == "***"
+    for prefix in (b"", b"u", b"us", b"user:"):  # inside a Basic authorization header, at any offset
+        encoded = base64.b64encode(prefix + secret.encode() + b"-and-more").decode()
+        clean = redactor.redact(encoded)
+        # all but the two groups at its edges, which it shares with its neighbours, is masked
+        assert "***" in clean and len(encoded) - len(clean) >= len(secret.encode()) - 6, (encoded, clean)

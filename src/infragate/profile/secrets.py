@@ -7,11 +7,15 @@ the profile loads and remembered here, so that whatever infragate writes can be 
 
 from __future__ import annotations
 
+import base64
+import html
+import json
 import logging
 import re
 import stat
 import threading
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 REFERENCE = re.compile(r"\$\{(?:(file):)?([^}:]+?)(?::-([^}]*))?\}")
 MASK = "***"
@@ -25,10 +29,12 @@ class Redactor:
         self._lock = threading.Lock()
 
     def register(self, value: str) -> None:
-        """Remember a secret value; values under 4 characters are masked only where they stand alone."""
+        """Remember a secret value and its obvious encodings (URL, JSON, HTML, base64 at any offset);
+        values under 4 characters are masked only where they stand alone."""
         if value:
             with self._lock:
                 self._values.add(value)
+                self._values.update(variant for variant in encodings(value) if len(variant) >= 4)
 
     def redact(self, text: str) -> str:
         """Text with every remembered secret replaced by the mask, longest first."""
@@ -40,6 +46,46 @@ class Redactor:
             else:
                 text = text.replace(value, MASK)
         return text
+
+
+def encodings(value: str) -> set[str]:
+    """The forms a secret takes in artifacts: URL-quoted (a DSN), JSON- and HTML-escaped (reports),
+    base64 (a Basic authorization header), the latter at each of the three offsets it can start at
+    inside a longer encoded text (only the characters that depend on the secret alone)."""
+    raw = value.encode()
+    found = {
+        quote(value, safe=""),
+        quote_plus(value, safe=""),
+        json.dumps(value)[1:-1],
+        html.escape(value),
+        html.escape(value, quote=False),
+    }
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        found.add(encode(raw).decode())  # the secret encoded alone
+        for offset in range(3):
+            encoded = encode(b"\0" * offset + raw).decode()
+            start, end = (4 if offset else 0), 4 * ((offset + len(raw)) // 3)
+            if end - start >= 8:
+                found.add(encoded[start:end])
+    found.discard(value)
+    return found
+
+
+def redact_tree(folder: Path) -> int:
+    """Scrub every remembered secret from every text file under a folder; the number of files changed."""
+    changed = 0
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else [folder]:
+        if not path.is_file() or path.is_symlink():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        clean = REDACTOR.redact(text)
+        if clean != text:
+            path.write_text(clean, encoding="utf-8")
+            changed += 1
+    return changed
 
 
 REDACTOR = Redactor()
