@@ -87,3 +87,29 @@ def test_too_few_admissions_after_the_first_rejection() -> None:
     estimate = estimate_limit([0.0, 0.01, 0.02, 0.03], [True, False, True, False])
     assert not estimate.known
     assert "too few" in estimate.reason
+
+
+def test_requests_without_an_answer_are_neither_admitted_nor_rejected() -> None:
+    import pytest
+
+    from infragate.errors import ProbeError
+    from infragate.probes.ratelimit import require_answers
+    from infragate.traffic import RequestOutcome
+
+    def outcome(status: int) -> RequestOutcome:
+        return RequestOutcome(
+            stream="overload",
+            intended_s=0.0,
+            sent_s=0.0,
+            latency_s=0.01,
+            status=status,
+            error=None if status else "TimeoutError",
+            headers=(),
+        )
+
+    answered = [outcome(200)] * 199 + [outcome(429)] * 100
+    assert require_answers([*answered, outcome(0)], "route api", "x") == [outcome(0)]  # 1 in 300: tolerated
+    with pytest.raises(ProbeError, match="5 of 304 requests got no answer"):
+        require_answers(answered + [outcome(0)] * 5, "route api", "the limit cannot be measured")
+    with pytest.raises(ProbeError, match="1 of 5 requests"):
+        require_answers([outcome(200)] * 4 + [outcome(0)], "route api: recovery", "x", allowed=0)

@@ -40,3 +40,20 @@ def test_version_and_cipher_verdicts() -> None:
         "expected only Mozilla 'intermediate' cipher suites on https://x, observed also ECDHE-ECDSA-AES128-SHA (TLSv1)"
     ]
     assert scan.cipher_problems("old") == []
+
+
+def test_only_a_tls_answer_counts_as_a_refusal() -> None:
+    import ssl
+
+    from infragate.probes.tls import refusal_seen
+
+    def error(reason: str) -> ssl.SSLError:
+        failure = ssl.SSLError(1, reason)
+        failure.reason = reason
+        return failure
+
+    assert refusal_seen(error("TLSV1_ALERT_PROTOCOL_VERSION"))
+    assert refusal_seen(error("SSLV3_ALERT_HANDSHAKE_FAILURE"))
+    assert refusal_seen(error("NO_CIPHERS_AVAILABLE"))  # the suite does not exist in that version
+    assert not refusal_seen(error("UNEXPECTED_EOF_WHILE_READING"))  # a close without an alert
+    assert not refusal_seen(error("RECORD_LAYER_FAILURE"))

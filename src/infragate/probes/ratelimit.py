@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -153,7 +154,7 @@ class RateLimitResult:
 
     def recovery_problem(self) -> str | None:
         """Why the route did not admit a calm client after the overload, or None."""
-        refused = [status for status in self.recovery_statuses if status in REJECTION_STATUSES or status == 0]
+        refused = [status for status in self.recovery_statuses if status in REJECTION_STATUSES]
         if refused:
             return (
                 f"expected route {self.route} to admit all {len(self.recovery_statuses)} requests at half its rate "
@@ -204,12 +205,9 @@ def _result(
     route: str, limit: RateLimit, plan: OverloadPlan, overload: TrafficRecording, recovery: TrafficRecording
 ) -> RateLimitResult:
     outcomes = overload.outcomes
-    failed = [outcome for outcome in outcomes if outcome.status == 0]
-    if len(failed) > max(1, len(outcomes) // 100):
-        raise ProbeError(
-            f"route {route}: {len(failed)} of {len(outcomes)} overload requests got no answer "
-            f"(first: {failed[0].error}); the limit cannot be measured"
-        )
+    failed = require_answers(outcomes, f"route {route}: overload", "the limit cannot be measured")
+    # The calm requests after the overload judge recovery: one without an answer judges nothing.
+    require_answers(recovery.outcomes, f"route {route}: recovery", "recovery cannot be judged", allowed=0)
     answered = [outcome for outcome in outcomes if outcome.status != 0]
     admitted = [not _rejected(outcome, limit.status) for outcome in answered]
     estimate = estimate_limit([outcome.sent_s for outcome in answered], admitted)
@@ -249,6 +247,21 @@ def _result(
     )
 
 
+def require_answers(
+    outcomes: Sequence[RequestOutcome], what: str, consequence: str, allowed: int | None = None
+) -> list[RequestOutcome]:
+    """The requests that got no HTTP answer; a ProbeError when more than `allowed` (default: 1 %) did.
+
+    Only an answer says what a limiter did: a time-out, a reset or a refused connection is no
+    rejection and no admission, so too many of them make the measurement "could not verify"."""
+    failed = [outcome for outcome in outcomes if outcome.status == 0]
+    if len(failed) > (max(1, len(outcomes) // 100) if allowed is None else allowed):
+        raise ProbeError(
+            f"{what}: {len(failed)} of {len(outcomes)} requests got no answer (first: {failed[0].error}); {consequence}"
+        )
+    return failed
+
+
 def rate_limited_routes(profile: Profile) -> list[str]:
     """Names of the routes that declare a rate limit."""
     return [name for name, route in profile.gateway.routes.items() if route.rate_limit is not None]
@@ -276,11 +289,7 @@ class IsolationResult:
 
     def bystander_problem(self) -> str | None:
         """Why the bystander was affected, or None."""
-        throttled = {
-            status: count
-            for status, count in self.bystander_statuses.items()
-            if status in REJECTION_STATUSES or status == 0
-        }
+        throttled = {status: count for status, count in self.bystander_statuses.items() if status in REJECTION_STATUSES}
         if throttled:
             who = f"from {self.bystander_source}" if self.bystander_source else "of the same client"
             return (
@@ -324,14 +333,18 @@ def measure_isolation(profile: Profile, overloaded: str, bystander: str, source:
         context=ssl_context(gateway.ca_bundle, gateway.verify_tls),
         timeout_s=gateway.timeout,
     )
-    overload = recording.stream("overload")
+    consequence = "isolation cannot be judged"
+    require_answers(recording.stream("overload"), f"route {overloaded}: overload", consequence)
+    require_answers(recording.stream("bystander"), f"route {bystander}: bystander", consequence)
+    overload = [outcome for outcome in recording.stream("overload") if outcome.status != 0]
+    answered = [outcome for outcome in recording.stream("bystander") if outcome.status != 0]
     return IsolationResult(
         overloaded_route=overloaded,
         bystander_route=bystander,
         bystander_source=source,
         overload_sent=len(overload),
         overload_rejected=sum(1 for outcome in overload if _rejected(outcome, over_limit.status)),
-        bystander_statuses=dict(Counter(outcome.status for outcome in recording.stream("bystander"))),
+        bystander_statuses=dict(Counter(outcome.status for outcome in answered)),
     )
 
 

@@ -78,14 +78,44 @@ def _connected(endpoint: Endpoint, context: ssl.SSLContext) -> Iterator[ssl.SSLS
         yield tls
 
 
+# What the local OpenSSL says when the suite offered alone does not exist in the version tried: nothing
+# was sent, and no server can accept it.
+_NOT_OFFERABLE = ("NO_CIPHERS_AVAILABLE",)
+# A server's own refusal comes as a TLS alert, or as a record of another version than the one offered.
+_REFUSALS = ("ALERT", "WRONG_VERSION_NUMBER", "UNSUPPORTED_PROTOCOL", "WRONG_SSL_VERSION")
+
+
+def _reason(error: OSError) -> str:
+    if isinstance(error, ssl.SSLError):
+        return str(error.reason or error)
+    return error.strerror or type(error).__name__
+
+
+def refusal_seen(error: ssl.SSLError) -> bool:
+    """Whether a failed handshake was refused by the server in TLS's own words (an alert), or could not
+    be offered at all; a close, a reset or silence says nothing about what the server would accept."""
+    reason = str(error.reason or "")
+    return any(word in reason for word in (*_REFUSALS, *_NOT_OFFERABLE))
+
+
 def _handshake(endpoint: Endpoint, context: ssl.SSLContext) -> tuple[str, str] | None:
-    """(version, cipher) of a successful handshake, or None when the server refuses it."""
+    """(version, cipher) of a successful handshake, or None when the server refuses it with an alert.
+
+    A time-out, a reset or a close without an alert is a ProbeError: the endpoint did not answer,
+    which is no refusal (and no acceptance either)."""
     try:
         with _connected(endpoint, context) as tls:
             cipher = tls.cipher()
             return (tls.version() or "", cipher[0] if cipher else "")
-    except (TimeoutError, ssl.SSLError, ConnectionResetError):
-        return None
+    except ssl.SSLError as exc:
+        if refusal_seen(exc):
+            return None
+        raise ProbeError(f"{endpoint.url} ended a TLS handshake without a TLS answer ({_reason(exc)})") from None
+    except OSError as exc:
+        raise ProbeError(
+            f"{endpoint.url} gave no TLS answer ({_reason(exc)}): "
+            "silence or a reset is no refusal, so the accepted versions cannot be told"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -197,8 +227,11 @@ class CertificateReport:
 
 def inspect_certificate(endpoint: Endpoint, ca_bundle: Path | None) -> CertificateReport:
     """Fetch the leaf certificate, verify the chain against the trust anchors, match the name."""
-    with _connected(endpoint, _client(None, "DEFAULT")) as tls:
-        der = tls.getpeercert(binary_form=True)
+    try:
+        with _connected(endpoint, _client(None, "DEFAULT")) as tls:
+            der = tls.getpeercert(binary_form=True)
+    except (OSError, ssl.SSLError) as exc:  # ssl.SSLError is an OSError; named for the reader
+        raise ProbeError(f"could not fetch the certificate of {endpoint.url}: {_reason(exc)}") from None
     if not der:
         raise ProbeError(f"{endpoint.url} sent no certificate")
     certificate = x509.load_der_x509_certificate(der)
@@ -210,6 +243,8 @@ def inspect_certificate(endpoint: Endpoint, ca_bundle: Path | None) -> Certifica
             pass
     except ssl.SSLCertVerificationError as exc:
         chain_error = exc.verify_message or str(exc)
+    except (OSError, ssl.SSLError) as exc:
+        raise ProbeError(f"could not verify the chain of {endpoint.url}: {_reason(exc)}") from None
     names = _subject_alt_names(certificate)
     not_after = certificate.not_valid_after_utc
     return CertificateReport(
