@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import then, when
 
+from infragate.bdd import Evidence, expect_no_problems, not_applicable
 from infragate.journal import Journal
 from infragate.probes.backup import (
     BackupCatalogue,
@@ -17,7 +18,6 @@ from infragate.probes.backup import (
 )
 from infragate.probes.wal import WalArchiveState, read_wal_archive
 from infragate.profile import Profile
-from infragate.pytest_plugin import Evidence, expect_no_problems, not_applicable
 
 
 def _require_postgres_backups(profile: Profile) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import then, when
 
+from infragate.bdd import Evidence, expect_no_problems, not_applicable
 from infragate.probes.cors import CorsResult, PreflightResult, probe_origins, probe_preflight
 from infragate.probes.fuzz import FuzzResult, send_odd_requests
 from infragate.probes.headers import (
@@ -18,7 +19,6 @@ from infragate.probes.health import HealthResult, probe_health
 from infragate.probes.http import GatewayClient
 from infragate.probes.websocket import WebSocketResult, probe_websocket
 from infragate.profile import Profile
-from infragate.pytest_plugin import Evidence, expect_no_problems, not_applicable
 
 
 @when("a client asks the gateway for its health", target_fixture="health")

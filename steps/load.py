@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pytest_bdd import given, then
 
+from infragate.bdd import Evidence, expect_no_problems, not_applicable, progress
 from infragate.errors import ProbeError
 from infragate.loadgen.plan import LoadPlan
 from infragate.loadgen.result import LoadResult, Second
@@ -16,7 +17,6 @@ from infragate.loadgen.runner import progress_line
 from infragate.probes.load import offer_load, plan_for
 from infragate.profile import Profile
 from infragate.profile.model import LoadObjectives
-from infragate.pytest_plugin import Evidence, expect_no_problems, not_applicable, progress
 from infragate.safety import Consent
 
 # One measurement a run: every objective scenario reads the same load run of the same plan.

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pytest_bdd import then, when
 
+from infragate.bdd import Evidence, expect_no_problems
 from infragate.platforms import Platform
 from infragate.probes.http import GatewayClient
 from infragate.probes.replicas import ReplicaCensus, take_census
 from infragate.probes.spread import SpreadSurvey, survey_spread
 from infragate.profile import Profile
-from infragate.pytest_plugin import Evidence, expect_no_problems
 
 
 @when("the replicas of every declared service are listed", target_fixture="census")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import then, when
 
+from infragate.bdd import Evidence, expect_no_problems, not_applicable
 from infragate.probes.ratelimit import (
     IsolationResult,
     RateLimitResult,
@@ -14,7 +15,6 @@ from infragate.probes.ratelimit import (
 )
 from infragate.probes.survey import Survey
 from infragate.profile import Profile
-from infragate.pytest_plugin import Evidence, expect_no_problems, not_applicable
 
 
 @when("one client overloads each rate-limited route in turn", target_fixture="limits")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import given, then, when
 
+from infragate.bdd import Background, Evidence, expect_no_problems, not_applicable
 from infragate.errors import ProbeError
 from infragate.journal import Journal
 from infragate.platforms import Platform
@@ -23,7 +24,6 @@ from infragate.probes.http import GatewayClient
 from infragate.probes.spread import survey_spread
 from infragate.profile import Profile
 from infragate.profile.model import Resilience
-from infragate.pytest_plugin import Background, Evidence, expect_no_problems, not_applicable
 from infragate.traffic import BackgroundTraffic
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import then, when
 
+from infragate.bdd import Evidence, expect_no_problems, not_applicable
 from infragate.probes.http import GatewayClient
 from infragate.probes.sslyze import DeepScanResult, deep_scan, sslyze_executable
 from infragate.probes.survey import Survey
@@ -20,7 +21,6 @@ from infragate.probes.tls import (
 )
 from infragate.profile import Profile
 from infragate.profile.model import Tls
-from infragate.pytest_plugin import Evidence, expect_no_problems, not_applicable
 
 
 def _tls(profile: Profile) -> Tls:

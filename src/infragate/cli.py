@@ -12,52 +12,34 @@ Every error ends in one line and a documented exit code (see ExitCode), never a 
 from __future__ import annotations
 
 import argparse
-import ctypes
 import dataclasses
-import datetime
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from functools import partial
 from pathlib import Path
-from types import FrameType
 from typing import NoReturn
 
 from infragate.errors import ExitCode, InfragateError, UsageError
-from infragate.journal import OWNER_WAIT_S, Journal, journal_root, undo_pending
+from infragate.journal import Journal, journal_root, undo_pending
 from infragate.loadgen.report import LOAD_JSON, verdict_word, write_load_report
 from infragate.loadgen.runner import progress_line
 from infragate.probes.load import NOT_JUDGED, judge, offer_load, plan_for
-from infragate.profile import Profile, load_profile
-from infragate.profile.secrets import REDACTOR, redact_tree
+from infragate.profile import load_profile
+from infragate.profile.secrets import redact_tree
 from infragate.quantities import parse_duration, parse_rate
-from infragate.report import CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, RunRecord, write_reports
 from infragate.safety import check_requested, consent_for
 from infragate.sandbox import deployment
 from infragate.sandbox.variants import VARIANTS, get_variant, scenario_table
-from infragate.suite import BUILTIN_FEATURES, FEATURES_ENV, SUITE_INI, SUITE_MODULE
+from infragate.suite import BUILTIN_FEATURES
 from infragate.undo import performer
-from infragate.verdicts import Verdict
-
-# The suite undoes its disruptions when told to stop; a restore may wait up to 90 s for replicas.
-_CHILD_GRACE_S = OWNER_WAIT_S
-
-
-class _Interrupted(Exception):
-    """SIGINT or SIGTERM arrived; cleanup must still run."""
+from infragate.verify import VerifyRequest, new_run_dir, run_verify, say
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         command = self.prog.removeprefix("infragate").strip()
         raise UsageError(f"{command}: {message}" if command else message)
-
-
-def _say(message: str) -> None:
-    print(REDACTOR.redact(message), flush=True)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -140,15 +122,15 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         args = _build_parser().parse_args(argv)
         code = _dispatch(args)
     except InfragateError as exc:
-        _say(f"infragate: {exc}")
+        say(f"infragate: {exc}")
         code = exc.exit_code
     except KeyboardInterrupt:
-        _say("infragate: interrupted")
+        say("infragate: interrupted")
         code = ExitCode.COULD_NOT_VERIFY
     except Exception as exc:
         if os.environ.get("INFRAGATE_DEBUG"):
             raise
-        _say(f"infragate: internal error: {type(exc).__name__}: {exc} (set INFRAGATE_DEBUG=1 for the traceback)")
+        say(f"infragate: internal error: {type(exc).__name__}: {exc} (set INFRAGATE_DEBUG=1 for the traceback)")
         code = ExitCode.COULD_NOT_VERIFY
     sys.exit(int(code))
 
@@ -208,9 +190,9 @@ def _load(args: argparse.Namespace) -> int:
     if args.master_bind is not None and plan.sources:
         # load.sources are this machine's addresses; each worker elsewhere is a client address of its own.
         plan = dataclasses.replace(plan, sources=())
-        _say("infragate: load.sources is not used: the workers started elsewhere send from their own addresses")
-    run_dir = _run_dir(Path(args.reports), profile)
-    _say(
+        say("infragate: load.sources is not used: the workers started elsewhere send from their own addresses")
+    run_dir = new_run_dir(Path(args.reports), profile)
+    say(
         f"infragate: offering {plan.rate_per_s:g} requests/s for {plan.duration_s:g} s to '{profile.name}' "
         f"({plan.base_url}), mix {', '.join(f'{k}={v:g}' for k, v in plan.mix.items())}, {plan.workers} worker(s)"
     )
@@ -219,34 +201,45 @@ def _load(args: argparse.Namespace) -> int:
         plan,
         run_dir,
         consent,
-        lambda row, plan: _say(progress_line(row, plan)),
+        lambda row, plan: say(progress_line(row, plan)),
         master_bind=args.master_bind,
-        announce=lambda line: _say(f"infragate: {line}"),
+        announce=lambda line: say(f"infragate: {line}"),
     )
     checks = judge(result, profile.load.objectives if profile.load else None)
     page = write_load_report(result, checks, profile.name, run_dir)
     redact_tree(run_dir)
-    _say(f"infragate: {result.summary()}")
+    say(f"infragate: {result.summary()}")
     for name, problem in checks:
         word = verdict_word(problem)
-        _say(f"  {word:<7}  {name}" + (f": {problem.removeprefix(NOT_JUDGED)}" if problem else ""))
+        say(f"  {word:<7}  {name}" + (f": {problem.removeprefix(NOT_JUDGED)}" if problem else ""))
     problem = result.self_check_problem()
     if problem is not None:
-        _say(f"infragate: COULD NOT VERIFY: {problem}")
+        say(f"infragate: COULD NOT VERIFY: {problem}")
         code = ExitCode.COULD_NOT_VERIFY
     elif any(problem and not problem.startswith(NOT_JUDGED) for _, problem in checks):
-        _say("infragate: NON-CONFORMANT: an objective is not met")
+        say("infragate: NON-CONFORMANT: an objective is not met")
         code = ExitCode.NON_CONFORMANT
     else:
-        _say("infragate: conformant" + (": every objective judged was met" if checks else " (no objectives declared)"))
+        say("infragate: conformant" + (": every objective judged was met" if checks else " (no objectives declared)"))
         code = ExitCode.CONFORMANT
-    _say(f"infragate: report in {page} (and {run_dir / LOAD_JSON})")
+    say(f"infragate: report in {page} (and {run_dir / LOAD_JSON})")
     return code
 
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "verify":
-        return _verify(args)
+        return run_verify(
+            VerifyRequest(
+                target=args.target,
+                variant=args.variant,
+                tags=args.tags,
+                features=tuple(args.features or ()),
+                allow_destructive=args.allow_destructive,
+                allow_load=args.allow_load,
+                reports=Path(args.reports),
+                verbose=args.verbose,
+            )
+        )
     if args.command == "load":
         return _load(args)
     if args.command == "profile":
@@ -258,7 +251,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _profile_check(file: Path) -> int:
     profile = load_profile(file)
-    _say(
+    say(
         f"{file}: ok: target '{profile.name}' on platform {profile.platform.kind}, "
         f"{len(profile.gateway.routes)} route(s), {len(profile.services)} service(s), "
         f"environment {profile.safety.environment}"
@@ -272,18 +265,18 @@ def _recover(target: Path) -> int:
     journal = Journal(journal_root(target, profile.name))
     pending = journal.pending()
     if not pending:
-        _say(f"infragate: nothing to recover for target '{profile.name}' ({journal.root})")
+        say(f"infragate: nothing to recover for target '{profile.name}' ({journal.root})")
         return ExitCode.CONFORMANT
-    _say(f"infragate: {len(pending)} disruption(s) of target '{profile.name}' left pending; undoing them")
+    say(f"infragate: {len(pending)} disruption(s) of target '{profile.name}' left pending; undoing them")
     report = undo_pending(journal, performer(profile))
     for line in report.undone:
-        _say(f"  undone   {line}")
+        say(f"  undone   {line}")
     for line in report.failed:
-        _say(f"  FAILED   {line}")
+        say(f"  FAILED   {line}")
     if not report.verified:
-        _say("infragate: the target could NOT be verified back at its starting state")
+        say("infragate: the target could NOT be verified back at its starting state")
         return ExitCode.COULD_NOT_VERIFY
-    _say("infragate: recovered; the target is verified back at its starting state")
+    say("infragate: recovered; the target is verified back at its starting state")
     return ExitCode.CONFORMANT
 
 
@@ -295,19 +288,19 @@ def _swarm_sandbox(args: argparse.Namespace) -> int:
     if args.sandbox_command == "up":
         state = swarm.up(name, args.variant)
         built = f"image built in {state.image_build_s:.1f} s, " if state.image_build_s else "image cached, "
-        _say(f"swarm stack '{state.stack}' up: {built}deployed and healthy in {state.deploy_s:.1f} s")
-        _say(f"gateway: {state.gateway_url}")
-        _say(f"profile: {state.profile}")
+        say(f"swarm stack '{state.stack}' up: {built}deployed and healthy in {state.deploy_s:.1f} s")
+        say(f"gateway: {state.gateway_url}")
+        say(f"profile: {state.profile}")
         return ExitCode.CONFORMANT
     if args.sandbox_command == "down":
         left = swarm.down(name)
         if left:
-            _say(f"swarm stack '{name}': still there: {', '.join(left)}")
+            say(f"swarm stack '{name}': still there: {', '.join(left)}")
             return ExitCode.COULD_NOT_VERIFY
-        _say(f"swarm stack '{name}' removed; verified that none of its containers, networks or secrets is left")
+        say(f"swarm stack '{name}' removed; verified that none of its containers, networks or secrets is left")
         return ExitCode.CONFORMANT
     for stack in swarm.running_stacks():
-        _say(f"swarm stack {stack}")
+        say(f"swarm stack {stack}")
     return ExitCode.CONFORMANT
 
 
@@ -317,9 +310,9 @@ def _sandbox(args: argparse.Namespace) -> int:
         return ExitCode.CONFORMANT
     if args.sandbox_command == "variants":
         for variant in VARIANTS.values():
-            _say(f"{variant.name}{' (--runtime swarm)' if variant.runtime == 'swarm' else ''}: {variant.summary}")
+            say(f"{variant.name}{' (--runtime swarm)' if variant.runtime == 'swarm' else ''}: {variant.summary}")
             for failure in variant.breaks:
-                _say(f"    fails '{failure.scenario}' at '{failure.step}'")
+                say(f"    fails '{failure.scenario}' at '{failure.step}'")
         return ExitCode.CONFORMANT
     if args.runtime == "swarm":
         return _swarm_sandbox(args)
@@ -328,247 +321,19 @@ def _sandbox(args: argparse.Namespace) -> int:
             get_variant(args.variant)
         started = time.monotonic()
         state = deployment.up(args.name, args.variant)
-        _say(f"sandbox '{state.name}' up in {time.monotonic() - started:.1f} s: gateway {state.gateway_url}")
-        _say(f"profile: {state.profile}")
+        say(f"sandbox '{state.name}' up in {time.monotonic() - started:.1f} s: gateway {state.gateway_url}")
+        say(f"profile: {state.profile}")
         return ExitCode.CONFORMANT
     if args.sandbox_command == "down":
         report = deployment.down(args.name)
         if report.left_running:
-            _say(f"sandbox '{args.name}': processes still running: {', '.join(map(str, report.left_running))}")
+            say(f"sandbox '{args.name}': processes still running: {', '.join(map(str, report.left_running))}")
             return ExitCode.COULD_NOT_VERIFY
-        _say(f"sandbox '{args.name}' down; verified that none of its processes is left")
+        say(f"sandbox '{args.name}' down; verified that none of its processes is left")
         return ExitCode.CONFORMANT
     state, processes = deployment.status(args.name)
-    _say(f"sandbox '{state.name}' (variant: {state.variant or 'none'}), gateway {state.gateway_url}")
-    _say(f"profile: {state.profile}")
+    say(f"sandbox '{state.name}' (variant: {state.variant or 'none'}), gateway {state.gateway_url}")
+    say(f"profile: {state.profile}")
     for name, process_state in processes.items():
-        _say(f"  {name:<12} {process_state}")
+        say(f"  {name:<12} {process_state}")
     return ExitCode.CONFORMANT
-
-
-def _raise_interrupt(signum: int, _frame: FrameType | None) -> None:
-    raise _Interrupted(signal.Signals(signum).name)
-
-
-def _verify(args: argparse.Namespace) -> int:
-    if args.variant and args.target:
-        raise UsageError("verify: --variant brings up the reference deployment and cannot go with --target")
-    if args.variant:
-        get_variant(args.variant)
-    for path in args.features or []:
-        if not Path(path).exists():
-            raise UsageError(f"verify: --features: no such file or folder: {path}")
-    previous = {sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
-    sandbox_name: str | None = None
-    finished: tuple[RunRecord, Path] | None = None
-    code: int = ExitCode.COULD_NOT_VERIFY
-    try:
-        if args.target:
-            target = Path(args.target)
-        else:
-            sandbox_name = f"verify-{os.getpid()}"
-            _say(
-                "infragate: bringing up the reference deployment"
-                + (f" with known defect '{args.variant}'" if args.variant else "")
-                + " ..."
-            )
-            started = time.monotonic()
-            state = deployment.up(sandbox_name, args.variant)
-            _say(
-                f"infragate: reference deployment up in {time.monotonic() - started:.1f} s "
-                f"(gateway {state.gateway_url})"
-            )
-            target = Path(state.profile)
-            # The sandbox is ours and disposable: the full run includes destructive and load scenarios.
-            args.allow_destructive = args.allow_load = True
-        profile = load_profile(target)
-        check_requested(profile.safety, profile.name, args.allow_destructive, args.allow_load)
-        finished = _run_suite(profile, target, args)
-        code = finished[0].exit_code
-    except _Interrupted as exc:
-        _say(f"infragate: interrupted by {exc}; cleaning up")
-        code = ExitCode.COULD_NOT_VERIFY
-    finally:
-        if sandbox_name is not None:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
-            report = deployment.down(sandbox_name)
-            if report.left_running:
-                note = f"reference deployment NOT cleaned up: pids {list(report.left_running)} still run"
-                code = max(code, ExitCode.COULD_NOT_VERIFY) if code != ExitCode.NON_CONFORMANT else code
-            else:
-                note = "reference deployment torn down; verified that none of its processes is left"
-            _say(f"infragate: {note}")
-            if finished is not None:
-                finished[0].notes.append(note)
-                write_reports(*finished)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return code
-
-
-def _run_dir(base: Path, profile: Profile) -> Path:
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    directory = base / f"{stamp}-{profile.name}"
-    suffix = 1
-    while directory.exists():
-        suffix += 1
-        directory = base / f"{stamp}-{profile.name}-{suffix}"
-    directory.mkdir(parents=True)
-    return directory
-
-
-def _run_suite(profile: Profile, target: Path, args: argparse.Namespace) -> tuple[RunRecord, Path]:
-    """Run the features in a child pytest; its reports land in a new run folder."""
-    run_dir = _run_dir(Path(args.reports), profile)
-    run_id = f"{run_dir.name}-{os.getpid()}"
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-c",
-        str(SUITE_INI),
-        "--rootdir",
-        str(SUITE_MODULE.parent),
-        str(SUITE_MODULE),
-        "--target",
-        str(target.resolve()),
-        "--infragate-reports",
-        str(run_dir),
-        "--infragate-run-id",
-        run_id,
-        "--junitxml",
-        str(run_dir / JUNIT_FILE),
-        "--cucumberjson",
-        str(run_dir / CUCUMBER_FILE),
-    ]
-    # Verbose: pytest-bdd's Gherkin reporter shows every step. Otherwise one line per scenario, from
-    # the plugin, and pytest's own terminal output stays out of the way.
-    quiet = ["-p", "no:terminal", "--infragate-progress"]
-    command += ["--gherkin-terminal-reporter", "-v"] if args.verbose else quiet
-    if args.tags:
-        command += ["-m", args.tags]
-    if args.allow_destructive:
-        command.append("--allow-destructive")
-    if args.allow_load:
-        command.append("--allow-load")
-    env = dict(os.environ)
-    if args.features:
-        env[FEATURES_ENV] = os.pathsep.join(str(Path(path).resolve()) for path in args.features)
-    _say(f"infragate: verifying target '{profile.name}' ({target})")
-    # Ctrl-C or SIGTERM while the suite is being started must not leave it running unseen: hold the
-    # signals until the child is known (it starts with them unblocked), then stop it in order.
-    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-    try:
-        child = subprocess.Popen(
-            command,
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-            preexec_fn=partial(_prepare_child, os.getpid()),
-        )
-    except BaseException:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-        raise
-    try:
-        # A signal that came while the child started is delivered here, with the child known.
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-        _, errors = child.communicate()
-    except _Interrupted:
-        _stop_child(child)
-        _undo_what_the_suite_left(profile, target, run_id)
-        redact_tree(run_dir)
-        raise
-    _undo_what_the_suite_left(profile, target, run_id)
-    redact_tree(run_dir)  # again here: whatever the suite wrote, also if it was killed before it could
-    evidence = run_dir / EVIDENCE_FILE
-    if not evidence.exists():
-        reason = _last_error_line(errors or "") or f"pytest exited {child.returncode}"
-        raise (
-            UsageError(f"verify: the suite did not run: {reason}")
-            if child.returncode in (4, 5)
-            else InfragateError(f"verify: the suite did not finish: {reason}")
-        )
-    run = RunRecord.from_json(evidence.read_text())
-    if child.returncode == 5 or (not run.scenarios and not run.collection_errors):
-        raise UsageError(
-            f"verify: no scenario matched (--tags {args.tags!r})"
-            if args.tags
-            else "verify: no scenario found in the features"
-        )
-    _print_summary(run, run_dir)
-    return run, run_dir
-
-
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-_PR_SET_PDEATHSIG = 1
-
-
-def _prepare_child(parent: int) -> None:
-    """In the suite's process before it runs: signals unblocked, and SIGTERM when this command dies,
-    however it dies (even SIGKILL), so that the suite stops and undoes instead of going on alone."""
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    if os.getppid() != parent:  # the parent died before the request took effect
-        os.kill(os.getpid(), signal.SIGTERM)
-
-
-def _stop_child(child: subprocess.Popen[str]) -> None:
-    """Ask the suite once to stop (its own teardown undoes what it did), give it time to, then insist.
-    Further Ctrl-Cs are held off meanwhile: they must not cut the undo short."""
-    for sig in _STOP_SIGNALS:
-        signal.signal(sig, signal.SIG_IGN)
-    _say(f"infragate: stopping the suite; it undoes its disruptions first (up to {_CHILD_GRACE_S:g} s)")
-    try:
-        os.killpg(child.pid, signal.SIGTERM)
-        child.wait(timeout=_CHILD_GRACE_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(child.pid, signal.SIGKILL)
-        child.wait()
-    except ProcessLookupError:
-        pass
-
-
-def _undo_what_the_suite_left(profile: Profile, target: Path, run_id: str) -> None:
-    """Undo and verify whatever the suite journalled and did not undo itself (it was killed, or its own
-    undo failed: then this is a second try, and what still fails stays pending for `recover`)."""
-    journal = Journal(journal_root(target, profile.name), run_id)
-    if not any(owner.run_id == run_id for owner, _ in journal.pending()):
-        return
-    _say("infragate: the suite left disruptions pending; undoing them")
-    report = undo_pending(journal, performer(profile), only_this_run=True)
-    for line in report.undone:
-        _say(f"  undone   {line}")
-    for line in report.failed:
-        _say(f"  FAILED   {line}")
-    if not report.verified:  # the suite's report says so too, where it got to write one
-        _say(
-            "infragate: the target could NOT be verified back at its starting state; "
-            f"see `infragate recover --target {target}`"
-        )
-
-
-def _last_error_line(output: str) -> str:
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith(("ERROR", "E ", "infragate"))]
-    return (errors or lines or [""])[-1].removeprefix("ERROR: ")
-
-
-def _print_summary(run: RunRecord, run_dir: Path) -> None:
-    """Findings first (each scenario's line was already printed as it ended), then the verdict."""
-    findings = [scenario for scenario in run.scenarios if scenario.verdict is not Verdict.CONFORMANT]
-    if findings or run.collection_errors:
-        _say("infragate: findings:")
-    for line in run.collection_errors:
-        _say(f"  USAGE  {line}")
-    for scenario in findings:
-        _say(f"  {scenario.verdict.mark:<5}  {scenario.feature}: {scenario.scenario}")
-        if scenario.failed_step:
-            _say(f"         at step: {scenario.failed_step}")
-        if scenario.message:
-            _say(f"         {scenario.message.splitlines()[0][:400]}")
-    counts = ", ".join(f"{count} {verdict}" for verdict, count in sorted(run.counts().items())) or "no scenario ran"
-    meaning = {0: "conformant", 1: "NON-CONFORMANT", 2: "COULD NOT VERIFY", 3: "BAD USAGE", 4: "REFUSED"}[run.exit_code]
-    _say(f"infragate: {meaning}: {counts} ({run.finished_at - run.started_at:.1f} s)")
-    _say(f"infragate: reports in {run_dir}/ ({HTML_FILE}, summary.md, {JUNIT_FILE}, {CUCUMBER_FILE}, {EVIDENCE_FILE})")

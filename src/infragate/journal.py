@@ -79,8 +79,10 @@ class Journal:
         return self
 
     def release(self) -> None:
-        """Let go of the lock."""
+        """Let go of the lock; a journal in which nothing was written goes with it."""
         if self._held is not None:
+            if os.fstat(self._held).st_size == 0:
+                self.file.unlink(missing_ok=True)
             os.close(self._held)
             self._held = None
 
@@ -116,6 +118,10 @@ class Journal:
     def settle(self, entry: Entry, status: str, detail: str = "") -> None:
         """Note what became of an entry's undo ("undone" or "failed")."""
         self._append(Entry(entry.id, entry.disruption, entry.undo, time.time(), status, detail))
+
+    def pending_ids(self) -> frozenset[str]:
+        """The ids of this run's entries still pending."""
+        return frozenset(entry.id for owner, entry in self.pending() if owner.run_id == self.run_id)
 
     def pending(self) -> list[tuple[Journal, Entry]]:
         """Entries of every run of this target whose undo has not been verified, newest first."""
@@ -154,18 +160,25 @@ OWNER_WAIT_S = 150.0  # longer than a run's own undo may take (a restore waits u
 
 
 def undo_pending(
-    journal: Journal, perform: Callable[[Undo], str], only_this_run: bool = False, owner_wait_s: float = OWNER_WAIT_S
+    journal: Journal,
+    perform: Callable[[Undo], str],
+    only_this_run: bool = False,
+    owner_wait_s: float = OWNER_WAIT_S,
+    skip: frozenset[str] = frozenset(),
 ) -> RecoveryReport:
     """Run the undo of every pending entry (of this run, or of every run of the target); perform verifies.
 
     Another run's entries are undone only once that run's lock is ours: a run still alive (undoing
-    its own entries after a signal) is waited for, and its entries are re-read once it has gone."""
+    its own entries after a signal) is waited for, and its entries are re-read once it has gone.
+    Entries whose ids are in `skip` are left alone (a scenario undoes what it did, not what an
+    earlier scenario failed to undo)."""
     undone: list[str] = []
     failed: list[str] = []
     locked: dict[str, Journal] = {}
     try:
         for owner, entry in _pending_after_owners(journal, only_this_run, owner_wait_s, locked, failed):
-            _undo_one(owner, entry, perform, undone, failed)
+            if entry.id not in skip:
+                _undo_one(owner, entry, perform, undone, failed)
     finally:
         for held in locked.values():
             held.release()

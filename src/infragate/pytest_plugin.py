@@ -12,33 +12,32 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TypeVar
 
 import pytest
-from pytest_bdd.exceptions import StepDefinitionNotFoundError
-from pytest_bdd.parser import Feature, Scenario, Step
+from pytest_bdd.parser import Feature, Scenario
 
-from infragate.errors import InfragateError, ProbeError, SafetyError, UsageError
+from infragate.bdd import Background, Evidence
+from infragate.errors import InfragateError, ProbeError, UsageError
 from infragate.journal import Journal, journal_root, undo_pending
 from infragate.platforms import Platform, open_platform
 from infragate.probes.http import GatewayClient
 from infragate.profile import Profile, load_profile
 from infragate.profile.secrets import REDACTOR, redact_tree
-from infragate.report import RunRecord, ScenarioRecord, StepRecord, evidence_of, write_reports
+from infragate.recording import RECORD, RUN, CollectionWatch, progress, record_for
+from infragate.report import RunRecord, write_reports
 from infragate.safety import Consent, consent_for
-from infragate.traffic import BackgroundTraffic
 from infragate.undo import performer
-from infragate.verdicts import NOT_APPLICABLE_PREFIX, NOT_RUN_PREFIX, Verdict
+from infragate.verdicts import NOT_APPLICABLE_PREFIX, NOT_RUN_PREFIX
 
 pytest_plugins = [
+    "infragate.recording",
     "infragate.steps.gateway",
     "infragate.steps.platform",
     "infragate.steps.ratelimit",
@@ -68,10 +67,7 @@ PLATFORM_KINDS = ("local", "swarm", "kubernetes")
 
 T = TypeVar("T")
 
-_RUN = pytest.StashKey[RunRecord]()
 _PROFILE = pytest.StashKey[Profile]()
-_RECORD = pytest.StashKey[ScenarioRecord]()
-_STEP_STARTED = pytest.StashKey[float]()
 _RUN_ID = pytest.StashKey[str]()
 _JOURNAL = pytest.StashKey[Journal]()
 
@@ -147,7 +143,7 @@ def pytest_configure(config: pytest.Config) -> None:
         profile=str(target or ""),
         started_at=time.time(),
     )
-    config.stash[_RUN] = run
+    config.stash[RUN] = run
     config.stash[_RUN_ID] = (
         config.getoption("--infragate-run-id")
         or f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -166,7 +162,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # In a run against a target, SIGTERM must unwind like Ctrl-C, so that every journalled
         # disruption is undone at teardown.
         signal.signal(signal.SIGTERM, _terminate)
-    config.pluginmanager.register(_CollectionWatch(run), "infragate-collection-watch")
+    config.pluginmanager.register(CollectionWatch(run, tuple(MARKERS)), "infragate-collection-watch")
 
 
 # Fixtures ----------------------------------------------------------------------------------------
@@ -203,49 +199,20 @@ def gateway(profile: Profile) -> Iterator[GatewayClient]:
     client.close()
 
 
-class Evidence:
-    """Collects probe results of one scenario for the reports."""
-
-    def __init__(self, record: ScenarioRecord | None) -> None:
-        self._record = record
-
-    def record(self, result: T) -> T:
-        """Keep a probe result as evidence and hand it back."""
-        if self._record is not None:
-            self._record.evidence.append(evidence_of(result))
-        return result
-
-
 @pytest.fixture
 def journal(pytestconfig: pytest.Config, profile: Profile, request: pytest.FixtureRequest) -> Iterator[Journal]:
     """The recovery journal of this run. At teardown, whatever the outcome, every undo runs and is verified."""
     run_journal = pytestconfig.stash[_JOURNAL]
+    earlier = run_journal.pending_ids()  # an earlier scenario's failed undo is not this scenario's
     yield run_journal
     with _shielded():
-        report = undo_pending(run_journal, performer(profile), only_this_run=True)
-    record = request.node.stash.get(_RECORD, None)
+        report = undo_pending(run_journal, performer(profile), only_this_run=True, skip=earlier)
+    record = request.node.stash.get(RECORD, None)
     summary = "; ".join(report.undone + report.failed) or "nothing to undo"
     if record is not None:
         record.cleanup = REDACTOR.redact(("verified: " if report.verified else "NOT verified: ") + summary)
     if not report.verified:
         raise ProbeError(f"the target could not be verified back at its starting state: {'; '.join(report.failed)}")
-
-
-class Background:
-    """Background traffic started by a scenario; stopped at teardown if a step did not stop it."""
-
-    def __init__(self) -> None:
-        self._running: list[BackgroundTraffic] = []
-
-    def start(self, traffic: BackgroundTraffic) -> BackgroundTraffic:
-        """Start traffic and keep it for teardown."""
-        self._running.append(traffic.start())
-        return traffic
-
-    def stop_all(self) -> None:
-        """Stop every traffic this scenario started."""
-        for traffic in self._running:
-            traffic.stop()
 
 
 @pytest.fixture
@@ -256,43 +223,13 @@ def background() -> Iterator[Background]:
     running.stop_all()
 
 
-def expect_no_problems(problems: str | list[str] | None, most: int = 5) -> None:
-    """Fail the step with the problems found ("expected X, observed Y"), if any; the target is non-conformant."""
-    __tracebackhide__ = True
-    found = [problems] if isinstance(problems, str) else list(problems or [])
-    if found:
-        more = f" (and {len(found) - most} more)" if len(found) > most else ""
-        raise AssertionError("; ".join(found[:most]) + more)
-
-
-def not_applicable(reason: str) -> NoReturn:
-    """End the scenario as not applicable to this target, with the reason (from a step)."""
-    pytest.skip(f"{NOT_APPLICABLE_PREFIX}{reason}")
-
-
 @pytest.fixture
 def evidence(request: pytest.FixtureRequest) -> Evidence:
     """Where steps keep the probe results a verdict rests on."""
-    return Evidence(request.node.stash.get(_RECORD, None))
+    return Evidence(request.node.stash.get(RECORD, None))
 
 
 # Scenario lifecycle ------------------------------------------------------------------------------
-
-
-def _record_for(item: pytest.Item, feature: Feature | None = None, scenario: Scenario | None = None) -> ScenarioRecord:
-    """The scenario's record, made on first use; named after the Gherkin once pytest-bdd says what it runs."""
-    if _RECORD not in item.stash:
-        record = ScenarioRecord(
-            nodeid=item.nodeid, feature="", feature_file=str(item.path), scenario=item.name, line=0, tags=[]
-        )
-        item.stash[_RECORD] = record
-        item.config.stash[_RUN].scenarios.append(record)
-    record = item.stash[_RECORD]
-    if feature is not None and scenario is not None:
-        record.feature, record.feature_file = feature.name, feature.rel_filename
-        record.scenario, record.line = scenario.name, scenario.line_number
-        record.tags = sorted(scenario.tags | feature.tags)
-    return record
 
 
 def _refusal(profile: Profile, config: pytest.Config, tags: set[str]) -> str | None:
@@ -322,7 +259,7 @@ def _refusal(profile: Profile, config: pytest.Config, tags: set[str]) -> str | N
 @pytest.hookimpl(tryfirst=True)
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Feature, scenario: Scenario) -> None:
     """Start the scenario's record, and hold it back when it does not apply or is not allowed."""
-    record = _record_for(request.node, feature, scenario)
+    record = record_for(request.node, feature, scenario)
     config = request.config
     progress(config, f"  ...    {record.feature}: {record.scenario}")
     if _PROFILE in config.stash:
@@ -331,121 +268,11 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Feature,
             pytest.skip(reason)
 
 
-def progress(config: pytest.Config, line: str) -> None:
-    """Print a progress line past pytest's output capture (with --infragate-progress)."""
-    if not config.getoption("--infragate-progress"):
-        return
-    capture = config.pluginmanager.getplugin("capturemanager")
-    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-
-
-def _step_text(step: Step) -> str:
-    return f"{step.keyword} {step.name}".strip()
-
-
-def pytest_bdd_before_step(request: pytest.FixtureRequest, step: Step) -> None:
-    """Note when a step starts."""
-    request.node.stash[_STEP_STARTED] = time.perf_counter()
-
-
-def _finish_step(request: pytest.FixtureRequest, step: Step, outcome: str) -> StepRecord:
-    started = request.node.stash.get(_STEP_STARTED, time.perf_counter())
-    record = StepRecord(_step_text(step), outcome, time.perf_counter() - started)
-    _record_for(request.node).steps.append(record)
-    return record
-
-
-def pytest_bdd_after_step(request: pytest.FixtureRequest, step: Step) -> None:
-    """Record a step that passed."""
-    _finish_step(request, step, "passed")
-
-
-def pytest_bdd_step_error(request: pytest.FixtureRequest, step: Step, exception: Exception) -> None:
-    """Record the step a scenario failed on."""
-    _finish_step(request, step, "failed")
-    _record_for(request.node).failed_step = _step_text(step)
-
-
-def pytest_bdd_step_func_lookup_error(
-    request: pytest.FixtureRequest, feature: Feature, step: Step, exception: Exception
-) -> None:
-    """A step no definition matches is a broken feature: name the file and line."""
-    record = _record_for(request.node)
-    record.steps.append(StepRecord(_step_text(step), "undefined", 0.0))
-    record.failed_step = _step_text(step)
-
-
-def _classify(report: pytest.TestReport, exception: BaseException | None) -> tuple[Verdict, str]:
-    if report.passed:
-        return Verdict.CONFORMANT, ""
-    if report.skipped:
-        reason = str(exception) if exception is not None else str(report.longrepr)
-        if isinstance(report.longrepr, tuple):
-            reason = report.longrepr[2]
-        reason = reason.removeprefix("Skipped: ")
-        if reason.startswith(NOT_APPLICABLE_PREFIX):
-            return Verdict.NOT_APPLICABLE, reason
-        return Verdict.NOT_RUN, reason if reason.startswith(NOT_RUN_PREFIX) else f"{NOT_RUN_PREFIX}{reason}"
-    if isinstance(exception, AssertionError):
-        return Verdict.NON_CONFORMANT, str(exception).split("\nassert ")[0]
-    if isinstance(exception, SafetyError):
-        return Verdict.REFUSED, str(exception)
-    if isinstance(exception, StepDefinitionNotFoundError):
-        return Verdict.BAD_USAGE, str(exception)
-    if isinstance(exception, InfragateError):
-        verdict = Verdict.BAD_USAGE if isinstance(exception, UsageError) else Verdict.COULD_NOT_VERIFY
-        return verdict, str(exception)
-    return Verdict.COULD_NOT_VERIFY, f"{type(exception).__name__}: {exception}" if exception else "error"
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
-    """Give every phase of a scenario a verdict; keep the gravest."""
-    outcome = yield
-    report: pytest.TestReport = outcome.get_result()
-    if _RUN not in item.config.stash:
-        return
-    record = _record_for(item)
-    record.duration_s += report.duration
-    if not (report.passed and report.when != "call"):
-        exception = call.excinfo.value if call.excinfo is not None else None
-        verdict, message = _classify(report, exception)
-        record.settle(verdict, message)
-        if report.when == "teardown" and verdict is Verdict.COULD_NOT_VERIFY:
-            record.message = REDACTOR.redact(f"cleanup failed: {message}")
-    report.user_properties.append(("verdict", record.verdict.value))
-    if report.when == "teardown":
-        mark = record.verdict.mark
-        progress(item.config, f"  {mark:<5}  {record.feature}: {record.scenario} ({record.duration_s:.1f} s)")
-
-
-class _CollectionWatch:
-    """Records collection errors: a feature that does not parse, or a tag that is not registered."""
-
-    def __init__(self, run: RunRecord) -> None:
-        self._run = run
-
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        """Keep the last meaningful line of each collection error."""
-        if report.failed:
-            lines = [line.strip().removeprefix("E").strip() for line in str(report.longrepr).splitlines()]
-            reason = next((line for line in reversed(lines) if line), "collection failed")
-            tag = re.match(r"'([^']+)' not found in `markers` configuration option", reason)
-            if tag:
-                reason = (
-                    f"a feature uses the unknown tag @{tag.group(1)} (infragate's tags: "
-                    f"{', '.join(sorted(MARKERS))}; register others as pytest markers)"
-                )
-            self._run.collection_errors.append(REDACTOR.redact(f"{report.nodeid or 'collection'}: {reason}"))
-
-
 def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
     """Ctrl-C or SIGTERM: the run is marked interrupted, so that it can never be reported conformant."""
     config = _CONFIG[0] if _CONFIG else None
-    if config is not None and _RUN in config.stash:
-        run = config.stash[_RUN]
+    if config is not None and RUN in config.stash:
+        run = config.stash[RUN]
         run.interrupted = str(excinfo.value) or "SIGINT"
         run.notes.append(f"interrupted by {run.interrupted}: the run did not finish, so it proves nothing")
 
@@ -490,9 +317,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Undo what is left of this run's disruptions, then write the reports when asked to."""
     config = session.config
-    if _RUN not in config.stash:
+    if RUN not in config.stash:
         return
-    run = config.stash[_RUN]
+    run = config.stash[RUN]
     _undo_leftovers(config, run)
     run.finished_at = time.time()
     directory = config.getoption("--infragate-reports")

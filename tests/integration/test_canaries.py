@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from urllib.parse import quote
 import pytest
 import yaml
 
+from infragate.journal import Journal
 from infragate.sandbox import deployment
 
 CANARIES = {
@@ -62,14 +64,20 @@ def _real_secrets(state: deployment.SandboxState) -> list[str]:
     return [path.read_text().strip() for path in (Path(state.directory) / "secrets").iterdir()]
 
 
-def _verify(profile: Path, reports: Path, features: list[str], stop_after_s: float | None = None) -> tuple[int, str]:
-    env = {**__import__("os").environ, **CANARIES}
+def _verify(profile: Path, reports: Path, features: list[str], interrupt_in: Path | None = None) -> tuple[int, str]:
+    """Run verify with the canaries in its environment; with interrupt_in (a journal folder), SIGTERM it
+    as soon as a disruption is journalled there."""
+    env = {**os.environ, **CANARIES}
     command = [sys.executable, "-m", "infragate", "verify", "--target", str(profile), "--reports", str(reports)]
     for feature in features:
         command += ["--features", feature]
     run = subprocess.Popen([*command, "--allow-destructive"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-    if stop_after_s is not None:
-        time.sleep(stop_after_s)
+    if interrupt_in is not None:
+        deadline = time.monotonic() + 90
+        while run.poll() is None and time.monotonic() < deadline:
+            if any(Journal(folder).pending() for folder in interrupt_in.glob("*") if folder.is_dir()):
+                break
+            time.sleep(0.05)
         run.send_signal(signal.SIGTERM)
     output = run.communicate(timeout=600)[0].decode()
     return run.returncode, output
@@ -114,7 +122,7 @@ def test_no_canary_in_any_artifact_of_an_interrupted_run(
             "features/resilience/failover.feature",
             "features/backup/backups.feature",
         ],
-        stop_after_s=8.0,
+        interrupt_in=journal_dir,
     )
     assert code == 2 and "interrupted" in output, output
     assert (

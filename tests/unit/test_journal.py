@@ -81,3 +81,28 @@ def test_an_unexpected_error_in_an_undo_is_never_a_verified_recovery(tmp_path: P
     report = undo_pending(journal, perform)
     assert not report.verified and "ConnectionError: supervisor gone" in report.failed[0]
     assert [entry.disruption for _, entry in journal.pending()] == ["kill api-1"]
+
+
+def test_a_run_that_journalled_nothing_leaves_no_file(tmp_path: Path) -> None:
+    quiet = Journal(tmp_path, "quiet").hold()
+    busy = Journal(tmp_path, "busy").hold()
+    busy.record("kill api-1", Undo("restore_replicas", {"service": "api", "replicas": 3}))
+    quiet.release()
+    busy.release()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["busy.jsonl"]
+
+
+def test_a_scenario_undoes_only_what_it_journalled(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, "run-1")
+    journal.record("create scratch database", Undo("drop"))
+    earlier = journal.pending_ids()
+    journal.record("kill api-1", Undo("restore_replicas"))
+    seen: list[str] = []
+
+    def perform(undo: Undo) -> str:
+        seen.append(undo.action)
+        return "done"
+
+    assert undo_pending(journal, perform, only_this_run=True, skip=earlier).verified
+    assert seen == ["restore_replicas"]
+    assert [entry.disruption for _, entry in journal.pending()] == ["create scratch database"]

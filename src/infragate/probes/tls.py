@@ -110,6 +110,10 @@ def _handshake(endpoint: Endpoint, context: ssl.SSLContext) -> tuple[str, str] |
     except ssl.SSLError as exc:
         if refusal_seen(exc):
             return None
+        if "NO_PROTOCOLS_AVAILABLE" in str(exc.reason):
+            raise ProbeError(
+                f"this machine's OpenSSL cannot offer the protocol version tried on {endpoint.url}"
+            ) from None
         raise ProbeError(f"{endpoint.url} ended a TLS handshake without a TLS answer ({_reason(exc)})") from None
     except OSError as exc:
         raise ProbeError(

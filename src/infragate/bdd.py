@@ -1,0 +1,74 @@
+"""What teams writing their own steps use: keep evidence, fail with the problems found, say a scenario
+does not apply, print progress, run background traffic that ends with the scenario.
+
+    from pytest_bdd import then
+    from infragate.bdd import Evidence, expect_no_problems, not_applicable
+
+    @then("the status page answers")
+    def _(gateway: GatewayClient, evidence: Evidence) -> None:
+        answer = evidence.record(gateway.get("/status"))
+        expect_no_problems(None if answer.status == 200 else f"expected 200, observed {answer.status}")
+
+The fixtures (``profile``, ``platform``, ``gateway``, ``journal``, ``consent``, ``evidence``,
+``background``) come from the infragate pytest plugin, registered by installing infragate.
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn, TypeVar
+
+import pytest
+
+from infragate.recording import progress
+from infragate.report import ScenarioRecord, evidence_of
+from infragate.traffic import BackgroundTraffic
+from infragate.verdicts import NOT_APPLICABLE_PREFIX
+
+T = TypeVar("T")
+
+
+class Evidence:
+    """Collects probe results of one scenario for the reports."""
+
+    def __init__(self, record: ScenarioRecord | None) -> None:
+        self._record = record
+
+    def record(self, result: T) -> T:
+        """Keep a probe result as evidence and hand it back."""
+        if self._record is not None:
+            self._record.evidence.append(evidence_of(result))
+        return result
+
+
+class Background:
+    """Background traffic started by a scenario; stopped at teardown if a step did not stop it."""
+
+    def __init__(self) -> None:
+        self._running: list[BackgroundTraffic] = []
+
+    def start(self, traffic: BackgroundTraffic) -> BackgroundTraffic:
+        """Start traffic and keep it for teardown."""
+        self._running.append(traffic.start())
+        return traffic
+
+    def stop_all(self) -> None:
+        """Stop every traffic this scenario started."""
+        for traffic in self._running:
+            traffic.stop()
+
+
+def expect_no_problems(problems: str | list[str] | None, most: int = 5) -> None:
+    """Fail the step with the problems found ("expected X, observed Y"), if any; the target is non-conformant."""
+    __tracebackhide__ = True
+    found = [problems] if isinstance(problems, str) else list(problems or [])
+    if found:
+        more = f" (and {len(found) - most} more)" if len(found) > most else ""
+        raise AssertionError("; ".join(found[:most]) + more)
+
+
+def not_applicable(reason: str) -> NoReturn:
+    """End the scenario as not applicable to this target, with the reason (from a step)."""
+    pytest.skip(f"{NOT_APPLICABLE_PREFIX}{reason}")
+
+
+__all__ = ["Background", "Evidence", "expect_no_problems", "not_applicable", "progress"]

@@ -1,0 +1,289 @@
+"""`infragate verify`: bring up the reference deployment when no target is given, run the features in
+a child pytest, undo what it left, scrub the run folder, print the findings and the verdict.
+
+The suite runs in its own session (Ctrl-C reaches it through this process, in order) and gets SIGTERM
+when this process dies, however it dies (a parent-death signal): it then undoes its disruptions
+itself. Whatever it leaves pending, this process undoes once it has ended.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import datetime
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from types import FrameType
+
+from infragate.errors import ExitCode, InfragateError, UsageError
+from infragate.journal import OWNER_WAIT_S, Journal, journal_root, undo_pending
+from infragate.profile import Profile, load_profile
+from infragate.profile.secrets import REDACTOR, redact_tree
+from infragate.report import CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, RunRecord, write_reports
+from infragate.safety import check_requested
+from infragate.sandbox import deployment
+from infragate.sandbox.variants import get_variant
+from infragate.suite import FEATURES_ENV, SUITE_INI, SUITE_MODULE
+from infragate.undo import performer
+from infragate.verdicts import Verdict
+
+# The suite undoes its disruptions when told to stop; a restore may wait up to 90 s for replicas.
+_CHILD_GRACE_S = OWNER_WAIT_S
+
+
+def say(message: str) -> None:
+    """Print one line for people, with every secret scrubbed."""
+    print(REDACTOR.redact(message), flush=True)
+
+
+@dataclass
+class VerifyRequest:
+    """What `infragate verify` was asked for."""
+
+    target: str | None
+    variant: str | None
+    tags: str | None
+    features: tuple[str, ...]
+    allow_destructive: bool
+    allow_load: bool
+    reports: Path
+    verbose: bool
+
+
+class _Interrupted(Exception):
+    """SIGINT or SIGTERM arrived; cleanup must still run."""
+
+
+def _raise_interrupt(signum: int, _frame: FrameType | None) -> None:
+    raise _Interrupted(signal.Signals(signum).name)
+
+
+def run_verify(args: VerifyRequest) -> int:
+    """Run a verification and return its exit code."""
+    if args.variant and args.target:
+        raise UsageError("verify: --variant brings up the reference deployment and cannot go with --target")
+    if args.variant:
+        get_variant(args.variant)
+    for path in args.features:
+        if not Path(path).exists():
+            raise UsageError(f"verify: --features: no such file or folder: {path}")
+    previous = {sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    sandbox_name: str | None = None
+    finished: tuple[RunRecord, Path] | None = None
+    code: int = ExitCode.COULD_NOT_VERIFY
+    try:
+        if args.target:
+            target = Path(args.target)
+        else:
+            sandbox_name = f"verify-{os.getpid()}"
+            say(
+                "infragate: bringing up the reference deployment"
+                + (f" with known defect '{args.variant}'" if args.variant else "")
+                + " ..."
+            )
+            started = time.monotonic()
+            state = deployment.up(sandbox_name, args.variant)
+            say(
+                f"infragate: reference deployment up in {time.monotonic() - started:.1f} s "
+                f"(gateway {state.gateway_url})"
+            )
+            target = Path(state.profile)
+            # The sandbox is ours and disposable: the full run includes destructive and load scenarios.
+            args.allow_destructive = args.allow_load = True
+        profile = load_profile(target)
+        check_requested(profile.safety, profile.name, args.allow_destructive, args.allow_load)
+        finished = _run_suite(profile, target, args)
+        code = finished[0].exit_code
+    except _Interrupted as exc:
+        say(f"infragate: interrupted by {exc}; cleaning up")
+        code = ExitCode.COULD_NOT_VERIFY
+    finally:
+        if sandbox_name is not None:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            report = deployment.down(sandbox_name)
+            if report.left_running:
+                note = f"reference deployment NOT cleaned up: pids {list(report.left_running)} still run"
+                code = max(code, ExitCode.COULD_NOT_VERIFY) if code != ExitCode.NON_CONFORMANT else code
+            else:
+                note = "reference deployment torn down; verified that none of its processes is left"
+            say(f"infragate: {note}")
+            if finished is not None:
+                finished[0].notes.append(note)
+                write_reports(*finished)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return code
+
+
+def new_run_dir(base: Path, profile: Profile) -> Path:
+    """A new run folder, named by the UTC time and the target."""
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    directory = base / f"{stamp}-{profile.name}"
+    suffix = 1
+    while directory.exists():
+        suffix += 1
+        directory = base / f"{stamp}-{profile.name}-{suffix}"
+    directory.mkdir(parents=True)
+    return directory
+
+
+def _run_suite(profile: Profile, target: Path, args: VerifyRequest) -> tuple[RunRecord, Path]:
+    """Run the features in a child pytest; its reports land in a new run folder."""
+    run_dir = new_run_dir(args.reports, profile)
+    run_id = f"{run_dir.name}-{os.getpid()}"
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-c",
+        str(SUITE_INI),
+        "--rootdir",
+        str(SUITE_MODULE.parent),
+        str(SUITE_MODULE),
+        "--target",
+        str(target.resolve()),
+        "--infragate-reports",
+        str(run_dir),
+        "--infragate-run-id",
+        run_id,
+        "--junitxml",
+        str(run_dir / JUNIT_FILE),
+        "--cucumberjson",
+        str(run_dir / CUCUMBER_FILE),
+    ]
+    # Verbose: pytest-bdd's Gherkin reporter shows every step. Otherwise one line per scenario, from
+    # the plugin, and pytest's own terminal output stays out of the way.
+    quiet = ["-p", "no:terminal", "--infragate-progress"]
+    command += ["--gherkin-terminal-reporter", "-v"] if args.verbose else quiet
+    if args.tags:
+        command += ["-m", args.tags]
+    if args.allow_destructive:
+        command.append("--allow-destructive")
+    if args.allow_load:
+        command.append("--allow-load")
+    env = dict(os.environ)
+    if args.features:
+        env[FEATURES_ENV] = os.pathsep.join(str(Path(path).resolve()) for path in args.features)
+    say(f"infragate: verifying target '{profile.name}' ({target})")
+    # Ctrl-C or SIGTERM while the suite is being started must not leave it running unseen: hold the
+    # signals until the child is known (it starts with them unblocked), then stop it in order.
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        child = subprocess.Popen(
+            command,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            preexec_fn=partial(_prepare_child, os.getpid()),
+        )
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        raise
+    try:
+        # A signal that came while the child started is delivered here, with the child known.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        _, errors = child.communicate()
+    except _Interrupted:
+        _stop_child(child)
+        _undo_what_the_suite_left(profile, target, run_id)
+        redact_tree(run_dir)
+        raise
+    _undo_what_the_suite_left(profile, target, run_id)
+    redact_tree(run_dir)  # again here: whatever the suite wrote, also if it was killed before it could
+    evidence = run_dir / EVIDENCE_FILE
+    if not evidence.exists():
+        reason = _last_error_line(errors or "") or f"pytest exited {child.returncode}"
+        raise (
+            UsageError(f"verify: the suite did not run: {reason}")
+            if child.returncode in (4, 5)
+            else InfragateError(f"verify: the suite did not finish: {reason}")
+        )
+    run = RunRecord.from_json(evidence.read_text())
+    if child.returncode == 5 or (not run.scenarios and not run.collection_errors):
+        raise UsageError(
+            f"verify: no scenario matched (--tags {args.tags!r})"
+            if args.tags
+            else "verify: no scenario found in the features"
+        )
+    _print_summary(run, run_dir)
+    return run, run_dir
+
+
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+_PR_SET_PDEATHSIG = 1
+
+
+def _prepare_child(parent: int) -> None:
+    """In the suite's process before it runs: signals unblocked, and SIGTERM when this command dies,
+    however it dies (even SIGKILL), so that the suite stops and undoes instead of going on alone."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _stop_child(child: subprocess.Popen[str]) -> None:
+    """Ask the suite once to stop (its own teardown undoes what it did), give it time to, then insist.
+    Further Ctrl-Cs are held off meanwhile: they must not cut the undo short."""
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    say(f"infragate: stopping the suite; it undoes its disruptions first (up to {_CHILD_GRACE_S:g} s)")
+    try:
+        os.killpg(child.pid, signal.SIGTERM)
+        child.wait(timeout=_CHILD_GRACE_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+    except ProcessLookupError:
+        pass
+
+
+def _undo_what_the_suite_left(profile: Profile, target: Path, run_id: str) -> None:
+    """Undo and verify whatever the suite journalled and did not undo itself (it was killed, or its own
+    undo failed: then this is a second try, and what still fails stays pending for `recover`)."""
+    journal = Journal(journal_root(target, profile.name), run_id)
+    if not any(owner.run_id == run_id for owner, _ in journal.pending()):
+        return
+    say("infragate: the suite left disruptions pending; undoing them")
+    report = undo_pending(journal, performer(profile), only_this_run=True)
+    for line in report.undone:
+        say(f"  undone   {line}")
+    for line in report.failed:
+        say(f"  FAILED   {line}")
+    if not report.verified:  # the suite's report says so too, where it got to write one
+        say(
+            "infragate: the target could NOT be verified back at its starting state; "
+            f"see `infragate recover --target {target}`"
+        )
+
+
+def _last_error_line(output: str) -> str:
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith(("ERROR", "E ", "infragate"))]
+    return (errors or lines or [""])[-1].removeprefix("ERROR: ")
+
+
+def _print_summary(run: RunRecord, run_dir: Path) -> None:
+    """Findings first (each scenario's line was already printed as it ended), then the verdict."""
+    findings = [scenario for scenario in run.scenarios if scenario.verdict is not Verdict.CONFORMANT]
+    if findings or run.collection_errors:
+        say("infragate: findings:")
+    for line in run.collection_errors:
+        say(f"  USAGE  {line}")
+    for scenario in findings:
+        say(f"  {scenario.verdict.mark:<5}  {scenario.feature}: {scenario.scenario}")
+        if scenario.failed_step:
+            say(f"         at step: {scenario.failed_step}")
+        if scenario.message:
+            say(f"         {scenario.message.splitlines()[0][:400]}")
+    counts = ", ".join(f"{count} {verdict}" for verdict, count in sorted(run.counts().items())) or "no scenario ran"
+    meaning = {0: "conformant", 1: "NON-CONFORMANT", 2: "COULD NOT VERIFY", 3: "BAD USAGE", 4: "REFUSED"}[run.exit_code]
+    say(f"infragate: {meaning}: {counts} ({run.finished_at - run.started_at:.1f} s)")
+    say(f"infragate: reports in {run_dir}/ ({HTML_FILE}, summary.md, {JUNIT_FILE}, {CUCUMBER_FILE}, {EVIDENCE_FILE})")
