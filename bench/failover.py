@@ -16,10 +16,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from infragate.journal import Journal, undo_pending
 from infragate.platforms import open_platform
 from infragate.probes.disruption import kill_one, report_traffic, restore, scale_to, steady_traffic
 from infragate.profile import load_profile
+from infragate.recovery.journal import Journal, undo_pending
 from infragate.safety import consent_for
 from infragate.sandbox import deployment, swarm
 

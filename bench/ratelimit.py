@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from infragate.probes.ratelimit import measure_route, plan_overload, rate_limited_routes
+from infragate.probes.ratelimit.measure import measure_route, plan_overload, rate_limited_routes
 from infragate.profile import load_profile
 from infragate.profile.model import Profile
 from infragate.sandbox import deployment

@@ -13,10 +13,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from infragate.journal import Journal
-from infragate.postgres import Dsn, query, run
-from infragate.probes.backup import restore_drill
+from infragate.probes.backup.checks import restore_drill
+from infragate.probes.backup.postgres import Dsn, query, run
 from infragate.profile import load_profile
+from infragate.recovery.journal import Journal
 from infragate.sandbox import backup_job, deployment
 
 

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from infragate.mozilla import PROFILES
+from infragate.probes.tls.mozilla import PROFILES
 from infragate.sandbox import deployment
 
 CASES = (None, "tls10-enabled", "tls11-enabled", "tls-weak-cipher", "cert-unknown-ca", "cert-wrong-host",

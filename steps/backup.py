@@ -5,8 +5,7 @@ from __future__ import annotations
 from pytest_bdd import then, when
 
 from infragate.bdd import Evidence, expect_no_problems, not_applicable
-from infragate.journal import Journal
-from infragate.probes.backup import (
+from infragate.probes.backup.checks import (
     BackupCatalogue,
     BackupCheck,
     Drill,
@@ -16,8 +15,9 @@ from infragate.probes.backup import (
     redis_persistence,
     restore_drills,
 )
-from infragate.probes.wal import WalArchiveState, read_wal_archive
+from infragate.probes.backup.wal import WalArchiveState, read_wal_archive
 from infragate.profile import Profile
+from infragate.recovery.journal import Journal
 
 
 def _require_postgres_backups(profile: Profile) -> None:

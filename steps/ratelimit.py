@@ -5,7 +5,7 @@ from __future__ import annotations
 from pytest_bdd import then, when
 
 from infragate.bdd import Evidence, expect_no_problems, not_applicable
-from infragate.probes.ratelimit import (
+from infragate.probes.ratelimit.measure import (
     IsolationResult,
     RateLimitResult,
     measure_isolation,

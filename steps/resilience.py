@@ -6,7 +6,6 @@ from pytest_bdd import given, then, when
 
 from infragate.bdd import Background, Evidence, expect_no_problems, not_applicable
 from infragate.errors import ProbeError
-from infragate.journal import Journal
 from infragate.platforms import Platform
 from infragate.probes.disruption import (
     KillResult,
@@ -24,6 +23,7 @@ from infragate.probes.http import GatewayClient
 from infragate.probes.spread import survey_spread
 from infragate.profile import Profile
 from infragate.profile.model import Resilience
+from infragate.recovery.journal import Journal
 from infragate.traffic import BackgroundTraffic
 
 

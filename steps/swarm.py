@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from pytest_bdd import given, then, when
 
 from infragate.bdd import Evidence, expect_no_problems
-from infragate.journal import Journal
 from infragate.platforms import Platform
 from infragate.probes import swarm
 from infragate.profile import Profile
+from infragate.recovery.journal import Journal
 
 if TYPE_CHECKING:
     from infragate.platforms.swarm import DeclaredService

@@ -6,9 +6,8 @@ from pytest_bdd import then, when
 
 from infragate.bdd import Evidence, expect_no_problems, not_applicable
 from infragate.probes.http import GatewayClient
-from infragate.probes.sslyze import DeepScanResult, deep_scan, sslyze_executable
 from infragate.probes.survey import Survey
-from infragate.probes.tls import (
+from infragate.probes.tls.scan import (
     CertificateReport,
     HstsResult,
     ProtocolScan,
@@ -19,6 +18,7 @@ from infragate.probes.tls import (
     survey_protocols,
     tls_endpoints,
 )
+from infragate.probes.tls.sslyze import DeepScanResult, deep_scan, sslyze_executable
 from infragate.profile import Profile
 from infragate.profile.model import Tls
 

@@ -25,15 +25,15 @@ from pytest_bdd.parser import Feature, Scenario
 
 from infragate.bdd import Background, Evidence
 from infragate.errors import InfragateError, ProbeError, UsageError
-from infragate.journal import Journal, journal_root, undo_pending
 from infragate.platforms import Platform, open_platform
 from infragate.probes.http import GatewayClient
 from infragate.profile import Profile, load_profile
 from infragate.profile.secrets import REDACTOR, redact_tree
 from infragate.recording import RECORD, RUN, CollectionWatch, progress, record_for
+from infragate.recovery.journal import Journal, journal_root, undo_pending
+from infragate.recovery.undo import performer
 from infragate.report import RunRecord, write_reports
-from infragate.safety import Consent, consent_for
-from infragate.undo import performer
+from infragate.safety import Consent, consent_for, held_back
 from infragate.verdicts import NOT_APPLICABLE_PREFIX, NOT_RUN_PREFIX
 
 pytest_plugins = [
@@ -241,19 +241,8 @@ def _refusal(profile: Profile, config: pytest.Config, tags: set[str]) -> str | N
         )
     if "platform" in tags and profile.platform.kind == "none":
         return f"{NOT_APPLICABLE_PREFIX}the target declares no platform (platform.kind: none)"
-    for tag, option, allowed in (
-        ("destructive", "--allow-destructive", profile.safety.allow_destructive),
-        ("load", "--allow-load", profile.safety.allow_load),
-    ):
-        if tag in tags:
-            missing = [
-                what
-                for what, ok in ((f"safety.allow_{tag} in the profile", allowed), (option, config.getoption(option)))
-                if not ok
-            ]
-            if missing:
-                return f"{NOT_RUN_PREFIX}safety policy: @{tag} needs {' and '.join(missing)}"
-    return None
+    held = held_back(profile.safety, tags, config.getoption("--allow-destructive"), config.getoption("--allow-load"))
+    return f"{NOT_RUN_PREFIX}safety policy: {held}" if held else None
 
 
 @pytest.hookimpl(tryfirst=True)

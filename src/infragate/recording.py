@@ -91,7 +91,8 @@ def pytest_bdd_step_func_lookup_error(
     record.failed_step = _step_text(step)
 
 
-def _classify(report: pytest.TestReport, exception: BaseException | None) -> tuple[Verdict, str]:
+def classify(report: pytest.TestReport, exception: BaseException | None) -> tuple[Verdict, str]:
+    """The verdict of one phase of a scenario, and its message."""
     if report.passed:
         return Verdict.CONFORMANT, ""
     if report.skipped:
@@ -125,7 +126,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     record.duration_s += report.duration
     if not (report.passed and report.when != "call"):
         exception = call.excinfo.value if call.excinfo is not None else None
-        verdict, message = _classify(report, exception)
+        verdict, message = classify(report, exception)
         record.settle(verdict, message)
         if report.when == "teardown" and verdict is Verdict.COULD_NOT_VERIFY:
             record.message = REDACTOR.redact(f"cleanup failed: {message}")

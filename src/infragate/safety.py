@@ -42,15 +42,37 @@ RESTORING = Consent(restoring=True, load_refusal="recovery never puts load on a 
 NONE = Consent()
 
 
+def _missing(safety: Safety, what: str, profile_allows: bool, command_allows: bool, option: str) -> list[str]:
+    return [
+        item
+        for item, ok in ((f"safety.allow_{what} in the profile", profile_allows), (option, command_allows))
+        if not ok
+    ]
+
+
 def _refusal(safety: Safety, what: str, profile_allows: bool, command_allows: bool, option: str) -> str:
-    missing = []
     if safety.environment == "production":
         return f"the target's environment is production, which never allows {what} work"
-    if not profile_allows:
-        missing.append(f"safety.allow_{what} in the profile")
-    if not command_allows:
-        missing.append(option)
-    return f"{what} work needs {' and '.join(missing)}"
+    return f"{what} work needs {' and '.join(_missing(safety, what, profile_allows, command_allows, option))}"
+
+
+def held_back(safety: Safety, tags: set[str], allow_destructive: bool, allow_load: bool) -> str | None:
+    """Why a scenario with these tags is not run under this policy ("@load needs --allow-load"), or None.
+
+    Only a selection, before the scenario starts: the adapters and the load engine check again when
+    they act, whatever the tags say."""
+    for tag, profile_allows, command_allows, option in (
+        ("destructive", safety.allow_destructive, allow_destructive, "--allow-destructive"),
+        ("load", safety.allow_load, allow_load, "--allow-load"),
+    ):
+        if tag not in tags:
+            continue
+        if safety.environment == "production":
+            return f"@{tag}: the target's environment is production, which never allows {tag} work"
+        missing = _missing(safety, tag, profile_allows, command_allows, option)
+        if missing:
+            return f"@{tag} needs {' and '.join(missing)}"
+    return None
 
 
 def consent_for(safety: Safety, allow_destructive: bool, allow_load: bool) -> Consent:

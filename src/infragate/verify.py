@@ -21,15 +21,15 @@ from pathlib import Path
 from types import FrameType
 
 from infragate.errors import ExitCode, InfragateError, UsageError
-from infragate.journal import OWNER_WAIT_S, Journal, journal_root, undo_pending
 from infragate.profile import Profile, load_profile
 from infragate.profile.secrets import REDACTOR, redact_tree
+from infragate.recovery.journal import OWNER_WAIT_S, Journal, journal_root, undo_pending
+from infragate.recovery.undo import performer
 from infragate.report import CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, RunRecord, write_reports
 from infragate.safety import check_requested
 from infragate.sandbox import deployment
 from infragate.sandbox.variants import get_variant
 from infragate.suite import FEATURES_ENV, SUITE_INI, SUITE_MODULE
-from infragate.undo import performer
 from infragate.verdicts import Verdict
 
 # The suite undoes its disruptions when told to stop; a restore may wait up to 90 s for replicas.

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 import yaml
 
-from infragate.journal import Journal
+from infragate.recovery.journal import Journal
 from infragate.sandbox import deployment
 
 CANARIES = {

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from infragate.platforms import open_platform
-from infragate.postgres import Dsn, query
+from infragate.probes.backup.postgres import Dsn, query
 from infragate.profile import load_profile
 from infragate.sandbox import deployment
 from tests.conftest import kill_outright, run_cli, verify_until

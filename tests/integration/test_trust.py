@@ -22,7 +22,7 @@ import pytest
 import requests
 import yaml
 
-from infragate.journal import Journal
+from infragate.recovery.journal import Journal
 from infragate.sandbox import deployment
 from tests.conftest import descendants, run_cli
 

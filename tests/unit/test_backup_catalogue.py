@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from infragate.probes.backup import BackupCatalogue
+from infragate.probes.backup.checks import BackupCatalogue
 
 NOW = datetime.datetime(2026, 11, 23, 12, 0, tzinfo=datetime.UTC)
 HOUR = 3600.0

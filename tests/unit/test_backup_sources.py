@@ -16,10 +16,10 @@ import boto3
 import pytest
 import yaml
 
-from infragate.backup_sources import FolderSource, S3Source, source_of
 from infragate.errors import ProbeError, ProfileError
-from infragate.probes.backup import verify_findings
-from infragate.probes.cluster_drill import ClusterDrillResult
+from infragate.probes.backup.checks import verify_findings
+from infragate.probes.backup.cluster_drill import ClusterDrillResult
+from infragate.probes.backup.sources import FolderSource, S3Source, source_of
 from infragate.profile import parse_profile
 from infragate.profile.model import PostgresBackups
 

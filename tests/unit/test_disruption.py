@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from infragate.errors import ProbeError
-from infragate.journal import Journal
 from infragate.platforms.base import Replica, ReplicaSet
 from infragate.probes import disruption
 from infragate.profile.model import Profile
+from infragate.recovery.journal import Journal
 
 
 class Scripted:

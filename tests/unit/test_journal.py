@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from infragate.errors import ProbeError
-from infragate.journal import Journal, Undo, undo_pending
+from infragate.recovery.journal import Journal, Undo, undo_pending
 
 
 def test_entries_stay_pending_until_their_undo_is_verified(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from infragate.errors import ProbeError
-from infragate.probes.ratelimit import plan_overload
+from infragate.probes.ratelimit.estimator import NginxLimitReq, TokenBucket, estimate_limit
+from infragate.probes.ratelimit.measure import plan_overload
 from infragate.profile.model import RateLimit, Safety
-from infragate.ratelimit import NginxLimitReq, TokenBucket, estimate_limit
 
 
 def _arrivals(pattern: str, rate: float, duration: float, seed: int) -> list[float]:
@@ -93,7 +93,7 @@ def test_requests_without_an_answer_are_neither_admitted_nor_rejected() -> None:
     import pytest
 
     from infragate.errors import ProbeError
-    from infragate.probes.ratelimit import require_answers
+    from infragate.probes.ratelimit.measure import require_answers
     from infragate.traffic import RequestOutcome
 
     def outcome(status: int) -> RequestOutcome:

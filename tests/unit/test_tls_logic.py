@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infragate.probes.tls import ProtocolScan, _matches, parse_hsts
+from infragate.probes.tls.scan import ProtocolScan, _matches, parse_hsts
 
 
 def test_hsts_max_age_and_subdomains() -> None:
@@ -45,7 +45,7 @@ def test_version_and_cipher_verdicts() -> None:
 def test_only_a_tls_answer_counts_as_a_refusal() -> None:
     import ssl
 
-    from infragate.probes.tls import refusal_seen
+    from infragate.probes.tls.scan import refusal_seen
 
     def error(reason: str) -> ssl.SSLError:
         failure = ssl.SSLError(1, reason)

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from infragate.errors import ProfileError
-from infragate.probes.wal import WalArchiveState
+from infragate.probes.backup.wal import WalArchiveState
 from infragate.profile import parse_profile
 
 PROMISES = {"schedule": "1d", "rpo": "1d", "rto": "1h", "retention": "30d"}

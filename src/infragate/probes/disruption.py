@@ -11,9 +11,9 @@ import time
 from dataclasses import dataclass
 
 from infragate.errors import ProbeError
-from infragate.journal import Journal, Undo
 from infragate.platforms.base import Platform, ReplicaSet
 from infragate.profile.model import Profile, Resilience, Route
+from infragate.recovery.journal import Journal, Undo
 from infragate.traffic import BackgroundTraffic, PlannedRequest, TrafficRecording, ssl_context
 
 POLL_S = 0.2

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from infragate.errors import ProbeError
-from infragate.journal import Journal, Undo
 from infragate.probes import disruption
 from infragate.probes.disruption import resilience_of
 from infragate.profile.model import Deploy, Profile
+from infragate.recovery.journal import Journal, Undo
 
 if TYPE_CHECKING:  # the adapter imports the docker SDK, which only Swarm targets need
     from infragate.platforms.swarm import DeclaredService, SwarmPlatform

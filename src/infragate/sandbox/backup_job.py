@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infragate.backup_format import Manifest, folder_name, parse_folder_name, sha256_of
 from infragate.errors import ProbeError
-from infragate.postgres import Dsn, run, table_records
+from infragate.probes.backup.layout import Manifest, folder_name, parse_folder_name, sha256_of
+from infragate.probes.backup.postgres import Dsn, run, table_records
 from infragate.quantities import parse_duration
 
 ATTEMPTS = 3

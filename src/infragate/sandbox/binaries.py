@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from infragate.errors import SandboxError
-from infragate.postgres import newest_debian_bindir
+from infragate.probes.backup.postgres import newest_debian_bindir
 
 _EXTRA_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
 _HINTS = {

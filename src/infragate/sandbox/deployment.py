@@ -32,10 +32,10 @@ import requests
 import urllib3
 import yaml
 
-from infragate.backup_format import Manifest, parse_folder_name
 from infragate.errors import ProbeError, SandboxError, UsageError
 from infragate.platforms.supervisor import SupervisorClient
-from infragate.postgres import SERVER_USER, Dsn, as_server_user
+from infragate.probes.backup.layout import Manifest, parse_folder_name
+from infragate.probes.backup.postgres import SERVER_USER, Dsn, as_server_user
 from infragate.retry import retry
 from infragate.sandbox import backup_job, binaries, nginx, pki
 from infragate.sandbox.spec import (

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from infragate.errors import ProbeError
-from infragate.probes.tls import Endpoint
+from infragate.probes.tls.scan import Endpoint
 
 SSLYZE_TIMEOUT_S = 180.0
 _SUITE_SCANS = {

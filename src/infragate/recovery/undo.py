@@ -6,10 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from infragate.errors import ProbeError
-from infragate.journal import Undo
 from infragate.platforms import Platform, open_platform
-from infragate.probes import backup, cluster_drill, disruption, swarm
+from infragate.probes import disruption, swarm
+from infragate.probes.backup import checks as backup
+from infragate.probes.backup import cluster_drill
 from infragate.profile.model import Profile
+from infragate.recovery.journal import Undo
 from infragate.safety import RESTORING
 
 

@@ -1,7 +1,7 @@
 """Measuring a route's rate limit: an open-loop overload from an idle bucket, then recovery.
 
 The overload is offered at up to three times the declared rate (never above the profile's
-``safety.max_rate``) for a few seconds; the estimator in ``infragate.ratelimit`` turns what was
+``safety.max_rate``) for a few seconds; the estimator in ``infragate.probes.ratelimit.estimator`` turns what was
 admitted into the effective rate and burst. Afterwards, once the bucket has had time to drain, a
 few requests at half the declared rate must all be admitted again.
 """
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from infragate.errors import ProbeError
+from infragate.probes.ratelimit.estimator import LimitEstimate, estimate_limit
 from infragate.probes.survey import Survey
 from infragate.profile.model import Profile, RateLimit, Route, Safety
-from infragate.ratelimit import LimitEstimate, estimate_limit
 from infragate.traffic import PlannedRequest, RequestOutcome, TrafficRecording, run_schedule, ssl_context, steady
 
 OVERLOAD_FACTOR = 3.0

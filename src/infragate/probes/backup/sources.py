@@ -3,7 +3,7 @@
 Folder and S3 sets hold infragate's layout (one folder or key prefix per backup, named by its UTC
 time, with the dump and ``manifest.json``); S3 is read through boto3 with any endpoint URL, so
 MinIO, Ceph, moto or AWS all work. A pgBackRest repository is read through ``pgbackrest info
---output=json`` (physical backups: listed and verified here, drilled by probes.cluster_drill).
+--output=json`` (physical backups: listed and verified here, drilled by probes.backup.cluster_drill).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from infragate.backup_format import parse_folder_name
 from infragate.errors import ProbeError
+from infragate.probes.backup.layout import parse_folder_name
 from infragate.profile.model import PostgresBackups
 
 PGBACKREST_TIMEOUT_S = 300.0

@@ -24,9 +24,9 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.x509.oid import SignatureAlgorithmOID
 
 from infragate.errors import ProbeError
-from infragate.mozilla import PROFILES
 from infragate.probes.http import GatewayClient
 from infragate.probes.survey import Survey
+from infragate.probes.tls.mozilla import PROFILES
 from infragate.profile.model import Profile
 
 VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")

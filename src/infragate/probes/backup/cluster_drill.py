@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from infragate.backup_format import TableRecord
-from infragate.backup_sources import PgBackRestSource
 from infragate.errors import ProbeError
-from infragate.journal import Journal, Undo
-from infragate.postgres import SERVER_USER, Dsn, as_server_user, query, table_records
+from infragate.probes.backup.layout import TableRecord
+from infragate.probes.backup.postgres import SERVER_USER, Dsn, as_server_user, query, table_records
+from infragate.probes.backup.sources import PgBackRestSource
 from infragate.profile.model import PostgresBackups
+from infragate.recovery.journal import Journal, Undo
 
 REMOVE_SCRATCH_CLUSTER = "remove_scratch_cluster"
 NO_BACKUP = "there is no backup to restore"

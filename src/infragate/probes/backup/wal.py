@@ -19,9 +19,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from infragate.backup_sources import PgBackRestSource
 from infragate.errors import ProbeError
-from infragate.postgres import Dsn, query
+from infragate.probes.backup.postgres import Dsn, query
+from infragate.probes.backup.sources import PgBackRestSource
 from infragate.profile.model import PostgresBackups, Profile, WalArchive
 
 SEGMENT = re.compile(r"^[0-9A-F]{24}")  # timeline, log and segment: what a WAL file name starts with

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from infragate.backup_format import Manifest, TableRecord, sha256_of
-from infragate.backup_sources import Listed, PgBackRestSource, source_of
 from infragate.errors import ProbeError
-from infragate.journal import Journal, Undo
-from infragate.postgres import Dsn, query, run, start, table_records
-from infragate.probes.cluster_drill import NO_BACKUP, ClusterDrillResult, TimedRestore, cluster_drill
+from infragate.probes.backup.cluster_drill import NO_BACKUP, ClusterDrillResult, TimedRestore, cluster_drill
+from infragate.probes.backup.layout import Manifest, TableRecord, sha256_of
+from infragate.probes.backup.postgres import Dsn, query, run, start, table_records
+from infragate.probes.backup.sources import Listed, PgBackRestSource, source_of
 from infragate.profile.model import PostgresBackups, Profile
+from infragate.recovery.journal import Journal, Undo
 
 DROP_SCRATCH = "drop_scratch_database"
 DROP_TIMEOUT_S = 20.0

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from infragate.backup_format import TABLE_CHECKSUM_SQL, TableRecord
 from infragate.errors import ProbeError
+from infragate.probes.backup.layout import TABLE_CHECKSUM_SQL, TableRecord
 
 CLIENT_TIMEOUT_S = 600.0
 SERVER_USER = "postgres"  # PostgreSQL refuses to run as root: as root, its server programs run as this user
