@@ -42,3 +42,17 @@ def test_no_consent_by_default_and_restoring_only_restores() -> None:
     RESTORING.require_destructive("scale api back to 3 replicas")
     with pytest.raises(SafetyError, match="recovery never puts load"):
         RESTORING.require_load("offer load")
+
+
+def test_tags_hold_back_what_the_policy_does_not_allow() -> None:
+    from infragate.safety import held_back
+
+    assert held_back(_safety(), {"destructive", "load"}, True, True) is None
+    assert held_back(_safety(), {"destructive"}, False, True) == "@destructive needs --allow-destructive"
+    assert held_back(_safety(destructive=False), {"destructive"}, False, False) == (
+        "@destructive needs safety.allow_destructive in the profile and --allow-destructive"
+    )
+    assert held_back(_safety("production", load=True), {"load"}, False, True) == (
+        "@load: the target's environment is production, which never allows load work"
+    )
+    assert held_back(_safety(), {"gateway"}, False, False) is None
