@@ -15,7 +15,7 @@ from infragate.profile import load_profile
 from infragate.safety import consent_for
 from infragate.sandbox import deployment
 from infragate.sandbox.deployment import free_ports
-from tests.conftest import run_cli
+from tests.conftest import CliRun, run_cli
 
 
 def test_an_ad_hoc_load_run_reports_and_judges_the_objectives(
@@ -154,21 +154,16 @@ def _p95_only(profile: str, folder: Path) -> Path:
 LATENCY = "Latency stays within the declared percentiles under the declared load"
 
 
+def _slo_run(profile: Path, reports: Path) -> CliRun:
+    """The load features against a profile, load allowed."""
+    command = ["verify", "--target", str(profile), "--allow-load", "--features", "features/load/slo.feature"]
+    return run_cli(*command, "--reports", str(reports), reports=reports)
+
+
 def test_a_p95_only_objective_is_judged_and_the_missing_p99_is_named(
     reference: deployment.SandboxState, tmp_path: Path
 ) -> None:
-    profile = _p95_only(reference.profile, tmp_path)
-    run = run_cli(
-        "verify",
-        "--target",
-        str(profile),
-        "--allow-load",
-        "--features",
-        "features/load/slo.feature",
-        "--reports",
-        str(tmp_path),
-        reports=tmp_path,
-    )
+    run = _slo_run(_p95_only(reference.profile, tmp_path), tmp_path)
     latency = run.verdicts()[LATENCY]
     assert latency["verdict"] == "conformant", run.output
     names = [item["data"] for item in latency["evidence"] if item["type"] == "NotJudged"]
@@ -178,18 +173,7 @@ def test_a_p95_only_objective_is_judged_and_the_missing_p99_is_named(
 def test_a_p95_only_objective_fails_on_the_stalling_variant(sandbox_root: Path, tmp_path: Path) -> None:
     state = deployment.up("p95-stall", "load-stall", root=sandbox_root)
     try:
-        profile = _p95_only(state.profile, tmp_path)
-        run = run_cli(
-            "verify",
-            "--target",
-            str(profile),
-            "--allow-load",
-            "--features",
-            "features/load/slo.feature",
-            "--reports",
-            str(tmp_path),
-            reports=tmp_path,
-        )
+        run = _slo_run(_p95_only(state.profile, tmp_path), tmp_path)
     finally:
         assert not deployment.down("p95-stall", root=sandbox_root).left_running
     latency = run.verdicts()[LATENCY]
