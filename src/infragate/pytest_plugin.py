@@ -18,7 +18,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 from pytest_bdd.parser import Feature, Scenario
@@ -64,8 +63,6 @@ MARKERS = {
     "kubernetes": "applies only to targets on Kubernetes",
 }
 PLATFORM_KINDS = ("local", "swarm", "kubernetes")
-
-T = TypeVar("T")
 
 _PROFILE = pytest.StashKey[Profile]()
 _RUN_ID = pytest.StashKey[str]()
@@ -257,24 +254,6 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Feature,
             pytest.skip(reason)
 
 
-def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
-    """Ctrl-C or SIGTERM: the run is marked interrupted, so that it can never be reported conformant."""
-    config = _CONFIG[0] if _CONFIG else None
-    if config is not None and RUN in config.stash:
-        run = config.stash[RUN]
-        run.interrupted = str(excinfo.value) or "SIGINT"
-        run.notes.append(f"interrupted by {run.interrupted}: the run did not finish, so it proves nothing")
-
-
-_CONFIG: list[pytest.Config] = []
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """Remember the config for hooks that are not given it."""
-    _CONFIG[:] = [session.config]
-
-
 def _undo_leftovers(config: pytest.Config, run: RunRecord) -> None:
     """Whatever this run journalled and did not undo (a teardown cut short): undo it before any report."""
     if _JOURNAL not in config.stash:
@@ -288,8 +267,6 @@ def _undo_leftovers(config: pytest.Config, run: RunRecord) -> None:
     run.notes.append(
         REDACTOR.redact(f"undone at the end of the run, {verified}: {'; '.join(report.undone + report.failed)}")
     )
-    if not report.verified and not run.interrupted:
-        run.interrupted = "an undo that could not be verified"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -309,6 +286,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if RUN not in config.stash:
         return
     run = config.stash[RUN]
+    if exitstatus == pytest.ExitCode.INTERRUPTED:  # Ctrl-C, or SIGTERM unwound as one
+        run.interrupted = "a stop signal (SIGINT or SIGTERM)"
+        run.notes.append(f"interrupted by {run.interrupted}: the run did not finish, so it proves nothing")
     _undo_leftovers(config, run)
     run.finished_at = time.time()
     directory = config.getoption("--infragate-reports")

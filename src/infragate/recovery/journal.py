@@ -190,9 +190,11 @@ def _pending_after_owners(
 ) -> list[tuple[Journal, Entry]]:
     if only_this_run:
         return [(owner, entry) for owner, entry in journal.pending() if owner.run_id == journal.run_id]
+    tried: set[str] = set()
     for owner, _ in journal.pending():
-        if owner.run_id == journal.run_id or owner.run_id in locked:
+        if owner.run_id == journal.run_id or owner.run_id in tried:
             continue
+        tried.add(owner.run_id)
         if owner.wait_for_owner(wait_s):
             locked[owner.run_id] = owner
         else:
