@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -144,5 +145,6 @@ def verify_until(condition: Callable[[], bool], *arguments: str, timeout: float 
 def kill_outright(run: subprocess.Popen[bytes]) -> None:
     """SIGKILL the command and every process under it: no teardown, no finally; only the journal remembers."""
     for pid in [*descendants(run.pid), run.pid]:
-        os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # a short-lived helper (psql, pg_ctl) may be gone already
+            os.kill(pid, signal.SIGKILL)
     run.wait(timeout=10)
