@@ -259,7 +259,7 @@ def _undo_leftovers(config: pytest.Config, run: RunRecord) -> None:
     if _JOURNAL not in config.stash:
         return
     journal_ = config.stash[_JOURNAL]
-    if not any(owner.run_id == journal_.run_id for owner, _ in journal_.pending()):
+    if not journal_.pending_ids():
         return
     with _shielded():
         report = undo_pending(journal_, performer(config.stash[_PROFILE]), only_this_run=True)

@@ -17,7 +17,7 @@ from infragate.profile.model import Safety
 
 @dataclass(frozen=True)
 class Consent:
-    """What this run may do to the target; ``refusals`` says why a capability is missing."""
+    """What this run may do to the target; each ``*_refusal`` says why that capability is missing."""
 
     destructive: bool = False
     load: bool = False
@@ -42,7 +42,15 @@ RESTORING = Consent(restoring=True, load_refusal="recovery never puts load on a 
 NONE = Consent()
 
 
-def _missing(safety: Safety, what: str, profile_allows: bool, command_allows: bool, option: str) -> list[str]:
+def _capabilities(safety: Safety, allow_destructive: bool, allow_load: bool) -> tuple[tuple[str, bool, bool, str], ...]:
+    """Each capability: its name, whether the profile and the command line allow it, and the option."""
+    return (
+        ("destructive", safety.allow_destructive, allow_destructive, "--allow-destructive"),
+        ("load", safety.allow_load, allow_load, "--allow-load"),
+    )
+
+
+def _missing(what: str, profile_allows: bool, command_allows: bool, option: str) -> list[str]:
     return [
         item
         for item, ok in ((f"safety.allow_{what} in the profile", profile_allows), (option, command_allows))
@@ -53,7 +61,7 @@ def _missing(safety: Safety, what: str, profile_allows: bool, command_allows: bo
 def _refusal(safety: Safety, what: str, profile_allows: bool, command_allows: bool, option: str) -> str:
     if safety.environment == "production":
         return f"the target's environment is production, which never allows {what} work"
-    return f"{what} work needs {' and '.join(_missing(safety, what, profile_allows, command_allows, option))}"
+    return f"{what} work needs {' and '.join(_missing(what, profile_allows, command_allows, option))}"
 
 
 def held_back(safety: Safety, tags: set[str], allow_destructive: bool, allow_load: bool) -> str | None:
@@ -61,15 +69,12 @@ def held_back(safety: Safety, tags: set[str], allow_destructive: bool, allow_loa
 
     Only a selection, before the scenario starts: the adapters and the load engine check again when
     they act, whatever the tags say."""
-    for tag, profile_allows, command_allows, option in (
-        ("destructive", safety.allow_destructive, allow_destructive, "--allow-destructive"),
-        ("load", safety.allow_load, allow_load, "--allow-load"),
-    ):
+    for tag, profile_allows, command_allows, option in _capabilities(safety, allow_destructive, allow_load):
         if tag not in tags:
             continue
         if safety.environment == "production":
             return f"@{tag}: the target's environment is production, which never allows {tag} work"
-        missing = _missing(safety, tag, profile_allows, command_allows, option)
+        missing = _missing(tag, profile_allows, command_allows, option)
         if missing:
             return f"@{tag} needs {' and '.join(missing)}"
     return None
@@ -77,26 +82,22 @@ def held_back(safety: Safety, tags: set[str], allow_destructive: bool, allow_loa
 
 def consent_for(safety: Safety, allow_destructive: bool, allow_load: bool) -> Consent:
     """The consent a run has: the profile's policy and the command line's options, both needed."""
-    production = safety.environment == "production"
-    destructive = safety.allow_destructive and allow_destructive and not production
-    load = safety.allow_load and allow_load and not production
+    granted, refusals = {}, {}
+    for what, profile_allows, command_allows, option in _capabilities(safety, allow_destructive, allow_load):
+        granted[what] = profile_allows and command_allows and safety.environment != "production"
+        refusals[what] = "" if granted[what] else _refusal(safety, what, profile_allows, command_allows, option)
     return Consent(
-        destructive=destructive,
-        load=load,
-        destructive_refusal=""
-        if destructive
-        else _refusal(safety, "destructive", safety.allow_destructive, allow_destructive, "--allow-destructive"),
-        load_refusal="" if load else _refusal(safety, "load", safety.allow_load, allow_load, "--allow-load"),
+        destructive=granted["destructive"],
+        load=granted["load"],
+        destructive_refusal=refusals["destructive"],
+        load_refusal=refusals["load"],
     )
 
 
 def check_requested(safety: Safety, target: str, allow_destructive: bool, allow_load: bool) -> None:
     """Asking on the command line for what the profile forbids is refused before anything runs."""
-    for wanted, allowed, what in (
-        (allow_destructive, safety.allow_destructive, "destructive"),
-        (allow_load, safety.allow_load, "load"),
-    ):
-        production = safety.environment == "production"
+    production = safety.environment == "production"
+    for what, allowed, wanted, _ in _capabilities(safety, allow_destructive, allow_load):
         if wanted and (not allowed or production):
             why = "is production" if production and allowed else f"does not allow {what} scenarios"
             raise SafetyError(

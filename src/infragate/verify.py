@@ -192,11 +192,12 @@ def _run_suite(profile: Profile, target: Path, args: VerifyRequest) -> tuple[Run
         _, errors = child.communicate()
     except _Interrupted:
         _stop_child(child)
+        raise
+    finally:
+        # Whatever became of the suite: undo what it left, and scrub what it wrote (again: it may have
+        # been killed before it could).
         _undo_what_the_suite_left(profile, target, run_id)
         redact_tree(run_dir)
-        raise
-    _undo_what_the_suite_left(profile, target, run_id)
-    redact_tree(run_dir)  # again here: whatever the suite wrote, also if it was killed before it could
     evidence = run_dir / EVIDENCE_FILE
     if not evidence.exists():
         reason = _last_error_line(errors or "") or f"pytest exited {child.returncode}"
@@ -249,7 +250,7 @@ def _undo_what_the_suite_left(profile: Profile, target: Path, run_id: str) -> No
     """Undo and verify whatever the suite journalled and did not undo itself (it was killed, or its own
     undo failed: then this is a second try, and what still fails stays pending for `recover`)."""
     journal = Journal(journal_root(target, profile.name), run_id)
-    if not any(owner.run_id == run_id for owner, _ in journal.pending()):
+    if not journal.pending_ids():
         return
     say("infragate: the suite left disruptions pending; undoing them")
     report = undo_pending(journal, performer(profile), only_this_run=True)
