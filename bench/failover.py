@@ -21,7 +21,7 @@ from infragate.probes.disruption import kill_one, report_traffic, restore, scale
 from infragate.profile import load_profile
 from infragate.recovery.journal import Journal, undo_pending
 from infragate.safety import consent_for
-from infragate.sandbox import deployment, swarm
+from infragate.sandbox import local, swarm
 
 ROUNDS = 3
 
@@ -33,8 +33,8 @@ def _target(runtime: str) -> tuple[str, Callable[[], object]]:
         build = f"{state.image_build_s:.1f} s" if state.image_build_s else "cached (delete the images to time a build)"
         print(f"swarm: image build {build}; stack deployed and healthy in {state.deploy_s:.1f} s")
         return state.profile, lambda: swarm.down("bench-failover")
-    local = deployment.up("bench-failover")
-    return local.profile, lambda: deployment.down("bench-failover")
+    local_state = local.up("bench-failover")
+    return local_state.profile, lambda: local.down("bench-failover")
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from infragate.probes.ratelimit.measure import measure_route, plan_overload, rate_limited_routes
 from infragate.profile import load_profile
 from infragate.profile.model import Profile
-from infragate.sandbox import deployment
+from infragate.sandbox import local
 
 
 def wrk_naive_rate(profile: Profile, route_name: str, seconds: float) -> tuple[float, int] | None:
@@ -52,7 +52,7 @@ def wrk_naive_rate(profile: Profile, route_name: str, seconds: float) -> tuple[f
 
 def main() -> None:
     """Bring up the reference deployment, measure every route, print the table, tear down."""
-    state = deployment.up("bench-ratelimit")
+    state = local.up("bench-ratelimit")
     try:
         profile = load_profile(state.profile)
         print(
@@ -83,7 +83,7 @@ def main() -> None:
                 f"{sent:>9} {spent:>8.1f}   {naive_text:>15} {naive_error:>7}"
             )
     finally:
-        deployment.down("bench-ratelimit")
+        local.down("bench-ratelimit")
 
 
 if __name__ == "__main__":

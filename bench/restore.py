@@ -17,18 +17,18 @@ from infragate.probes.backup.checks import restore_drill
 from infragate.probes.backup.postgres import Dsn, query, run
 from infragate.profile import load_profile
 from infragate.recovery.journal import Journal
-from infragate.sandbox import backup_job, deployment
+from infragate.sandbox import backup_job, local
 
 
 def main() -> None:
     """Seed, dump once, restore twice (plain, drill), print."""
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 4_000_000
-    state = deployment.up("bench-restore")
+    state = local.up("bench-restore")
     try:
         profile = load_profile(state.profile)
         assert profile.datastores.postgres is not None and profile.backups and profile.backups.postgres
-        local = profile.backups.postgres[0]  # the folder set: the dump is taken straight into it
-        assert local.scratch_dsn is not None
+        folder_set = profile.backups.postgres[0]  # the folder set: the dump is taken straight into it
+        assert folder_set.scratch_dsn is not None
         source = Dsn.parse(profile.datastores.postgres.dsn.get_secret_value())
         started = time.monotonic()
         query(
@@ -40,12 +40,12 @@ def main() -> None:
         size = query(source, "SELECT pg_database_size(current_database())")[0][0]
         print(f"seeded {rows:,} rows, database size {int(size) / 1e9:.2f} GB, in {time.monotonic() - started:.0f} s")
         started = time.monotonic()
-        backup = backup_job.take_backup(source, Path(local.location))
+        backup = backup_job.take_backup(source, Path(folder_set.location))
         dump = next(backup.glob("*.dump"))
         took = time.monotonic() - started
         print(f"dump {dump.stat().st_size / 1e6:.0f} MB (compressed) with its record, in {took:.0f} s")
 
-        scratch = Dsn.parse(local.scratch_dsn.get_secret_value())
+        scratch = Dsn.parse(folder_set.scratch_dsn.get_secret_value())
         plain = scratch.on("bench_plain")
         query(scratch.on("postgres"), 'CREATE DATABASE "bench_plain"')
         started = time.monotonic()
@@ -61,7 +61,7 @@ def main() -> None:
 
         journal = Journal(Path(tempfile.mkdtemp(prefix="infragate-bench-journal-")))
         started = time.monotonic()
-        drill = restore_drill(profile, local, journal)
+        drill = restore_drill(profile, folder_set, journal)
         drill_s = time.monotonic() - started
         assert drill.restore_ok and not drill.data_problems(), (drill.restore_error, drill.data_problems())
         print(f"plain pg_restore:            {plain_s:7.1f} s")
@@ -71,7 +71,7 @@ def main() -> None:
         )
         print(f"drill overhead over plain:   {(drill_s - plain_s) / plain_s:+.1%}")
     finally:
-        deployment.down("bench-restore")
+        local.down("bench-restore")
 
 
 if __name__ == "__main__":

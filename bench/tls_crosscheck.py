@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from infragate.probes.tls.mozilla import PROFILES
-from infragate.sandbox import deployment
+from infragate.sandbox import local
 
 CASES = (None, "tls10-enabled", "tls11-enabled", "tls-weak-cipher", "cert-unknown-ca", "cert-wrong-host",
          "cert-expiring", "hsts-one-day", "http-not-redirected")  # fmt: skip
@@ -141,7 +141,7 @@ def main() -> None:
     print(f"{'case':<22} {'question':<12} {'infragate':<17} {'testssl/curl':<17} agree")
     for case in CASES:
         name = f"bench-tls-{case or 'reference'}"
-        state = deployment.up(name, case)
+        state = local.up(name, case)
         try:
             started = time.monotonic()
             with tempfile.TemporaryDirectory() as reports:
@@ -156,7 +156,7 @@ def main() -> None:
             )
             theirs_s = time.monotonic() - started
         finally:
-            deployment.down(name)
+            local.down(name)
         for question in (*theirs, "deep scan"):
             peer = theirs.get(question, "(sslyze itself)")
             same = ours.get(question) == peer

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from infragate.sandbox import deployment
+from infragate.sandbox import local
 from infragate.sandbox.variants import Variant
 
 SERVER_NAMES = ("nginx", "postgres", "redis-server", "supervisord", "python")
@@ -33,8 +33,8 @@ def sandbox_root() -> Iterator[Path]:
     os.environ["INFRAGATE_SANDBOX_ROOT"] = str(root)
     os.environ.setdefault("INFRAGATE_JOURNAL_DIR", str(root / "journal"))
     yield root
-    for name in deployment.list_sandboxes(root):
-        deployment.down(name, root)
+    for name in local.list_sandboxes(root):
+        local.down(name, root)
     if previous is None:
         os.environ.pop("INFRAGATE_SANDBOX_ROOT", None)
     else:
@@ -43,11 +43,11 @@ def sandbox_root() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def reference(sandbox_root: Path) -> Iterator[deployment.SandboxState]:
+def reference(sandbox_root: Path) -> Iterator[local.SandboxState]:
     """The conformant reference deployment, shared by the tests that only read from it."""
-    state = deployment.up("it-reference", root=sandbox_root)
+    state = local.up("it-reference", root=sandbox_root)
     yield state
-    report = deployment.down("it-reference", root=sandbox_root)
+    report = local.down("it-reference", root=sandbox_root)
     assert not report.left_running
 
 

@@ -30,7 +30,7 @@ from infragate.quantities import parse_duration, parse_rate
 from infragate.recovery.journal import Journal, journal_root, undo_pending
 from infragate.recovery.undo import performer
 from infragate.safety import check_requested, consent_for
-from infragate.sandbox import deployment
+from infragate.sandbox import local
 from infragate.sandbox.variants import VARIANTS, get_variant, scenario_table
 from infragate.suite import BUILTIN_FEATURES
 from infragate.verify import VerifyRequest, new_run_dir, run_verify, say
@@ -306,7 +306,7 @@ def _swarm_sandbox(args: argparse.Namespace) -> int:
 
 def _sandbox(args: argparse.Namespace) -> int:
     if args.sandbox_command == "variants" and args.table:
-        print(scenario_table([str(BUILTIN_FEATURES)]), end="")
+        print(scenario_table([str(BUILTIN_FEATURES)], VARIANTS), end="")
         return ExitCode.CONFORMANT
     if args.sandbox_command == "variants":
         for variant in VARIANTS.values():
@@ -320,18 +320,18 @@ def _sandbox(args: argparse.Namespace) -> int:
         if args.variant:
             get_variant(args.variant)
         started = time.monotonic()
-        state = deployment.up(args.name, args.variant)
+        state = local.up(args.name, args.variant)
         say(f"sandbox '{state.name}' up in {time.monotonic() - started:.1f} s: gateway {state.gateway_url}")
         say(f"profile: {state.profile}")
         return ExitCode.CONFORMANT
     if args.sandbox_command == "down":
-        report = deployment.down(args.name)
+        report = local.down(args.name)
         if report.left_running:
             say(f"sandbox '{args.name}': processes still running: {', '.join(map(str, report.left_running))}")
             return ExitCode.COULD_NOT_VERIFY
         say(f"sandbox '{args.name}' down; verified that none of its processes is left")
         return ExitCode.CONFORMANT
-    state, processes = deployment.status(args.name)
+    state, processes = local.status(args.name)
     say(f"sandbox '{state.name}' (variant: {state.variant or 'none'}), gateway {state.gateway_url}")
     say(f"profile: {state.profile}")
     for name, process_state in processes.items():

@@ -27,7 +27,7 @@ from infragate.recovery.journal import OWNER_WAIT_S, Journal, journal_root, undo
 from infragate.recovery.undo import performer
 from infragate.report import CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, RunRecord, write_reports
 from infragate.safety import check_requested
-from infragate.sandbox import deployment
+from infragate.sandbox import local
 from infragate.sandbox.variants import get_variant
 from infragate.suite import FEATURES_ENV, SUITE_INI, SUITE_MODULE
 from infragate.verdicts import Verdict
@@ -87,7 +87,7 @@ def run_verify(args: VerifyRequest) -> int:
                 + " ..."
             )
             started = time.monotonic()
-            state = deployment.up(sandbox_name, args.variant)
+            state = local.up(sandbox_name, args.variant)
             say(
                 f"infragate: reference deployment up in {time.monotonic() - started:.1f} s "
                 f"(gateway {state.gateway_url})"
@@ -106,7 +106,7 @@ def run_verify(args: VerifyRequest) -> int:
         if sandbox_name is not None:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
-            report = deployment.down(sandbox_name)
+            report = local.down(sandbox_name)
             if report.left_running:
                 note = f"reference deployment NOT cleaned up: pids {list(report.left_running)} still run"
                 code = max(code, ExitCode.COULD_NOT_VERIFY) if code != ExitCode.NON_CONFORMANT else code

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from infragate.recovery.journal import Journal
-from infragate.sandbox import deployment
+from infragate.sandbox import local
 
 CANARIES = {
     "CANARY_HEADER": "hdr-Canary/+&<9f1>",  # an expected header value: quoted back by a failing check
@@ -60,7 +60,7 @@ def _canary_profile(source: str, folder: Path) -> Path:
     return copy
 
 
-def _real_secrets(state: deployment.SandboxState) -> list[str]:
+def _real_secrets(state: local.SandboxState) -> list[str]:
     return [path.read_text().strip() for path in (Path(state.directory) / "secrets").iterdir()]
 
 
@@ -91,7 +91,7 @@ def journal_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_no_canary_in_any_artifact_of_a_failing_and_erroring_run(
-    reference: deployment.SandboxState, tmp_path: Path, journal_dir: Path
+    reference: local.SandboxState, tmp_path: Path, journal_dir: Path
 ) -> None:
     profile = _canary_profile(reference.profile, tmp_path)
     code, output = _verify(
@@ -111,7 +111,7 @@ def test_no_canary_in_any_artifact_of_a_failing_and_erroring_run(
 
 
 def test_no_canary_in_any_artifact_of_an_interrupted_run(
-    reference: deployment.SandboxState, tmp_path: Path, journal_dir: Path
+    reference: local.SandboxState, tmp_path: Path, journal_dir: Path
 ) -> None:
     profile = _canary_profile(reference.profile, tmp_path)
     code, output = _verify(
@@ -131,7 +131,7 @@ def test_no_canary_in_any_artifact_of_an_interrupted_run(
 
 
 def test_no_secret_in_any_artifact_of_a_passing_run(
-    reference: deployment.SandboxState, tmp_path: Path, journal_dir: Path
+    reference: local.SandboxState, tmp_path: Path, journal_dir: Path
 ) -> None:
     data = yaml.safe_load(Path(reference.profile).read_text())
     data["gateway"]["routes"]["auth"]["body"] = '{"user": "demo", "password": "${CANARY_BODY}"}'

@@ -13,14 +13,12 @@ from infragate.loadgen.runner import WORKER_COMMAND_FILE, run_load
 from infragate.probes.load import plan_for, scenario_of
 from infragate.profile import load_profile
 from infragate.safety import consent_for
-from infragate.sandbox import deployment
-from infragate.sandbox.deployment import free_ports
+from infragate.sandbox import local
+from infragate.sandbox.host import free_ports
 from tests.conftest import CliRun, run_cli
 
 
-def test_an_ad_hoc_load_run_reports_and_judges_the_objectives(
-    reference: deployment.SandboxState, tmp_path: Path
-) -> None:
+def test_an_ad_hoc_load_run_reports_and_judges_the_objectives(reference: local.SandboxState, tmp_path: Path) -> None:
     run = run_cli(
         "load",
         "--target",
@@ -47,7 +45,7 @@ def test_an_ad_hoc_load_run_reports_and_judges_the_objectives(
     assert data["result"]["counts"]["ok"] == 300
 
 
-def test_load_beyond_the_safety_caps_is_refused(reference: deployment.SandboxState, tmp_path: Path) -> None:
+def test_load_beyond_the_safety_caps_is_refused(reference: local.SandboxState, tmp_path: Path) -> None:
     run = run_cli("load", "--target", reference.profile, "--rate", "5000", "--for", "2s", reports=tmp_path)
     assert run.code == 4, run.output
     assert run.output.strip().splitlines() == [
@@ -56,7 +54,7 @@ def test_load_beyond_the_safety_caps_is_refused(reference: deployment.SandboxSta
     ]
 
 
-def test_a_kind_the_scenario_lacks_is_a_usage_error(reference: deployment.SandboxState, tmp_path: Path) -> None:
+def test_a_kind_the_scenario_lacks_is_a_usage_error(reference: local.SandboxState, tmp_path: Path) -> None:
     run = run_cli(
         "load",
         "--target",
@@ -76,7 +74,7 @@ def test_a_kind_the_scenario_lacks_is_a_usage_error(reference: deployment.Sandbo
     assert "Traceback" not in run.output
 
 
-def test_bad_load_options_get_one_line(reference: deployment.SandboxState, tmp_path: Path) -> None:
+def test_bad_load_options_get_one_line(reference: local.SandboxState, tmp_path: Path) -> None:
     run = run_cli("load", "--target", reference.profile, "--rate", "fast", reports=tmp_path)
     assert run.code == 3
     assert (
@@ -85,7 +83,7 @@ def test_bad_load_options_get_one_line(reference: deployment.SandboxState, tmp_p
 
 
 def test_two_workers_merge_into_the_histogram_of_all_their_samples(
-    reference: deployment.SandboxState, tmp_path: Path
+    reference: local.SandboxState, tmp_path: Path
 ) -> None:
     profile = load_profile(Path(reference.profile))
     plan = plan_for(profile, rate_per_s=150, duration_s=3, workers=2)
@@ -105,9 +103,7 @@ def test_two_workers_merge_into_the_histogram_of_all_their_samples(
     assert sum(result.kinds.values()) == 450 and set(result.kinds) == {"browse", "search", "login"}
 
 
-def test_workers_started_elsewhere_join_a_master_bound_for_them(
-    reference: deployment.SandboxState, tmp_path: Path
-) -> None:
+def test_workers_started_elsewhere_join_a_master_bound_for_them(reference: local.SandboxState, tmp_path: Path) -> None:
     # What a Kubernetes Deployment of worker pods does, done here: infragate runs only the master,
     # and each "pod" runs the worker-command.sh the run folder holds. The profile's load.sources are
     # this machine's addresses, so they are not handed to workers elsewhere: both "pods" here send
@@ -161,7 +157,7 @@ def _slo_run(profile: Path, reports: Path) -> CliRun:
 
 
 def test_a_p95_only_objective_is_judged_and_the_missing_p99_is_named(
-    reference: deployment.SandboxState, tmp_path: Path
+    reference: local.SandboxState, tmp_path: Path
 ) -> None:
     run = _slo_run(_p95_only(reference.profile, tmp_path), tmp_path)
     latency = run.verdicts()[LATENCY]
@@ -171,11 +167,11 @@ def test_a_p95_only_objective_is_judged_and_the_missing_p99_is_named(
 
 
 def test_a_p95_only_objective_fails_on_the_stalling_variant(sandbox_root: Path, tmp_path: Path) -> None:
-    state = deployment.up("p95-stall", "load-stall", root=sandbox_root)
+    state = local.up("p95-stall", "load-stall", root=sandbox_root)
     try:
         run = _slo_run(_p95_only(state.profile, tmp_path), tmp_path)
     finally:
-        assert not deployment.down("p95-stall", root=sandbox_root).left_running
+        assert not local.down("p95-stall", root=sandbox_root).left_running
     latency = run.verdicts()[LATENCY]
     assert run.code == 1 and latency["verdict"] == "non-conformant", run.output
     assert latency["failed_step"] == "Then the p95 latency is below the declared bound"

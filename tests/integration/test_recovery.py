@@ -12,7 +12,7 @@ import pytest
 from infragate.platforms import open_platform
 from infragate.probes.backup.postgres import Dsn, query
 from infragate.profile import load_profile
-from infragate.sandbox import deployment
+from infragate.sandbox import local
 from tests.conftest import kill_outright, run_cli, verify_until
 
 
@@ -24,15 +24,13 @@ def journal_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def sandbox(sandbox_root: Path) -> Iterator[deployment.SandboxState]:
-    state = deployment.up("kill-recover", root=sandbox_root)
+def sandbox(sandbox_root: Path) -> Iterator[local.SandboxState]:
+    state = local.up("kill-recover", root=sandbox_root)
     yield state
-    assert not deployment.down("kill-recover", root=sandbox_root).left_running
+    assert not local.down("kill-recover", root=sandbox_root).left_running
 
 
-def test_recover_after_sigkill_mid_scale_out(
-    sandbox: deployment.SandboxState, journal_dir: Path, tmp_path: Path
-) -> None:
+def test_recover_after_sigkill_mid_scale_out(sandbox: local.SandboxState, journal_dir: Path, tmp_path: Path) -> None:
     registry = Path(sandbox.directory) / "registry.json"
     run = verify_until(
         lambda: len(json.loads(registry.read_text())["services"]["api"]) >= 5,
@@ -62,10 +60,10 @@ def test_recover_after_sigkill_mid_scale_out(
 
 
 @pytest.fixture
-def slow_restore_sandbox(sandbox_root: Path) -> Iterator[deployment.SandboxState]:
-    state = deployment.up("kill-drill", "restore-slow", root=sandbox_root)
+def slow_restore_sandbox(sandbox_root: Path) -> Iterator[local.SandboxState]:
+    state = local.up("kill-drill", "restore-slow", root=sandbox_root)
     yield state
-    assert not deployment.down("kill-drill", root=sandbox_root).left_running
+    assert not local.down("kill-drill", root=sandbox_root).left_running
 
 
 def _databases(profile_path: str) -> set[str]:
@@ -78,7 +76,7 @@ def _databases(profile_path: str) -> set[str]:
 
 
 def test_no_scratch_database_survives_a_run_killed_during_the_restore(
-    slow_restore_sandbox: deployment.SandboxState, journal_dir: Path, tmp_path: Path
+    slow_restore_sandbox: local.SandboxState, journal_dir: Path, tmp_path: Path
 ) -> None:
     profile = slow_restore_sandbox.profile
     run = verify_until(
@@ -104,7 +102,7 @@ def test_no_scratch_database_survives_a_run_killed_during_the_restore(
 
 
 def test_no_scratch_cluster_survives_a_run_killed_during_a_pgbackrest_drill(
-    sandbox: deployment.SandboxState, journal_dir: Path, tmp_path: Path
+    sandbox: local.SandboxState, journal_dir: Path, tmp_path: Path
 ) -> None:
     drills = Path(sandbox.directory) / "drills"
     run = verify_until(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from infragate.sandbox import deployment
+from infragate.sandbox import local
 from infragate.sandbox.variants import scenario_steps
 from infragate.suite import BUILTIN_FEATURES
 from tests.conftest import run_cli, server_processes
@@ -18,7 +18,7 @@ from tests.conftest import run_cli, server_processes
 REPORT_FILES = ("report.html", "summary.md", "junit.xml", "cucumber.json", "evidence.json")
 
 
-def test_a_target_run_writes_every_report(reference: deployment.SandboxState, tmp_path: Path) -> None:
+def test_a_target_run_writes_every_report(reference: local.SandboxState, tmp_path: Path) -> None:
     run = run_cli(
         "verify",
         "--target",
@@ -87,7 +87,7 @@ def test_an_unreachable_gateway_could_not_be_verified(tmp_path: Path) -> None:
 
 
 def test_a_role_without_pg_monitor_could_not_verify_wal_archiving(
-    reference: deployment.SandboxState, tmp_path: Path
+    reference: local.SandboxState, tmp_path: Path
 ) -> None:
     # The application's role may not read the archive status: the WAL scenarios are errors that say
     # which grant is missing, never passes on half the evidence.

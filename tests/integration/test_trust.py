@@ -23,7 +23,7 @@ import requests
 import yaml
 
 from infragate.recovery.journal import Journal
-from infragate.sandbox import deployment
+from infragate.sandbox import local
 from tests.conftest import descendants, run_cli
 
 UNTAGGED_DESTRUCTIVE = """\
@@ -96,10 +96,10 @@ def healthy(directory: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def target(sandbox_root: Path) -> Iterator[deployment.SandboxState]:
-    state = deployment.up("trust", root=sandbox_root)
+def target(sandbox_root: Path) -> Iterator[local.SandboxState]:
+    state = local.up("trust", root=sandbox_root)
     yield state
-    assert not deployment.down("trust", root=sandbox_root).left_running
+    assert not local.down("trust", root=sandbox_root).left_running
 
 
 @pytest.fixture
@@ -127,7 +127,7 @@ def _profile_with(source: str, folder: Path, **safety: object) -> Path:
     ids=["production", "profile-forbids", "no-command-line-consent"],
 )
 def test_every_destructive_step_is_refused_without_consent_whatever_the_tags(
-    target: deployment.SandboxState,
+    target: local.SandboxState,
     journal_dir: Path,
     tmp_path: Path,
     safety: dict[str, object],
@@ -193,7 +193,7 @@ def _interrupt(run: subprocess.Popen[bytes], mode: str) -> None:
 
 
 def test_interrupted_destructive_runs_leave_the_target_as_it_was(
-    target: deployment.SandboxState, journal_dir: Path, tmp_path: Path
+    target: local.SandboxState, journal_dir: Path, tmp_path: Path
 ) -> None:
     """RUNS runs cut at random moments by every kind of stop; recover after each; the target observed."""
     chooser = random.Random(20261202)

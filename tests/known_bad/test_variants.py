@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from infragate.sandbox import deployment
+from infragate.sandbox import local
 from infragate.sandbox.variants import VARIANTS, Variant, scenario_steps
 from infragate.suite import BUILTIN_FEATURES
 from tests.conftest import assert_variant_breaks, run_cli
@@ -25,7 +25,7 @@ def test_variant_fails_its_scenarios_on_the_expected_step(variant: Variant, sand
     # Only the features the variant aims at run; within them, nothing else may fail.
     features = sorted({SCENARIOS[failure.scenario].file for failure in variant.breaks})
     name = f"kb-{variant.name}"
-    state = deployment.up(name, variant.name, root=sandbox_root)
+    state = local.up(name, variant.name, root=sandbox_root)
     try:
         selection = [argument for feature in features for argument in ("--features", feature)]
         run = run_cli(
@@ -40,5 +40,5 @@ def test_variant_fails_its_scenarios_on_the_expected_step(variant: Variant, sand
             reports=tmp_path,
         )
     finally:
-        assert not deployment.down(name, root=sandbox_root).left_running
+        assert not local.down(name, root=sandbox_root).left_running
     assert_variant_breaks(run, variant)

@@ -113,7 +113,7 @@ class LocalPlatform:
     def scale(self, service: str, replicas: int) -> None:
         """Change the replica count through the sandbox's topology (registry, upstream, programs)."""
         self.consent.require_destructive(f"scale {service} to {replicas} replicas")
-        from infragate.sandbox import topology
+        from infragate.sandbox.local import topology
 
         topology.scale(self._config.registry.parent, service, replicas)
         for member in self._members(service):

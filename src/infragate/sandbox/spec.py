@@ -107,3 +107,14 @@ class SandboxSpec:
     def replica_names(self, service: str = "api") -> tuple[str, ...]:
         """Names of the replicas the sandbox declares for a service."""
         return tuple(f"{service}-{index}" for index in range(1, self.replicas + 1))
+
+
+@dataclass(frozen=True)
+class SwarmSpec:
+    """Every choice of the stack; the conformant one uses the defaults, variants turn one knob."""
+
+    restart_condition: str | None = "any"
+    api_limits: bool = True
+    secret_as_environment: bool = False
+    encrypted_network: bool = True
+    update_failure_action: str = "rollback"

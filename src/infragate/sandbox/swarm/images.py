@@ -27,7 +27,8 @@ from docker.errors import NotFound
 
 from infragate.errors import SandboxError
 from infragate.sandbox import backend
-from infragate.sandbox.deployment import file_lock
+from infragate.sandbox.docker_engine import engine
+from infragate.sandbox.host import file_lock
 
 IMAGE_REPOSITORY = "infragate/stack"
 RECIPE = 2  # bump when what goes into an image changes in a way the digest cannot see
@@ -275,8 +276,6 @@ def build_images(client: Any) -> Images:
 
 def main() -> int:
     """Build the images now (or wait for a build under way), so that a later `sandbox up` finds them."""
-    from infragate.sandbox.swarm import engine
-
     try:
         images = build_images(engine())
     except SandboxError as exc:

@@ -17,19 +17,22 @@ import requests
 from infragate.errors import ProbeError
 from infragate.platforms.supervisor import SupervisorClient
 from infragate.retry import retry
-from infragate.sandbox import deployment
+from infragate.sandbox.host import free_ports
+from infragate.sandbox.local.nginx_conf import write_gateway_conf
+from infragate.sandbox.local.programs import replica_program
+from infragate.sandbox.local.state import SERVICE, SandboxState, deployed_spec, read_registry, write_registry
 
 READY_WAIT_S = 60.0
 DRAIN_S = 1.0
 RELOAD_SETTLE_S = 0.5
 
 
-def _reload_gateway(directory: Path, state: deployment.SandboxState, upstream: dict[str, int]) -> None:
+def _reload_gateway(directory: Path, state: SandboxState, upstream: dict[str, int]) -> None:
     """Render the gateway's upstream from the registry; reload nginx when the file changed."""
     conf = directory / "nginx" / "nginx.conf"
     before = conf.read_text() if conf.exists() else ""
-    spec = deployment.deployed_spec(state)
-    deployment.write_gateway_conf(directory, spec, state.ports["https"], state.ports["http"], upstream)
+    spec = deployed_spec(state)
+    write_gateway_conf(directory, spec, state.ports["https"], state.ports["http"], upstream)
     if conf.read_text() != before:
         SupervisorClient(state.supervisor_url).signal("gateway", "HUP")
         time.sleep(RELOAD_SETTLE_S)  # new workers take over; old ones finish their requests
@@ -47,12 +50,12 @@ def scale(directory: Path, service: str, count: int) -> None:
     (or a program the supervisor already knows is not added twice), and the gateway's upstream is
     rendered again from the registry it ends with.
     """
-    if service != deployment.SERVICE:
+    if service != SERVICE:
         raise ProbeError(f"the reference deployment has no service '{service}'")
-    state = deployment.SandboxState.read(directory)
-    spec = deployment.deployed_spec(state)
+    state = SandboxState.read(directory)
+    spec = deployed_spec(state)
     supervisor = SupervisorClient(state.supervisor_url)
-    current = deployment.read_registry(directory)
+    current = read_registry(directory)
     wanted = [f"{service}-{index}" for index in range(1, count + 1)]
     known = {info.name for info in supervisor.processes() if info.name.startswith(f"{service}-")}
     strays = sorted(name for name in known if name not in current and name.removeprefix(f"{service}-").isdigit())
@@ -61,11 +64,9 @@ def scale(directory: Path, service: str, count: int) -> None:
     added = [name for name in wanted if name not in current]
     removed = [name for name in current if name not in wanted]
     if added:
-        ports = deployment.free_ports(len(added))
+        ports = free_ports(len(added))
         for name, port in zip(added, ports, strict=True):
-            (directory / "programs" / f"{name}.conf").write_text(
-                deployment.replica_program(spec, directory, name, port)
-            )
+            (directory / "programs" / f"{name}.conf").write_text(replica_program(spec, directory, name, port))
         supervisor.reload_config()
         session = requests.Session()
         for name in added:
@@ -79,7 +80,7 @@ def scale(directory: Path, service: str, count: int) -> None:
     if removed:
         current = {name: port for name, port in current.items() if name not in removed}
     if added or removed:
-        deployment.write_registry(directory, current)
+        write_registry(directory, current)
     _reload_gateway(directory, state, current)
     if removed and spec.scale_in_drain:
         time.sleep(DRAIN_S)

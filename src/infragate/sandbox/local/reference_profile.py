@@ -1,0 +1,158 @@
+"""The profile of the local reference deployment: always what it promises, whatever defect a
+variant switched on."""
+
+from __future__ import annotations
+
+from infragate.sandbox.local.database import PGBACKREST_STANZA, S3_URL
+from infragate.sandbox.local.state import SERVICE
+from infragate.sandbox.spec import (
+    BACKUP_INTERVAL_S,
+    BACKUP_RETENTION_S,
+    CORS_ALLOWED_ORIGIN,
+    CORS_HEADERS,
+    CORS_METHODS,
+    MAX_PROBE_REQUESTS,
+    SECURITY_HEADERS,
+    SandboxSpec,
+)
+
+LOAD_RATE_PER_S = 200
+MAX_REPLICAS = 10  # the declared autoscaling bound, as in the marketplace seed (3 to 10)
+
+
+def reference_profile(
+    name: str,
+    variant: str | None,
+    spec: SandboxSpec,
+    gateway_url: str,
+    supervisor_url: str,
+    http_url: str,
+    pg_port: int,
+    redis_port: int,
+    s3_port: int,
+) -> dict[str, object]:
+    """The profile of the reference deployment: always its promises, whatever defect a variant switched on."""
+    routes: dict[str, object] = {}
+    for route in spec.routes:
+        entry: dict[str, object] = {"path": route.probe_path, "method": route.method}
+        if route.body is not None:
+            entry["body"] = route.body
+        if route.content_type is not None:
+            entry["content_type"] = route.content_type
+        entry["rate_limit"] = {"rate": f"{route.rate_per_s}r/s", "burst": route.burst, "status": 429}
+        routes[route.name] = entry
+    described = f" with known defect '{variant}'" if variant else ""
+    dump_promises = {
+        "schedule": f"{BACKUP_INTERVAL_S}s",
+        "rpo": f"{BACKUP_INTERVAL_S + 1800}s",
+        "rto": "8s",
+        "retention": f"{BACKUP_RETENTION_S}s",
+        "scratch_dsn": f"postgresql://drill:${{file:secrets/drill-password}}@127.0.0.1:{pg_port}/infragate_scratch",
+        "allow_same_server": True,
+    }
+    return {
+        "version": 1,
+        "name": name,
+        "description": f"infragate reference deployment{described}",
+        "platform": {"kind": "local", "supervisor_url": supervisor_url, "registry": "registry.json"},
+        "gateway": {
+            "base_url": gateway_url,
+            "ca_bundle": "pki/ca.pem",
+            "health_path": "/health",
+            "health_status": 200,
+            "timeout": "5s",
+            "routes": routes,
+            "security_headers": dict(SECURITY_HEADERS),
+            "cors": {
+                "route": "api",
+                "allowed_origins": [CORS_ALLOWED_ORIGIN],
+                "allowed_methods": list(CORS_METHODS),
+                "allowed_headers": list(CORS_HEADERS),
+                "allow_credentials": False,
+            },
+            "compression": {"route": "api", "encoding": "gzip"},
+            "websocket": {"path": "/ws"},
+        },
+        "services": {
+            SERVICE: {
+                "replicas": {"min": spec.replicas, "max": MAX_REPLICAS},
+                "route": "api",
+                "replica_header": "X-Replica",
+                "health_path": "/health",
+            }
+        },
+        "datastores": {
+            "postgres": {"dsn": f"postgresql://app:${{file:secrets/postgres-password}}@127.0.0.1:{pg_port}/app"},
+            "redis": {"url": f"redis://:${{file:secrets/redis-password}}@127.0.0.1:{redis_port}/0"},
+        },
+        "tls": {
+            "versions": list(spec.tls_protocols),
+            "mozilla_profile": "intermediate",
+            "min_days_valid": 30,
+            "hsts": {"min_max_age": "180d", "include_subdomains": True},
+            "http_redirect_from": http_url,
+            "deep_scan": True,
+        },
+        "resilience": {
+            "service": SERVICE,
+            "traffic_rate": 40,
+            "error_budget": 0.001,
+            "recovery_time": "10s",
+            "scale_out_to": 5,
+            "scale_time": "30s",
+        },
+        "load": {
+            "scenario": "reference",
+            "mix": {"browse": 70, "search": 25, "login": 5},
+            "rate": f"{LOAD_RATE_PER_S}r/s",
+            "duration": "10s",
+            # Twenty clients at 10 requests/s each: inside every route's per-client limit.
+            "sources": "127.0.0.10-127.0.0.29",
+            "objectives": {
+                "p95": "200ms",
+                "p99": "500ms",
+                "throughput": f"{LOAD_RATE_PER_S - 5}r/s",
+                "error_rate": "0.1%",
+                "throttled": "0%",
+            },
+        },
+        "backups": {
+            "postgres": [
+                {"name": "local", "location": "backups/postgres", **dump_promises},
+                {
+                    "name": "offsite",
+                    "location": S3_URL,
+                    "s3": {
+                        "endpoint_url": f"http://127.0.0.1:{s3_port}",
+                        "access_key_id": "${file:secrets/s3-access-key-id}",
+                        "secret_access_key": "${file:secrets/s3-secret-access-key}",
+                    },
+                    **dump_promises,
+                },
+                {
+                    "name": "pitr",
+                    "location": f"pgbackrest:{PGBACKREST_STANZA}",
+                    "pgbackrest": {"config": "pgbackrest/pgbackrest.conf"},
+                    "scratch_folder": "drills",
+                    "schedule": "1d",
+                    "rpo": "1d",
+                    "rto": "15m",
+                    "retention": "2d",
+                },
+            ],
+            "wal_archive": {
+                "rpo": "5m",
+                "dsn": f"postgresql://monitor:${{file:secrets/monitor-password}}@127.0.0.1:{pg_port}/postgres",
+                "repository": "pitr",
+            },
+            "redis": {"appendonly": True, "save": "900 1 300 10"},
+        },
+        "safety": {
+            "environment": "sandbox",
+            "allow_destructive": True,
+            "allow_load": True,
+            "max_rate": 400,
+            "max_duration": "120s",
+            "max_requests": MAX_PROBE_REQUESTS,
+        },
+    }

@@ -1,0 +1,206 @@
+"""The Swarm reference stack's shape: the bookmark-sync seed's services, limits, health checks,
+secrets, networks and policies as a stack file, and the profile that states what it promises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from infragate.sandbox.spec import SwarmSpec
+
+API_REPLICAS = 3
+MAX_API_REPLICAS = 5
+
+GATEWAY_CONF = """worker_processes 1;
+error_log stderr warn;
+pid /tmp/nginx.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    # Swarm's DNS: tasks.api answers with every running task, re-read each second.
+    resolver 127.0.0.11 valid=1s ipv6=off;
+    server {
+        listen 80;
+        location = /health { default_type application/json; return 200 '{"status": "ok"}'; }
+        location / {
+            set $api http://tasks.api:8000;
+            proxy_pass $api;
+            proxy_next_upstream error timeout http_502 http_503 http_504;
+            proxy_next_upstream_tries 3;
+            proxy_connect_timeout 1s;
+            proxy_read_timeout 10s;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+"""
+
+
+def _health(url: str) -> list[str]:
+    """A health check that fetches a URL inside the container."""
+    return ["CMD", "python3", "-c", f"import urllib.request; urllib.request.urlopen('{url}', timeout=2)"]
+
+
+def stack_file(spec: SwarmSpec, images: dict[str, str], port: int, folder: Path) -> dict[str, Any]:
+    """The stack, shaped like the seed's docker-compose.swarm.yml."""
+    manager = {"constraints": ["node.role == manager"]}
+    api_env = {"DB_HOST": "postgres", "DB_USER": "app", "REDIS_HOST": "redis"}
+    api_secrets = ["db_password"]
+    if spec.secret_as_environment:
+        api_env["DB_PASSWORD"] = (folder / "secrets" / "db_password").read_text().strip()
+        api_secrets = []
+    else:
+        api_env["DB_PASSWORD_FILE"] = "/run/secrets/db_password"
+    restart = {"condition": spec.restart_condition, "delay": "1s"}
+    api_resources: dict[str, Any] = {"reservations": {"cpus": "0.05", "memory": "32M"}}
+    if spec.api_limits:
+        api_resources["limits"] = {"cpus": "0.25", "memory": "128M"}
+    small = {"limits": {"cpus": "0.5", "memory": "256M"}, "reservations": {"cpus": "0.05", "memory": "32M"}}
+    check = {"interval": "1s", "timeout": "2s", "retries": 2, "start_period": "2s"}
+    return {
+        "version": "3.8",
+        "services": {
+            "gateway": {
+                "image": images["gateway"],
+                "command": ["nginx", "-c", "/etc/infragate/nginx.conf", "-g", "daemon off;"],
+                "configs": [{"source": "gateway_conf", "target": "/etc/infragate/nginx.conf"}],
+                "ports": [{"target": 80, "published": port, "protocol": "tcp", "mode": "host"}],
+                "networks": ["backend"],
+                "healthcheck": {"test": _health("http://127.0.0.1/health"), **check},
+                "deploy": {
+                    "replicas": 1,
+                    "resources": small,
+                    "restart_policy": {"condition": "any", "delay": "1s"},
+                    "placement": manager,
+                },
+            },
+            "api": {
+                "image": images["api"],
+                "command": ["/opt/infragate/api.sh"],
+                "hostname": "api-{{.Task.Slot}}",
+                "environment": api_env,
+                "secrets": api_secrets,
+                "networks": ["backend"],
+                "healthcheck": {"test": _health("http://127.0.0.1:8000/health"), **check},
+                "deploy": {
+                    "replicas": API_REPLICAS,
+                    "resources": api_resources,
+                    "restart_policy": restart,
+                    "update_config": {
+                        "parallelism": 1,
+                        "delay": "1s",
+                        "failure_action": spec.update_failure_action,
+                        "monitor": "10s",
+                        "order": "start-first",
+                        "max_failure_ratio": 0,
+                    },
+                    "rollback_config": {
+                        "parallelism": 0,
+                        "failure_action": "pause",
+                        "monitor": "2s",
+                        "order": "start-first",
+                    },
+                    "placement": manager,
+                },
+            },
+            "postgres": {
+                "image": images["postgres"],
+                "command": ["/opt/infragate/postgres.sh"],
+                "secrets": ["postgres_password"],
+                "networks": ["backend"],
+                "healthcheck": {"test": ["CMD", "/usr/lib/postgresql/15/bin/pg_isready", "-h", "127.0.0.1"], **check},
+                "deploy": {
+                    "replicas": 1,
+                    "resources": small,
+                    "restart_policy": {"condition": "any"},
+                    "placement": manager,
+                },
+            },
+            "redis": {
+                "image": images["redis"],
+                "command": ["/opt/infragate/redis.sh"],
+                "secrets": ["redis_password"],
+                "networks": ["backend"],
+                "healthcheck": {
+                    "test": ["CMD-SHELL", 'redis-cli -a "$$(cat /run/secrets/redis_password)" --no-auth-warning ping'],
+                    **check,
+                },
+                "deploy": {
+                    "replicas": 1,
+                    "resources": small,
+                    "restart_policy": {"condition": "any"},
+                    "placement": manager,
+                },
+            },
+        },
+        "networks": {
+            "backend": {
+                "driver": "overlay",
+                **({"driver_opts": {"encrypted": "true"}} if spec.encrypted_network else {}),
+            }
+        },
+        "secrets": {
+            name: {"file": str(folder / "secrets" / name)}
+            for name in ("db_password", "postgres_password", "redis_password")
+        },
+        "configs": {"gateway_conf": {"file": str(folder / "gateway.conf")}},
+    }
+
+
+def profile_for(name: str, variant: str | None, stack: str, port: int) -> dict[str, Any]:
+    """What the stack promises: always the conformant declaration, whatever a variant switched on."""
+    limits = {"cpus": 0.25, "memory": "128M"}
+    reservations = {"cpus": 0.05, "memory": "32M"}
+    small = {"limits": {"cpus": 0.5, "memory": "256M"}, "reservations": reservations}
+    return {
+        "version": 1,
+        "name": name,
+        "description": "infragate swarm reference stack" + (f" with known defect '{variant}'" if variant else ""),
+        "platform": {"kind": "swarm", "stack": stack},
+        "gateway": {
+            "base_url": f"http://127.0.0.1:{port}",
+            "health_path": "/health",
+            "timeout": "5s",
+            "routes": {"api": {"path": "/api/items"}},
+        },
+        "services": {
+            "api": {
+                "replicas": {"min": API_REPLICAS, "max": MAX_API_REPLICAS},
+                "route": "api",
+                "replica_header": "X-Replica",
+                "health_path": "/health",
+                "deploy": {
+                    "limits": limits,
+                    "reservations": reservations,
+                    "restart_condition": "any",
+                    "healthcheck": True,
+                    "secrets": ["db_password"],
+                    "encrypted_networks": True,
+                    "update_failure_action": "rollback",
+                    "placement": ["node.role == manager"],
+                },
+            },
+            "gateway": {
+                "replicas": 1,
+                "deploy": {**small, "restart_condition": "any", "healthcheck": True, "encrypted_networks": True},
+            },
+            "postgres": {
+                "replicas": 1,
+                "deploy": {**small, "restart_condition": "any", "healthcheck": True, "secrets": ["postgres_password"]},
+            },
+            "redis": {
+                "replicas": 1,
+                "deploy": {**small, "restart_condition": "any", "healthcheck": True, "secrets": ["redis_password"]},
+            },
+        },
+        "resilience": {
+            "service": "api",
+            "traffic_rate": 40,
+            "error_budget": 0.005,
+            "recovery_time": "30s",
+            "scale_out_to": MAX_API_REPLICAS,
+            "scale_time": "60s",
+        },
+        "safety": {"environment": "sandbox", "allow_destructive": True, "allow_load": False, "max_rate": 200},
+    }

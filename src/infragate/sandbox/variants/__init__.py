@@ -1,0 +1,73 @@
+"""Known-bad variants of the reference deployments, one module per capability they break.
+
+Every variant switches on one defect, names the scenarios it must make fail and the step they must
+fail on; the project's tests hold it to that, and a meta-test (``coverage``) insists that every
+scenario has a variant. A variant's defect is typed by the runtime it needs: a ``LocalDefect``
+changes the local deployment's ``SandboxSpec``, a ``SwarmDefect`` the Swarm stack's ``SwarmSpec``.
+"""
+
+from __future__ import annotations
+
+from infragate.errors import SandboxError, UsageError
+from infragate.sandbox.spec import SandboxSpec, SwarmSpec
+from infragate.sandbox.variants import backups, capacity, certificates, faults, orchestration, routing
+from infragate.sandbox.variants.coverage import ScenarioInfo, coverage_problems, scenario_steps, scenario_table
+from infragate.sandbox.variants.variant import ExpectedFailure, LocalDefect, Runtime, SwarmDefect, Variant
+
+VARIANTS: dict[str, Variant] = {
+    variant.name: variant
+    for family in (routing, faults, certificates, backups, capacity, orchestration)
+    for variant in family.VARIANTS
+}
+
+
+def get_variant(name: str, runtime: Runtime = Runtime.LOCAL) -> Variant:
+    """A variant of a runtime's reference deployment by name; an unknown name is a usage error naming the known."""
+    known = {variant.name: variant for variant in VARIANTS.values() if variant.runtime == runtime}
+    try:
+        return known[name]
+    except KeyError:
+        raise UsageError(
+            f"--variant: unknown variant '{name}' of the {runtime} reference deployment "
+            f"(expected one of: {', '.join(sorted(known))})"
+        ) from None
+
+
+def local_spec(variant: str | None, promised: SandboxSpec | None = None) -> SandboxSpec:
+    """The local deployment's spec with a variant's defect switched on (the promised spec without one)."""
+    spec = promised or SandboxSpec()
+    if variant is None:
+        return spec
+    match get_variant(variant, Runtime.LOCAL).defect:
+        case LocalDefect() as defect:
+            return defect.apply(spec)
+        case other:
+            raise SandboxError(f"variant {variant} is a {other.runtime} variant, not a local one")
+
+
+def swarm_spec(variant: str | None) -> SwarmSpec:
+    """The Swarm stack's spec with a variant's defect switched on."""
+    if variant is None:
+        return SwarmSpec()
+    match get_variant(variant, Runtime.SWARM).defect:
+        case SwarmDefect() as defect:
+            return defect.apply(SwarmSpec())
+        case other:
+            raise SandboxError(f"variant {variant} is a {other.runtime} variant, not a Swarm one")
+
+
+__all__ = [
+    "VARIANTS",
+    "ExpectedFailure",
+    "LocalDefect",
+    "Runtime",
+    "ScenarioInfo",
+    "SwarmDefect",
+    "Variant",
+    "coverage_problems",
+    "get_variant",
+    "local_spec",
+    "scenario_steps",
+    "scenario_table",
+    "swarm_spec",
+]
