@@ -21,10 +21,10 @@ from infragate.probes.disruption import (
 )
 from infragate.probes.http import GatewayClient
 from infragate.probes.spread import survey_spread
+from infragate.probes.traffic import BackgroundTraffic
 from infragate.profile import Profile
 from infragate.profile.model import Resilience
 from infragate.recovery.journal import Journal
-from infragate.traffic import BackgroundTraffic
 
 
 def _resilience(profile: Profile) -> Resilience:

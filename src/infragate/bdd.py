@@ -19,9 +19,9 @@ from typing import NoReturn, TypeVar
 
 import pytest
 
-from infragate.recording import progress
-from infragate.report import ScenarioRecord, evidence_of
-from infragate.traffic import BackgroundTraffic
+from infragate.plugin.recording import progress
+from infragate.probes.traffic import BackgroundTraffic
+from infragate.reports import ScenarioRecord, evidence_of
 from infragate.verdicts import NOT_APPLICABLE_PREFIX
 
 T = TypeVar("T")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from infragate.errors import ExitCode, InfragateError, UsageError
-from infragate.loadgen.report import LOAD_JSON, verdict_word, write_load_report
+from infragate.loadgen.load_page import LOAD_JSON, verdict_word, write_load_report
 from infragate.loadgen.runner import progress_line
 from infragate.probes.load import NOT_JUDGED, judge, offer_load, plan_for
 from infragate.profile import load_profile
@@ -29,11 +29,11 @@ from infragate.profile.secrets import redact_tree
 from infragate.quantities import parse_duration, parse_rate
 from infragate.recovery.journal import Journal, journal_root, undo_pending
 from infragate.recovery.undo import performer
+from infragate.run.verify import VerifyRequest, new_run_dir, run_verify, say
 from infragate.safety import check_requested, consent_for
 from infragate.sandbox import local
 from infragate.sandbox.variants import VARIANTS, get_variant, scenario_table
 from infragate.suite import BUILTIN_FEATURES
-from infragate.verify import VerifyRequest, new_run_dir, run_verify, say
 
 
 class _Parser(argparse.ArgumentParser):

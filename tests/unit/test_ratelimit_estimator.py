@@ -94,7 +94,7 @@ def test_requests_without_an_answer_are_neither_admitted_nor_rejected() -> None:
 
     from infragate.errors import ProbeError
     from infragate.probes.ratelimit.measure import require_answers
-    from infragate.traffic import RequestOutcome
+    from infragate.probes.traffic import RequestOutcome
 
     def outcome(status: int) -> RequestOutcome:
         return RequestOutcome(

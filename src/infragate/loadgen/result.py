@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from hdrh.histogram import HdrHistogram
 
@@ -41,6 +41,8 @@ class Second:
 @dataclass(frozen=True)
 class LoadResult:
     """The measured outcome of one load run."""
+
+    CHARTS: ClassVar[tuple[str, ...]] = ("latency", "histogram", "spectrum")  # the report charts that explain it
 
     plan: LoadPlan
     scheduled: int

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import ClassVar
 
 from infragate.errors import ProbeError
 from infragate.platforms.base import Platform, ReplicaSet
+from infragate.probes.traffic import BackgroundTraffic, PlannedRequest, TrafficRecording, ssl_context
 from infragate.profile.model import Profile, Resilience, Route
 from infragate.recovery.journal import Journal, Undo
-from infragate.traffic import BackgroundTraffic, PlannedRequest, TrafficRecording, ssl_context
 
 POLL_S = 0.2
 STEADY_BEFORE_S = 1.0  # steady state seen before the fault, so the report can tell before from during
@@ -282,6 +283,8 @@ class SecondSummary:
 @dataclass(frozen=True)
 class TrafficReport:
     """What clients saw while a disruption went on."""
+
+    CHARTS: ClassVar[tuple[str, ...]] = ("traffic",)  # the report charts that explain it
 
     rate_per_s: float
     sent: int

@@ -15,6 +15,14 @@ class Survey(Generic[T]):
 
     results: tuple[T, ...]
 
+    @property
+    def CHARTS(self) -> tuple[str, ...]:
+        """The charts that explain any of its results."""
+        names: dict[str, None] = {}
+        for result in self.results:
+            names.update(dict.fromkeys(getattr(result, "CHARTS", ())))
+        return tuple(names)
+
     def problems(self, check: Callable[[T], str | list[str] | None]) -> list[str]:
         """Everything one check finds wrong, target by target."""
         found: list[str] = []

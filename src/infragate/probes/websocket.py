@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import aiohttp
 
 from infragate.errors import ProbeError
+from infragate.probes.traffic import ssl_context
 from infragate.profile.model import Profile
-from infragate.traffic import ssl_context
 
 
 @dataclass(frozen=True)

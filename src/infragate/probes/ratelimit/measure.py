@@ -13,13 +13,14 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from infragate.errors import ProbeError
 from infragate.probes.ratelimit.estimator import LimitEstimate, estimate_limit
 from infragate.probes.survey import Survey
+from infragate.probes.traffic import PlannedRequest, RequestOutcome, TrafficRecording, run_schedule, ssl_context, steady
 from infragate.profile.model import Profile, RateLimit, Route, Safety
-from infragate.traffic import PlannedRequest, RequestOutcome, TrafficRecording, run_schedule, ssl_context, steady
 
 OVERLOAD_FACTOR = 3.0
 MIN_OVERLOAD_FACTOR = 1.5
@@ -91,6 +92,8 @@ class Sample:
 @dataclass(frozen=True)
 class RateLimitResult:
     """A route's measured limit beside its declaration, with every request as evidence."""
+
+    CHARTS: ClassVar[tuple[str, ...]] = ("rate-limit",)  # the report charts that explain it
 
     route: str
     declared_rate_per_s: float

@@ -21,7 +21,7 @@ from pytest_bdd.parser import Feature, Scenario, Step
 
 from infragate.errors import InfragateError, SafetyError, UsageError
 from infragate.profile.secrets import REDACTOR
-from infragate.report import RunRecord, ScenarioRecord, StepRecord
+from infragate.reports import RunRecord, ScenarioRecord, StepRecord
 from infragate.verdicts import NOT_APPLICABLE_PREFIX, NOT_RUN_PREFIX, Verdict
 
 RUN = pytest.StashKey[RunRecord]()

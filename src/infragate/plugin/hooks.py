@@ -25,18 +25,18 @@ from pytest_bdd.parser import Feature, Scenario
 from infragate.bdd import Background, Evidence
 from infragate.errors import InfragateError, ProbeError, UsageError
 from infragate.platforms import Platform, open_platform
+from infragate.plugin.recording import RECORD, RUN, CollectionWatch, progress, record_for
 from infragate.probes.http import GatewayClient
 from infragate.profile import Profile, load_profile
 from infragate.profile.secrets import REDACTOR, redact_tree
-from infragate.recording import RECORD, RUN, CollectionWatch, progress, record_for
 from infragate.recovery.journal import Journal, journal_root, undo_pending
 from infragate.recovery.undo import performer
-from infragate.report import RunRecord, write_reports
+from infragate.reports import RunRecord, write_reports
 from infragate.safety import Consent, consent_for, held_back
 from infragate.verdicts import NOT_APPLICABLE_PREFIX, NOT_RUN_PREFIX
 
 pytest_plugins = [
-    "infragate.recording",
+    "infragate.plugin.recording",
     "infragate.steps.gateway",
     "infragate.steps.platform",
     "infragate.steps.ratelimit",

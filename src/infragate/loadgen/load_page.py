@@ -8,7 +8,7 @@ from pathlib import Path
 
 from infragate.loadgen.result import LoadResult
 from infragate.probes.load import NOT_JUDGED
-from infragate.report import evidence_of, histogram_chart, latency_chart, spectrum_chart
+from infragate.reports import evidence_of, histogram_chart, latency_chart, spectrum_chart
 
 LOAD_HTML = "load.html"
 _COLOUR = {"met": "#2e7d32", "NOT MET": "#c62828", "skipped": "#757575"}

@@ -25,7 +25,7 @@ from infragate.profile import Profile, load_profile
 from infragate.profile.secrets import REDACTOR, redact_tree
 from infragate.recovery.journal import OWNER_WAIT_S, Journal, journal_root, undo_pending
 from infragate.recovery.undo import performer
-from infragate.report import CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, RunRecord, write_reports
+from infragate.reports import CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, RunRecord, write_reports
 from infragate.safety import check_requested
 from infragate.sandbox import local
 from infragate.sandbox.variants import get_variant

@@ -1,0 +1,40 @@
+"""Run records and the reports written from them.
+
+``records``: what a run recorded (scenarios, steps, verdicts, evidence); ``charts``: the SVG
+charts a result names; ``pages``: the Markdown summary and report.html. JUnit XML and Cucumber
+JSON come from pytest and pytest-bdd.
+"""
+
+from __future__ import annotations
+
+from infragate.reports.charts import histogram_chart, latency_chart, spectrum_chart
+from infragate.reports.pages import render_html, render_markdown, write_reports
+from infragate.reports.records import (
+    CUCUMBER_FILE,
+    EVIDENCE_FILE,
+    HTML_FILE,
+    JUNIT_FILE,
+    SUMMARY_FILE,
+    RunRecord,
+    ScenarioRecord,
+    StepRecord,
+    evidence_of,
+)
+
+__all__ = [
+    "CUCUMBER_FILE",
+    "EVIDENCE_FILE",
+    "HTML_FILE",
+    "JUNIT_FILE",
+    "SUMMARY_FILE",
+    "RunRecord",
+    "ScenarioRecord",
+    "StepRecord",
+    "evidence_of",
+    "histogram_chart",
+    "latency_chart",
+    "render_html",
+    "render_markdown",
+    "spectrum_chart",
+    "write_reports",
+]
