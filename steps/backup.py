@@ -9,12 +9,11 @@ from infragate.probes.backup.checks import (
     BackupCatalogue,
     BackupCheck,
     Drill,
-    RedisPersistenceResult,
     check_integrity,
     list_backups,
-    redis_persistence,
     restore_drills,
 )
+from infragate.probes.backup.redis_persistence import RedisPersistenceResult, redis_persistence
 from infragate.probes.backup.wal import WalArchiveState, read_wal_archive
 from infragate.profile import Profile
 from infragate.recovery.journal import Journal

@@ -7,13 +7,10 @@ from pytest_bdd import then, when
 from infragate.bdd import Evidence, expect_no_problems, not_applicable
 from infragate.probes.http import GatewayClient
 from infragate.probes.survey import Survey
+from infragate.probes.tls.https_policy import HstsResult, RedirectResult, probe_hsts, probe_redirect
 from infragate.probes.tls.scan import (
     CertificateReport,
-    HstsResult,
     ProtocolScan,
-    RedirectResult,
-    probe_hsts,
-    probe_redirect,
     survey_certificates,
     survey_protocols,
     tls_endpoints,

@@ -21,7 +21,7 @@ from infragate.probes.backup.checks import verify_findings
 from infragate.probes.backup.cluster_drill import ClusterDrillResult
 from infragate.probes.backup.sources import FolderSource, S3Source, source_of
 from infragate.profile import parse_profile
-from infragate.profile.model import PostgresBackups
+from infragate.profile.storage import PostgresBackups
 
 PROMISES = {"schedule": "6h", "rpo": "7h", "rto": "15m", "retention": "2d"}
 SCRATCH = "postgresql://drill:x@restore-host:5432/scratch"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from infragate.probes.tls.scan import ProtocolScan, _matches, parse_hsts
+from infragate.probes.tls.https_policy import parse_hsts
+from infragate.probes.tls.scan import ProtocolScan, _matches
 
 
 def test_hsts_max_age_and_subdomains() -> None:

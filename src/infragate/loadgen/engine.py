@@ -14,12 +14,9 @@ The master (or the single local process) appends them as JSON lines to the file 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
-import socket
-import ssl
 import sys
 import time
 from collections import Counter
@@ -35,6 +32,7 @@ from locust import User, events, task
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
+from infragate.loadgen.connection import Closed, Connection, Pool, TimedOut
 from infragate.loadgen.histogram import HIGHEST_US, LOWEST_US, encode, new_histogram
 from infragate.loadgen.plan import OUT_ENV, PLAN_ENV, RAW_ENV, LoadPlan, smooth_cycle
 
@@ -62,122 +60,6 @@ def kind(name: str) -> Callable[[F], F]:
         return function
 
     return mark
-
-
-class _Closed(Exception):
-    """The server closed the connection."""
-
-
-class _TimedOut(Exception):
-    """The request took longer than the plan's timeout (raised into it by the watchdog)."""
-
-
-class _Connection:
-    """One keep-alive HTTP/1.1 connection, with just the parsing a load generator needs."""
-
-    def __init__(
-        self, host: str, port: int, source: str | None, context: ssl.SSLContext | None, timeout: float
-    ) -> None:
-        raw = socket.create_connection((host, port), timeout=timeout, source_address=(source, 0) if source else None)
-        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        raw.settimeout(None)  # the schedule's watchdog times requests out: one timer a second, not one a request
-        self.sock: socket.socket = context.wrap_socket(raw, server_hostname=host) if context else raw
-        self.buffer = bytearray()
-        self.reusable = True
-
-    def exchange(self, data: bytes, head_only: bool) -> int:
-        """Send one request and read its whole response; the status code."""
-        sent = self.sock.send(data)  # a request fits in one send almost always; sendall costs more a call
-        if sent < len(data):
-            self.sock.sendall(data[sent:])
-        end = self._fill_until(b"\r\n\r\n")
-        head = bytes(self.buffer[:end]).lower()
-        status = int(head[9:12])
-        del self.buffer[: end + 4]
-        if b"\r\nconnection: close" in head:
-            self.reusable = False
-        if head_only or status in (204, 304) or 100 <= status < 200:
-            return status
-        marker = head.find(b"\r\ncontent-length:")
-        if marker >= 0:
-            stop = head.find(b"\r\n", marker + 2)
-            self._consume(int(head[marker + 17 : stop if stop > 0 else None]))
-        elif b"\r\ntransfer-encoding: chunked" in head:
-            self._consume_chunks()
-        else:  # read until close
-            self.reusable = False
-            while self._receive():
-                self.buffer.clear()
-        return status
-
-    def _receive(self) -> bool:
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            return False
-        self.buffer += chunk
-        return True
-
-    def _fill_until(self, marker: bytes) -> int:
-        while (end := self.buffer.find(marker)) < 0:
-            if not self._receive():
-                raise _Closed("connection closed by the server")
-        return end
-
-    def _consume(self, length: int) -> None:
-        while len(self.buffer) < length:
-            if not self._receive():
-                raise _Closed("connection closed mid-body")
-        del self.buffer[:length]
-
-    def _consume_chunks(self) -> None:
-        while True:
-            end = self._fill_until(b"\r\n")
-            size = int(bytes(self.buffer[:end]).split(b";")[0], 16)
-            del self.buffer[: end + 2]
-            if size == 0:
-                self._consume(self._fill_until(b"\r\n") + 2)  # trailer section is empty here
-                return
-            self._consume(size + 2)
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.close()
-
-
-class _Pool:
-    """Idle keep-alive connections per source address; opens more whenever none is idle."""
-
-    def __init__(self, plan: LoadPlan) -> None:
-        parts = urlsplit(plan.base_url)
-        self.host = parts.hostname or "127.0.0.1"
-        self.port = parts.port or (443 if parts.scheme == "https" else 80)
-        self.context: ssl.SSLContext | None = None
-        if parts.scheme == "https":
-            self.context = (
-                ssl.create_default_context(cafile=plan.ca_bundle) if plan.ca_bundle else ssl.create_default_context()
-            )
-        self.timeout = plan.timeout_s
-        self.idle: dict[str | None, list[_Connection]] = {}
-        self.opened = 0
-
-    def take(self, source: str | None) -> _Connection:
-        idle = self.idle.get(source)
-        if idle:
-            return idle.pop()
-        self.opened += 1
-        return _Connection(self.host, self.port, source, self.context, self.timeout)
-
-    def give_back(self, source: str | None, connection: _Connection) -> None:
-        if connection.reusable:
-            self.idle.setdefault(source, []).append(connection)
-        else:
-            connection.close()
-
-    def close(self) -> None:
-        for connections in self.idle.values():
-            for connection in connections:
-                connection.close()
-        self.idle.clear()
 
 
 class _Tally:
@@ -257,7 +139,7 @@ class _Schedule:
             )
         self.cycle = smooth_cycle(plan.mix)
         self.builders = {name: getattr(user, method) for name, method in user.kinds.items()}
-        self.pool = _Pool(plan)
+        self.pool = Pool(plan)
         self.tally = _Tally()
         self.in_flight = 0
         self.slots = gevent.lock.BoundedSemaphore(plan.max_in_flight)
@@ -380,7 +262,7 @@ class _Schedule:
         name, data, head_only = self.encode_request(index)
         tally.kinds[name] += 1
         counts = tally.interval_counts
-        connection: _Connection | None = None
+        connection: Connection | None = None
         status = 0
         me = gevent.getcurrent()
         self.deadlines[me] = intended + self.plan.timeout_s
@@ -388,9 +270,9 @@ class _Schedule:
             connection = self.pool.take(source)
             counts["sent"] += 1
             status = connection.exchange(data, head_only)
-        except _TimedOut:
+        except TimedOut:
             tally.errors["timeout"] += 1
-        except _Closed as error:
+        except Closed as error:
             tally.errors[str(error)] += 1  # our own wording; the class name would mean nothing to a reader
         except (OSError, ValueError) as error:
             tally.errors[type(error).__name__ + ": " + str(error)[:80]] += 1
@@ -423,7 +305,7 @@ class _Schedule:
             now = time.perf_counter()
             for greenlet, deadline in list(self.deadlines.items()):
                 if deadline < now:
-                    greenlet.kill(_TimedOut(), block=False)
+                    greenlet.kill(TimedOut(), block=False)
 
     def _report_every_second(self, send: Callable[..., None]) -> None:
         while True:

@@ -44,7 +44,7 @@ pytest_plugins = [
     "infragate.steps.resilience",
     "infragate.steps.backup",
     "infragate.steps.load",
-    "infragate.steps.swarm",
+    "infragate.steps.service_config",
 ]
 
 MARKERS = {

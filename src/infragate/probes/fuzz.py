@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from infragate.probes.http import Exchange, GatewayClient
-from infragate.profile.model import HTTP_METHODS, Profile
+from infragate.profile.fields import HTTP_METHODS
+from infragate.profile.model import Profile
 
 FUZZ_REQUESTS = 120
 FUZZ_RATE_PER_S = 40.0

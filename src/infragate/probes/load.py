@@ -11,8 +11,9 @@ from infragate.loadgen.plan import LoadPlan, expand_sources
 from infragate.loadgen.result import LoadResult, Second
 from infragate.loadgen.runner import run_load
 from infragate.profile import Profile
-from infragate.profile.loader import load_cap_problem
-from infragate.profile.model import BUILTIN_SCENARIOS, Load, LoadObjectives
+from infragate.profile.consistency import load_cap_problem
+from infragate.profile.fields import BUILTIN_SCENARIOS
+from infragate.profile.model import Load, LoadObjectives
 from infragate.safety import Consent
 
 

@@ -8,24 +8,27 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from infragate.errors import ProfileError
-from infragate.loadgen.plan import expand_sources
+from infragate.profile.consistency import (
+    KeyPath,
+    check_load,
+    check_references,
+    check_scratch,
+    check_wal_archive,
+    dotted,
+)
 from infragate.profile.model import Profile
 from infragate.profile.secrets import REDACTOR, SecretReferenceError, expand, read_bounded_text
 
-KeyPath = tuple[str | int, ...]
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 MAX_PROFILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32  # profiles nest about six deep
 MAX_ALIASES = 64  # a profile may reuse an anchor; a billion laughs may not
@@ -73,15 +76,15 @@ def _parse(text: str, file: str, base_dir: Path | None, env: dict[str, str]) -> 
     try:
         data = _expand_secrets(data, (), base_dir, env)
     except _KeyedError as exc:
-        raise ProfileError(file, _dotted(exc.key), str(exc.reason), lines.get(exc.key)) from None
+        raise ProfileError(file, dotted(exc.key), str(exc.reason), lines.get(exc.key)) from None
     try:
         profile = Profile.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as exc:
         raise _first_error(exc, file, lines) from None
-    _check_references(profile, file, lines)
-    _check_scratch(profile, file, lines)
-    _check_wal_archive(profile, file, lines)
-    _check_load(profile, file, lines)
+    check_references(profile, file, lines)
+    check_scratch(profile, file, lines)
+    check_wal_archive(profile, file, lines)
+    check_load(profile, file, lines)
     return profile
 
 
@@ -126,18 +129,18 @@ def _construct(node: yaml.Node, key: KeyPath, lines: dict[KeyPath, int], file: s
     lines[key] = line
     budget.nodes += 1
     if budget.nodes > MAX_NODES:
-        raise ProfileError(file, _dotted(key) or "(top level)", f"a profile of at most {MAX_NODES} values", line)
+        raise ProfileError(file, dotted(key) or "(top level)", f"a profile of at most {MAX_NODES} values", line)
     if len(key) > MAX_DEPTH:
-        raise ProfileError(file, _dotted(key[:MAX_DEPTH]), f"values nested at most {MAX_DEPTH} levels deep", line)
+        raise ProfileError(file, dotted(key[:MAX_DEPTH]), f"values nested at most {MAX_DEPTH} levels deep", line)
     if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
         if id(node) in budget.open:
             raise ProfileError(
-                file, _dotted(key), "a value that does not contain itself (a self-referencing alias)", line
+                file, dotted(key), "a value that does not contain itself (a self-referencing alias)", line
             )
         if id(node) in budget.seen:
             budget.aliases += 1
             if budget.aliases > MAX_ALIASES:
-                raise ProfileError(file, _dotted(key), f"at most {MAX_ALIASES} uses of YAML aliases", line)
+                raise ProfileError(file, dotted(key), f"at most {MAX_ALIASES} uses of YAML aliases", line)
         budget.seen.add(id(node))
         budget.open.add(id(node))
         try:
@@ -148,9 +151,7 @@ def _construct(node: yaml.Node, key: KeyPath, lines: dict[KeyPath, int], file: s
     try:
         return loader.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError) as exc:
-        raise ProfileError(
-            file, _dotted(key), f"a valid value ({getattr(exc, 'problem', None) or exc})", line
-        ) from None
+        raise ProfileError(file, dotted(key), f"a valid value ({getattr(exc, 'problem', None) or exc})", line) from None
 
 
 def _collection(node: yaml.Node, key: KeyPath, lines: dict[KeyPath, int], file: str, budget: _Budget) -> Any:
@@ -160,10 +161,10 @@ def _collection(node: yaml.Node, key: KeyPath, lines: dict[KeyPath, int], file: 
     for key_node, value_node in node.value:
         name = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
         if not isinstance(name, str):
-            raise ProfileError(file, _dotted(key) or "(top level)", "string keys", key_node.start_mark.line + 1)
+            raise ProfileError(file, dotted(key) or "(top level)", "string keys", key_node.start_mark.line + 1)
         if name in result:
             raise ProfileError(
-                file, _dotted((*key, name)), "each key once (duplicate key)", key_node.start_mark.line + 1
+                file, dotted((*key, name)), "each key once (duplicate key)", key_node.start_mark.line + 1
             )
         result[name] = _construct(value_node, (*key, name), lines, file, budget)
         lines[(*key, name)] = key_node.start_mark.line + 1
@@ -190,17 +191,6 @@ def _expand_secrets(value: Any, key: KeyPath, base_dir: Path | None, env: dict[s
     return value
 
 
-def _dotted(key: KeyPath) -> str:
-    """A key path as people write it: services.api.replicas; odd keys quoted, list items as [n]."""
-    text = ""
-    for part in key:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += ("." if text else "") + (part if _PLAIN_KEY.fullmatch(part) else repr(part))
-    return text
-
-
 def _as_written(key: KeyPath, lines: dict[KeyPath, int]) -> KeyPath:
     """The key as the YAML has it: a single mapping the model took as a one-item list has no [0]."""
     for depth, part in enumerate(key):
@@ -223,23 +213,23 @@ def _first_error(exc: ValidationError, file: str, lines: dict[KeyPath, int]) -> 
         close = difflib.get_close_matches(name, allowed, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         expected = f"unknown key; {hint}expected one of: {', '.join(allowed)}"
-        return ProfileError(file, _dotted(data_key), f"{expected}{more}", lines.get(data_key))
+        return ProfileError(file, dotted(data_key), f"{expected}{more}", lines.get(data_key))
     if kind == "missing":
         return ProfileError(
-            file, _dotted(data_key), f"a value (required key is missing){more}", lines.get(data_key[:-1])
+            file, dotted(data_key), f"a value (required key is missing){more}", lines.get(data_key[:-1])
         )
     if kind == "union_tag_invalid":
         context = first.get("ctx", {})
         data_key = (*data_key, str(context.get("discriminator", "kind")).strip("'"))
         message = f"one of {context.get('expected_tags')} (got {context.get('tag')!r})"
-        return ProfileError(file, _dotted(data_key), f"{message}{more}", lines.get(data_key))
+        return ProfileError(file, dotted(data_key), f"{message}{more}", lines.get(data_key))
     message = str(first["msg"]).removeprefix("Value error, ")
     if "input" in first and kind != "value_error" and not isinstance(first["input"], (dict, list)):
         message = f"{message} (got {first['input']!r})"
     line_key = data_key
     while line_key not in lines and line_key:
         line_key = line_key[:-1]
-    return ProfileError(file, _dotted(data_key), f"{message}{more}", lines.get(line_key))
+    return ProfileError(file, dotted(data_key), f"{message}{more}", lines.get(line_key))
 
 
 def _data_key(loc: KeyPath) -> tuple[KeyPath, type[BaseModel] | None]:
@@ -302,108 +292,4 @@ def _union_member(annotation: Any, part: str | int) -> Any:
                 return member
         elif getattr(member, "__name__", None) == part:
             return member
-    return None
-
-
-def _check_references(profile: Profile, file: str, lines: dict[KeyPath, int]) -> None:
-    """Every route a profile refers to must be declared under gateway.routes."""
-    references: list[tuple[KeyPath, str | None]] = [
-        (("services", name, "route"), service.route) for name, service in profile.services.items()
-    ]
-    gateway = profile.gateway
-    references += [
-        (("gateway", "cors", "route"), gateway.cors.route if gateway.cors else None),
-        (("gateway", "compression", "route"), gateway.compression.route if gateway.compression else None),
-    ]
-    if profile.resilience is not None:
-        references.append((("resilience", "route"), profile.resilience.route))
-        if profile.resilience.service not in profile.services:
-            key: KeyPath = ("resilience", "service")
-            services = ", ".join(sorted(profile.services)) or "none declared"
-            raise ProfileError(
-                file, _dotted(key), f"a service declared under services (known: {services})", lines.get(key)
-            )
-    known = ", ".join(sorted(gateway.routes)) or "none declared"
-    for key, route in references:
-        if route is not None and route not in gateway.routes:
-            raise ProfileError(
-                file, _dotted(key), f"a route declared under gateway.routes (known: {known})", lines.get(key)
-            )
-
-
-def _check_scratch(profile: Profile, file: str, lines: dict[KeyPath, int]) -> None:
-    """A restore drill never writes to the source database, nor to its server unless allowed."""
-    sets = profile.backups.postgres if profile.backups else ()
-    source_dsn = profile.datastores.postgres.dsn.get_secret_value() if profile.datastores.postgres else None
-    for index, backups in enumerate(sets):
-        if backups.scratch_dsn is None:
-            continue
-        key: KeyPath = ("backups", "postgres", index, "scratch_dsn")
-        if key not in lines:  # a single set written as a mapping
-            key = ("backups", "postgres", "scratch_dsn")
-        if source_dsn is None:
-            raise ProfileError(
-                file,
-                "datastores.postgres.dsn",
-                "the source database's DSN (backups.postgres needs it)",
-                lines.get(("datastores",)),
-            )
-        source, scratch = urlsplit(source_dsn), urlsplit(backups.scratch_dsn.get_secret_value())
-        same_server = (source.hostname, source.port or 5432) == (scratch.hostname, scratch.port or 5432)
-        if same_server and source.path.strip("/") == scratch.path.strip("/"):
-            raise ProfileError(file, _dotted(key), "a scratch database other than the source database", lines.get(key))
-        if same_server and not backups.allow_same_server:
-            raise ProfileError(
-                file,
-                _dotted(key),
-                "a scratch database on another server than the source (or allow_same_server: true)",
-                lines.get(key),
-            )
-
-
-def _check_wal_archive(profile: Profile, file: str, lines: dict[KeyPath, int]) -> None:
-    """WAL archiving is read on a database the profile names, against a pgBackRest set it declares."""
-    wal = profile.backups.wal_archive if profile.backups else None
-    if profile.backups is None or wal is None:
-        return
-    if wal.dsn is None and profile.datastores.postgres is None:
-        key: KeyPath = ("backups", "wal_archive", "dsn")
-        raise ProfileError(file, _dotted(key), "a DSN of the primary (or datastores.postgres.dsn)", lines.get(key[:2]))
-    if wal.repository is not None:
-        repository = profile.backups.wal_repository()
-        if repository is None or repository.holds_dumps:
-            key = ("backups", "wal_archive", "repository")
-            sets = [config.name for config in profile.backups.postgres if not config.holds_dumps and config.name]
-            known = ", ".join(sets) or "none declared"
-            raise ProfileError(
-                file, _dotted(key), f"the name of a pgbackrest: backup set (known: {known})", lines.get(key)
-            )
-
-
-def _check_load(profile: Profile, file: str, lines: dict[KeyPath, int]) -> None:
-    """The declared load stays inside the profile's own safety caps, and its sources are addresses."""
-    load = profile.load
-    if load is None:
-        return
-    try:
-        expand_sources(load.sources)
-    except ValueError as exc:
-        raise ProfileError(file, "load.sources", str(exc), lines.get(("load", "sources"))) from None
-    problem = load_cap_problem(profile, load.rate.per_second, load.duration)
-    if problem is not None:
-        raise ProfileError(file, "load.rate", problem, lines.get(("load", "rate")))
-
-
-def load_cap_problem(profile: Profile, rate_per_s: float, duration_s: float) -> str | None:
-    """Why a load exceeds the profile's safety caps (max_rate, max_duration, max_requests), or None."""
-    safety = profile.safety
-    if rate_per_s > safety.max_rate:
-        return f"a rate within safety.max_rate ({safety.max_rate:g}/s), not {rate_per_s:g}/s"
-    if duration_s > safety.max_duration:
-        return f"a duration within safety.max_duration ({safety.max_duration:g} s), not {duration_s:g} s"
-    if rate_per_s * duration_s > safety.max_requests:
-        return (
-            f"at most safety.max_requests ({safety.max_requests}) requests in all, "
-            f"not {rate_per_s:g}/s x {duration_s:g} s = {rate_per_s * duration_s:.0f}"
-        )
     return None

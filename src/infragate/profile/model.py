@@ -5,116 +5,29 @@ Every model forbids unknown keys, so a typo in a profile is an error and never a
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
-    SecretStr,
-    ValidationInfo,
     model_validator,
 )
 
-from infragate.quantities import Rate, parse_duration, parse_rate, parse_share
-
-HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-
-
-def _duration(value: object) -> float:
-    return parse_duration(value)
-
-
-def _rate(value: object) -> Rate:
-    return value if isinstance(value, Rate) else parse_rate(value)
-
-
-def _profile_path(value: object, info: ValidationInfo) -> object:
-    """Resolve a relative path against the profile's own folder, and insist that it exists."""
-    if not isinstance(value, (str, Path)):
-        return value
-    path = Path(value).expanduser()
-    base = (info.context or {}).get("base_dir")
-    if not path.is_absolute() and base is not None:
-        path = Path(base) / path
-    if not path.exists():
-        raise ValueError(f"an existing file (no file at {path})")
-    return path
-
-
-BUILTIN_SCENARIOS = Path(__file__).resolve().parent.parent / "load"
-
-
-def _scenario(value: object, info: ValidationInfo) -> object:
-    """A built-in load scenario by name, or a locustfile path resolved against the profile's folder."""
-    if not isinstance(value, str):
-        return value
-    if "/" not in value and not value.endswith(".py"):
-        if not (BUILTIN_SCENARIOS / f"{value}.py").is_file():
-            known = ", ".join(sorted(path.stem for path in BUILTIN_SCENARIOS.glob("*.py")))
-            raise ValueError(f"a built-in scenario ({known}) or a path to a locustfile ending in .py")
-        return str(BUILTIN_SCENARIOS / f"{value}.py")
-    return str(_profile_path(value, info))
-
-
-def _url(value: object) -> object:
-    if not isinstance(value, str):
-        return value
-    expected = "a URL such as https://host:8443 (http:// or https://, a host, a port from 1 to 65535, no spaces)"
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError:
-        raise ValueError(expected) from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
-        raise ValueError(expected)
-    if port == 0:
-        raise ValueError(expected)
-    return value.rstrip("/")
-
-
-def _url_path(value: object) -> object:
-    if isinstance(value, str) and not value.startswith("/"):
-        raise ValueError("a path starting with /")
-    return value
-
-
-def _replicas(value: object) -> object:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return {"min": value, "max": value}
-    if isinstance(value, dict):
-        return value
-    raise ValueError("a replica count (a whole number) or bounds {min: N, max: M}")
-
-
-def _share(value: object) -> float:
-    return parse_share(value)
-
-
-def _positive(value: float) -> float:
-    if value <= 0:
-        raise ValueError("a duration above 0, such as 5s")
-    return value
-
-
-Duration = Annotated[float, BeforeValidator(_duration), AfterValidator(_positive)]
-DurationOrZero = Annotated[float, BeforeValidator(_duration)]
-Share = Annotated[float, BeforeValidator(_share)]
-RateValue = Annotated[Rate, BeforeValidator(_rate)]
-ExistingPath = Annotated[Path, BeforeValidator(_profile_path)]
-Url = Annotated[str, BeforeValidator(_url)]
-UrlPath = Annotated[str, BeforeValidator(_url_path)]
-
-
-class StrictModel(BaseModel):
-    """Base of every profile model: frozen, and unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+from infragate.profile.fields import (
+    BUILTIN_SCENARIOS,
+    Duration,
+    DurationOrZero,
+    ExistingPath,
+    Memory,
+    RateValue,
+    Share,
+    StrictModel,
+    Url,
+    UrlPath,
+    replicas_bound,
+    scenario_path,
+)
+from infragate.profile.storage import Backups, Datastores
 
 
 class RateLimit(StrictModel):
@@ -231,22 +144,6 @@ class ReplicaBounds(StrictModel):
         return str(self.min) if self.min == self.max else f"{self.min} to {self.max}"
 
 
-_MEMORY_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
-
-
-def _memory(value: object) -> object:
-    """Bytes from 268435456, "256M", "256MiB", "1G" (binary units, as Docker reads them)."""
-    if isinstance(value, str):
-        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*", value.lower())
-        if match is None:
-            raise ValueError("a memory size such as 256M or 1G")
-        return float(match.group(1)) * _MEMORY_UNITS[match.group(2)]
-    return value
-
-
-Memory = Annotated[float, BeforeValidator(_memory), Field(gt=0)]
-
-
 class Resources(StrictModel):
     """CPU and memory, as a limit or a reservation."""
 
@@ -272,7 +169,7 @@ class Deploy(StrictModel):
 class Service(StrictModel):
     """A service behind the gateway and what was declared for it."""
 
-    replicas: Annotated[ReplicaBounds, BeforeValidator(_replicas)]
+    replicas: Annotated[ReplicaBounds, BeforeValidator(replicas_bound)]
     route: str | None = Field(default=None, description="the gateway route that reaches this service")
     replica_header: str | None = Field(default=None, description="response header that names the replica")
     health_path: UrlPath = "/health"
@@ -319,138 +216,6 @@ class Resilience(StrictModel):
     scale_time: Duration = Field(default=60.0, description="scaled-out replicas ready within")
 
 
-class Postgres(StrictModel):
-    """A PostgreSQL database of the deployment."""
-
-    dsn: SecretStr
-
-
-class Redis(StrictModel):
-    """A Redis instance of the deployment."""
-
-    url: SecretStr
-
-
-def _backup_location(value: object, info: ValidationInfo) -> object:
-    """A folder (resolved against the profile's folder), s3://bucket/prefix, or pgbackrest:STANZA."""
-    if isinstance(value, str) and value.startswith("s3://"):
-        bucket = value.removeprefix("s3://").split("/", 1)[0]
-        if not bucket:
-            raise ValueError("s3://BUCKET/PREFIX with a bucket name")
-        return value.rstrip("/")
-    if isinstance(value, str) and value.startswith("pgbackrest:"):
-        if not value.removeprefix("pgbackrest:"):
-            raise ValueError("pgbackrest:STANZA with a stanza name")
-        return value
-    resolved = _profile_path(value, info)
-    if isinstance(resolved, Path) and not resolved.is_dir():
-        raise ValueError(f"a folder, s3://BUCKET/PREFIX or pgbackrest:STANZA (no folder at {resolved})")
-    return str(resolved)
-
-
-class S3Access(StrictModel):
-    """How to reach an S3-compatible store (any endpoint boto3 can talk to)."""
-
-    endpoint_url: Url | None = Field(default=None, description="default: AWS; e.g. http://127.0.0.1:9000")
-    region: str = "us-east-1"
-    access_key_id: SecretStr | None = Field(default=None, description="default: boto3's usual credential chain")
-    secret_access_key: SecretStr | None = None
-
-
-class PgBackRestAccess(StrictModel):
-    """How to run pgBackRest against the repository."""
-
-    config: ExistingPath | None = Field(default=None, description="pgbackrest.conf; default: pgBackRest's own")
-    command: str = "pgbackrest"
-
-
-class PostgresBackups(StrictModel):
-    """One set of the database's backups: where it lives and what was promised about it."""
-
-    name: str = Field(default="", description="how reports name this set; default: its location")
-    location: Annotated[str, BeforeValidator(_backup_location)] = Field(
-        description="a folder of backup folders (named by UTC time), s3://BUCKET/PREFIX, or pgbackrest:STANZA"
-    )
-    s3: S3Access | None = None
-    pgbackrest: PgBackRestAccess | None = None
-    schedule: Duration = Field(description="a backup every ...")
-    rpo: Duration = Field(description="the newest backup is never older than this")
-    rto: Duration = Field(description="a restore finishes within this")
-    retention: Duration = Field(description="backups are kept this long, and no longer")
-    scratch_dsn: SecretStr | None = Field(
-        default=None, description="where restore drills restore to; never the source database"
-    )
-    allow_same_server: bool = Field(default=False, description="may the scratch database share the source's server")
-    scratch_folder: ExistingPath | None = Field(
-        default=None,
-        description="pgBackRest sets: a local folder where restore drills restore the cluster (in a fresh subfolder)",
-    )
-
-    @property
-    def label(self) -> str:
-        """The set's name in reports."""
-        return self.name or self.location
-
-    @property
-    def holds_dumps(self) -> bool:
-        """Logical dumps with infragate's manifest (a folder or S3), which restore drills can restore."""
-        return not self.location.startswith("pgbackrest:")
-
-    @model_validator(mode="after")
-    def _dumps_need_a_scratch_database(self) -> PostgresBackups:
-        if self.holds_dumps and self.scratch_dsn is None:
-            raise ValueError("scratch_dsn for restore drills (backups of logical dumps are always drilled)")
-        if self.holds_dumps and self.scratch_folder is not None:
-            raise ValueError("scratch_folder only on a pgbackrest: set (sets of dumps restore into scratch_dsn)")
-        return self
-
-
-def _one_or_more(value: object) -> object:
-    return [value] if isinstance(value, dict) else value
-
-
-class RedisPersistence(StrictModel):
-    """How Redis was declared to persist its data."""
-
-    appendonly: bool | None = None
-    save: str | None = Field(default=None, description='RDB schedule as in redis.conf, e.g. "900 1 300 10"')
-
-
-class WalArchive(StrictModel):
-    """Continuous WAL archiving of the source database: what makes a recovery point of minutes possible."""
-
-    rpo: Duration = Field(description="no committed change waits longer than this before it is in the archive")
-    dsn: SecretStr | None = Field(
-        default=None, description="a role with pg_monitor on the primary; default: datastores.postgres.dsn"
-    )
-    repository: str | None = Field(
-        default=None,
-        description="the name of the pgBackRest backup set whose repository receives the WAL (checked against it)",
-    )
-
-
-class Backups(StrictModel):
-    """Backup promises per data store."""
-
-    postgres: Annotated[tuple[PostgresBackups, ...], BeforeValidator(_one_or_more)] = Field(
-        default=(), description="one backup set, or a list of sets (say a local folder, S3 and pgBackRest)"
-    )
-    wal_archive: WalArchive | None = None
-    redis: RedisPersistence | None = None
-
-    def wal_repository(self) -> PostgresBackups | None:
-        """The pgBackRest set wal_archive.repository names, if any."""
-        name = self.wal_archive.repository if self.wal_archive else None
-        return next((config for config in self.postgres if name is not None and config.name == name), None)
-
-
-class Datastores(StrictModel):
-    """The deployment's data stores."""
-
-    postgres: Postgres | None = None
-    redis: Redis | None = None
-
-
 class LoadObjectives(StrictModel):
     """What the design promised under load (service level objectives)."""
 
@@ -464,7 +229,7 @@ class LoadObjectives(StrictModel):
 class Load(StrictModel):
     """The load the design was promised to carry, and how to offer it."""
 
-    scenario: Annotated[str, BeforeValidator(_scenario)] = Field(
+    scenario: Annotated[str, BeforeValidator(scenario_path)] = Field(
         default=str(BUILTIN_SCENARIOS / "reference.py"),
         description="a built-in scenario name or a locustfile path, relative to the profile",
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from infragate.errors import ProbeError
 from infragate.platforms import Platform, open_platform
-from infragate.probes import disruption, swarm
+from infragate.probes import disruption, orchestrator
 from infragate.probes.backup import checks as backup
 from infragate.probes.backup import cluster_drill
 from infragate.profile.model import Profile
@@ -34,10 +34,10 @@ def performer(profile: Profile) -> Callable[[Undo], str]:
             return backup.drop_scratch(profile)
         if undo.action == cluster_drill.REMOVE_SCRATCH_CLUSTER:
             return cluster_drill.remove_scratch_cluster(Path(str(undo.arguments["folder"])))
-        if undo.action == swarm.RESTORE_ENVIRONMENT:
+        if undo.action == orchestrator.RESTORE_ENVIRONMENT:
             arguments = undo.arguments
-            return swarm.restore_environment(
-                swarm.swarm_of(adapter()), str(arguments["service"]), str(arguments["remove"])
+            return orchestrator.restore_environment(
+                orchestrator.swarm_of(adapter()), str(arguments["service"]), str(arguments["remove"])
             )
         raise ProbeError(f"the journal names an undo this version does not know: {undo.describe()}")
 

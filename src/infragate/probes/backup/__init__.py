@@ -1,3 +1,4 @@
-"""Backups and restore drills: where backups live (folders, S3, pgBackRest), their layout, the checks
-of their catalogue and integrity, the dump and cluster drills, WAL archiving, PostgreSQL's client
-programs and Redis persistence."""
+"""Backups and restore drills: where backups live (``sources``: folders, S3, pgBackRest), their
+``layout``, the ``checks`` of their catalogue and integrity and the dump drills, the
+``cluster_drill``, ``wal`` archiving, PostgreSQL's client programs (``postgres``) and
+``redis_persistence``."""

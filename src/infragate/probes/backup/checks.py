@@ -11,18 +11,17 @@ from __future__ import annotations
 import datetime
 import itertools
 import re
-import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from infragate.errors import ProbeError
 from infragate.probes.backup.cluster_drill import NO_BACKUP, ClusterDrillResult, TimedRestore, cluster_drill
 from infragate.probes.backup.layout import Manifest, TableRecord, sha256_of
 from infragate.probes.backup.postgres import Dsn, query, run, start, table_records
 from infragate.probes.backup.sources import Listed, PgBackRestSource, source_of
-from infragate.profile.model import PostgresBackups, Profile
+from infragate.profile.model import Profile
+from infragate.profile.storage import PostgresBackups
 from infragate.recovery.journal import Journal, Undo
 
 DROP_SCRATCH = "drop_scratch_database"
@@ -307,7 +306,8 @@ def restore_drill(profile: Profile, config: PostgresBackups, journal: Journal) -
     """Restore a set's newest backup into its scratch database, compare, drop the scratch database."""
     source = source_of(config)
     listing = source.listing()
-    assert config.scratch_dsn is not None  # the model insists for sets of dumps
+    if config.scratch_dsn is None:  # the model insists for sets of dumps
+        raise ProbeError(f"backup set {config.name}: no scratch_dsn to restore a drill into")
     scratch = Dsn.parse(config.scratch_dsn.get_secret_value())
     if not listing:  # a promise to restore within the RTO is not kept by having nothing to restore
         return DrillResult(f"{config.label}/(none)", scratch.where(), False, NO_BACKUP, 0.0, config.rto, {}, {}, True)
@@ -373,71 +373,3 @@ def _restore_and_compare(
 def _error_line(stderr: str) -> str:
     lines = stderr.strip().splitlines()
     return lines[-1] if lines else "pg_restore failed without a message"
-
-
-@dataclass(frozen=True)
-class RedisPersistenceResult:
-    """Redis's persistence settings as the server reports them."""
-
-    appendonly: str
-    save: str
-    declared_appendonly: bool | None
-    declared_save: str | None
-
-    def problems(self) -> list[str]:
-        """Settings that differ from the declaration."""
-        problems = []
-        if self.declared_appendonly is not None and (self.appendonly == "yes") != self.declared_appendonly:
-            problems.append(
-                f"expected Redis appendonly {'yes' if self.declared_appendonly else 'no'}, observed {self.appendonly}"
-            )
-        if self.declared_save is not None and self.save.split() != self.declared_save.split():
-            problems.append(f"expected Redis save {self.declared_save!r}, observed {self.save!r}")
-        return problems
-
-
-def _resp(command: list[str]) -> bytes:
-    parts = [f"*{len(command)}\r\n".encode()]
-    for word in command:
-        data = word.encode()
-        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(parts)
-
-
-def _reply(stream: socket.SocketIO) -> object:
-    line = stream.readline().rstrip(b"\r\n")
-    kind, rest = line[:1], line[1:]
-    if kind == b"+":
-        return rest.decode()
-    if kind == b"-":
-        raise ProbeError(f"Redis refused: {rest.decode()}")
-    if kind == b":":
-        return int(rest)
-    if kind == b"$":
-        length = int(rest)
-        return None if length < 0 else stream.read(length + 2)[:-2].decode()
-    if kind == b"*":
-        return [_reply(stream) for _ in range(int(rest))]
-    raise ProbeError(f"unexpected answer from Redis: {line[:40]!r}")
-
-
-def redis_persistence(profile: Profile) -> RedisPersistenceResult:
-    """Ask Redis (CONFIG GET) how it persists."""
-    if profile.backups is None or profile.backups.redis is None or profile.datastores.redis is None:
-        raise ProbeError("the profile declares no backups.redis section or no datastores.redis URL")
-    url = urlsplit(profile.datastores.redis.url.get_secret_value())
-    try:
-        with socket.create_connection((url.hostname or "127.0.0.1", url.port or 6379), timeout=5) as connection:
-            stream = socket.SocketIO(connection, "rwb")
-            if url.password:
-                stream.write(_resp(["AUTH", unquote(url.password)]))
-                _reply(stream)
-            settings = {}
-            for name in ("appendonly", "save"):
-                stream.write(_resp(["CONFIG", "GET", name]))
-                answer = _reply(stream)
-                settings[name] = str(answer[1]) if isinstance(answer, list) and len(answer) == 2 else ""
-    except OSError as exc:
-        raise ProbeError(f"could not reach Redis at {url.hostname}:{url.port}: {exc}") from None
-    declared = profile.backups.redis
-    return RedisPersistenceResult(settings["appendonly"], settings["save"], declared.appendonly, declared.save)

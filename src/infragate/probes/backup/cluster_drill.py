@@ -31,7 +31,7 @@ from infragate.errors import ProbeError
 from infragate.probes.backup.layout import TableRecord
 from infragate.probes.backup.postgres import SERVER_USER, Dsn, as_server_user, query, table_records
 from infragate.probes.backup.sources import PgBackRestSource
-from infragate.profile.model import PostgresBackups
+from infragate.profile.storage import PostgresBackups
 from infragate.recovery.journal import Journal, Undo
 
 REMOVE_SCRATCH_CLUSTER = "remove_scratch_cluster"
@@ -172,7 +172,8 @@ def remove_scratch_cluster(folder: Path) -> str:
 
 def cluster_drill(config: PostgresBackups, journal: Journal) -> ClusterDrillResult:
     """Restore the set's newest backup into a fresh scratch folder, start it, read it, remove it."""
-    assert config.scratch_folder is not None  # only sets with one are drilled
+    if config.scratch_folder is None:  # only sets with one are drilled
+        raise ProbeError(f"backup set {config.name}: no scratch_folder to restore a cluster drill into")
     source, label, version, databases = _newest(config)
     if not label:
         return _failed(config, "(none)", Path(config.scratch_folder), (), time.monotonic(), NO_BACKUP)

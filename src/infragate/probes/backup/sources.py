@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from infragate.errors import ProbeError
 from infragate.probes.backup.layout import parse_folder_name
-from infragate.profile.model import PostgresBackups
+from infragate.profile.storage import PostgresBackups
 
 PGBACKREST_TIMEOUT_S = 300.0
 

@@ -22,7 +22,8 @@ from typing import Any
 from infragate.errors import ProbeError
 from infragate.probes.backup.postgres import Dsn, query
 from infragate.probes.backup.sources import PgBackRestSource
-from infragate.profile.model import PostgresBackups, Profile, WalArchive
+from infragate.profile.model import Profile
+from infragate.profile.storage import PostgresBackups, WalArchive
 
 SEGMENT = re.compile(r"^[0-9A-F]{24}")  # timeline, log and segment: what a WAL file name starts with
 REPOSITORY_WAIT_S = 10.0  # asynchronous archiving may report a segment archived a moment before it lands

@@ -1,2 +1,3 @@
-"""TLS: the standard-library scan (versions, suites, certificate, HSTS, redirect), Mozilla's profiles
-as data, and sslyze's deep scan run out of process."""
+"""TLS: the standard-library ``scan`` (versions, suites, certificates), ``https_policy`` (HSTS and
+the redirect of plain HTTP), Mozilla's profiles as data (``mozilla`` and its JSON), and sslyze's
+deep scan run out of process (``sslyze``)."""
