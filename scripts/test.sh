@@ -11,7 +11,7 @@ fi
 uv run pytest tests/unit
 # The Swarm stack's images: built here (a debootstrap on a clean machine), or, when a build is under
 # way (.ci/run starts one early), awaited; either way before the timing-sensitive tests begin.
-uv run python -m infragate.sandbox.swarm.images
+uv run python -m infragate.sandbox.swarm
 # The integration tests watch the machine's processes, so they run alone; the known-bad variants
 # (each with its own reference deployment) run on two workers.
 uv run pytest tests/integration

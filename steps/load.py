@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from infragate.probes.load import offer_load, plan_for
 from infragate.profile import Profile
 from infragate.profile.model import LoadObjectives
 from infragate.safety import Consent
+from infragate.verdicts import Check
 
 # One measurement a run: every objective scenario reads the same load run of the same plan.
 _RESULTS = pytest.StashKey[dict[str, LoadResult | ProbeError]]()
@@ -57,14 +57,6 @@ def _(profile: Profile, pytestconfig: pytest.Config, consent: Consent, evidence:
     return result
 
 
-@dataclass(frozen=True)
-class NotJudged:
-    """An objective a scenario covers that the profile does not declare: named, so nothing is dropped unsaid."""
-
-    objective: str
-    reason: str
-
-
 def _latency(load_result: LoadResult, profile: Profile, evidence: Evidence, percentile: int) -> None:
     """Judge one latency percentile when declared; when only the other one is, say so and judge that."""
     objectives = _objectives(profile)
@@ -72,9 +64,11 @@ def _latency(load_result: LoadResult, profile: Profile, evidence: Evidence, perc
     if bound is None:
         if objectives.p95 is None and objectives.p99 is None:
             not_applicable("the profile declares no latency objective (p95 or p99)")
-        evidence.record(NotJudged(f"p{percentile}", f"the profile declares no p{percentile} objective"))
+        evidence.record(
+            Check.not_judged(f"p{percentile}", "no bound", f"the profile declares no p{percentile} objective")
+        )
         return
-    expect_no_problems(load_result.latency_problem(percentile, bound))
+    expect_no_problems(evidence.record(load_result.latency_check(percentile, bound)))
 
 
 @then("the p95 latency is below the declared bound")
@@ -90,14 +84,14 @@ def _(load_result: LoadResult, profile: Profile, evidence: Evidence) -> None:
 @then("the throughput is at least the declared rate")
 def _(load_result: LoadResult, profile: Profile) -> None:
     required = _objectives(profile).throughput or not_applicable("the profile declares no throughput objective")
-    expect_no_problems(load_result.throughput_problem(required.per_second))
+    expect_no_problems(load_result.throughput_check(required.per_second))
 
 
 @then("the error rate is below the declared bound")
 def _(load_result: LoadResult, profile: Profile) -> None:
-    expect_no_problems(load_result.error_problem(_objectives(profile).error_rate))
+    expect_no_problems(load_result.error_check(_objectives(profile).error_rate))
 
 
 @then("the share of throttled requests stays within the declared bound")
 def _(load_result: LoadResult, profile: Profile) -> None:
-    expect_no_problems(load_result.throttled_problem(_objectives(profile).throttled))
+    expect_no_problems(load_result.throttled_check(_objectives(profile).throttled))

@@ -22,7 +22,7 @@ import pytest
 from infragate.plugin.recording import progress
 from infragate.probes.traffic import BackgroundTraffic
 from infragate.reports import ScenarioRecord, evidence_of
-from infragate.verdicts import NOT_APPLICABLE_PREFIX
+from infragate.verdicts import NOT_APPLICABLE_PREFIX, Check
 
 T = TypeVar("T")
 
@@ -57,9 +57,15 @@ class Background:
             traffic.stop()
 
 
-def expect_no_problems(problems: str | list[str] | None, most: int = 5) -> None:
-    """Fail the step with the problems found ("expected X, observed Y"), if any; the target is non-conformant."""
+def expect_no_problems(problems: Check | str | list[str] | None, most: int = 5) -> None:
+    """Fail the step with the problems found ("expected X, observed Y"), if any; the target is non-conformant.
+
+    A Check fails the step when it is NOT_MET; a NOT_JUDGED check does not (keep it as evidence:
+    the reports say why it was not judged).
+    """
     __tracebackhide__ = True
+    if isinstance(problems, Check):
+        problems = list(problems.problems)
     found = [problems] if isinstance(problems, str) else list(problems or [])
     if found:
         more = f" (and {len(found) - most} more)" if len(found) > most else ""

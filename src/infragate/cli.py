@@ -23,7 +23,7 @@ from typing import NoReturn
 from infragate.errors import ExitCode, InfragateError, UsageError
 from infragate.loadgen.load_page import LOAD_JSON, verdict_word, write_load_report
 from infragate.loadgen.runner import progress_line
-from infragate.probes.load import NOT_JUDGED, judge, offer_load, plan_for
+from infragate.probes.load import judge, offer_load, plan_for
 from infragate.profile import load_profile
 from infragate.profile.secrets import redact_tree
 from infragate.quantities import parse_duration, parse_rate
@@ -34,6 +34,7 @@ from infragate.safety import check_requested, consent_for
 from infragate.sandbox import local
 from infragate.sandbox.variants import VARIANTS, get_variant, scenario_table
 from infragate.suite import BUILTIN_FEATURES
+from infragate.verdicts import Outcome
 
 
 class _Parser(argparse.ArgumentParser):
@@ -209,14 +210,13 @@ def _load(args: argparse.Namespace) -> int:
     page = write_load_report(result, checks, profile.name, run_dir)
     redact_tree(run_dir)
     say(f"infragate: {result.summary()}")
-    for name, problem in checks:
-        word = verdict_word(problem)
-        say(f"  {word:<7}  {name}" + (f": {problem.removeprefix(NOT_JUDGED)}" if problem else ""))
+    for check in checks:
+        say(f"  {verdict_word(check):<7}  {check.name}" + ("" if check.met else f": {check.explain()}"))
     problem = result.self_check_problem()
     if problem is not None:
         say(f"infragate: COULD NOT VERIFY: {problem}")
         code = ExitCode.COULD_NOT_VERIFY
-    elif any(problem and not problem.startswith(NOT_JUDGED) for _, problem in checks):
+    elif any(check.outcome is Outcome.NOT_MET for check in checks):
         say("infragate: NON-CONFORMANT: an objective is not met")
         code = ExitCode.NON_CONFORMANT
     else:

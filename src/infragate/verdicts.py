@@ -1,8 +1,9 @@
-"""Verdicts of scenarios and of whole runs, and how they map to exit codes."""
+"""Verdicts of checks, of scenarios and of whole runs, and how they map to exit codes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 
 from infragate.errors import ExitCode
@@ -72,3 +73,49 @@ def run_exit_code(verdicts: Iterable[Verdict], collection_errors: int = 0, inter
     if interrupted or Verdict.COULD_NOT_VERIFY in seen or Verdict.CONFORMANT not in seen:
         return ExitCode.COULD_NOT_VERIFY
     return ExitCode.CONFORMANT
+
+
+class Outcome(StrEnum):
+    """What judging one promise against what was observed gave."""
+
+    MET = "met"
+    NOT_MET = "not met"
+    NOT_JUDGED = "not judged"  # the promise could not be applied to what was measured (said why)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One promise judged: its name, what was expected, what was observed, and the outcome.
+
+    A NOT_MET check carries the problems found ("expected X, observed Y"); a NOT_JUDGED one says
+    why the promise could not be applied. Results keep checks as evidence; Then-steps hand them
+    to ``expect_no_problems``.
+    """
+
+    name: str
+    outcome: Outcome
+    expected: str
+    observed: str
+    problems: tuple[str, ...] = ()
+
+    @classmethod
+    def judged(cls, name: str, expected: str, observed: str, problems: str | Sequence[str] | None) -> Check:
+        """MET when no problem was found, NOT_MET with them otherwise."""
+        found = (problems,) if isinstance(problems, str) else tuple(problems or ())
+        return cls(name, Outcome.NOT_MET if found else Outcome.MET, expected, observed, found)
+
+    @classmethod
+    def not_judged(cls, name: str, expected: str, why: str) -> Check:
+        """A promise that could not be applied to what was measured, and why."""
+        return cls(name, Outcome.NOT_JUDGED, expected, why)
+
+    @property
+    def met(self) -> bool:
+        """Whether the promise held."""
+        return self.outcome is Outcome.MET
+
+    def explain(self) -> str:
+        """One line for people: the problems, why it was not judged, or what was observed."""
+        if self.outcome is Outcome.NOT_MET:
+            return "; ".join(self.problems)
+        return self.observed

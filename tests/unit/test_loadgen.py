@@ -10,9 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from infragate.bdd import expect_no_problems
 from infragate.loadgen.histogram import encode, merged, new_histogram, percentile_s, record_seconds
 from infragate.loadgen.plan import LoadPlan, expand_sources, smooth_cycle
 from infragate.loadgen.result import LoadResult, result_from_records
+from infragate.verdicts import Outcome
 
 PLAN = LoadPlan(base_url="https://127.0.0.1:8443", rate_per_s=100, duration_s=10, mix={"browse": 7, "search": 3})
 
@@ -113,21 +115,37 @@ def _result(latencies: list[float], **counts: int) -> LoadResult:
 def test_latency_bounds_pass_below_and_fail_at_or_above() -> None:
     latencies = [0.010] * 950 + [0.300] * 50
     result = _result(latencies, ok=1000, ok_in_window=1000, sent=1000)
-    assert result.latency_problem(95, 0.2) is None
-    problem = result.latency_problem(99, 0.2)
-    assert problem is not None and "p99 latency: expected below 200 ms, observed 300.0 ms" in problem
+    met = result.latency_check(95, 0.2)
+    assert (met.outcome, met.name, met.expected) == (Outcome.MET, "p95 below 200 ms", "below 200 ms")
+    violated = result.latency_check(99, 0.2)
+    assert violated.outcome is Outcome.NOT_MET and violated.observed.startswith("300.0 ms")
+    assert "p99 latency: expected below 200 ms, observed 300.0 ms" in violated.explain()
 
 
 def test_throughput_errors_and_throttling_are_judged_apart() -> None:
     result = _result([0.01] * 1000, ok=980, ok_in_window=950, errors=5, throttled=15, sent=1000)
     assert result.throughput_per_s == 95.0
-    assert result.throughput_problem(95) is None
-    assert "observed 95.0/s" in (result.throughput_problem(96) or "")
+    assert result.throughput_check(95).met
+    assert "observed 95.0/s" in result.throughput_check(96).explain()
     assert result.error_share == pytest.approx(0.005)
-    assert result.error_problem(0.01) is None
-    assert "observed 0.500%" in (result.error_problem(0.001) or "")
+    assert result.error_check(0.01).met
+    assert "observed 0.500%" in result.error_check(0.001).explain()
     assert result.throttled_share == pytest.approx(0.015)
-    assert "counted apart from errors" in (result.throttled_problem(0.0) or "")
+    assert "counted apart from errors" in result.throttled_check(0.0).explain()
+
+
+def test_throughput_above_the_offered_rate_is_not_judged_and_says_why() -> None:
+    result = _result([0.01] * 1000, ok=1000, ok_in_window=1000, sent=1000)
+    check = result.throughput_check(PLAN.rate_per_s + 1)
+    assert check.outcome is Outcome.NOT_JUDGED
+    assert check.observed == f"{PLAN.rate_per_s:g}/s offered is less than that"
+    expect_no_problems(check)  # not judged is not a violation
+
+
+def test_a_violated_check_fails_the_step_with_its_problems() -> None:
+    result = _result([0.5] * 100, ok=100, ok_in_window=100, sent=100)
+    with pytest.raises(AssertionError, match="p95 latency: expected below 200 ms"):
+        expect_no_problems(result.latency_check(95, 0.2))
 
 
 def test_the_self_check_refuses_a_verdict_when_the_generator_fell_behind() -> None:

@@ -2,34 +2,38 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 from pathlib import Path
 
 from infragate.loadgen.result import LoadResult
-from infragate.probes.load import NOT_JUDGED
 from infragate.reports import evidence_of, histogram_chart, latency_chart, spectrum_chart
+from infragate.verdicts import Check, Outcome
 
 LOAD_HTML = "load.html"
 _COLOUR = {"met": "#2e7d32", "NOT MET": "#c62828", "skipped": "#757575"}
 
 
-def verdict_word(problem: str | None) -> str:
+def verdict_word(check: Check) -> str:
     """How an objective's outcome is shown: met, NOT MET, or skipped (not judged)."""
-    return "met" if problem is None else "skipped" if problem.startswith(NOT_JUDGED) else "NOT MET"
+    return {Outcome.MET: "met", Outcome.NOT_MET: "NOT MET", Outcome.NOT_JUDGED: "skipped"}[check.outcome]
 
 
 LOAD_JSON = "load.json"
 
 
-def write_load_report(result: LoadResult, checks: list[tuple[str, str | None]], title: str, folder: Path) -> Path:
+def write_load_report(result: LoadResult, checks: list[Check], title: str, folder: Path) -> Path:
     """Write load.json (every figure) and load.html into the run folder; the HTML's path."""
     data = evidence_of(result)["data"]
-    (folder / LOAD_JSON).write_text(json.dumps({"checks": checks, "result": data}, indent=2), encoding="utf-8")
+    (folder / LOAD_JSON).write_text(
+        json.dumps({"checks": [dataclasses.asdict(check) for check in checks], "result": data}, indent=2),
+        encoding="utf-8",
+    )
     rows = "".join(
-        f"<tr><td>{html.escape(name)}</td><td style='color:{_COLOUR[word]}'>{word}</td>"
-        f"<td>{html.escape((problem or '').removeprefix(NOT_JUDGED))}</td></tr>"
-        for name, problem, word in ((name, problem, verdict_word(problem)) for name, problem in checks)
+        f"<tr><td>{html.escape(check.name)}</td><td style='color:{_COLOUR[word]}'>{word}</td>"
+        f"<td>{html.escape('' if check.met else check.explain())}</td></tr>"
+        for check, word in ((check, verdict_word(check)) for check in checks)
     )
     seconds = "".join(
         f"<tr><td>{row.second}</td><td>{row.ended}</td><td>{row.errors}</td><td>{row.throttled}</td>"

@@ -12,6 +12,7 @@ from hdrh.histogram import HdrHistogram
 
 from infragate.loadgen.histogram import decode, encode, merged, percentile_s
 from infragate.loadgen.plan import LoadPlan
+from infragate.verdicts import Check
 
 # The generator's self-check: above these it was not able to offer the plan, and says so.
 MAX_LATE_SHARE = 0.01
@@ -121,47 +122,61 @@ class LoadResult:
             problems
         )
 
-    def latency_problem(self, percentile: float, bound_s: float) -> str | None:
-        """Expected-versus-observed when a latency percentile exceeds its bound."""
+    def latency_check(self, percentile: float, bound_s: float) -> Check:
+        """The latency percentile against its bound (met only strictly below it)."""
         observed = self.percentile_ms(percentile)
-        if observed < bound_s * 1000:
-            return None
-        return (
-            f"p{percentile:g} latency: expected below {bound_s * 1000:g} ms, observed {observed:.1f} ms "
-            f"over {self.ended} requests at {self.plan.rate_per_s:g}/s (max {self.percentile_ms(100):.1f} ms)"
-        )
+        expected = f"below {bound_s * 1000:g} ms"
+        seen = f"{observed:.1f} ms over {self.ended} requests at {self.plan.rate_per_s:g}/s"
+        problem = None
+        if observed >= bound_s * 1000:
+            problem = (
+                f"p{percentile:g} latency: expected {expected}, observed {observed:.1f} ms over {self.ended} "
+                f"requests at {self.plan.rate_per_s:g}/s (max {self.percentile_ms(100):.1f} ms)"
+            )
+        return Check.judged(f"p{percentile:g} {expected}", expected, seen, problem)
 
-    def throughput_problem(self, required_per_s: float) -> str | None:
-        """Expected-versus-observed when successful answers per second fall short."""
+    def throughput_check(self, required_per_s: float) -> Check:
+        """Successful answers per second against the required rate; not judged when less was offered."""
+        name, expected = (
+            f"throughput at least {required_per_s:g}/s",
+            f"at least {required_per_s:g} successful answers/s",
+        )
+        if self.plan.rate_per_s < required_per_s:
+            return Check.not_judged(name, expected, f"{self.plan.rate_per_s:g}/s offered is less than that")
         observed = self.throughput_per_s
-        if observed >= required_per_s:
-            return None
-        return (
-            f"throughput: expected at least {required_per_s:g} successful answers/s, observed "
-            f"{observed:.1f}/s ({self.count('ok_in_window')} answered within {self.plan.duration_s:g} s "
-            f"+ {self.plan.grace_s:g} s of {self.scheduled} offered at {self.plan.rate_per_s:g}/s)"
-        )
+        problem = None
+        if observed < required_per_s:
+            problem = (
+                f"throughput: expected {expected}, observed {observed:.1f}/s ({self.count('ok_in_window')} "
+                f"answered within {self.plan.duration_s:g} s + {self.plan.grace_s:g} s of {self.scheduled} "
+                f"offered at {self.plan.rate_per_s:g}/s)"
+            )
+        return Check.judged(name, expected, f"{observed:.1f}/s", problem)
 
-    def error_problem(self, bound: float) -> str | None:
-        """Expected-versus-observed when the error share is not below its bound."""
-        if self.error_share < bound or (bound == 0 and self.error_share == 0):
-            return None
-        top = ", ".join(f"{name} x{count}" for name, count in Counter(self.errors).most_common(3))
-        statuses = ", ".join(f"{code} x{n}" for code, n in sorted(self.statuses.items()) if int(code) >= 500)
-        return (
-            f"error rate: expected below {bound:.3%}, observed {self.error_share:.3%} "
-            f"({self.count('errors') + self.count('unfinished')} of {self.scheduled}"
-            f"{'; ' + statuses if statuses else ''}{'; ' + top if top else ''})"
-        )
+    def error_check(self, bound: float) -> Check:
+        """The share of errors against its bound (a bound of 0 is met by no error at all)."""
+        expected = f"below {bound:.3%}"
+        problem = None
+        if not (self.error_share < bound or (bound == 0 and self.error_share == 0)):
+            top = ", ".join(f"{name} x{count}" for name, count in Counter(self.errors).most_common(3))
+            statuses = ", ".join(f"{code} x{n}" for code, n in sorted(self.statuses.items()) if int(code) >= 500)
+            problem = (
+                f"error rate: expected {expected}, observed {self.error_share:.3%} "
+                f"({self.count('errors') + self.count('unfinished')} of {self.scheduled}"
+                f"{'; ' + statuses if statuses else ''}{'; ' + top if top else ''})"
+            )
+        return Check.judged(f"error rate {expected}", expected, f"{self.error_share:.3%}", problem)
 
-    def throttled_problem(self, bound: float) -> str | None:
-        """Expected-versus-observed when more requests were throttled than allowed."""
-        if self.throttled_share <= bound:
-            return None
-        return (
-            f"throttled: expected at most {bound:.3%} of requests, observed {self.throttled_share:.3%} "
-            f"({self.count('throttled')} of {self.scheduled}, counted apart from errors)"
-        )
+    def throttled_check(self, bound: float) -> Check:
+        """The share of throttled answers against its bound (counted apart from errors)."""
+        expected = f"at most {bound:.3%}"
+        problem = None
+        if self.throttled_share > bound:
+            problem = (
+                f"throttled: expected {expected} of requests, observed {self.throttled_share:.3%} "
+                f"({self.count('throttled')} of {self.scheduled}, counted apart from errors)"
+            )
+        return Check.judged(f"throttled {expected}", expected, f"{self.throttled_share:.3%}", problem)
 
     def summary(self) -> str:
         """One line for people."""

@@ -15,6 +15,7 @@ from infragate.profile.consistency import load_cap_problem
 from infragate.profile.fields import BUILTIN_SCENARIOS
 from infragate.profile.model import Load, LoadObjectives
 from infragate.safety import Consent
+from infragate.verdicts import Check
 
 
 def plan_for(
@@ -75,25 +76,13 @@ def offer_load(
     return dataclasses.replace(result, objectives={name: value for name, value in bounds.items() if value})
 
 
-NOT_JUDGED = "not judged: "
-
-
-def judge(result: LoadResult, objectives: LoadObjectives | None) -> list[tuple[str, str | None]]:
-    """Each declared objective and the problem found with it (None: met; NOT_JUDGED...: could not apply)."""
+def judge(result: LoadResult, objectives: LoadObjectives | None) -> list[Check]:
+    """Each declared objective judged against what was measured."""
     if objectives is None:
         return []
-    checks: list[tuple[str, str | None]] = []
-    if objectives.p95 is not None:
-        checks.append((f"p95 below {objectives.p95 * 1000:g} ms", result.latency_problem(95, objectives.p95)))
+    checks = [result.latency_check(95, objectives.p95)] if objectives.p95 is not None else []
     if objectives.p99 is not None:
-        checks.append((f"p99 below {objectives.p99 * 1000:g} ms", result.latency_problem(99, objectives.p99)))
+        checks.append(result.latency_check(99, objectives.p99))
     if objectives.throughput is not None:
-        required = objectives.throughput.per_second
-        name = f"throughput at least {required:g}/s"
-        if result.plan.rate_per_s < required:
-            checks.append((name, f"{NOT_JUDGED}{result.plan.rate_per_s:g}/s offered is less than that"))
-        else:
-            checks.append((name, result.throughput_problem(required)))
-    checks.append((f"error rate below {objectives.error_rate:.3%}", result.error_problem(objectives.error_rate)))
-    checks.append((f"throttled at most {objectives.throttled:.3%}", result.throttled_problem(objectives.throttled)))
-    return checks
+        checks.append(result.throughput_check(objectives.throughput.per_second))
+    return [*checks, result.error_check(objectives.error_rate), result.throttled_check(objectives.throttled)]

@@ -284,7 +284,3 @@ def main() -> int:
     done = f"built in {images.build_s:.1f} s" if images.build_s else "already built"
     print(f"swarm images {done}: {' '.join(images.tags.values())}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
