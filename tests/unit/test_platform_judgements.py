@@ -1,0 +1,202 @@
+"""The platform probes' judgements on constructed observations: the replica census, the spread of
+traffic over replicas, and a Swarm service's declared configuration against the profile (the
+reference stack's own profile, judged against the configuration of a conformant and of broken
+services). No live platform."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from infragate.platforms.base import Replica, ReplicaSet
+from infragate.platforms.swarm import DeclaredService
+from infragate.probes import orchestrator
+from infragate.probes.replicas import ReplicaCensus
+from infragate.probes.spread import ServiceSpread, SpreadResult, SpreadSurvey
+from infragate.profile import Profile, parse_profile
+from infragate.profile.model import ReplicaBounds
+from infragate.sandbox.swarm.stack import profile_for
+
+MB = 1024**2
+
+
+def _replicas(running: int, ready: int, stopped: int = 0) -> ReplicaSet:
+    members = [Replica("api", f"api-{n}", f"pid{n}", True, n <= ready, f"pid {n}") for n in range(1, running + 1)]
+    members += [Replica("api", f"api-x{n}", "", False, False, "STOPPED") for n in range(stopped)]
+    return ReplicaSet("api", tuple(members))
+
+
+def test_the_census_counts_running_replicas_against_the_bounds() -> None:
+    bounds = ReplicaBounds(min=3, max=10)
+    assert ReplicaCensus("local", ((_replicas(3, 3, stopped=2), bounds),)).count_problems() == []
+    (problem,) = ReplicaCensus("local", ((_replicas(2, 2, stopped=1), bounds),)).count_problems()
+    assert problem.startswith("service api: expected 3 to 10 running replicas, observed 2 (api-1: pid 1")
+
+
+def test_the_census_names_each_running_replica_that_is_not_ready() -> None:
+    census = ReplicaCensus("local", ((_replicas(3, 1), ReplicaBounds(min=3, max=3)),))
+    assert census.count_problems() == []
+    assert census.health_problems() == [
+        "service api: expected replica api-2 to report healthy, observed pid 2",
+        "service api: expected replica api-3 to report healthy, observed pid 3",
+    ]
+
+
+@given(st.integers(0, 20), st.integers(0, 20), st.integers(0, 20))
+def test_a_count_is_a_problem_exactly_when_it_is_outside_the_bounds(low: int, span: int, count: int) -> None:
+    bounds = ReplicaBounds(min=low, max=low + span + 1)
+    census = ReplicaCensus("local", ((_replicas(count, count), bounds),))
+    assert bool(census.count_problems()) == (not low <= count <= low + span + 1)
+
+
+def test_the_spread_fails_when_a_replica_answers_nothing() -> None:
+    expected = frozenset({"api-1", "api-2", "api-3"})
+    even = SpreadResult("api", 30, 10.0, {"api-1": 10, "api-2": 10, "api-3": 10}, {200: 30}, 0)
+    skewed = SpreadResult("api", 30, 10.0, {"api-1": 15, "api-2": 15}, {200: 30}, 0)
+    survey = SpreadSurvey((ServiceSpread("api", expected, even), ServiceSpread("search", expected, skewed)))
+    (problem,) = survey.problems()
+    assert problem.startswith("service search: expected answers from every replica of route api (api-1, api-2, api-3)")
+    assert problem.endswith("(none from api-3; statuses {200: 30})")
+
+
+@pytest.fixture(scope="module")
+def profile() -> Profile:
+    return parse_profile(yaml.safe_dump(profile_for("t", None, "ig-t", 8080)), environ={})
+
+
+def _declared(**changes: object) -> dict[str, DeclaredService]:
+    """The reference stack as the engine holds it; changes apply to the API service."""
+
+    def service(name: str, replicas: int, limits: dict[str, float], secrets: tuple[str, ...]) -> DeclaredService:
+        return DeclaredService(
+            service=name,
+            replicas=replicas,
+            limits=limits,
+            reservations={"cpus": 0.05, "memory": 32 * MB},
+            restart_condition="any",
+            restart_max_attempts=None,
+            healthcheck=("CMD", "true"),
+            secrets=tuple(f"ig-t_{secret}" for secret in secrets),
+            environment=("DB_HOST", "DB_PASSWORD_FILE"),
+            networks={"ig-t_backend": True},
+            update_failure_action="rollback",
+            update_order="start-first",
+            rollback_configured=True,
+            placement=("node.role == manager",),
+            image=f"infragate/stack-{name}:1",
+            version=1,
+        )
+
+    small = {"cpus": 0.5, "memory": 256 * MB}
+    found = {
+        "api": service("api", 3, {"cpus": 0.25, "memory": 128 * MB}, ("db_password",)),
+        "gateway": service("gateway", 1, small, ()),
+        "postgres": service("postgres", 1, small, ("postgres_password",)),
+        "redis": service("redis", 1, small, ("redis_password",)),
+    }
+    found["api"] = dataclasses.replace(found["api"], **changes)  # type: ignore[arg-type]
+    return found
+
+
+CHECKS = (
+    orchestrator.replica_problems,
+    orchestrator.resource_problems,
+    orchestrator.restart_problems,
+    orchestrator.healthcheck_problems,
+    orchestrator.secret_problems,
+    orchestrator.network_problems,
+    orchestrator.placement_problems,
+    orchestrator.update_policy_problems,
+)
+
+
+def test_the_reference_stack_meets_its_own_profile(profile: Profile) -> None:
+    declared = _declared()
+    assert [problem for check in CHECKS for problem in check(profile, declared)] == []
+    assert orchestrator.environment_secret_problems(declared) == []
+
+
+BROKEN = [
+    ({"replicas": 7}, orchestrator.replica_problems, "service api: expected 3 to 5 replicas, observed 7"),
+    (
+        {"replicas": None},
+        orchestrator.replica_problems,
+        "service api: expected 3 to 5 replicas, observed a global service",
+    ),
+    (
+        {"limits": {"memory": 128 * MB}},
+        orchestrator.resource_problems,
+        "service api: expected a limit of cpus 0.25, observed none",
+    ),
+    (
+        {"limits": {"cpus": 0.25, "memory": 512 * MB}},
+        orchestrator.resource_problems,
+        "service api: expected a limit of memory 128M, observed 512M",
+    ),
+    (
+        {"restart_condition": None},
+        orchestrator.restart_problems,
+        "service api: expected failed tasks restarted on condition any, observed no restart policy",
+    ),
+    ({"healthcheck": ()}, orchestrator.healthcheck_problems, "service api: expected a health check, observed none"),
+    (
+        {"secrets": ()},
+        orchestrator.secret_problems,
+        "service api: expected secret db_password mounted as a Docker secret, observed no secret",
+    ),
+    (
+        {"networks": {"ig-t_backend": False}},
+        orchestrator.network_problems,
+        "service api: expected network ig-t_backend encrypted, observed it unencrypted",
+    ),
+    (
+        {"networks": {}},
+        orchestrator.network_problems,
+        "service api: expected encrypted overlay networks, observed no network",
+    ),
+    (
+        {"placement": ()},
+        orchestrator.placement_problems,
+        "service api: expected placement constraint 'node.role == manager', observed []",
+    ),
+    (
+        {"update_failure_action": "pause"},
+        orchestrator.update_policy_problems,
+        "service api: expected a failed update to rollback, observed failure_action pause",
+    ),
+]
+
+
+@pytest.mark.parametrize(("changes", "check", "expected"), BROKEN)
+def test_each_broken_setting_is_named_by_its_check_and_only_by_it(
+    profile: Profile, changes: dict[str, object], check: object, expected: str
+) -> None:
+    declared = _declared(**changes)
+    found = {other.__name__: other(profile, declared) for other in CHECKS}
+    assert found.pop(check.__name__) == [expected]  # type: ignore[attr-defined]
+    assert [problem for problems in found.values() for problem in problems] == []
+
+
+def test_a_secret_in_an_environment_variable_is_named_but_a_file_reference_is_not() -> None:
+    declared = _declared(environment=("DB_HOST", "DB_PASSWORD", "API_KEY", "DB_PASSWORD_FILE", "TOKEN_URL"))
+    assert orchestrator.environment_secret_problems(declared) == [
+        "service api: expected secrets as Docker secrets, observed environment variable DB_PASSWORD",
+        "service api: expected secrets as Docker secrets, observed environment variable API_KEY",
+    ]
+
+
+def test_a_failed_update_counts_as_rolled_back_only_when_swarm_says_so() -> None:
+    rolled = orchestrator.FailedUpdateResult("api", "rollback_completed", "", 31.0, 4)
+    assert rolled.rollback_problem() is None
+    paused = orchestrator.FailedUpdateResult("api", "paused", "update paused due to failure", 12.0, 4)
+    assert paused.rollback_problem() == (
+        "expected the failed update of api rolled back, observed state paused (update paused due to failure)"
+    )
+    silent = orchestrator.FailedUpdateResult("api", "updating", "", None, 4)
+    assert silent.rollback_problem() == (
+        "expected the failed update of api rolled back, observed no outcome within 120 s (state updating)"
+    )
