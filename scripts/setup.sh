@@ -30,7 +30,7 @@ if ! command -v uv >/dev/null; then
     export PATH="$tools/bin:$PATH"
 fi
 
-uv sync --locked --quiet
+uv sync --locked --all-extras --quiet  # every extra: the tests use every platform and store
 # Let Python keep its bytecode caches (an environment may say not to): without them every infragate,
 # pytest and Locust process compiles all it imports again, about 3 s of CPU each.
 unset PYTHONDONTWRITEBYTECODE

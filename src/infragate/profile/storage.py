@@ -20,13 +20,13 @@ from infragate.profile.fields import Duration, ExistingPath, StrictModel, Url, p
 class Postgres(StrictModel):
     """A PostgreSQL database of the deployment."""
 
-    dsn: SecretStr
+    dsn: SecretStr = Field(description="postgresql:// URL; a secret (use ${env:NAME} or ${file:PATH})")
 
 
 class Redis(StrictModel):
     """A Redis instance of the deployment."""
 
-    url: SecretStr
+    url: SecretStr = Field(description="redis:// URL; a secret (use ${env:NAME} or ${file:PATH})")
 
 
 def _backup_location(value: object, info: ValidationInfo) -> object:
@@ -50,16 +50,18 @@ class S3Access(StrictModel):
     """How to reach an S3-compatible store (any endpoint boto3 can talk to)."""
 
     endpoint_url: Url | None = Field(default=None, description="default: AWS; e.g. http://127.0.0.1:9000")
-    region: str = "us-east-1"
+    region: str = Field(default="us-east-1", description="the store's region")
     access_key_id: SecretStr | None = Field(default=None, description="default: boto3's usual credential chain")
-    secret_access_key: SecretStr | None = None
+    secret_access_key: SecretStr | None = Field(
+        default=None, description="a secret; default: boto3's usual credential chain"
+    )
 
 
 class PgBackRestAccess(StrictModel):
     """How to run pgBackRest against the repository."""
 
     config: ExistingPath | None = Field(default=None, description="pgbackrest.conf; default: pgBackRest's own")
-    command: str = "pgbackrest"
+    command: str = Field(default="pgbackrest", description="the pgbackrest program to run")
 
 
 class PostgresBackups(StrictModel):
@@ -69,8 +71,10 @@ class PostgresBackups(StrictModel):
     location: Annotated[str, BeforeValidator(_backup_location)] = Field(
         description="a folder of backup folders (named by UTC time), s3://BUCKET/PREFIX, or pgbackrest:STANZA"
     )
-    s3: S3Access | None = None
-    pgbackrest: PgBackRestAccess | None = None
+    s3: S3Access | None = Field(default=None, description="how to reach the store of an s3:// location")
+    pgbackrest: PgBackRestAccess | None = Field(
+        default=None, description="how to run pgBackRest for a pgbackrest: location"
+    )
     schedule: Duration = Field(description="a backup every ...")
     rpo: Duration = Field(description="the newest backup is never older than this")
     rto: Duration = Field(description="a restore finishes within this")
@@ -110,7 +114,7 @@ def _one_or_more(value: object) -> object:
 class RedisPersistence(StrictModel):
     """How Redis was declared to persist its data."""
 
-    appendonly: bool | None = None
+    appendonly: bool | None = Field(default=None, description="the append-only file must be on (true) or off (false)")
     save: str | None = Field(default=None, description='RDB schedule as in redis.conf, e.g. "900 1 300 10"')
 
 
@@ -133,8 +137,8 @@ class Backups(StrictModel):
     postgres: Annotated[tuple[PostgresBackups, ...], BeforeValidator(_one_or_more)] = Field(
         default=(), description="one backup set, or a list of sets (say a local folder, S3 and pgBackRest)"
     )
-    wal_archive: WalArchive | None = None
-    redis: RedisPersistence | None = None
+    wal_archive: WalArchive | None = Field(default=None, description="continuous WAL archiving of the source database")
+    redis: RedisPersistence | None = Field(default=None, description="how Redis persists its data")
 
     def wal_repository(self) -> PostgresBackups | None:
         """The pgBackRest set wal_archive.repository names, if any."""
@@ -145,5 +149,5 @@ class Backups(StrictModel):
 class Datastores(StrictModel):
     """The deployment's data stores."""
 
-    postgres: Postgres | None = None
-    redis: Redis | None = None
+    postgres: Postgres | None = Field(default=None, description="the PostgreSQL database")
+    redis: Redis | None = Field(default=None, description="the Redis instance")

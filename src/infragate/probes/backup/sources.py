@@ -74,8 +74,13 @@ class S3Source:
     """Backups as key prefixes in an S3-compatible bucket: s3://BUCKET/PREFIX/<time>/{dump, manifest.json}."""
 
     def __init__(self, config: PostgresBackups) -> None:
-        import boto3  # boto3 takes most of a second to import: only for S3 sets
-        from botocore.config import Config
+        try:
+            import boto3  # boto3 takes most of a second to import: only for S3 sets
+            from botocore.config import Config
+        except ModuleNotFoundError:
+            raise ProbeError(
+                f"backup set {config.label}: reading s3:// needs the 's3' extra (pip install 'infragate[s3]')"
+            ) from None
 
         self.where = config.location
         self.bucket, _, prefix = config.location.removeprefix("s3://").partition("/")
