@@ -1,4 +1,4 @@
-"""Every profile snippet in the README loads: the examples people copy cannot rot."""
+"""Every profile snippet in the README and docs/ loads: the examples people copy cannot rot."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ import yaml
 
 from infragate.profile.loader import parse_profile
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-BLOCKS = re.findall(r"^```yaml\n(.*?)^```", README.read_text(), flags=re.S | re.M)
-SECRETS = {name: f"s3cret-{name.lower()}" for name in re.findall(r"\$\{([A-Z][A-Z0-9_]*)", README.read_text())}
+ROOT = Path(__file__).resolve().parents[2]
+# The README holds the whole example profile first; docs/ hold the sections they explain.
+TEXT = "\n".join(path.read_text() for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
+BLOCKS = re.findall(r"^```yaml\n(.*?)^```", TEXT, flags=re.S | re.M)
+SECRETS = {name: f"s3cret-{name.lower()}" for name in re.findall(r"\$\{([A-Z][A-Z0-9_]*)", TEXT)}
 
 
 @pytest.fixture
 def secret_folder(tmp_path: Path) -> Path:
-    for match in re.findall(r"\$\{file:([^}]+)\}", README.read_text()):
+    for match in re.findall(r"\$\{file:([^}]+)\}", TEXT):
         path = tmp_path / match
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("file-secret\n")
@@ -42,4 +44,4 @@ def test_each_readme_snippet_loads_within_the_whole_profile(index: int, secret_f
     text = yaml.safe_dump(merged).replace("/srv/backups/postgres", str(secret_folder))
     text = text.replace("/etc/pgbackrest/pgbackrest.conf", str(secret_folder / "pgbackrest.conf"))
     text = text.replace("/var/tmp/infragate-drills", str(secret_folder))
-    parse_profile(text, file=f"README.md block {index + 1}", base_dir=secret_folder, environ=SECRETS)
+    parse_profile(text, file=f"README or docs block {index + 1}", base_dir=secret_folder, environ=SECRETS)
