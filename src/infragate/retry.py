@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from infragate.errors import ProbeError
 
@@ -29,18 +30,26 @@ def retry(op: Callable[[], T], timeout: float, interval: float, name: str) -> T:
         time.sleep(interval)
 
 
-def poll_until(check: Callable[[], T | None], timeout: float, interval: float) -> T | None:
-    """Call check until it returns something other than None, for at most timeout seconds.
+@dataclass(frozen=True)
+class Polled(Generic[T]):
+    """What a bounded wait ended with: the last observation, and whether the condition held."""
 
-    Returns what check returned, or None when the time ran out: for waits whose running out is
-    itself an observation (a replica not back in time, a settle that never came). Exceptions of
-    check propagate.
+    value: T
+    met: bool
+    waited_s: float
+
+
+def poll_until(observe: Callable[[], T], done: Callable[[T], bool], timeout: float, interval: float) -> Polled[T]:
+    """Observe until done(observation) holds, for at most timeout seconds (at least once).
+
+    For waits whose running out is itself an observation (a replica not back in time, a settle that
+    never came): the caller judges the last observation. Exceptions of observe propagate.
     """
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
     while True:
-        found = check()
-        if found is not None:
-            return found
-        if time.monotonic() + interval > deadline:
-            return None
+        value = observe()
+        if done(value):
+            return Polled(value, True, time.monotonic() - started)
+        if time.monotonic() + interval > started + timeout:
+            return Polled(value, False, time.monotonic() - started)
         time.sleep(interval)

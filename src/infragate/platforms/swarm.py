@@ -26,6 +26,7 @@ from infragate.errors import ProbeError
 from infragate.platforms.base import Replica, ReplicaSet
 from infragate.profile.model import Profile
 from infragate.profile.model import SwarmPlatform as SwarmPlatformConfig
+from infragate.retry import poll_until
 from infragate.safety import NONE, Consent
 
 _RESTART = {"any": "always", "on-failure": "on-failure", "none": "never"}
@@ -180,14 +181,15 @@ class SwarmPlatform:
             self.client.api.stop(task["Status"]["ContainerStatus"]["ContainerID"], timeout=10)
         except DockerException as exc:
             raise ProbeError(f"could not stop the container of {replica_id}: {exc}") from None
-        deadline = time.monotonic() + CONVERGE_TIMEOUT_S
-        while time.monotonic() < deadline:
+
+        def slot_task() -> str | None:
             try:
-                if self._task_for(service, replica_id)["ID"] != task["ID"]:
-                    return
-            except ProbeError:
-                pass
-            time.sleep(0.2)
+                return str(self._task_for(service, replica_id)["ID"])
+            except ProbeError:  # between the old task and the new one, the slot may be empty
+                return None
+
+        if poll_until(slot_task, lambda found: found not in (None, task["ID"]), CONVERGE_TIMEOUT_S, 0.2).met:
+            return
         raise ProbeError(f"swarm did not start a new task in the slot of {replica_id} within {CONVERGE_TIMEOUT_S:g} s")
 
     def scale(self, service: str, replicas: int) -> None:

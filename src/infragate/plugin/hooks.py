@@ -10,33 +10,30 @@ records a verdict for every scenario.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pytest_bdd.parser import Feature, Scenario
 
-from infragate.bdd import Background, Evidence
-from infragate.errors import InfragateError, ProbeError, UsageError
-from infragate.platforms import Platform, open_platform
-from infragate.plugin.recording import RECORD, RUN, CollectionWatch, progress, record_for
-from infragate.probes.http import GatewayClient
+from infragate.errors import InfragateError
+from infragate.plugin.fixtures import JOURNAL, PROFILE, shielded
+from infragate.plugin.recording import RUN, CollectionWatch, progress, record_for
 from infragate.profile import Profile, load_profile
 from infragate.profile.secrets import REDACTOR, redact_tree
 from infragate.recovery.journal import Journal, journal_root, undo_pending
 from infragate.recovery.undo import performer
 from infragate.reports import RunRecord, write_reports
-from infragate.safety import Consent, consent_for, held_back
+from infragate.safety import held_back
 from infragate.verdicts import NOT_APPLICABLE_PREFIX, NOT_RUN_PREFIX
 
 pytest_plugins = [
     "infragate.plugin.recording",
+    "infragate.plugin.fixtures",
     "infragate.steps.gateway",
     "infragate.steps.platform",
     "infragate.steps.ratelimit",
@@ -64,27 +61,11 @@ MARKERS = {
 }
 PLATFORM_KINDS = ("local", "swarm", "kubernetes")
 
-_PROFILE = pytest.StashKey[Profile]()
 _RUN_ID = pytest.StashKey[str]()
-_JOURNAL = pytest.StashKey[Journal]()
 
 
 def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
-
-
-@contextlib.contextmanager
-def _shielded() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM off while undoing: a second Ctrl-C must not cut an undo short."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -132,11 +113,11 @@ def pytest_configure(config: pytest.Config) -> None:
     target = config.getoption("--target")
     if target:
         try:
-            config.stash[_PROFILE] = load_profile(target)
+            config.stash[PROFILE] = load_profile(target)
         except InfragateError as exc:
             raise pytest.UsageError(str(exc)) from None
     run = RunRecord(
-        target=config.stash[_PROFILE].name if _PROFILE in config.stash else "(no target)",
+        target=config.stash[PROFILE].name if PROFILE in config.stash else "(no target)",
         profile=str(target or ""),
         started_at=time.time(),
     )
@@ -145,11 +126,11 @@ def pytest_configure(config: pytest.Config) -> None:
         config.getoption("--infragate-run-id")
         or f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     )
-    if _PROFILE in config.stash:
+    if PROFILE in config.stash:
         # The run's journal is locked for as long as this process lives, so that a recovery waits
         # for this run to undo its own disruptions instead of undoing beside it.
-        config.stash[_JOURNAL] = Journal(
-            journal_root(Path(target), config.stash[_PROFILE].name), config.stash[_RUN_ID]
+        config.stash[JOURNAL] = Journal(
+            journal_root(Path(target), config.stash[PROFILE].name), config.stash[_RUN_ID]
         ).hold()
     if target and getattr(config.option, "tbstyle", "auto") in ("auto", "long"):
         # Short tracebacks in every report, JUnit XML included: a long one renders each frame's
@@ -160,70 +141,6 @@ def pytest_configure(config: pytest.Config) -> None:
         # disruption is undone at teardown.
         signal.signal(signal.SIGTERM, _terminate)
     config.pluginmanager.register(CollectionWatch(run, tuple(MARKERS)), "infragate-collection-watch")
-
-
-# Fixtures ----------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def profile(pytestconfig: pytest.Config) -> Profile:
-    """The target profile named by --target or $INFRAGATE_TARGET."""
-    if _PROFILE not in pytestconfig.stash:
-        raise UsageError("no target profile: pass --target FILE or set INFRAGATE_TARGET")
-    return pytestconfig.stash[_PROFILE]
-
-
-@pytest.fixture(scope="session")
-def consent(profile: Profile, pytestconfig: pytest.Config) -> Consent:
-    """What this run may do to the target: the profile's safety section and the command line, both."""
-    return consent_for(
-        profile.safety, pytestconfig.getoption("--allow-destructive"), pytestconfig.getoption("--allow-load")
-    )
-
-
-@pytest.fixture(scope="session")
-def platform(profile: Profile, consent: Consent) -> Platform:
-    """The adapter of the target's platform (local supervisor, Swarm, Kubernetes or none); it refuses
-    to disrupt without consent, whatever a feature's tags say."""
-    return open_platform(profile, consent)
-
-
-@pytest.fixture(scope="session")
-def gateway(profile: Profile) -> Iterator[GatewayClient]:
-    """An HTTP client of the target's gateway."""
-    client = GatewayClient(profile.gateway)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def journal(pytestconfig: pytest.Config, profile: Profile, request: pytest.FixtureRequest) -> Iterator[Journal]:
-    """The recovery journal of this run. At teardown, whatever the outcome, every undo runs and is verified."""
-    run_journal = pytestconfig.stash[_JOURNAL]
-    earlier = run_journal.pending_ids()  # an earlier scenario's failed undo is not this scenario's
-    yield run_journal
-    with _shielded():
-        report = undo_pending(run_journal, performer(profile), only_this_run=True, skip=earlier)
-    record = request.node.stash.get(RECORD, None)
-    summary = "; ".join(report.undone + report.failed) or "nothing to undo"
-    if record is not None:
-        record.cleanup = REDACTOR.redact(("verified: " if report.verified else "NOT verified: ") + summary)
-    if not report.verified:
-        raise ProbeError(f"the target could not be verified back at its starting state: {'; '.join(report.failed)}")
-
-
-@pytest.fixture
-def background() -> Iterator[Background]:
-    """Starts background traffic for a scenario and makes sure it ends with it."""
-    running = Background()
-    yield running
-    running.stop_all()
-
-
-@pytest.fixture
-def evidence(request: pytest.FixtureRequest) -> Evidence:
-    """Where steps keep the probe results a verdict rests on."""
-    return Evidence(request.node.stash.get(RECORD, None))
 
 
 # Scenario lifecycle ------------------------------------------------------------------------------
@@ -248,21 +165,21 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Feature,
     record = record_for(request.node, feature, scenario)
     config = request.config
     progress(config, f"  ...    {record.feature}: {record.scenario}")
-    if _PROFILE in config.stash:
-        reason = _refusal(config.stash[_PROFILE], config, set(scenario.tags | feature.tags))
+    if PROFILE in config.stash:
+        reason = _refusal(config.stash[PROFILE], config, set(scenario.tags | feature.tags))
         if reason is not None:
             pytest.skip(reason)
 
 
 def _undo_leftovers(config: pytest.Config, run: RunRecord) -> None:
     """Whatever this run journalled and did not undo (a teardown cut short): undo it before any report."""
-    if _JOURNAL not in config.stash:
+    if JOURNAL not in config.stash:
         return
-    journal_ = config.stash[_JOURNAL]
+    journal_ = config.stash[JOURNAL]
     if not journal_.pending_ids():
         return
-    with _shielded():
-        report = undo_pending(journal_, performer(config.stash[_PROFILE]), only_this_run=True)
+    with shielded():
+        report = undo_pending(journal_, performer(config.stash[PROFILE]), only_this_run=True)
     verified = "verified" if report.verified else "NOT verified"
     run.notes.append(
         REDACTOR.redact(f"undone at the end of the run, {verified}: {'; '.join(report.undone + report.failed)}")
@@ -276,8 +193,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         written = config.getoption(option, None)
         if written:
             redact_tree(Path(written))
-    if _JOURNAL in config.stash:
-        config.stash[_JOURNAL].release()
+    if JOURNAL in config.stash:
+        config.stash[JOURNAL].release()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

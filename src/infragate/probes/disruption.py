@@ -16,6 +16,7 @@ from infragate.platforms.base import Platform, ReplicaSet
 from infragate.probes.traffic import BackgroundTraffic, PlannedRequest, TrafficRecording, ssl_context
 from infragate.profile.model import Profile, Resilience, Route
 from infragate.recovery.journal import Journal, Undo
+from infragate.retry import poll_until
 
 POLL_S = 0.2
 STEADY_BEFORE_S = 1.0  # steady state seen before the fault, so the report can tell before from during
@@ -58,14 +59,9 @@ def _wait(
     platform: Platform, service: str, ready: int, limit_s: float, started: float
 ) -> tuple[ReplicaSet, float | None]:
     """Poll until `ready` replicas are ready; the seconds it took from `started`, or None."""
-    deadline = started + limit_s
-    while True:
-        found = platform.replicas(service)
-        if len(found.ready) >= ready:
-            return found, time.monotonic() - started
-        if time.monotonic() > deadline:
-            return found, None
-        time.sleep(POLL_S)
+    remaining = started + limit_s - time.monotonic()
+    polled = poll_until(lambda: platform.replicas(service), lambda found: len(found.ready) >= ready, remaining, POLL_S)
+    return polled.value, (time.monotonic() - started if polled.met else None)
 
 
 def settled(platform: Platform, service: str, limit_s: float) -> ReplicaSet:
@@ -74,17 +70,19 @@ def settled(platform: Platform, service: str, limit_s: float) -> ReplicaSet:
     A disruption starts only from there (the steady state before the method): a service still
     replacing a task would make the experiment's figures, and its undo, start from a passing moment.
     """
-    deadline = time.monotonic() + limit_s
-    while True:
-        wanted, found = platform.desired(service), platform.replicas(service)
-        if len(found.ready) == len(found.running) == wanted:
-            return found
-        if time.monotonic() > deadline:
-            raise ProbeError(
-                f"{service} did not settle at its {wanted} desired replicas within {limit_s:g} s before the "
-                f"disruption (running {len(found.running)}, ready {len(found.ready)})"
-            )
-        time.sleep(POLL_S)
+    polled = poll_until(
+        lambda: (platform.desired(service), platform.replicas(service)),
+        lambda seen: len(seen[1].ready) == len(seen[1].running) == seen[0],
+        limit_s,
+        POLL_S,
+    )
+    wanted, found = polled.value
+    if not polled.met:
+        raise ProbeError(
+            f"{service} did not settle at its {wanted} desired replicas within {limit_s:g} s before the "
+            f"disruption (running {len(found.running)}, ready {len(found.ready)})"
+        )
+    return found
 
 
 def restore(platform: Platform, undo: Undo) -> str:
@@ -155,17 +153,18 @@ def kill_one(platform: Platform, journal: Journal, profile: Profile, traffic: Ba
         traffic.mark("fault")
     started = time.monotonic()
     platform.kill(service, victim.id)
-    replacement, replaced_after, back_after = None, None, None
-    deadline = started + 2 * resilience.recovery_time
-    while time.monotonic() < deadline:
-        now = platform.replicas(service)
+    replaced: list[tuple[str, float]] = []  # the first new instance, and when it appeared
+
+    def back(now: ReplicaSet) -> bool:
         fresh = now.instances() - before.instances()
-        if replacement is None and victim.instance not in now.instances() and fresh:
-            replacement, replaced_after = sorted(fresh)[0], time.monotonic() - started
-        if replacement is not None and len(now.ready) >= len(before.ready):
-            back_after = time.monotonic() - started
-            break
-        time.sleep(POLL_S)
+        if not replaced and victim.instance not in now.instances() and fresh:
+            replaced.append((sorted(fresh)[0], time.monotonic() - started))
+        return bool(replaced) and len(now.ready) >= len(before.ready)
+
+    remaining = started + 2 * resilience.recovery_time - time.monotonic()
+    polled = poll_until(lambda: platform.replicas(service), back, remaining, POLL_S)
+    replacement, replaced_after = replaced[0] if replaced else (None, None)
+    back_after = time.monotonic() - started if polled.met else None
     if traffic is not None:
         traffic.mark("recovered")
     return KillResult(

@@ -12,6 +12,7 @@ from infragate.probes import disruption
 from infragate.probes.disruption import resilience_of
 from infragate.profile.model import Deploy, Profile
 from infragate.recovery.journal import Journal, Undo
+from infragate.retry import poll_until
 
 if TYPE_CHECKING:  # the adapter imports the docker SDK, which only Swarm targets need
     from infragate.platforms.swarm import DeclaredService, SwarmPlatform
@@ -22,6 +23,7 @@ UPDATE_TIMEOUT_S = 120.0
 SETTLE_TIMEOUT_S = 90.0
 # Names of variables that carry a secret's value (a *_FILE variable only names a file).
 SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIALS?)$", re.IGNORECASE)
+_UPDATING = ("updating", "rollback_started")
 _FINAL_UPDATE_STATES = ("completed", "paused", "rollback_completed", "rollback_paused")
 
 
@@ -206,13 +208,12 @@ def roll_out_failing_update(platform: SwarmPlatform, journal: Journal, profile: 
     )
     started = time.monotonic()
     platform.update_environment(service, {FAULT_VARIABLE: "unhealthy"})
-    state, message = "", ""
-    while time.monotonic() - started < UPDATE_TIMEOUT_S:
-        time.sleep(1.0)
-        state, message = platform.update_state(service)
-        if state in _FINAL_UPDATE_STATES:
-            return FailedUpdateResult(service, state, message, time.monotonic() - started, before.version)
-    return FailedUpdateResult(service, state, message, None, before.version)
+    outcome = poll_until(
+        lambda: platform.update_state(service), lambda seen: seen[0] in _FINAL_UPDATE_STATES, UPDATE_TIMEOUT_S, 1.0
+    )
+    state, message = outcome.value
+    took = time.monotonic() - started if outcome.met else None
+    return FailedUpdateResult(service, state, message, took, before.version)
 
 
 @dataclass(frozen=True)
@@ -242,13 +243,14 @@ def after_update(platform: SwarmPlatform, profile: Profile, timeout_s: float = 3
     """Wait (a bounded time) for the service to be healthy at its declared size; how it stands then."""
     service = resilience_of(profile).service
     wanted = profile.services[service].replicas.min
-    deadline = time.monotonic() + timeout_s
-    while True:
-        found = platform.replicas(service)
-        fault = FAULT_VARIABLE in platform.environment_names(service)
-        if (len(found.ready) >= wanted and not fault) or time.monotonic() > deadline:
-            return SettledService(service, wanted, len(found.ready), len(found.running), fault)
-        time.sleep(1.0)
+    polled = poll_until(
+        lambda: (platform.replicas(service), FAULT_VARIABLE in platform.environment_names(service)),
+        lambda seen: len(seen[0].ready) >= wanted and not seen[1],
+        timeout_s,
+        1.0,
+    )
+    found, fault = polled.value
+    return SettledService(service, wanted, len(found.ready), len(found.running), fault)
 
 
 def restore_environment(platform: SwarmPlatform, service: str, variable: str) -> str:
@@ -264,12 +266,14 @@ def restore_environment(platform: SwarmPlatform, service: str, variable: str) ->
             platform.roll_back(service)
         else:
             platform.update_environment(service, {}, remove=(variable,))
-    deadline = time.monotonic() + SETTLE_TIMEOUT_S
-    while time.monotonic() < deadline:
-        found = platform.replicas(service)
-        state, _ = platform.update_state(service)
-        wanted = platform.desired(service)
-        if len(found.ready) == len(found.running) == wanted and state not in ("updating", "rollback_started"):
-            return f"{service} verified back on its previous configuration with {len(found.ready)} healthy replicas"
-        time.sleep(1.0)
+    polled = poll_until(
+        lambda: (platform.replicas(service), platform.update_state(service)[0], platform.desired(service)),
+        lambda seen: len(seen[0].ready) == len(seen[0].running) == seen[2] and seen[1] not in _UPDATING,
+        SETTLE_TIMEOUT_S,
+        1.0,
+    )
+    if polled.met:
+        return (
+            f"{service} verified back on its previous configuration with {len(polled.value[0].ready)} healthy replicas"
+        )
     raise ProbeError(f"{service} not back to healthy replicas within {SETTLE_TIMEOUT_S:g} s after removing {variable}")

@@ -14,7 +14,6 @@ from pydantic import (
 )
 
 from infragate.profile.fields import (
-    BUILTIN_SCENARIOS,
     Duration,
     DurationOrZero,
     ExistingPath,
@@ -251,7 +250,8 @@ class Load(StrictModel):
     """The load the design was promised to carry, and how to offer it."""
 
     scenario: Annotated[str, BeforeValidator(scenario_path)] = Field(
-        default=str(BUILTIN_SCENARIOS / "reference.py"),
+        default="reference",
+        validate_default=True,  # the name resolves to the built-in locustfile like a written one
         description="a built-in scenario name or a locustfile path, relative to the profile",
     )
     user: str | None = Field(default=None, description="the user class, when the locustfile holds several")

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from infragate.errors import InfragateError
+from infragate.retry import poll_until
 
 
 def journal_root(profile_path: Path, profile_name: str) -> Path:
@@ -88,19 +89,20 @@ class Journal:
 
     def wait_for_owner(self, timeout_s: float) -> bool:
         """Take the lock of a run that may still live, waiting up to timeout_s; False when it is still held."""
-        deadline = time.monotonic() + timeout_s
         descriptor = os.open(self.file, os.O_RDWR | os.O_APPEND)
-        while True:
+
+        def locked() -> bool:
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                if time.monotonic() > deadline:
-                    os.close(descriptor)
-                    return False
-                time.sleep(0.2)
-                continue
-            self._held = descriptor
+                return False
             return True
+
+        if not poll_until(locked, bool, timeout_s, 0.2).met:
+            os.close(descriptor)
+            return False
+        self._held = descriptor
+        return True
 
     def _append(self, entry: Entry) -> None:
         self.root.mkdir(parents=True, exist_ok=True)

@@ -33,6 +33,7 @@ from infragate.probes.backup.postgres import SERVER_USER, Dsn, as_server_user, q
 from infragate.probes.backup.sources import PgBackRestSource
 from infragate.profile.storage import PostgresBackups
 from infragate.recovery.journal import Journal, Undo
+from infragate.retry import poll_until
 
 REMOVE_SCRATCH_CLUSTER = "remove_scratch_cluster"
 NO_BACKUP = "there is no backup to restore"
@@ -160,9 +161,7 @@ def remove_scratch_cluster(folder: Path) -> str:
     with contextlib.suppress(OSError, ValueError, IndexError):
         pid = int(pid_file.read_text().splitlines()[0])
         os.kill(pid, signal.SIGQUIT)  # immediate shutdown: the cluster is thrown away anyway
-        deadline = time.monotonic() + STOP_TIMEOUT_S
-        while time.monotonic() < deadline and _alive(pid):
-            time.sleep(0.1)
+        poll_until(lambda: _alive(pid), lambda alive: not alive, STOP_TIMEOUT_S, 0.1)
     shutil.rmtree(folder, ignore_errors=True)
     shutil.rmtree(_socket_folder(folder), ignore_errors=True)
     if folder.exists() or _socket_folder(folder).exists():
@@ -295,14 +294,16 @@ def _start(bindir: Path, folder: Path, deadline: float) -> tuple[subprocess.Pope
     )
     log.close()
     dsn = Dsn(str(_socket_folder(folder)), PORT, _server_user_name(), "", "postgres")
-    while time.monotonic() < deadline:
+
+    def phase() -> str:
         if server.poll() is not None:
-            return (
-                server,
-                f"the restored cluster did not start: {_why_stopped(folder / 'server.log')}",
-            )
+            return "stopped"
         with contextlib.suppress(ProbeError):
             if query(dsn, "SELECT pg_is_in_recovery()") == [["f"]]:
-                return server, ""
-        time.sleep(0.1)
-    return server, "the restored cluster did not finish recovery in time"
+                return "ready"
+        return "recovering"
+
+    ended = poll_until(phase, lambda seen: seen != "recovering", deadline - time.monotonic(), 0.1).value
+    if ended == "stopped":
+        return server, f"the restored cluster did not start: {_why_stopped(folder / 'server.log')}"
+    return server, "" if ended == "ready" else "the restored cluster did not finish recovery in time"

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,7 @@ from infragate.probes.backup.postgres import Dsn, query
 from infragate.probes.backup.sources import PgBackRestSource
 from infragate.profile.model import Profile
 from infragate.profile.storage import PostgresBackups, WalArchive
+from infragate.retry import poll_until
 
 SEGMENT = re.compile(r"^[0-9A-F]{24}")  # timeline, log and segment: what a WAL file name starts with
 REPOSITORY_WAIT_S = 10.0  # asynchronous archiving may report a segment archived a moment before it lands
@@ -226,10 +226,12 @@ def read_wal_archive(profile: Profile) -> WalArchiveState:
     repository = profile.backups.wal_repository()
     if repository is None:
         return state
-    deadline = time.monotonic() + REPOSITORY_WAIT_S
-    while True:
-        newest = repository_newest(repository)
-        checked = dataclasses.replace(state, repository=repository.label, repository_newest=newest)
-        if checked.repository_problem() is None or time.monotonic() >= deadline:
-            return checked
-        time.sleep(1.0)
+    # The archiver may be a segment or two behind the primary's report: give it a moment.
+    return poll_until(
+        lambda: dataclasses.replace(
+            state, repository=repository.label, repository_newest=repository_newest(repository)
+        ),
+        lambda checked: checked.repository_problem() is None,
+        REPOSITORY_WAIT_S,
+        1.0,
+    ).value

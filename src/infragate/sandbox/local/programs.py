@@ -63,18 +63,20 @@ def log_tail(directory: Path, program: str) -> str:
 
 def wait_running(supervisor: SupervisorClient, expected: set[str], directory: Path) -> None:
     """Wait until every expected program runs; a program that gave up (FATAL) fails at once, with its log."""
-    missing: list[str] = []
 
-    def all_running() -> bool | None:
-        states = {info.name: info.state for info in supervisor.processes()}
-        fatal = sorted(name for name in expected if states.get(name) == "FATAL")
+    def states() -> dict[str, str]:
+        found = {info.name: info.state for info in supervisor.processes()}
+        fatal = sorted(name for name in expected if found.get(name) == "FATAL")
         if fatal:
             reasons = "; ".join(f"{name}: {log_tail(directory, name)}" for name in fatal)
             raise SandboxError(f"programs failed to start ({reasons})")
-        missing[:] = sorted(name for name in expected if states.get(name) != "RUNNING")
-        return None if missing else True
+        return found
 
-    if poll_until(all_running, READY_TIMEOUT_S, 0.2) is None:
+    polled = poll_until(
+        states, lambda found: all(found.get(name) == "RUNNING" for name in expected), READY_TIMEOUT_S, 0.2
+    )
+    if not polled.met:
+        missing = sorted(name for name in expected if polled.value.get(name) != "RUNNING")
         raise SandboxError(
             f"sandbox did not become ready in {READY_TIMEOUT_S:g} s: not running yet: {', '.join(missing)}"
         )
@@ -130,10 +132,6 @@ def find_leader(directory: Path) -> int | None:
     return None
 
 
-def _gone(leader: int) -> bool | None:
-    return None if sandbox_processes(leader) else True
-
-
 def stop(directory: Path) -> DownReport:
     """Stop supervisord and its programs, kill whatever of the sandbox outlives that, and say what was left."""
     leader = find_leader(directory)
@@ -144,12 +142,12 @@ def stop(directory: Path) -> DownReport:
         live = ("STARTING", "RUNNING", "STOPPING")
         with contextlib.suppress(ProbeError):
             supervisor.stop_all()
-            poll_until(lambda: None if any(info.state in live for info in supervisor.processes()) else True, 15, 0.05)
+            poll_until(supervisor.processes, lambda found: all(info.state not in live for info in found), 15, 0.05)
         os.kill(leader, signal.SIGTERM)  # shuts supervisord down at once (the RPC waits for its next tick)
-        poll_until(lambda: _gone(leader), 20, 0.1)
+        poll_until(lambda: sandbox_processes(leader), lambda left: not left, 20, 0.1)
     killed = tuple(sandbox_processes(leader))
     for pid in killed:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    poll_until(lambda: _gone(leader), 5, 0.05)
+    poll_until(lambda: sandbox_processes(leader), lambda left: not left, 5, 0.05)
     return DownReport(directory.name, True, tuple(sandbox_processes(leader)), killed)

@@ -28,6 +28,7 @@ import yaml
 from docker.errors import DockerException, NotFound
 
 from infragate.errors import SandboxError
+from infragate.retry import poll_until
 from infragate.sandbox.docker_engine import engine
 from infragate.sandbox.host import default_root, free_ports
 from infragate.sandbox.swarm import images as swarm_images
@@ -126,9 +127,8 @@ def _healthy_tasks(client: Any, service: Any) -> int:
 
 
 def _converge(client: Any, stack: str, wanted: dict[str, int]) -> None:
-    deadline = time.monotonic() + CONVERGE_TIMEOUT_S
-    missing: dict[str, int] = {}
-    while time.monotonic() < deadline:
+    def short() -> dict[str, int]:
+        """Services with fewer healthy tasks than wanted, and how many they have."""
         missing = {}
         for service, count in wanted.items():
             try:
@@ -137,9 +137,12 @@ def _converge(client: Any, stack: str, wanted: dict[str, int]) -> None:
                 healthy = 0
             if healthy < count:
                 missing[service] = healthy
-        if not missing:
-            return
-        time.sleep(0.5)
+        return missing
+
+    polled = poll_until(short, lambda missing: not missing, CONVERGE_TIMEOUT_S, 0.5)
+    if polled.met:
+        return
+    missing = polled.value
     raise SandboxError(
         f"stack {stack} did not converge within {CONVERGE_TIMEOUT_S:g} s: "
         + ", ".join(f"{service} {healthy}/{wanted[service]} healthy" for service, healthy in missing.items())
