@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what infragate and its reference deployment need on Debian or Ubuntu: the server
-# packages (nginx, Redis, PostgreSQL, pgBackRest), uv, and the project's locked Python environment.
+# packages (nginx, HAProxy, Redis, PostgreSQL, pgBackRest), uv, and the project's locked Python environment.
 # Sourced by conformance.sh and test.sh; safe to run again (it installs only what is missing).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -9,6 +9,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)
+[ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null || missing+=(haproxy)  # the second gateway kind of the tests
 command -v redis-server >/dev/null || missing+=(redis-server)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v pgbackrest >/dev/null || missing+=(pgbackrest)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pytest_bdd import then, when
 
 from infragate.bdd import Evidence, expect_no_problems, not_applicable
+from infragate.probes.ratelimit.findings import IsolationResult, RateLimitResult
 from infragate.probes.ratelimit.measure import (
-    IsolationResult,
-    RateLimitResult,
     measure_isolation,
     rate_limited_routes,
     second_client_source,

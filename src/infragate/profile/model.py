@@ -35,8 +35,21 @@ class RateLimit(StrictModel):
     rate: RateValue = Field(description="sustained admitted rate, e.g. 100r/s or 5r/m")
     burst: int = Field(default=0, ge=0, description="requests admitted beyond the rate at once")
     status: int = Field(default=429, ge=400, le=599, description="HTTP status of a rejected request")
-    algorithm: Literal["nginx", "token-bucket"] = Field(
-        default="nginx", description="nginx: burst b admits b+1 at once; token-bucket: burst is the bucket size"
+    algorithm: Literal[
+        "nginx", "token-bucket", "fixed-window", "sliding-window", "sliding-window-counter", "window", "auto"
+    ] = Field(
+        default="nginx",
+        description=(
+            "nginx: burst b admits b+1 at once; token-bucket: burst is the bucket size; fixed-window, "
+            "sliding-window (a log), sliding-window-counter (HAProxy's http_req_rate): rate x window per window; "
+            "window: any of the three; auto: whichever model explains the observations best"
+        ),
+    )
+    window: Duration = Field(default=1.0, description="window algorithms: the window the limit counts in")
+    counts_rejected: bool | None = Field(
+        default=None,
+        description="window algorithms: whether rejected requests count against the limit (HAProxy's "
+        "http_req_rate counts them); default: either",
     )
     rate_tolerance: float = Field(default=0.10, gt=0, lt=1, description="relative, e.g. 0.1 for ±10 %")
     burst_tolerance: float = Field(default=3, ge=0, description="requests")

@@ -1,2 +1,4 @@
-"""Rate limits: the estimator that turns admitted and rejected requests into a rate and a burst, and
-the open-loop measurements (overload, recovery, client and route isolation) that feed it."""
+"""Rate limits: ``estimator`` turns what a bucket (nginx's, a token bucket) admitted into a rate and a
+burst; ``windows`` simulates window limiters (fixed, sliding log, HAProxy's sliding counter,
+counting rejected requests or not) and fits them; ``measure`` runs the open-loop overloads,
+recovery and isolation probes; ``findings`` holds what they found and judges it."""

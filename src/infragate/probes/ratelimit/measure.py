@@ -8,16 +8,25 @@ few requests at half the declared rate must all be admitted again.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 from urllib.parse import urlsplit
 
 from infragate.errors import ProbeError
-from infragate.probes.ratelimit.estimator import LimitEstimate, estimate_limit
+from infragate.probes.ratelimit.estimator import LimitEstimate, NginxLimitReq, TokenBucket, estimate_limit
+from infragate.probes.ratelimit.findings import (
+    REJECTION_STATUSES,
+    IsolationResult,
+    RateLimitResult,
+    Sample,
+    counts_in_windows,
+    declared_capacity,
+)
+from infragate.probes.ratelimit.windows import WINDOW_MODELS, Bucket, WindowFit, fit_window, running_gaps
 from infragate.probes.survey import Survey
 from infragate.probes.traffic import PlannedRequest, RequestOutcome, TrafficRecording, run_schedule, ssl_context, steady
 from infragate.profile.model import Profile, RateLimit, Route, Safety
@@ -30,7 +39,6 @@ MIN_OVERLOAD_S = 2.0
 MAX_OVERLOAD_S = 10.0
 RECOVERY_REQUESTS = 5
 DRAIN_MARGIN_S = 0.2
-REJECTION_STATUSES = frozenset({429, 503})
 LATE_STARTS_ALLOWED = 3  # of an overload, started over 10 ms late; about 0-2 on an idle machine
 LATE_SHARE_ALLOWED = 0.02
 
@@ -48,13 +56,17 @@ class OverloadPlan:
         return round(self.offered_per_s * self.duration_s)
 
 
-def declared_capacity(limit: RateLimit) -> float:
-    """Requests admitted at once from an idle bucket, as the declaration implies."""
-    return limit.burst + 1 if limit.algorithm == "nginx" else float(max(limit.burst, 1))
+AMBIGUOUS = (
+    "a sliding-window counter that counts rejected requests admits between its limit and about twice it "
+    "before it shuts an overloading client out, depending on where its window starts; one overload cannot "
+    "tell its limit apart (declare counts_rejected: false if the gateway counts admissions only)"
+)
 
 
 def plan_overload(limit: RateLimit, safety: Safety) -> OverloadPlan:
     """An overload that yields enough admissions to estimate from, within the profile's safety caps."""
+    if limit.algorithm == "sliding-window-counter" and limit.counts_rejected is not False:
+        raise ProbeError(f"the declared {limit.rate} cannot be measured: {AMBIGUOUS}")
     rate = limit.rate.per_second
     offered = min(OVERLOAD_FACTOR * rate, safety.max_rate)
     if offered < MIN_OVERLOAD_FACTOR * rate:
@@ -62,6 +74,8 @@ def plan_overload(limit: RateLimit, safety: Safety) -> OverloadPlan:
             f"safety.max_rate ({safety.max_rate:g}/s) does not allow offering "
             f"{MIN_OVERLOAD_FACTOR:g} times the declared {limit.rate}; the limit cannot be measured"
         )
+    if counts_in_windows(limit):
+        return _window_plan(limit, safety, offered)
     burst_spent_s = declared_capacity(limit) / (offered - rate)
     wanted = max(burst_spent_s + STEADY_ADMISSIONS_WANTED / rate, MIN_OVERLOAD_S)
     duration = min(wanted, MAX_OVERLOAD_S, safety.max_duration, safety.max_requests / offered)
@@ -71,104 +85,31 @@ def plan_overload(limit: RateLimit, safety: Safety) -> OverloadPlan:
             f"{burst_spent_s + STEADY_ADMISSIONS_NEEDED / rate:.1f} s of overload at {offered:g}/s; "
             f"the probe's bound ({MAX_OVERLOAD_S:g} s) and the safety caps allow {duration:.1f} s"
         )
+    if limit.algorithm == "auto":  # the observations must also tell windows apart
+        with contextlib.suppress(ProbeError):
+            duration = max(duration, _window_plan(limit, safety, offered).duration_s)
+    return OverloadPlan(offered, duration)
+
+
+def _window_plan(limit: RateLimit, safety: Safety, offered: float) -> OverloadPlan:
+    """Windows need a few of them overloaded: the first shows the limit, the next ones what counts."""
+    wanted = max(3 * limit.window, MIN_OVERLOAD_S)
+    duration = min(wanted, MAX_OVERLOAD_S, safety.max_duration, safety.max_requests / offered)
+    if duration < 2 * limit.window + DRAIN_MARGIN_S:
+        raise ProbeError(
+            f"measuring {limit.rate} counted in windows of {limit.window:g} s needs at least "
+            f"{2 * limit.window + DRAIN_MARGIN_S:.1f} s of overload; the probe's bound ({MAX_OVERLOAD_S:g} s) "
+            f"and the safety caps allow {duration:.1f} s"
+        )
     return OverloadPlan(offered, duration)
 
 
 def drain_time_s(limit: RateLimit) -> float:
-    """How long an idle client waits until a full bucket of this limit is empty again."""
-    return declared_capacity(limit) / limit.rate.per_second + DRAIN_MARGIN_S
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One request of a measurement, as evidence."""
-
-    intended_ms: float
-    sent_ms: float
-    status: int
-    latency_ms: float
-
-
-@dataclass(frozen=True)
-class RateLimitResult:
-    """A route's measured limit beside its declaration, with every request as evidence."""
-
-    CHARTS: ClassVar[tuple[str, ...]] = ("rate-limit",)  # the report charts that explain it
-
-    route: str
-    declared_rate_per_s: float
-    declared_burst: int
-    declared_capacity: float
-    declared_status: int
-    algorithm: str
-    rate_tolerance: float
-    burst_tolerance: float
-    offered_per_s: float
-    duration_s: float
-    sent: int
-    admitted: int
-    rejected_by_status: dict[int, int]
-    errors: int
-    late_starts: int
-    estimate: LimitEstimate
-    limit_headers: tuple[str, ...]
-    recovery_statuses: tuple[int, ...]
-    samples: tuple[Sample, ...]
-
-    @property
-    def estimated_burst(self) -> float | None:
-        """The burst the estimate implies, in the declaration's terms."""
-        if self.estimate.capacity is None:
-            return None
-        return self.estimate.capacity - 1 if self.algorithm == "nginx" else self.estimate.capacity
-
-    def rate_problem(self) -> str | None:
-        """Why the admitted rate does not match the declaration, or None."""
-        observed = self.estimate.rate_per_s
-        expected = f"expected route {self.route} to admit {self.declared_rate_per_s:g}/s ± {self.rate_tolerance:.0%}"
-        if observed is None:
-            return f"{expected}, observed no sustained limit ({self.estimate.reason}; offered {self._offered()})"
-        if abs(observed - self.declared_rate_per_s) > self.rate_tolerance * self.declared_rate_per_s:
-            return f"{expected}, observed {observed:.1f}/s (offered {self._offered()}, {self.admitted} admitted)"
-        return None
-
-    def burst_problem(self) -> str | None:
-        """Why the admitted burst does not match the declaration, or None."""
-        burst = self.estimated_burst
-        expected = f"expected route {self.route} to allow a burst of {self.declared_burst} ± {self.burst_tolerance:g}"
-        if burst is None:
-            return f"{expected}, observed no burst limit ({self.estimate.reason})"
-        if abs(burst - self.declared_burst) > self.burst_tolerance:
-            return f"{expected}, observed {burst:.1f} (offered {self._offered()})"
-        return None
-
-    def status_problem(self) -> str | None:
-        """Why rejections do not carry the declared status, or None."""
-        wrong = {status: count for status, count in self.rejected_by_status.items() if status != self.declared_status}
-        if not self.rejected_by_status:
-            return (
-                f"expected excess requests on route {self.route} rejected with {self.declared_status}, "
-                "observed none rejected"
-            )
-        if wrong:
-            return (
-                f"expected excess requests on route {self.route} rejected with {self.declared_status}, "
-                f"observed {dict(sorted(self.rejected_by_status.items()))}"
-            )
-        return None
-
-    def recovery_problem(self) -> str | None:
-        """Why the route did not admit a calm client after the overload, or None."""
-        refused = [status for status in self.recovery_statuses if status in REJECTION_STATUSES]
-        if refused:
-            return (
-                f"expected route {self.route} to admit all {len(self.recovery_statuses)} requests at half its rate "
-                f"once the overload stopped, observed statuses {list(self.recovery_statuses)}"
-            )
-        return None
-
-    def _offered(self) -> str:
-        return f"{self.sent} requests at {self.offered_per_s:g}/s over {self.duration_s:.1f} s"
+    """How long an idle client waits until this limit has forgotten it (a full bucket, two windows)."""
+    if counts_in_windows(limit):
+        return 2 * limit.window + DRAIN_MARGIN_S
+    bucket = declared_capacity(limit) / limit.rate.per_second + DRAIN_MARGIN_S
+    return max(bucket, 2 * limit.window + DRAIN_MARGIN_S) if limit.algorithm == "auto" else bucket
 
 
 def _request(route: Route, at_s: float, stream: str, source: str | None = None) -> PlannedRequest:
@@ -222,7 +163,9 @@ def _result(
         )
     answered = [outcome for outcome in outcomes if outcome.status != 0]
     admitted = [not _rejected(outcome, limit.status) for outcome in answered]
-    estimate = estimate_limit([outcome.sent_s for outcome in answered], admitted)
+    times = [outcome.sent_s for outcome in answered]
+    estimate = estimate_limit(times, admitted)
+    window_fit, fitted_model = _fit_models(limit, times, admitted, estimate)
     rejected = Counter(outcome.status for outcome in answered if _rejected(outcome, limit.status))
     headers = sorted(
         {
@@ -250,6 +193,9 @@ def _result(
         errors=len(failed),
         late_starts=late,
         estimate=estimate,
+        window_s=limit.window,
+        window_fit=window_fit,
+        fitted_model=fitted_model,
         limit_headers=tuple(headers),
         recovery_statuses=tuple(outcome.status for outcome in recovery.outcomes),
         samples=tuple(
@@ -257,6 +203,44 @@ def _result(
             for o in outcomes
         ),
     )
+
+
+def _fit_models(
+    limit: RateLimit, times: list[float], admitted: list[bool], estimate: LimitEstimate
+) -> tuple[WindowFit | None, str]:
+    """The window limit that explains the admissions, and the model the judgement uses."""
+    if limit.algorithm in ("nginx", "token-bucket") or not times:
+        return None, limit.algorithm
+    declared = limit.algorithm
+    models = WINDOW_MODELS if declared in ("window", "auto") else (declared,)
+    counts = (False, True) if limit.counts_rejected is None else (limit.counts_rejected,)
+    fit = fit_window(times, admitted, limit.window, models, counts)
+    if fit.model == "sliding-window-counter" and fit.counts_rejected:
+        raise ProbeError(f"the admissions fit a limit that cannot be measured: {AMBIGUOUS}")
+    if declared != "auto":
+        return fit, fit.model
+    bucket = _bucket_fit(estimate, times, admitted)
+    if bucket is not None and bucket[1] < fit.gap_sum:
+        return None, bucket[0]
+    return fit, fit.model
+
+
+def _bucket_fit(estimate: LimitEstimate, times: list[float], admitted: list[bool]) -> tuple[str, int] | None:
+    """Which bucket (nginx's, a token bucket) with the estimated rate and capacity follows the admissions
+    more closely, and how closely (the sum of its running-count gaps, as for the window fit)."""
+    if estimate.rate_per_s is None or estimate.capacity is None:
+        return None
+    rate, capacity = estimate.rate_per_s, estimate.capacity
+    candidates: dict[str, Bucket] = {
+        "nginx": NginxLimitReq(rate, max(0, round(capacity - 1))),
+        "token-bucket": TokenBucket(rate, max(1.0, capacity)),
+    }
+    relative = [t - times[0] for t in times]
+    gaps = {
+        name: running_gaps(bucket, relative, admitted, len(times) ** 2 + 1)[0] for name, bucket in candidates.items()
+    }
+    best = min(gaps, key=lambda name: gaps[name])
+    return best, gaps[best]
 
 
 def require_answers(
@@ -277,39 +261,6 @@ def require_answers(
 def rate_limited_routes(profile: Profile) -> list[str]:
     """Names of the routes that declare a rate limit."""
     return [name for name, route in profile.gateway.routes.items() if route.rate_limit is not None]
-
-
-@dataclass(frozen=True)
-class IsolationResult:
-    """An overload of one client on one route, and what a calm bystander saw meanwhile."""
-
-    overloaded_route: str
-    bystander_route: str
-    bystander_source: str | None
-    overload_sent: int
-    overload_rejected: int
-    bystander_statuses: dict[int, int]
-
-    def overload_problem(self) -> str | None:
-        """Why the overload did not trip the limit, or None."""
-        if self.overload_rejected == 0:
-            return (
-                f"expected the overloading client to be throttled on route {self.overloaded_route}, observed all "
-                f"{self.overload_sent} requests admitted"
-            )
-        return None
-
-    def bystander_problem(self) -> str | None:
-        """Why the bystander was affected, or None."""
-        throttled = {status: count for status, count in self.bystander_statuses.items() if status in REJECTION_STATUSES}
-        if throttled:
-            who = f"from {self.bystander_source}" if self.bystander_source else "of the same client"
-            return (
-                f"expected requests {who} on route {self.bystander_route} never throttled while route "
-                f"{self.overloaded_route} was overloaded, "
-                f"observed statuses {dict(sorted(self.bystander_statuses.items()))}"
-            )
-        return None
 
 
 def second_client_source(profile: Profile) -> str | None:

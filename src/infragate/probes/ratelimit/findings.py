@@ -1,0 +1,173 @@
+"""What a rate-limit measurement found: every request as evidence, the fitted limit beside the
+declared one, and the judgement of rate, burst, status, recovery and isolation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from infragate.probes.ratelimit.estimator import LimitEstimate
+from infragate.probes.ratelimit.windows import WindowFit
+from infragate.profile.model import RateLimit
+
+REJECTION_STATUSES = frozenset({429, 503})
+WINDOW_ALGORITHMS = frozenset({"fixed-window", "sliding-window", "sliding-window-counter", "window"})
+BUCKET_ALGORITHMS = frozenset({"nginx", "token-bucket"})
+
+
+def counts_in_windows(limit: RateLimit) -> bool:
+    """Whether the declared limit counts requests in windows (not a bucket)."""
+    return limit.algorithm in WINDOW_ALGORITHMS
+
+
+def declared_capacity(limit: RateLimit) -> float:
+    """Requests admitted at once from an idle bucket, as the declaration implies."""
+    if counts_in_windows(limit):
+        return limit.rate.per_second * limit.window + limit.burst
+    return limit.burst + 1 if limit.algorithm in ("nginx", "auto") else float(max(limit.burst, 1))
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One request of a measurement, as evidence."""
+
+    intended_ms: float
+    sent_ms: float
+    status: int
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class RateLimitResult:
+    """A route's measured limit beside its declaration, with every request as evidence."""
+
+    CHARTS: ClassVar[tuple[str, ...]] = ("rate-limit",)  # the report charts that explain it
+
+    route: str
+    declared_rate_per_s: float
+    declared_burst: int
+    declared_capacity: float
+    declared_status: int
+    algorithm: str
+    rate_tolerance: float
+    burst_tolerance: float
+    offered_per_s: float
+    duration_s: float
+    sent: int
+    admitted: int
+    rejected_by_status: dict[int, int]
+    errors: int
+    late_starts: int
+    estimate: LimitEstimate
+    window_s: float
+    window_fit: WindowFit | None  # the window limit that explains the admissions (window algorithms, auto)
+    fitted_model: str  # the model the judgement used: the declared one, or what auto found
+    limit_headers: tuple[str, ...]
+    recovery_statuses: tuple[int, ...]
+    samples: tuple[Sample, ...]
+
+    @property
+    def observed_rate_per_s(self) -> float | None:
+        """The sustained rate of the fitted limit."""
+        return self.window_fit.rate_per_s if self.window_fit is not None else self.estimate.rate_per_s
+
+    @property
+    def estimated_burst(self) -> float | None:
+        """The burst the fit implies, in the declaration's terms."""
+        if self.window_fit is not None:  # what a window admits beyond the declared rate over it
+            return self.window_fit.limit - self.declared_rate_per_s * self.window_s
+        if self.estimate.capacity is None:
+            return None
+        return self.estimate.capacity - 1 if self.fitted_model == "nginx" else self.estimate.capacity
+
+    def _unexplained(self) -> str | None:
+        fit = self.window_fit
+        if fit is not None and not fit.explained:
+            return f"no {self.algorithm} limit explains the admissions (best: {fit.describe()})"
+        return None
+
+    def rate_problem(self) -> str | None:
+        """Why the admitted rate does not match the declaration, or None."""
+        observed = self.observed_rate_per_s
+        expected = f"expected route {self.route} to admit {self.declared_rate_per_s:g}/s ± {self.rate_tolerance:.0%}"
+        if (unexplained := self._unexplained()) is not None:
+            return f"{expected}, observed {unexplained}; offered {self._offered()}"
+        if observed is None:
+            return f"{expected}, observed no sustained limit ({self.estimate.reason}; offered {self._offered()})"
+        if abs(observed - self.declared_rate_per_s) > self.rate_tolerance * self.declared_rate_per_s:
+            how = f"a {self.window_fit.describe()}, " if self.window_fit is not None else ""
+            return f"{expected}, observed {how}{observed:.1f}/s (offered {self._offered()}, {self.admitted} admitted)"
+        return None
+
+    def burst_problem(self) -> str | None:
+        """Why the admitted burst does not match the declaration, or None."""
+        burst = self.estimated_burst
+        expected = f"expected route {self.route} to allow a burst of {self.declared_burst} ± {self.burst_tolerance:g}"
+        if (unexplained := self._unexplained()) is not None:
+            return f"{expected}, observed {unexplained}"
+        if burst is None:
+            return f"{expected}, observed no burst limit ({self.estimate.reason})"
+        if abs(burst - self.declared_burst) > self.burst_tolerance:
+            return f"{expected}, observed {burst:.1f} (offered {self._offered()})"
+        return None
+
+    def status_problem(self) -> str | None:
+        """Why rejections do not carry the declared status, or None."""
+        wrong = {status: count for status, count in self.rejected_by_status.items() if status != self.declared_status}
+        if not self.rejected_by_status:
+            return (
+                f"expected excess requests on route {self.route} rejected with {self.declared_status}, "
+                "observed none rejected"
+            )
+        if wrong:
+            return (
+                f"expected excess requests on route {self.route} rejected with {self.declared_status}, "
+                f"observed {dict(sorted(self.rejected_by_status.items()))}"
+            )
+        return None
+
+    def recovery_problem(self) -> str | None:
+        """Why the route did not admit a calm client after the overload, or None."""
+        refused = [status for status in self.recovery_statuses if status in REJECTION_STATUSES]
+        if refused:
+            return (
+                f"expected route {self.route} to admit all {len(self.recovery_statuses)} requests at half its rate "
+                f"once the overload stopped, observed statuses {list(self.recovery_statuses)}"
+            )
+        return None
+
+    def _offered(self) -> str:
+        return f"{self.sent} requests at {self.offered_per_s:g}/s over {self.duration_s:.1f} s"
+
+
+@dataclass(frozen=True)
+class IsolationResult:
+    """An overload of one client on one route, and what a calm bystander saw meanwhile."""
+
+    overloaded_route: str
+    bystander_route: str
+    bystander_source: str | None
+    overload_sent: int
+    overload_rejected: int
+    bystander_statuses: dict[int, int]
+
+    def overload_problem(self) -> str | None:
+        """Why the overload did not trip the limit, or None."""
+        if self.overload_rejected == 0:
+            return (
+                f"expected the overloading client to be throttled on route {self.overloaded_route}, observed all "
+                f"{self.overload_sent} requests admitted"
+            )
+        return None
+
+    def bystander_problem(self) -> str | None:
+        """Why the bystander was affected, or None."""
+        throttled = {status: count for status, count in self.bystander_statuses.items() if status in REJECTION_STATUSES}
+        if throttled:
+            who = f"from {self.bystander_source}" if self.bystander_source else "of the same client"
+            return (
+                f"expected requests {who} on route {self.bystander_route} never throttled while route "
+                f"{self.overloaded_route} was overloaded, "
+                f"observed statuses {dict(sorted(self.bystander_statuses.items()))}"
+            )
+        return None
