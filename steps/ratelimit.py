@@ -6,12 +6,8 @@ from pytest_bdd import then, when
 
 from infragate.bdd import Evidence, expect_no_problems, not_applicable
 from infragate.probes.ratelimit.findings import IsolationResult, RateLimitResult
-from infragate.probes.ratelimit.measure import (
-    measure_isolation,
-    rate_limited_routes,
-    second_client_source,
-    survey_limits,
-)
+from infragate.probes.ratelimit.isolation import client_isolation, route_isolation, second_client_source
+from infragate.probes.ratelimit.measure import rate_limited_routes, survey_limits
 from infragate.probes.survey import Survey
 from infragate.profile import Profile
 
@@ -42,29 +38,33 @@ def _(limits: Survey[RateLimitResult]) -> None:
     expect_no_problems(limits.problems(RateLimitResult.recovery_problem))
 
 
-@when("one client overloads a route while another client calls it calmly", target_fixture="isolation")
-def _(profile: Profile, evidence: Evidence) -> IsolationResult:
+@when(
+    "one client overloads every rate-limited route while another client calls each calmly", target_fixture="isolation"
+)
+def _(profile: Profile, evidence: Evidence) -> Survey[IsolationResult]:
     routes = rate_limited_routes(profile) or not_applicable("no route declares a rate limit")
     source = second_client_source(profile) or not_applicable(
         "the gateway is not on loopback and gateway.second_client_source is not declared"
     )
-    return evidence.record(measure_isolation(profile, routes[0], routes[0], source))
+    return evidence.record(client_isolation(profile, routes, source))
 
 
-@when("one client overloads a route while calling another route calmly", target_fixture="isolation")
-def _(profile: Profile, evidence: Evidence) -> IsolationResult:
+@when(
+    "one client overloads each rate-limited route in turn while calling the others calmly", target_fixture="isolation"
+)
+def _(profile: Profile, evidence: Evidence) -> Survey[IsolationResult]:
     routes = rate_limited_routes(profile)
     if len(routes) < 2:
         not_applicable("fewer than two routes declare a rate limit")
-    return evidence.record(measure_isolation(profile, routes[0], routes[1], None))
+    return evidence.record(route_isolation(profile, routes))
 
 
 @then("the overloading client is throttled")
-def _(isolation: IsolationResult) -> None:
-    expect_no_problems(isolation.overload_problem())
+def _(isolation: Survey[IsolationResult]) -> None:
+    expect_no_problems(isolation.problems(IsolationResult.overload_problem))
 
 
 @then("the other client is never throttled")
 @then("the other route is never throttled")
-def _(isolation: IsolationResult) -> None:
-    expect_no_problems(isolation.bystander_problem())
+def _(isolation: Survey[IsolationResult]) -> None:
+    expect_no_problems(isolation.problems(IsolationResult.bystander_problem))

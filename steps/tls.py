@@ -8,6 +8,7 @@ from infragate.bdd import Evidence, expect_no_problems, not_applicable
 from infragate.probes.http import GatewayClient
 from infragate.probes.survey import Survey
 from infragate.probes.tls.https_policy import HstsResult, RedirectResult, probe_hsts, probe_redirect
+from infragate.probes.tls.key_exchange import KeyExchangeScan, survey_key_exchange
 from infragate.probes.tls.scan import (
     CertificateReport,
     ProtocolScan,
@@ -38,6 +39,20 @@ def _(protocols: Survey[ProtocolScan], profile: Profile) -> None:
 @then("no cipher suite outside the declared Mozilla profile is accepted")
 def _(protocols: Survey[ProtocolScan], profile: Profile) -> None:
     expect_no_problems(protocols.problems(lambda scan: scan.cipher_problems(_tls(profile).mozilla_profile)))
+
+
+@when(
+    "a client offers each TLS 1.3 suite and each key-exchange group on its own to every TLS endpoint",
+    target_fixture="key_exchange",
+)
+def _(profile: Profile, evidence: Evidence) -> Survey[KeyExchangeScan]:
+    _tls(profile)
+    return evidence.record(survey_key_exchange(profile))
+
+
+@then("no TLS 1.3 suite or key-exchange group outside the declared Mozilla profile is accepted")
+def _(key_exchange: Survey[KeyExchangeScan], profile: Profile) -> None:
+    expect_no_problems(key_exchange.problems(lambda scan: scan.problems(_tls(profile).mozilla_profile)))
 
 
 @when("a client inspects the certificate of every TLS endpoint", target_fixture="certificates")

@@ -11,11 +11,11 @@ Feature: Gateway rate limiting
     And each route recovers once the overload stops
 
   Scenario: One client's overload does not throttle another client
-    When one client overloads a route while another client calls it calmly
+    When one client overloads every rate-limited route while another client calls each calmly
     Then the overloading client is throttled
     And the other client is never throttled
 
   Scenario: One route's overload does not throttle another route
-    When one client overloads a route while calling another route calmly
+    When one client overloads each rate-limited route in turn while calling the others calmly
     Then the overloading client is throttled
     And the other route is never throttled

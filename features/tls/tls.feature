@@ -12,6 +12,10 @@ Feature: TLS at the gateway
     When a client tries each TLS version on its own against every TLS endpoint
     Then no cipher suite outside the declared Mozilla profile is accepted
 
+  Scenario: Key exchange stays within the declared Mozilla profile
+    When a client offers each TLS 1.3 suite and each key-exchange group on its own to every TLS endpoint
+    Then no TLS 1.3 suite or key-exchange group outside the declared Mozilla profile is accepted
+
   Scenario: Certificates are trusted, match their name and are not about to expire
     When a client inspects the certificate of every TLS endpoint
     Then every certificate chain verifies against the declared trust anchors

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from infragate.probes.tls.https_policy import parse_hsts
 from infragate.probes.tls.scan import ProtocolScan, _matches
 
@@ -58,3 +62,45 @@ def test_only_a_tls_answer_counts_as_a_refusal() -> None:
     assert refusal_seen(error("NO_CIPHERS_AVAILABLE"))  # the suite does not exist in that version
     assert not refusal_seen(error("UNEXPECTED_EOF_WHILE_READING"))  # a close without an alert
     assert not refusal_seen(error("RECORD_LAYER_FAILURE"))
+
+
+def test_key_exchange_outside_the_mozilla_profile_is_named() -> None:
+    from infragate.probes.tls.key_exchange import KeyExchangeScan
+
+    conformant = KeyExchangeScan(
+        "https://gw:8443", "TLSv1.3", ("TLS_AES_128_GCM_SHA256",), ("X25519", "prime256v1", "secp384r1")
+    )
+    assert conformant.problems("intermediate") == []
+    loose = KeyExchangeScan(
+        "https://gw:8443", "TLSv1.3", ("TLS_AES_128_GCM_SHA256", "TLS_AES_128_CCM_8_SHA256"), ("X25519", "X448")
+    )
+    assert loose.problems("modern") == [
+        "expected only Mozilla 'modern' TLS 1.3 suites and key-exchange groups on https://gw:8443, observed also "
+        "TLS_AES_128_CCM_8_SHA256, group X448 (TLSv1.3)"
+    ]
+
+
+def test_openssl_s_client_answers_are_read_as_acceptance_refusal_or_no_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from infragate.errors import ProbeError
+    from infragate.probes.tls.key_exchange import _offered_alone
+    from infragate.probes.tls.scan import Endpoint
+
+    fake = tmp_path / "openssl"
+    # What OpenSSL 3's client prints: a handshake, a refusal by alert, a refused connection.
+    fake.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in\n'
+        '  *X448*) echo "40F7:error:0A000410:SSL routines::sslv3 alert handshake failure" >&2; exit 1;;\n'
+        '  *ffdhe*) echo "connect:errno=111" >&2; exit 1;;\n'
+        '  *) echo "New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384"; exit 0;;\n'
+        "esac\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    endpoint = Endpoint.from_url("https://127.0.0.1:8443")
+    assert _offered_alone(endpoint, "-tls1_3", "-groups", "X25519") is True
+    assert _offered_alone(endpoint, "-tls1_3", "-groups", "X448") is False
+    with pytest.raises(ProbeError, match="gave no TLS answer to openssl s_client -tls1_3 -groups ffdhe2048"):
+        _offered_alone(endpoint, "-tls1_3", "-groups", "ffdhe2048")

@@ -261,14 +261,15 @@ class _Schedule:
         tally = self.tally
         name, data, head_only = self.encode_request(index)
         tally.kinds[name] += 1
-        counts = tally.interval_counts
         connection: Connection | None = None
         status = 0
         me = gevent.getcurrent()
         self.deadlines[me] = intended + self.plan.timeout_s
         try:
             connection = self.pool.take(source)
-            counts["sent"] += 1
+            # Counted in the interval it is sent in: opening the connection may have yielded across
+            # the interval's end, and a count kept in the interval taken then would be lost.
+            tally.interval_counts["sent"] += 1
             status = connection.exchange(data, head_only)
         except TimedOut:
             tally.errors["timeout"] += 1

@@ -66,7 +66,9 @@ class SandboxSpec:
     rate_limits_enforced: bool = True
     limit_status: int = 429
     limit_key: str = "$binary_remote_addr"
+    global_key_routes: frozenset[str] = frozenset()  # routes whose limit is one bucket for every client
     shared_limit_zone: bool = False
+    shared_zone_routes: frozenset[str] = frozenset()  # routes counted in the first route's zone
     server_tokens: bool = False
     omitted_headers: frozenset[str] = frozenset()
     cors: str = "allowlist"  # or "wildcard-credentials", "no-preflight"
@@ -74,6 +76,8 @@ class SandboxSpec:
     websocket_upgrade: bool = True
     tls_protocols: tuple[str, ...] = ("TLSv1.2", "TLSv1.3")
     tls_extra_ciphers: tuple[str, ...] = ()
+    tls_groups: str = "X25519:prime256v1:secp384r1"  # empty: OpenSSL's defaults (X448, secp521r1, ffdhe...)
+    tls13_suites: str = ""  # empty: OpenSSL's default TLS 1.3 suites (all three in Mozilla's profiles)
     certificate: str = "valid"  # or "unknown-ca", "wrong-host", "expiring"
     hsts_max_age_s: int = 63_072_000
     http_redirect: bool = True

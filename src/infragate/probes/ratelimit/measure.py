@@ -9,18 +9,15 @@ few requests at half the declared rate must all be admitted again.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from infragate.errors import ProbeError
 from infragate.probes.ratelimit.estimator import LimitEstimate, NginxLimitReq, TokenBucket, estimate_limit
 from infragate.probes.ratelimit.findings import (
     REJECTION_STATUSES,
-    IsolationResult,
     RateLimitResult,
     Sample,
     counts_in_windows,
@@ -261,54 +258,6 @@ def require_answers(
 def rate_limited_routes(profile: Profile) -> list[str]:
     """Names of the routes that declare a rate limit."""
     return [name for name, route in profile.gateway.routes.items() if route.rate_limit is not None]
-
-
-def second_client_source(profile: Profile) -> str | None:
-    """The source address of a second client: declared, or 127.0.0.2 for a gateway on loopback."""
-    declared = profile.gateway.second_client_source
-    if declared:
-        return declared
-    host = (urlsplit(profile.gateway.base_url).hostname or "").strip("[]")
-    try:
-        return "127.0.0.2" if ipaddress.ip_address(host).is_loopback and host != "::1" else None
-    except ValueError:
-        return "127.0.0.2" if host == "localhost" else None
-
-
-def measure_isolation(profile: Profile, overloaded: str, bystander: str, source: str | None) -> IsolationResult:
-    """Overload one route while a calm bystander (another route, or another client) calls at a quarter of its rate."""
-    gateway = profile.gateway
-    over_route, by_route = gateway.routes[overloaded], gateway.routes[bystander]
-    over_limit, by_limit = over_route.rate_limit, by_route.rate_limit
-    if over_limit is None:
-        raise ProbeError(f"route {overloaded} declares no rate limit")
-    plan = plan_overload(over_limit, profile.safety)
-    span = min(plan.duration_s, MIN_OVERLOAD_S + 1)
-    calm = (by_limit.rate.per_second if by_limit else plan.offered_per_s) / 4
-    if plan.offered_per_s + calm > profile.safety.max_rate:
-        calm = max(profile.safety.max_rate - plan.offered_per_s, 1.0)
-    time.sleep(max(drain_time_s(over_limit), drain_time_s(by_limit) if by_limit else 0.0))
-    plan_requests = [_request(over_route, t, "overload") for t in steady(plan.offered_per_s, span)]
-    plan_requests += [_request(by_route, t, "bystander", source) for t in steady(calm, span, start_s=0.5)]
-    recording = run_schedule(
-        gateway.base_url,
-        plan_requests,
-        context=ssl_context(gateway.ca_bundle, gateway.verify_tls),
-        timeout_s=gateway.timeout,
-    )
-    consequence = "isolation cannot be judged"
-    require_answers(recording.stream("overload"), f"route {overloaded}: overload", consequence)
-    require_answers(recording.stream("bystander"), f"route {bystander}: bystander", consequence)
-    overload = [outcome for outcome in recording.stream("overload") if outcome.status != 0]
-    answered = [outcome for outcome in recording.stream("bystander") if outcome.status != 0]
-    return IsolationResult(
-        overloaded_route=overloaded,
-        bystander_route=bystander,
-        bystander_source=source,
-        overload_sent=len(overload),
-        overload_rejected=sum(1 for outcome in overload if _rejected(outcome, over_limit.status)),
-        bystander_statuses=dict(Counter(outcome.status for outcome in answered)),
-    )
 
 
 def survey_limits(profile: Profile, routes: list[str]) -> Survey[RateLimitResult]:

@@ -54,7 +54,9 @@ def render(spec: SandboxSpec, layout: GatewayLayout, upstream: dict[str, int]) -
     )
     zoned = spec.routes[:1] if spec.shared_limit_zone else spec.routes
     zones = "\n".join(
-        f"    limit_req_zone {spec.limit_key} zone={route.name}:10m rate={route.rate_per_s}r/s;" for route in zoned
+        f"    limit_req_zone {'$server_port' if route.name in spec.global_key_routes else spec.limit_key} "
+        f"zone={route.name}:10m rate={route.rate_per_s}r/s;"
+        for route in zoned
     )
     limited = "\n".join(
         f"""        location {route.location} {{
@@ -142,7 +144,8 @@ http {{
         ssl_certificate_key {layout.key};
         ssl_protocols {" ".join(spec.tls_protocols)};
         ssl_ciphers {ciphers};
-        ssl_ecdh_curve X25519:prime256v1:secp384r1;
+        {f"ssl_ecdh_curve {spec.tls_groups};" if spec.tls_groups else "# OpenSSL's default groups"}
+        {f"ssl_conf_command Ciphersuites {spec.tls13_suites};" if spec.tls13_suites else "# OpenSSL's TLS 1.3 suites"}
         ssl_prefer_server_ciphers off;
         ssl_session_cache shared:TLS:1m;
 
@@ -189,7 +192,7 @@ http {{
 def _limit(spec: SandboxSpec, route: str, burst: int) -> str:
     if not spec.rate_limits_enforced:
         return "# no rate limit"
-    zone = spec.routes[0].name if spec.shared_limit_zone else route
+    zone = spec.routes[0].name if spec.shared_limit_zone or route in spec.shared_zone_routes else route
     return f"limit_req zone={zone} burst={burst} nodelay;"
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from infragate.sandbox.variants.scenarios import CERTS, CIPHERS, DEEP, HSTS, REDIRECT, VERSIONS
+from infragate.sandbox.variants.scenarios import CERTS, CIPHERS, DEEP, HSTS, KEY_EXCHANGE, REDIRECT, VERSIONS
 from infragate.sandbox.variants.variant import ExpectedFailure, LocalDefect, Variant, replace_fields
+
+KEY_EXCHANGE_STEP = "Then no TLS 1.3 suite or key-exchange group outside the declared Mozilla profile is accepted"
 
 VARIANTS: tuple[Variant, ...] = (
     Variant(
@@ -43,6 +45,29 @@ VARIANTS: tuple[Variant, ...] = (
             ExpectedFailure(DEEP, "Then every endpoint meets the declared Mozilla profile"),
         ),
         defect=LocalDefect(replace_fields(tls_extra_ciphers=("ECDHE-ECDSA-AES128-SHA",))),
+    ),
+    Variant(
+        name="tls-extra-groups",
+        summary="the gateway leaves the key-exchange groups to OpenSSL, which adds X448, secp521r1 and ffdhe",
+        breaks=(
+            ExpectedFailure(KEY_EXCHANGE, KEY_EXCHANGE_STEP),
+            ExpectedFailure(DEEP, "Then every endpoint meets the declared Mozilla profile"),
+        ),
+        defect=LocalDefect(replace_fields(tls_groups="")),
+    ),
+    Variant(
+        name="tls13-ccm8-suite",
+        summary="TLS 1.3 also offers TLS_AES_128_CCM_8_SHA256 (a short tag), outside Mozilla's profiles",
+        breaks=(
+            ExpectedFailure(KEY_EXCHANGE, KEY_EXCHANGE_STEP),
+            ExpectedFailure(DEEP, "Then every endpoint meets the declared Mozilla profile"),
+        ),
+        defect=LocalDefect(
+            replace_fields(
+                tls13_suites="TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:"
+                "TLS_AES_128_CCM_8_SHA256"
+            )
+        ),
     ),
     Variant(
         name="cert-unknown-ca",

@@ -1,0 +1,134 @@
+"""Isolation of rate limits: one client's overload must not throttle another client, nor another
+route. Every rate-limited route is checked: the clients of every route in one schedule when the
+safety caps allow it (one route at a time otherwise), and each route's overload beside calm
+callers of every other route."""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections import Counter
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from infragate.errors import ProbeError
+from infragate.probes.ratelimit.findings import IsolationResult
+from infragate.probes.ratelimit.measure import (
+    MIN_OVERLOAD_FACTOR,
+    MIN_OVERLOAD_S,
+    _rejected,
+    _request,
+    drain_time_s,
+    plan_overload,
+    require_answers,
+)
+from infragate.probes.survey import Survey
+from infragate.probes.traffic import PlannedRequest, run_schedule, ssl_context, steady
+from infragate.profile.model import Profile, RateLimit
+
+CALM_SHARE = 0.25  # a calm caller asks for a quarter of its route's declared rate
+
+Pair = tuple[str, str, str | None]  # overloaded route, bystander route, the bystander's source address
+
+
+def second_client_source(profile: Profile) -> str | None:
+    """The source address of a second client: declared, or 127.0.0.2 for a gateway on loopback."""
+    declared = profile.gateway.second_client_source
+    if declared:
+        return declared
+    host = (urlsplit(profile.gateway.base_url).hostname or "").strip("[]")
+    try:
+        return "127.0.0.2" if ipaddress.ip_address(host).is_loopback and host != "::1" else None
+    except ValueError:
+        return "127.0.0.2" if host == "localhost" else None
+
+
+def _limit(profile: Profile, route: str) -> RateLimit:
+    limit = profile.gateway.routes[route].rate_limit
+    if limit is None:
+        raise ProbeError(f"route {route} declares no rate limit")
+    return limit
+
+
+def measure_pairs(profile: Profile, pairs: Sequence[Pair]) -> list[IsolationResult]:
+    """Overload some routes from one client while bystanders call calmly, all in one schedule.
+
+    The overloads are scaled down together (to no less than 1.5 times each declared rate) so that
+    everything offered stays within safety.max_rate; a ProbeError when even that does not fit.
+    """
+    gateway, safety = profile.gateway, profile.safety
+    overloaded = list(dict.fromkeys(pair[0] for pair in pairs))
+    bystanders = list(dict.fromkeys((pair[1], pair[2]) for pair in pairs))
+    plans = {route: plan_overload(_limit(profile, route), safety) for route in overloaded}
+    calm = {}
+    for route, source in bystanders:
+        declared = gateway.routes[route].rate_limit
+        calm[(route, source)] = (
+            declared.rate.per_second if declared else plans[overloaded[0]].offered_per_s
+        ) * CALM_SHARE
+    offered = sum(plan.offered_per_s for plan in plans.values())
+    scale = min(1.0, (safety.max_rate - sum(calm.values())) / offered)
+    if any(scale * plans[r].offered_per_s < MIN_OVERLOAD_FACTOR * _limit(profile, r).rate.per_second for r in plans):
+        raise ProbeError(f"safety.max_rate ({safety.max_rate:g}/s) does not allow these overloads and callers at once")
+    span = min(min(plan.duration_s for plan in plans.values()), MIN_OVERLOAD_S + 1)
+    involved = [_limit(profile, route) for route in overloaded]
+    involved += [limit for route, _ in bystanders if (limit := gateway.routes[route].rate_limit) is not None]
+    time.sleep(max(drain_time_s(limit) for limit in involved))
+    schedule: list[PlannedRequest] = []
+    for route, plan in plans.items():
+        schedule += [
+            _request(gateway.routes[route], t, f"overload {route}") for t in steady(scale * plan.offered_per_s, span)
+        ]
+    for (route, source), rate in calm.items():
+        stream = f"bystander {route} {source}"
+        schedule += [_request(gateway.routes[route], t, stream, source) for t in steady(rate, span, start_s=0.5)]
+    recording = run_schedule(
+        gateway.base_url,
+        schedule,
+        context=ssl_context(gateway.ca_bundle, gateway.verify_tls),
+        timeout_s=gateway.timeout,
+    )
+    results = []
+    for over, by, source in pairs:
+        overload = recording.stream(f"overload {over}")
+        watched = recording.stream(f"bystander {by} {source}")
+        require_answers(overload, f"route {over}: overload", "isolation cannot be judged")
+        require_answers(watched, f"route {by}: bystander", "isolation cannot be judged")
+        answered = [outcome for outcome in overload if outcome.status != 0]
+        status = _limit(profile, over).status
+        results.append(
+            IsolationResult(
+                overloaded_route=over,
+                bystander_route=by,
+                bystander_source=source,
+                overload_sent=len(answered),
+                overload_rejected=sum(1 for outcome in answered if _rejected(outcome, status)),
+                bystander_statuses=dict(Counter(o.status for o in watched if o.status != 0)),
+            )
+        )
+    return results
+
+
+def client_isolation(profile: Profile, routes: Sequence[str], source: str) -> Survey[IsolationResult]:
+    """Every route overloaded by one client while a second client calls each calmly."""
+    pairs = [(route, route, source) for route in routes]
+    try:
+        return Survey(tuple(measure_pairs(profile, pairs)))
+    except ProbeError as together:
+        if len(pairs) == 1 or "does not allow" not in str(together):
+            raise
+    return Survey(tuple(result for pair in pairs for result in measure_pairs(profile, [pair])))
+
+
+def route_isolation(profile: Profile, routes: Sequence[str]) -> Survey[IsolationResult]:
+    """Each route overloaded in turn while the same client calls every other route calmly."""
+    found: list[IsolationResult] = []
+    for route in routes:
+        pairs = [(route, other, None) for other in routes if other != route]
+        try:
+            found += measure_pairs(profile, pairs)
+        except ProbeError as together:
+            if len(pairs) == 1 or "does not allow" not in str(together):
+                raise
+            found += [result for pair in pairs for result in measure_pairs(profile, [pair])]
+    return Survey(tuple(found))
