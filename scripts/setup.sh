@@ -11,6 +11,7 @@ missing=()
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)
 [ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null || missing+=(haproxy)  # the second gateway kind of the tests
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v openssl >/dev/null || missing+=(openssl)  # TLS 1.3 suites and groups are offered through s_client
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v pgbackrest >/dev/null || missing+=(pgbackrest)
 command -v runuser >/dev/null || missing+=(util-linux)

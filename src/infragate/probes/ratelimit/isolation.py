@@ -16,10 +16,10 @@ from infragate.probes.ratelimit.findings import IsolationResult
 from infragate.probes.ratelimit.measure import (
     MIN_OVERLOAD_FACTOR,
     MIN_OVERLOAD_S,
-    _rejected,
-    _request,
     drain_time_s,
+    is_rejection,
     plan_overload,
+    planned_request,
     require_answers,
 )
 from infragate.probes.survey import Survey
@@ -77,11 +77,12 @@ def measure_pairs(profile: Profile, pairs: Sequence[Pair]) -> list[IsolationResu
     schedule: list[PlannedRequest] = []
     for route, plan in plans.items():
         schedule += [
-            _request(gateway.routes[route], t, f"overload {route}") for t in steady(scale * plan.offered_per_s, span)
+            planned_request(gateway.routes[route], t, f"overload {route}")
+            for t in steady(scale * plan.offered_per_s, span)
         ]
     for (route, source), rate in calm.items():
         stream = f"bystander {route} {source}"
-        schedule += [_request(gateway.routes[route], t, stream, source) for t in steady(rate, span, start_s=0.5)]
+        schedule += [planned_request(gateway.routes[route], t, stream, source) for t in steady(rate, span, start_s=0.5)]
     recording = run_schedule(
         gateway.base_url,
         schedule,
@@ -102,7 +103,7 @@ def measure_pairs(profile: Profile, pairs: Sequence[Pair]) -> list[IsolationResu
                 bystander_route=by,
                 bystander_source=source,
                 overload_sent=len(answered),
-                overload_rejected=sum(1 for outcome in answered if _rejected(outcome, status)),
+                overload_rejected=sum(1 for outcome in answered if is_rejection(outcome, status)),
                 bystander_statuses=dict(Counter(o.status for o in watched if o.status != 0)),
             )
         )

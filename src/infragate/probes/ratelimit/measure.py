@@ -109,11 +109,13 @@ def drain_time_s(limit: RateLimit) -> float:
     return max(bucket, 2 * limit.window + DRAIN_MARGIN_S) if limit.algorithm == "auto" else bucket
 
 
-def _request(route: Route, at_s: float, stream: str, source: str | None = None) -> PlannedRequest:
+def planned_request(route: Route, at_s: float, stream: str, source: str | None = None) -> PlannedRequest:
+    """A request of the route as a client calls it, planned for at_s in a named stream."""
     return PlannedRequest(at_s, route.method, route.path, stream, tuple(route.headers().items()), route.body, source)
 
 
-def _rejected(outcome: RequestOutcome, declared: int) -> bool:
+def is_rejection(outcome: RequestOutcome, declared: int) -> bool:
+    """Whether an answer is the limiter's rejection (429, 503 or the declared status)."""
     return outcome.status in REJECTION_STATUSES or outcome.status == declared
 
 
@@ -129,7 +131,7 @@ def measure_route(profile: Profile, route_name: str) -> RateLimitResult:
     time.sleep(drain_time_s(limit))  # whatever came before, start from an idle bucket
     overload = run_schedule(
         gateway.base_url,
-        [_request(route, t, "overload") for t in steady(plan.offered_per_s, plan.duration_s)],
+        [planned_request(route, t, "overload") for t in steady(plan.offered_per_s, plan.duration_s)],
         context=context,
         timeout_s=gateway.timeout,
     )
@@ -137,7 +139,7 @@ def measure_route(profile: Profile, route_name: str) -> RateLimitResult:
     calm_rate = limit.rate.per_second / 2
     recovery = run_schedule(
         gateway.base_url,
-        [_request(route, t, "recovery") for t in steady(calm_rate, RECOVERY_REQUESTS / calm_rate)],
+        [planned_request(route, t, "recovery") for t in steady(calm_rate, RECOVERY_REQUESTS / calm_rate)],
         context=context,
         timeout_s=gateway.timeout,
     )
@@ -159,16 +161,16 @@ def _result(
             "(this machine is busy); the limit cannot be measured"
         )
     answered = [outcome for outcome in outcomes if outcome.status != 0]
-    admitted = [not _rejected(outcome, limit.status) for outcome in answered]
+    admitted = [not is_rejection(outcome, limit.status) for outcome in answered]
     times = [outcome.sent_s for outcome in answered]
     estimate = estimate_limit(times, admitted)
     window_fit, fitted_model = _fit_models(limit, times, admitted, estimate)
-    rejected = Counter(outcome.status for outcome in answered if _rejected(outcome, limit.status))
+    rejected = Counter(outcome.status for outcome in answered if is_rejection(outcome, limit.status))
     headers = sorted(
         {
             key
             for outcome in answered
-            if _rejected(outcome, limit.status)
+            if is_rejection(outcome, limit.status)
             for key, _ in outcome.headers
             if key not in ("server", "x-replica")
         }

@@ -9,9 +9,9 @@ counts every request it tracks, so a client that keeps overloading stays shut ou
 with ``sc_inc_gpc0`` on admission only lets ``limit`` through per window).
 
 There is no closed form to invert here, so the fit simulates: for each candidate limit (and window
-start), replay the requests' arrival times through the model and count the requests whose fate it
-gets wrong. The limit with the fewest mismatches explains the observations; its mismatch share says
-how well.
+start), replay the requests' arrival times through the model and follow how far its running count
+of admissions strays from the observed one. The limit that stays closest explains the
+observations; the largest gap says how well.
 """
 
 from __future__ import annotations
