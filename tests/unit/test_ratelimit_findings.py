@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from infragate.probes.ratelimit.estimator import LimitEstimate
 from infragate.probes.ratelimit.findings import IsolationResult, RateLimitResult
 from infragate.probes.ratelimit.windows import WindowFit
@@ -77,3 +79,31 @@ def test_isolation_needs_the_overload_throttled_and_the_bystander_untouched() ->
     assert unlimited.overload_problem() == (
         "expected the overloading client to be throttled on route api, observed all 450 requests admitted"
     )
+
+
+def test_isolation_falls_back_to_one_pair_at_a_time_only_when_the_caps_refuse_them_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from infragate.errors import ProbeError
+    from infragate.probes.ratelimit import isolation
+
+    calls: list[list[tuple[str, str, str | None]]] = []
+
+    def measured(profile: object, pairs: list[tuple[str, str, str | None]]) -> list[IsolationResult]:
+        calls.append(list(pairs))
+        if len(pairs) > 1:
+            raise isolation._TooMuchAtOnce("safety.max_rate does not allow these overloads and callers at once")
+        over, by, source = pairs[0]
+        return [IsolationResult(over, by, source, 100, 40, {200: 10})]
+
+    monkeypatch.setattr(isolation, "measure_pairs", measured)
+    survey = isolation.client_isolation(None, ["api", "search"], "127.0.0.2")  # type: ignore[arg-type]
+    assert [result.bystander_route for result in survey.results] == ["api", "search"]
+    assert [len(pairs) for pairs in calls] == [2, 1, 1]
+
+    def silent(profile: object, pairs: list[tuple[str, str, str | None]]) -> list[IsolationResult]:
+        raise ProbeError("route api: overload: 40 of 100 requests got no answer")
+
+    monkeypatch.setattr(isolation, "measure_pairs", silent)
+    with pytest.raises(ProbeError, match="got no answer"):
+        isolation.route_isolation(None, ["api", "search"])  # type: ignore[arg-type]

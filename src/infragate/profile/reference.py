@@ -39,11 +39,8 @@ def _models(annotation: Any) -> list[type[BaseModel]]:
     return [model for argument in typing.get_args(annotation) for model in _models(argument)]
 
 
-def _type_name(annotation: Any, field: FieldInfo | None = None) -> str:
-    metadata_names = [getattr(item, "func", None) for item in (field.metadata if field else [])]
-    for name, shown in _WRITTEN.items():
-        if any(getattr(func, "__name__", "") == f"_{name.lower()}" for func in metadata_names):
-            return shown
+def _type_name(annotation: Any) -> str:
+    """How a person writes a value of this type."""
     origin = typing.get_origin(annotation)
     arguments = typing.get_args(annotation)
     if origin is typing.Annotated:
@@ -60,12 +57,8 @@ def _type_name(annotation: Any, field: FieldInfo | None = None) -> str:
     if annotation is Rate:
         return "rate (100r/s, 5r/m)"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return f"[{_section_name(annotation)}](#{_section_name(annotation).lower()})"
+        return f"[{annotation.__name__}](#{annotation.__name__.lower()})"
     return _SCALARS.get(annotation, getattr(annotation, "__name__", str(annotation)))
-
-
-def _section_name(model: type[BaseModel]) -> str:
-    return model.__name__
 
 
 def _default(field: FieldInfo, shown_type: str) -> str:
@@ -91,7 +84,7 @@ def _written_type(model: type[BaseModel], name: str, field: FieldInfo) -> str:
     for alias, shown in _WRITTEN.items():
         if isinstance(raw, str) and (raw == alias or raw.startswith(f"{alias} ")):
             return shown
-    return _type_name(hints.get(name, field.annotation), field)
+    return _type_name(hints.get(name, field.annotation))
 
 
 def render_reference() -> str:
@@ -115,7 +108,7 @@ def render_reference() -> str:
     for model in seen:
         doc = (model.__doc__ or "").strip().splitlines()[0]
         parts += [
-            f"## {_section_name(model)}\n",
+            f"## {model.__name__}\n",
             f"{doc}\n",
             "| key | type | default | meaning |",
             "| --- | --- | --- | --- |",

@@ -16,6 +16,7 @@ from infragate.probes.ratelimit.findings import IsolationResult
 from infragate.probes.ratelimit.measure import (
     MIN_OVERLOAD_FACTOR,
     MIN_OVERLOAD_S,
+    declared_limit,
     drain_time_s,
     is_rejection,
     plan_overload,
@@ -24,7 +25,7 @@ from infragate.probes.ratelimit.measure import (
 )
 from infragate.probes.survey import Survey
 from infragate.probes.traffic import PlannedRequest, run_schedule, ssl_context, steady
-from infragate.profile.model import Profile, RateLimit
+from infragate.profile.model import Profile
 
 CALM_SHARE = 0.25  # a calm caller asks for a quarter of its route's declared rate
 
@@ -43,23 +44,21 @@ def second_client_source(profile: Profile) -> str | None:
         return "127.0.0.2" if host == "localhost" else None
 
 
-def _limit(profile: Profile, route: str) -> RateLimit:
-    limit = profile.gateway.routes[route].rate_limit
-    if limit is None:
-        raise ProbeError(f"route {route} declares no rate limit")
-    return limit
+class _TooMuchAtOnce(ProbeError):
+    """The safety caps do not allow these overloads and calm callers in one schedule."""
 
 
 def measure_pairs(profile: Profile, pairs: Sequence[Pair]) -> list[IsolationResult]:
     """Overload some routes from one client while bystanders call calmly, all in one schedule.
 
     The overloads are scaled down together (to no less than 1.5 times each declared rate) so that
-    everything offered stays within safety.max_rate; a ProbeError when even that does not fit.
+    everything offered stays within safety.max_rate; _TooMuchAtOnce when even that does not fit.
     """
     gateway, safety = profile.gateway, profile.safety
     overloaded = list(dict.fromkeys(pair[0] for pair in pairs))
     bystanders = list(dict.fromkeys((pair[1], pair[2]) for pair in pairs))
-    plans = {route: plan_overload(_limit(profile, route), safety) for route in overloaded}
+    limits = {route: declared_limit(profile, route) for route in overloaded}
+    plans = {route: plan_overload(limit, safety) for route, limit in limits.items()}
     calm = {}
     for route, source in bystanders:
         declared = gateway.routes[route].rate_limit
@@ -68,10 +67,12 @@ def measure_pairs(profile: Profile, pairs: Sequence[Pair]) -> list[IsolationResu
         ) * CALM_SHARE
     offered = sum(plan.offered_per_s for plan in plans.values())
     scale = min(1.0, (safety.max_rate - sum(calm.values())) / offered)
-    if any(scale * plans[r].offered_per_s < MIN_OVERLOAD_FACTOR * _limit(profile, r).rate.per_second for r in plans):
-        raise ProbeError(f"safety.max_rate ({safety.max_rate:g}/s) does not allow these overloads and callers at once")
+    if any(scale * plans[r].offered_per_s < MIN_OVERLOAD_FACTOR * limit.rate.per_second for r, limit in limits.items()):
+        raise _TooMuchAtOnce(
+            f"safety.max_rate ({safety.max_rate:g}/s) does not allow these overloads and callers at once"
+        )
     span = min(min(plan.duration_s for plan in plans.values()), MIN_OVERLOAD_S + 1)
-    involved = [_limit(profile, route) for route in overloaded]
+    involved = list(limits.values())
     involved += [limit for route, _ in bystanders if (limit := gateway.routes[route].rate_limit) is not None]
     time.sleep(max(drain_time_s(limit) for limit in involved))
     schedule: list[PlannedRequest] = []
@@ -96,7 +97,7 @@ def measure_pairs(profile: Profile, pairs: Sequence[Pair]) -> list[IsolationResu
         require_answers(overload, f"route {over}: overload", "isolation cannot be judged")
         require_answers(watched, f"route {by}: bystander", "isolation cannot be judged")
         answered = [outcome for outcome in overload if outcome.status != 0]
-        status = _limit(profile, over).status
+        status = limits[over].status
         results.append(
             IsolationResult(
                 overloaded_route=over,
@@ -110,26 +111,24 @@ def measure_pairs(profile: Profile, pairs: Sequence[Pair]) -> list[IsolationResu
     return results
 
 
+def _together_or_one_by_one(profile: Profile, pairs: Sequence[Pair]) -> list[IsolationResult]:
+    """All pairs in one schedule, or one pair at a time when the safety caps do not allow that."""
+    try:
+        return measure_pairs(profile, pairs)
+    except _TooMuchAtOnce:
+        if len(pairs) == 1:
+            raise
+    return [result for pair in pairs for result in measure_pairs(profile, [pair])]
+
+
 def client_isolation(profile: Profile, routes: Sequence[str], source: str) -> Survey[IsolationResult]:
     """Every route overloaded by one client while a second client calls each calmly."""
-    pairs = [(route, route, source) for route in routes]
-    try:
-        return Survey(tuple(measure_pairs(profile, pairs)))
-    except ProbeError as together:
-        if len(pairs) == 1 or "does not allow" not in str(together):
-            raise
-    return Survey(tuple(result for pair in pairs for result in measure_pairs(profile, [pair])))
+    return Survey(tuple(_together_or_one_by_one(profile, [(route, route, source) for route in routes])))
 
 
 def route_isolation(profile: Profile, routes: Sequence[str]) -> Survey[IsolationResult]:
     """Each route overloaded in turn while the same client calls every other route calmly."""
     found: list[IsolationResult] = []
     for route in routes:
-        pairs = [(route, other, None) for other in routes if other != route]
-        try:
-            found += measure_pairs(profile, pairs)
-        except ProbeError as together:
-            if len(pairs) == 1 or "does not allow" not in str(together):
-                raise
-            found += [result for pair in pairs for result in measure_pairs(profile, [pair])]
+        found += _together_or_one_by_one(profile, [(route, other, None) for other in routes if other != route])
     return Survey(tuple(found))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from infragate.errors import ProbeError
 from infragate.probes.ratelimit.estimator import LimitEstimate, NginxLimitReq, TokenBucket, estimate_limit
 from infragate.probes.ratelimit.findings import (
+    BUCKET_ALGORITHMS,
     REJECTION_STATUSES,
     RateLimitResult,
     Sample,
@@ -119,13 +120,19 @@ def is_rejection(outcome: RequestOutcome, declared: int) -> bool:
     return outcome.status in REJECTION_STATUSES or outcome.status == declared
 
 
+def declared_limit(profile: Profile, route: str) -> RateLimit:
+    """The rate limit a route declares; a ProbeError for a route without one."""
+    limit = profile.gateway.routes[route].rate_limit
+    if limit is None:
+        raise ProbeError(f"route {route} declares no rate limit")
+    return limit
+
+
 def measure_route(profile: Profile, route_name: str) -> RateLimitResult:
     """Overload one route from an idle bucket, estimate its limit, then check that it recovers."""
     gateway = profile.gateway
     route = gateway.routes[route_name]
-    limit = route.rate_limit
-    if limit is None:
-        raise ProbeError(f"route {route_name} declares no rate limit")
+    limit = declared_limit(profile, route_name)
     plan = plan_overload(limit, profile.safety)
     context = ssl_context(gateway.ca_bundle, gateway.verify_tls)
     time.sleep(drain_time_s(limit))  # whatever came before, start from an idle bucket
@@ -208,7 +215,7 @@ def _fit_models(
     limit: RateLimit, times: list[float], admitted: list[bool], estimate: LimitEstimate
 ) -> tuple[WindowFit | None, str]:
     """The window limit that explains the admissions, and the model the judgement uses."""
-    if limit.algorithm in ("nginx", "token-bucket") or not times:
+    if limit.algorithm in BUCKET_ALGORITHMS or not times:
         return None, limit.algorithm
     declared = limit.algorithm
     models = WINDOW_MODELS if declared in ("window", "auto") else (declared,)

@@ -220,18 +220,30 @@ def _best_phase(
     admitted: Sequence[bool],
 ) -> WindowFit:
     """The best fit so far, or a better one at some window start: a coarse grid, then finer around its best."""
-    window_s = best.window_s
+    best, found = _scan(best, model, counts, limit, phases, times, admitted)
+    if found is None or len(phases) == 1:
+        return best
+    step = best.window_s / PHASES
+    finer = [(found + step * (k / PHASES - 0.5)) % best.window_s for k in range(PHASES + 1)]
+    return _scan(best, model, counts, limit, finer, times, admitted)[0]
+
+
+def _scan(
+    best: WindowFit,
+    model: str,
+    counts: bool,
+    limit: int,
+    phases: list[float],
+    times: list[float],
+    admitted: Sequence[bool],
+) -> tuple[WindowFit, float | None]:
+    """The best fit over these window starts (or the one given), and the start that improved on it."""
     found: float | None = None
-    for rounds in range(2):
-        for phase in phases:
-            # The window that holds the first request started up to one window length before it.
-            limiter = window_limiter(model, limit, window_s, -phase, counts)
-            total, worst = running_gaps(limiter, times, admitted, best.gap_sum)
-            if total < best.gap_sum:
-                best = WindowFit(model, counts, limit, window_s, total, worst, len(times), best.admitted)
-                found = phase
-        if found is None or len(phases) == 1 or rounds:
-            return best
-        step = window_s / PHASES
-        phases = [(found + step * (k / PHASES - 0.5)) % window_s for k in range(PHASES + 1)]
-    return best
+    for phase in phases:
+        # The window that holds the first request started up to one window length before it.
+        limiter = window_limiter(model, limit, best.window_s, -phase, counts)
+        total, worst = running_gaps(limiter, times, admitted, best.gap_sum)
+        if total < best.gap_sum:
+            best = WindowFit(model, counts, limit, best.window_s, total, worst, len(times), best.admitted)
+            found = phase
+    return best, found
