@@ -70,27 +70,58 @@ class CliRun:
         return {scenario["scenario"]: scenario for scenario in self.evidence()["scenarios"]}
 
 
-def run_cli(*args: str, reports: Path, timeout: float = 300) -> CliRun:
-    """Run `infragate ARGS --reports REPORTS` as a user would, in a child process."""
+def run_cli(*args: str, reports: Path, timeout: float = 300, urgent: bool = False) -> CliRun:
+    """Run `infragate ARGS --reports REPORTS` as a user would, in a child process.
+
+    An urgent run (a timing-sensitive measurement) gets a higher CPU priority where the tests may
+    give one (as root), so that what another xdist worker starts meanwhile does not make its prober
+    fall behind; elsewhere it runs as any other.
+    """
     completed = subprocess.run(
-        [sys.executable, "-m", "infragate", *args], capture_output=True, text=True, timeout=timeout, check=False
+        [sys.executable, "-m", "infragate", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        preexec_fn=_raise_priority if urgent else None,
     )
     return CliRun(completed.returncode, completed.stdout + completed.stderr, reports)
 
 
-def server_processes() -> set[int]:
-    """Pids of live processes that look like sandbox servers (to compare before and after a run; an
-    exited one waiting to be reaped by pid 1 is not one)."""
-    found = set()
+def _raise_priority() -> None:
+    with contextlib.suppress(PermissionError):
+        os.nice(-10)
+
+
+def server_processes(root: Path) -> set[int]:
+    """Pids of live processes that look like servers of sandboxes under root: their command line or
+    working folder names it, or their parent's does (an nginx worker). To compare before and after a
+    run; what another xdist worker starts meanwhile, under its own root, is not counted, nor is an
+    exited process waiting to be reaped by pid 1."""
+    names: dict[int, str] = {}
+    parents: dict[int, int] = {}
+    inside: set[int] = set()
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                name = (entry / "comm").read_text().strip()
-                zombie = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-            except (OSError, IndexError):
-                continue
-            if name.startswith(SERVER_NAMES) and not zombie:
-                found.add(int(entry.name))
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            names[int(entry.name)] = (entry / "comm").read_text().strip()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            folder = os.readlink(entry / "cwd")
+        except (OSError, IndexError):
+            continue
+        if stat[0] == "Z":
+            del names[int(entry.name)]
+            continue
+        parents[int(entry.name)] = int(stat[1])
+        if str(root) in command or folder.startswith(str(root)):
+            inside.add(int(entry.name))
+    found = {
+        pid
+        for pid, name in names.items()
+        if name.startswith(SERVER_NAMES) and (pid in inside or parents.get(pid) in inside)
+    }
     return found - {os.getpid()}
 
 

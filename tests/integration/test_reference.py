@@ -41,7 +41,7 @@ def test_a_target_run_writes_every_report(reference: local.SandboxState, tmp_pat
 
 def test_the_main_job_passes_every_scenario_and_tears_down(sandbox_root: Path, tmp_path: Path) -> None:
     """`infragate verify` with no target: every built-in scenario, destructive ones included, passes."""
-    before = server_processes()
+    before = server_processes(sandbox_root)
     run = run_cli("verify", "--reports", str(tmp_path), reports=tmp_path)
     assert run.code == 0, run.output
     scenarios = run.evidence()["scenarios"]
@@ -51,12 +51,12 @@ def test_the_main_job_passes_every_scenario_and_tears_down(sandbox_root: Path, t
     verdicts = {(scenario["feature_file"] in swarm_only, scenario["verdict"]) for scenario in scenarios}
     assert verdicts == {(False, "conformant"), (True, "not applicable")}
     assert run.evidence()["notes"] == ["reference deployment torn down; verified that none of its processes is left"]
-    assert server_processes() - before == set()
+    assert server_processes(sandbox_root) - before == set()
     assert [path.name for path in sandbox_root.iterdir() if path.name.startswith("verify-")] == []
 
 
 def test_ctrl_c_during_the_run_leaves_no_process(sandbox_root: Path, tmp_path: Path) -> None:
-    before = server_processes()
+    before = server_processes(sandbox_root)
     child = subprocess.Popen(
         [sys.executable, "-m", "infragate", "verify", "--reports", str(tmp_path)],
         stdout=subprocess.PIPE,
@@ -72,7 +72,7 @@ def test_ctrl_c_during_the_run_leaves_no_process(sandbox_root: Path, tmp_path: P
     assert child.returncode == 2, output
     assert "interrupted by SIGINT" in output
     assert "verified that none of its processes is left" in output
-    assert server_processes() - before == set()
+    assert server_processes(sandbox_root) - before == set()
 
 
 def test_an_unreachable_gateway_could_not_be_verified(tmp_path: Path) -> None:

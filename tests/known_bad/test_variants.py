@@ -14,10 +14,15 @@ from tests.conftest import assert_variant_breaks, run_cli
 SCENARIOS = scenario_steps([str(BUILTIN_FEATURES)])
 
 
+def _timing(variant: Variant) -> bool:
+    # Rate-limit measurements are the most timing-sensitive: under xdist they share one worker, in
+    # turn, and their runs are urgent (a higher CPU priority than the other worker's sandboxes).
+    return variant.name.startswith("ratelimit-")
+
+
 def _param(variant: Variant) -> object:
-    # Rate-limit measurements are the most timing-sensitive: under xdist they share one worker, in turn.
-    timing = variant.name.startswith("ratelimit-")
-    return pytest.param(variant, id=variant.name, marks=[pytest.mark.xdist_group("ratelimit")] if timing else [])
+    marks = [pytest.mark.xdist_group("ratelimit")] if _timing(variant) else []
+    return pytest.param(variant, id=variant.name, marks=marks)
 
 
 @pytest.mark.parametrize("variant", [_param(variant) for variant in VARIANTS.values() if variant.runtime == "local"])
@@ -38,6 +43,7 @@ def test_variant_fails_its_scenarios_on_the_expected_step(variant: Variant, sand
             str(tmp_path),
             *selection,
             reports=tmp_path,
+            urgent=_timing(variant),
         )
     finally:
         assert not local.down(name, root=sandbox_root).left_running

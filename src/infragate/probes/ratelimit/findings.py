@@ -65,6 +65,7 @@ class RateLimitResult:
     limit_headers: tuple[str, ...]
     recovery_statuses: tuple[int, ...]
     samples: tuple[Sample, ...]
+    attempts: int = 1  # 2 when the first overload's prober fell behind its schedule
 
     @property
     def observed_rate_per_s(self) -> float | None:
