@@ -5,18 +5,13 @@ from __future__ import annotations
 from pytest_bdd import then, when
 
 from infragate.bdd import Evidence, expect_no_problems, not_applicable
-from infragate.probes.backup.checks import (
-    BackupCatalogue,
-    BackupCheck,
-    Drill,
-    check_integrity,
-    list_backups,
-    restore_drills,
-)
+from infragate.probes.backup.catalogue import BackupCatalogue, list_backups
+from infragate.probes.backup.checks import BackupCheck, Drill, check_integrity, restore_drills
 from infragate.probes.backup.redis_persistence import RedisPersistenceResult, redis_persistence
 from infragate.probes.backup.wal import WalArchiveState, read_wal_archive
 from infragate.profile import Profile
 from infragate.recovery.journal import Journal
+from infragate.verdicts import Check
 
 
 def _require_postgres_backups(profile: Profile) -> None:
@@ -32,17 +27,17 @@ def _(profile: Profile, evidence: Evidence) -> tuple[BackupCatalogue, ...]:
 
 @then("the newest backup is younger than the declared recovery point objective")
 def _(catalogues: tuple[BackupCatalogue, ...]) -> None:
-    expect_no_problems([problem for c in catalogues if (problem := c.freshness_problem())])
+    expect_no_problems(Check.combine(catalogue.freshness_check() for catalogue in catalogues))
 
 
 @then("there is a backup for every scheduled period inside the retention window")
 def _(catalogues: tuple[BackupCatalogue, ...]) -> None:
-    expect_no_problems([problem for catalogue in catalogues for problem in catalogue.schedule_problems()])
+    expect_no_problems(Check.combine(catalogue.schedule_check() for catalogue in catalogues))
 
 
 @then("no backup is kept beyond the retention")
 def _(catalogues: tuple[BackupCatalogue, ...]) -> None:
-    expect_no_problems([problem for c in catalogues if (problem := c.retention_problem())])
+    expect_no_problems(Check.combine(catalogue.retention_check() for catalogue in catalogues))
 
 
 @when("every backup inside the retention window is checked", target_fixture="checks")
@@ -53,7 +48,7 @@ def _(profile: Profile, evidence: Evidence) -> tuple[BackupCheck, ...]:
 
 @then("every backup is readable to its end, lists its contents and matches its checksum")
 def _(checks: tuple[BackupCheck, ...]) -> None:
-    expect_no_problems([problem for check in checks for problem in check.problems])
+    expect_no_problems(Check.combine(check.check() for check in checks))
 
 
 @when("the newest backup is restored into the scratch database", target_fixture="drills")
@@ -67,12 +62,12 @@ def _(profile: Profile, journal: Journal, evidence: Evidence) -> tuple[Drill, ..
 
 @then("the restore finishes within the declared recovery time objective")
 def _(drills: tuple[Drill, ...]) -> None:
-    expect_no_problems([problem for drill in drills if (problem := drill.rto_problem())])
+    expect_no_problems(Check.combine(drill.rto_check() for drill in drills))
 
 
 @then("the restored data matches the record taken when the backup was made")
 def _(drills: tuple[Drill, ...]) -> None:
-    expect_no_problems([problem for drill in drills for problem in drill.data_problems()])
+    expect_no_problems(Check.combine(drill.data_check() for drill in drills))
 
 
 @when("the cache's persistence settings are read", target_fixture="persistence")
@@ -84,7 +79,7 @@ def _(profile: Profile, evidence: Evidence) -> RedisPersistenceResult:
 
 @then("the cache persists its data as declared")
 def _(persistence: RedisPersistenceResult) -> None:
-    expect_no_problems(persistence.problems())
+    expect_no_problems(persistence.check())
 
 
 @when("the primary's WAL archiving is read", target_fixture="wal")
@@ -96,24 +91,24 @@ def _(profile: Profile, evidence: Evidence) -> WalArchiveState:
 
 @then("WAL archiving is on and has somewhere to send the WAL")
 def _(wal: WalArchiveState) -> None:
-    expect_no_problems(wal.archiving_problem())
+    expect_no_problems(wal.archiving_check())
 
 
 @then("a WAL segment is closed for archiving within the recovery point objective")
 def _(wal: WalArchiveState) -> None:
-    expect_no_problems(wal.switch_problem())
+    expect_no_problems(wal.switch_check())
 
 
 @then("the archiver's last attempt succeeded")
 def _(wal: WalArchiveState) -> None:
-    expect_no_problems(wal.failure_problem())
+    expect_no_problems(wal.failure_check())
 
 
 @then("no change waits for the archive longer than the recovery point objective")
 def _(wal: WalArchiveState) -> None:
-    expect_no_problems(wal.backlog_problem())
+    expect_no_problems(wal.backlog_check())
 
 
 @then("the repository holds the newest WAL the primary reports archived")
 def _(wal: WalArchiveState) -> None:
-    expect_no_problems(wal.repository_problem())
+    expect_no_problems(wal.repository_check())

@@ -11,8 +11,8 @@ from infragate.probes.headers import (
     CompressionResult,
     RouteExchanges,
     call_every_route,
-    disclosure_problems,
-    header_problems,
+    disclosure_check,
+    header_check,
     probe_compression,
 )
 from infragate.probes.health import HealthResult, probe_health
@@ -28,7 +28,7 @@ def _(gateway: GatewayClient, evidence: Evidence) -> HealthResult:
 
 @then("the gateway answers with the declared health status")
 def _(health: HealthResult) -> None:
-    expect_no_problems(None if health.status_ok else health.explain_status())
+    expect_no_problems(health.status_check())
 
 
 @when("a client calls every declared route", target_fixture="answers")
@@ -40,7 +40,7 @@ def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> RouteExch
 
 @then("every response carries the declared security headers")
 def _(answers: RouteExchanges, profile: Profile) -> None:
-    expect_no_problems(header_problems(answers, profile.gateway.security_headers))
+    expect_no_problems(header_check(answers, profile.gateway.security_headers))
 
 
 @when("a client calls every declared route and a path that does not exist", target_fixture="answers")
@@ -50,7 +50,7 @@ def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> RouteExch
 
 @then("no response discloses a software version")
 def _(answers: RouteExchanges) -> None:
-    expect_no_problems(disclosure_problems(answers.exchanges))
+    expect_no_problems(disclosure_check(answers.exchanges))
 
 
 @when("browsers from allowlisted and unknown origins call the API", target_fixture="cors")
@@ -61,12 +61,12 @@ def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> CorsResul
 
 @then("every allowlisted origin is allowed")
 def _(cors: CorsResult) -> None:
-    expect_no_problems(cors.allowed_problems())
+    expect_no_problems(cors.allowed_check())
 
 
 @then("no unknown origin is allowed")
 def _(cors: CorsResult) -> None:
-    expect_no_problems(cors.unknown_problems())
+    expect_no_problems(cors.unknown_check())
 
 
 @when("a browser from an allowlisted origin sends a preflight request", target_fixture="preflight")
@@ -77,7 +77,7 @@ def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> Preflight
 
 @then("the preflight allows the declared methods and headers")
 def _(preflight: PreflightResult) -> None:
-    expect_no_problems(preflight.problems())
+    expect_no_problems(preflight.check())
 
 
 @when("a client that accepts compression fetches a text response", target_fixture="compression")
@@ -88,7 +88,7 @@ def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> Compressi
 
 @then("the response is compressed with the declared encoding")
 def _(compression: CompressionResult) -> None:
-    expect_no_problems(compression.problem())
+    expect_no_problems(compression.check())
 
 
 @when("a client opens a WebSocket through the gateway and sends a message", target_fixture="websocket")
@@ -99,12 +99,12 @@ def _(profile: Profile, evidence: Evidence) -> WebSocketResult:
 
 @then("the connection is upgraded")
 def _(websocket: WebSocketResult) -> None:
-    expect_no_problems(websocket.upgrade_problem())
+    expect_no_problems(websocket.upgrade_check())
 
 
 @then("the message comes back unchanged")
 def _(websocket: WebSocketResult) -> None:
-    expect_no_problems(websocket.echo_problem())
+    expect_no_problems(websocket.echo_check())
 
 
 @when("a client sends a bounded series of odd requests", target_fixture="odd")
@@ -114,14 +114,14 @@ def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> FuzzResul
 
 @then("no odd request causes a server error")
 def _(odd: FuzzResult) -> None:
-    expect_no_problems(odd.server_errors())
+    expect_no_problems(odd.server_error_check())
 
 
 @then("no odd request from an origin outside the allowlist is let in")
 def _(odd: FuzzResult) -> None:
-    expect_no_problems(odd.origin_problems())
+    expect_no_problems(odd.origin_check())
 
 
 @then("no answer to an odd request discloses a software version or a stack trace")
 def _(odd: FuzzResult) -> None:
-    expect_no_problems(disclosure_problems(odd.exchanges))
+    expect_no_problems(disclosure_check(odd.exchanges))

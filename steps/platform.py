@@ -19,12 +19,12 @@ def _(platform: Platform, profile: Profile, evidence: Evidence) -> ReplicaCensus
 
 @then("every service runs within its declared replica count")
 def _(census: ReplicaCensus) -> None:
-    expect_no_problems(census.count_problems())
+    expect_no_problems(census.count_check())
 
 
 @then("every replica reports healthy")
 def _(census: ReplicaCensus) -> None:
-    expect_no_problems(census.health_problems())
+    expect_no_problems(census.health_check())
 
 
 @when("a client sends a paced stream of requests to every service's route", target_fixture="spread")
@@ -34,4 +34,4 @@ def _(gateway: GatewayClient, platform: Platform, profile: Profile, evidence: Ev
 
 @then("every replica of every service answered some of them")
 def _(spread: SpreadSurvey) -> None:
-    expect_no_problems(spread.problems())
+    expect_no_problems(spread.check())

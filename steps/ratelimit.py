@@ -20,22 +20,22 @@ def _(profile: Profile, evidence: Evidence) -> Survey[RateLimitResult]:
 
 @then("each route admits its declared rate")
 def _(limits: Survey[RateLimitResult]) -> None:
-    expect_no_problems(limits.problems(RateLimitResult.rate_problem))
+    expect_no_problems(limits.check(RateLimitResult.rate_check))
 
 
 @then("each route admits its declared burst")
 def _(limits: Survey[RateLimitResult]) -> None:
-    expect_no_problems(limits.problems(RateLimitResult.burst_problem))
+    expect_no_problems(limits.check(RateLimitResult.burst_check))
 
 
 @then("each route rejects the excess with the declared status")
 def _(limits: Survey[RateLimitResult]) -> None:
-    expect_no_problems(limits.problems(RateLimitResult.status_problem))
+    expect_no_problems(limits.check(RateLimitResult.status_check))
 
 
 @then("each route recovers once the overload stops")
 def _(limits: Survey[RateLimitResult]) -> None:
-    expect_no_problems(limits.problems(RateLimitResult.recovery_problem))
+    expect_no_problems(limits.check(RateLimitResult.recovery_check))
 
 
 @when(
@@ -61,10 +61,10 @@ def _(profile: Profile, evidence: Evidence) -> Survey[IsolationResult]:
 
 @then("the overloading client is throttled")
 def _(isolation: Survey[IsolationResult]) -> None:
-    expect_no_problems(isolation.problems(IsolationResult.overload_problem))
+    expect_no_problems(isolation.check(IsolationResult.overload_check))
 
 
 @then("the other client is never throttled")
 @then("the other route is never throttled")
 def _(isolation: Survey[IsolationResult]) -> None:
-    expect_no_problems(isolation.problems(IsolationResult.bystander_problem))
+    expect_no_problems(isolation.check(IsolationResult.bystander_check))

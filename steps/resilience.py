@@ -40,9 +40,9 @@ def _(profile: Profile, background: Background) -> BackgroundTraffic:
 @given("the service runs scaled out", target_fixture="scaled_out")
 def _(platform: Platform, journal: Journal, profile: Profile, evidence: Evidence) -> ScaleResult:
     result = evidence.record(scale_to(platform, journal, profile, _resilience(profile).scale_out_to))
-    problem = result.ready_problem()
-    if problem is not None:  # a precondition, not the promise under test: the scenario cannot go on
-        raise ProbeError(f"could not bring the service to its scaled-out size first: {problem}")
+    ready = result.ready_check()
+    if not ready.met:  # a precondition, not the promise under test: the scenario cannot go on
+        raise ProbeError(f"could not bring the service to its scaled-out size first: {ready.problem}")
     return result
 
 
@@ -77,38 +77,38 @@ def _(platform: Platform, journal: Journal, profile: Profile, evidence: Evidence
 
 @then("the killed replica is replaced by a new one")
 def _(kill: KillResult) -> None:
-    expect_no_problems(kill.replaced_problem())
+    expect_no_problems(kill.replaced_check())
 
 
 @then("the share of failed requests stays within the failover budget")
 def _(traffic: BackgroundTraffic, profile: Profile, evidence: Evidence) -> None:
     resilience = resilience_of(profile)
     report: TrafficReport = evidence.record(report_traffic(traffic))
-    expect_no_problems(report.budget_problem(resilience.error_budget))
+    expect_no_problems(report.budget_check(resilience.error_budget))
 
 
 @then("the service is back at its declared replicas within the recovery time")
 def _(kill: KillResult) -> None:
-    expect_no_problems(kill.recovery_problem())
+    expect_no_problems(kill.recovery_check())
 
 
 @then("the new replicas are ready within the scaling time")
 def _(scaling: ScaleResult) -> None:
-    expect_no_problems(scaling.ready_problem())
+    expect_no_problems(scaling.ready_check())
 
 
 @then("a paced stream of requests through the gateway reaches every replica")
 def _(gateway: GatewayClient, platform: Platform, profile: Profile, evidence: Evidence) -> None:
     survey = evidence.record(survey_spread(gateway, platform, profile))
-    expect_no_problems(survey.problems())
+    expect_no_problems(survey.check())
 
 
 @then("no request fails")
 def _(traffic: BackgroundTraffic, evidence: Evidence) -> None:
     report: TrafficReport = evidence.record(report_traffic(traffic))
-    expect_no_problems(report.none_failed_problem())
+    expect_no_problems(report.none_failed_check())
 
 
 @then("every replica was replaced")
 def _(restart: RollingRestartResult) -> None:
-    expect_no_problems(restart.replaced_problem())
+    expect_no_problems(restart.replaced_check())

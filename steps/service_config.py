@@ -28,47 +28,47 @@ def _(platform: Platform, profile: Profile, evidence: Evidence) -> Declared:
 
 @then("every service declares the replicas of the profile")
 def _(profile: Profile, declared: Declared) -> None:
-    expect_no_problems(orchestrator.replica_problems(profile, declared))
+    expect_no_problems(orchestrator.replica_check(profile, declared))
 
 
 @then("every service has its declared resource limits and reservations")
 def _(profile: Profile, declared: Declared) -> None:
-    expect_no_problems(orchestrator.resource_problems(profile, declared))
+    expect_no_problems(orchestrator.resource_check(profile, declared))
 
 
 @then("every service restarts its failed tasks as declared")
 def _(profile: Profile, declared: Declared) -> None:
-    expect_no_problems(orchestrator.restart_problems(profile, declared))
+    expect_no_problems(orchestrator.restart_check(profile, declared))
 
 
 @then("every service that declares a health check has one")
 def _(profile: Profile, declared: Declared) -> None:
-    expect_no_problems(orchestrator.healthcheck_problems(profile, declared))
+    expect_no_problems(orchestrator.healthcheck_check(profile, declared))
 
 
 @then("every declared secret is mounted as a Docker secret")
 def _(profile: Profile, declared: Declared) -> None:
-    expect_no_problems(orchestrator.secret_problems(profile, declared))
+    expect_no_problems(orchestrator.secret_check(profile, declared))
 
 
 @then("no environment variable of a service carries a secret")
 def _(declared: Declared) -> None:
-    expect_no_problems(orchestrator.environment_secret_problems(declared))
+    expect_no_problems(orchestrator.environment_secret_check(declared))
 
 
 @then("every overlay network of a service that declares it is encrypted")
 def _(profile: Profile, declared: Declared) -> None:
-    expect_no_problems(orchestrator.network_problems(profile, declared))
+    expect_no_problems(orchestrator.network_check(profile, declared))
 
 
 @then("every service carries its declared placement constraints")
 def _(profile: Profile, declared: Declared) -> None:
-    expect_no_problems(orchestrator.placement_problems(profile, declared))
+    expect_no_problems(orchestrator.placement_check(profile, declared))
 
 
 @then("every service rolls back a failed update as declared")
 def _(profile: Profile, declared: Declared) -> None:
-    expect_no_problems(orchestrator.update_policy_problems(profile, declared))
+    expect_no_problems(orchestrator.update_policy_check(profile, declared))
 
 
 @when("an update whose tasks never become healthy is rolled out to the service", target_fixture="failed_update")
@@ -78,9 +78,9 @@ def _(platform: Platform, journal: Journal, profile: Profile, evidence: Evidence
 
 @then("the orchestrator rolls the update back")
 def _(failed_update: orchestrator.FailedUpdateResult) -> None:
-    expect_no_problems(failed_update.rollback_problem())
+    expect_no_problems(failed_update.rollback_check())
 
 
 @then("the service is back at its declared replicas, all healthy, on its previous configuration")
 def _(platform: Platform, profile: Profile, evidence: Evidence) -> None:
-    expect_no_problems(evidence.record(orchestrator.after_update(orchestrator.swarm_of(platform), profile)).problem())
+    expect_no_problems(evidence.record(orchestrator.after_update(orchestrator.swarm_of(platform), profile)).check())

@@ -33,12 +33,12 @@ def _(profile: Profile, evidence: Evidence) -> Survey[ProtocolScan]:
 
 @then("only the declared TLS versions are accepted")
 def _(protocols: Survey[ProtocolScan], profile: Profile) -> None:
-    expect_no_problems(protocols.problems(lambda scan: scan.version_problems(_tls(profile).versions)))
+    expect_no_problems(protocols.check(lambda scan: scan.version_check(_tls(profile).versions)))
 
 
 @then("no cipher suite outside the declared Mozilla profile is accepted")
 def _(protocols: Survey[ProtocolScan], profile: Profile) -> None:
-    expect_no_problems(protocols.problems(lambda scan: scan.cipher_problems(_tls(profile).mozilla_profile)))
+    expect_no_problems(protocols.check(lambda scan: scan.cipher_check(_tls(profile).mozilla_profile)))
 
 
 @when(
@@ -52,7 +52,7 @@ def _(profile: Profile, evidence: Evidence) -> Survey[KeyExchangeScan]:
 
 @then("no TLS 1.3 suite or key-exchange group outside the declared Mozilla profile is accepted")
 def _(key_exchange: Survey[KeyExchangeScan], profile: Profile) -> None:
-    expect_no_problems(key_exchange.problems(lambda scan: scan.problems(_tls(profile).mozilla_profile)))
+    expect_no_problems(key_exchange.check(lambda scan: scan.check(_tls(profile).mozilla_profile)))
 
 
 @when("a client inspects the certificate of every TLS endpoint", target_fixture="certificates")
@@ -63,17 +63,17 @@ def _(profile: Profile, evidence: Evidence) -> Survey[CertificateReport]:
 
 @then("every certificate chain verifies against the declared trust anchors")
 def _(certificates: Survey[CertificateReport]) -> None:
-    expect_no_problems(certificates.problems(CertificateReport.chain_problem))
+    expect_no_problems(certificates.check(CertificateReport.chain_check))
 
 
 @then("every certificate matches the name clients ask for")
 def _(certificates: Survey[CertificateReport]) -> None:
-    expect_no_problems(certificates.problems(CertificateReport.host_problem))
+    expect_no_problems(certificates.check(CertificateReport.host_check))
 
 
 @then("every certificate stays valid for at least the declared number of days")
 def _(certificates: Survey[CertificateReport], profile: Profile) -> None:
-    expect_no_problems(certificates.problems(lambda report: report.expiry_problem(_tls(profile).min_days_valid)))
+    expect_no_problems(certificates.check(lambda report: report.expiry_check(_tls(profile).min_days_valid)))
 
 
 @when("a client fetches the health endpoint over TLS", target_fixture="hsts")
@@ -84,8 +84,8 @@ def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> HstsResul
 
 @then("Strict-Transport-Security is sent with at least the declared max-age")
 def _(hsts: HstsResult, profile: Profile) -> None:
-    declared = _tls(profile).hsts
-    expect_no_problems(hsts.problem(declared.min_max_age, declared.include_subdomains) if declared else None)
+    declared = _tls(profile).hsts or not_applicable("the profile declares no tls.hsts policy")
+    expect_no_problems(hsts.check(declared.min_max_age, declared.include_subdomains))
 
 
 @when("a client asks for a page over plain HTTP", target_fixture="redirect")
@@ -96,7 +96,7 @@ def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> RedirectR
 
 @then("it is redirected permanently to the same page over HTTPS")
 def _(redirect: RedirectResult) -> None:
-    expect_no_problems(redirect.problem())
+    expect_no_problems(redirect.check())
 
 
 @when("sslyze scans every TLS endpoint", target_fixture="deep")
@@ -111,4 +111,4 @@ def _(profile: Profile, evidence: Evidence) -> Survey[DeepScanResult]:
 
 @then("every endpoint meets the declared Mozilla profile")
 def _(deep: Survey[DeepScanResult]) -> None:
-    expect_no_problems(deep.problems(DeepScanResult.problem))
+    expect_no_problems(deep.check(DeepScanResult.check))

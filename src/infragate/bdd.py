@@ -2,12 +2,14 @@
 does not apply, print progress, run background traffic that ends with the scenario.
 
     from pytest_bdd import then
-    from infragate.bdd import Evidence, expect_no_problems, not_applicable
+    from infragate.bdd import Check, Evidence, expect_no_problems, not_applicable
 
     @then("the status page answers")
     def _(gateway: GatewayClient, evidence: Evidence) -> None:
-        answer = evidence.record(gateway.get("/status"))
-        expect_no_problems(None if answer.status == 200 else f"expected 200, observed {answer.status}")
+        answer = evidence.record(gateway.request("GET", "/status"))
+        expect_no_problems(Check.compare("status page", "status 200", f"{answer.status}", answer.status == 200))
+
+A ``Check`` keeps what was expected and what was observed; the reports show both beside the step.
 
 The fixtures (``profile``, ``platform``, ``gateway``, ``journal``, ``consent``, ``evidence``,
 ``background``) come from the infragate pytest plugin, registered by installing infragate.
@@ -19,10 +21,10 @@ from typing import NoReturn, TypeVar
 
 import pytest
 
-from infragate.plugin.recording import progress
+from infragate.plugin.recording import note_check, progress
 from infragate.probes.traffic import BackgroundTraffic
 from infragate.reports import ScenarioRecord, evidence_of
-from infragate.verdicts import NOT_APPLICABLE_PREFIX, Check
+from infragate.verdicts import NOT_APPLICABLE_PREFIX, Check, Outcome
 
 T = TypeVar("T")
 
@@ -58,18 +60,26 @@ class Background:
 
 
 def expect_no_problems(problems: Check | str | list[str] | None, most: int = 5) -> None:
-    """Fail the step with the problems found ("expected X, observed Y"), if any; the target is non-conformant.
+    """Fail with the problems found ("expected X, observed Y"), if any: the target is non-conformant.
 
-    A Check fails the step when it is NOT_MET; a NOT_JUDGED check does not (keep it as evidence:
-    the reports say why it was not judged).
+    A Check fails when it is NOT_MET; a NOT_JUDGED check does not (the reports say why it was not
+    judged). The step's record keeps what it was given: expected, observed and the outcome, shown
+    beside the step in the reports. In a Then step the failure waits for the scenario's end: the
+    step is marked failed and the scenario's other Then steps still run and report, so that one
+    broken promise does not hide the next. Anywhere else it raises at once.
     """
     __tracebackhide__ = True
     if isinstance(problems, Check):
-        problems = list(problems.problems)
-    found = [problems] if isinstance(problems, str) else list(problems or [])
-    if found:
-        more = f" (and {len(found) - most} more)" if len(found) > most else ""
-        raise AssertionError("; ".join(found[:most]) + more)
+        check = problems
+    else:
+        found = [problems] if isinstance(problems, str) else list(problems or [])
+        check = Check.judged("problems", "no problem", "; ".join(found) or "none", found)
+    shown = list(check.problems)
+    more = f" (and {len(shown) - most} more)" if len(shown) > most else ""
+    message = "; ".join(shown[:most]) + more or f"expected {check.expected}, observed {check.observed}"
+    if note_check(check, message) or check.outcome is not Outcome.NOT_MET:
+        return
+    raise AssertionError(message)
 
 
 def not_applicable(reason: str) -> NoReturn:
@@ -77,4 +87,4 @@ def not_applicable(reason: str) -> NoReturn:
     pytest.skip(f"{NOT_APPLICABLE_PREFIX}{reason}")
 
 
-__all__ = ["Background", "Evidence", "expect_no_problems", "not_applicable", "progress"]
+__all__ = ["Background", "Check", "Evidence", "expect_no_problems", "not_applicable", "progress"]

@@ -105,9 +105,42 @@ class Check:
         return cls(name, Outcome.NOT_MET if found else Outcome.MET, expected, observed, found)
 
     @classmethod
+    def compare(cls, name: str, expected: str, observed: str, holds: bool, subject: str = "") -> Check:
+        """MET when the observation holds, NOT_MET with "[SUBJECT: ]expected E, observed O" otherwise."""
+        where = f"{subject}: " if subject else ""
+        problems = () if holds else (f"{where}expected {expected}, observed {observed}",)
+        outcome = Outcome.MET if holds else Outcome.NOT_MET
+        return cls(name, outcome, f"{where}{expected}", f"{where}{observed}", problems)
+
+    @classmethod
+    def combine(cls, checks: Iterable[Check], name: str = "") -> Check:
+        """One check of several targets: NOT_MET when any is (with all their problems), NOT_JUDGED
+        when every one is, MET otherwise (also when there was nothing to check)."""
+        found = list(checks)
+        outcomes = {check.outcome for check in found}
+        if Outcome.NOT_MET in outcomes:
+            outcome = Outcome.NOT_MET
+        elif outcomes == {Outcome.NOT_JUDGED}:
+            outcome = Outcome.NOT_JUDGED
+        else:
+            outcome = Outcome.MET
+        return cls(
+            name or (found[0].name if found else "nothing to check"),
+            outcome,
+            "; ".join(dict.fromkeys(check.expected for check in found)),
+            "; ".join(check.observed for check in found) or "nothing to check",
+            tuple(problem for check in found for problem in check.problems),
+        )
+
+    @classmethod
     def not_judged(cls, name: str, expected: str, why: str) -> Check:
         """A promise that could not be applied to what was measured, and why."""
         return cls(name, Outcome.NOT_JUDGED, expected, why)
+
+    @property
+    def problem(self) -> str | None:
+        """The problems found as one line, or None when the promise was met or not judged."""
+        return "; ".join(self.problems) or None
 
     @property
     def met(self) -> bool:

@@ -212,21 +212,21 @@ def test_a_cluster_drill_names_what_did_not_come_back() -> None:
         unreadable={"postgres": "query failed: ERROR:  invalid page in block 0 of relation base/5/16390"},
         scratch_removed=True,
     )
-    assert drill.rto_problem() is None
-    assert drill.data_problems() == [
+    assert drill.rto_check().met
+    assert list(drill.data_check().problems) == [
         "expected database app (in the manifest of backup pitr/20261124-010000F) in the restored cluster, "
         "observed it missing",
-        "expected every table of database postgres to read to its end, observed: query failed: ERROR:  invalid "
+        "expected every table of database postgres to read to its end, observed query failed: ERROR:  invalid "
         "page in block 0 of "
         "relation base/5/16390",
     ]
     slow = dataclasses.replace(drill, restore_s=3700.0)
-    assert slow.rto_problem() == (
+    assert slow.rto_check().problem == (
         "expected backup pitr/20261124-010000F restored and accepting queries within the RTO of 3600 s, "
         "observed 3700.0 s"
     )
     broken = dataclasses.replace(drill, restore_ok=False, restore_error="could not locate required checkpoint record")
-    assert broken.rto_problem() == (
+    assert broken.rto_check().problem == (
         "expected backup pitr/20261124-010000F to restore and start, "
-        "observed: could not locate required checkpoint record"
+        "observed could not locate required checkpoint record"
     )

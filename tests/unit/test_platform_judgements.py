@@ -32,15 +32,15 @@ def _replicas(running: int, ready: int, stopped: int = 0) -> ReplicaSet:
 
 def test_the_census_counts_running_replicas_against_the_bounds() -> None:
     bounds = ReplicaBounds(min=3, max=10)
-    assert ReplicaCensus("local", ((_replicas(3, 3, stopped=2), bounds),)).count_problems() == []
-    (problem,) = ReplicaCensus("local", ((_replicas(2, 2, stopped=1), bounds),)).count_problems()
+    assert ReplicaCensus("local", ((_replicas(3, 3, stopped=2), bounds),)).count_check().met
+    (problem,) = list(ReplicaCensus("local", ((_replicas(2, 2, stopped=1), bounds),)).count_check().problems)
     assert problem.startswith("service api: expected 3 to 10 running replicas, observed 2 (api-1: pid 1")
 
 
 def test_the_census_names_each_running_replica_that_is_not_ready() -> None:
     census = ReplicaCensus("local", ((_replicas(3, 1), ReplicaBounds(min=3, max=3)),))
-    assert census.count_problems() == []
-    assert census.health_problems() == [
+    assert census.count_check().met
+    assert list(census.health_check().problems) == [
         "service api: expected replica api-2 to report healthy, observed pid 2",
         "service api: expected replica api-3 to report healthy, observed pid 3",
     ]
@@ -50,7 +50,7 @@ def test_the_census_names_each_running_replica_that_is_not_ready() -> None:
 def test_a_count_is_a_problem_exactly_when_it_is_outside_the_bounds(low: int, span: int, count: int) -> None:
     bounds = ReplicaBounds(min=low, max=low + span + 1)
     census = ReplicaCensus("local", ((_replicas(count, count), bounds),))
-    assert bool(census.count_problems()) == (not low <= count <= low + span + 1)
+    assert bool(list(census.count_check().problems)) == (not low <= count <= low + span + 1)
 
 
 def test_the_spread_fails_when_a_replica_answers_nothing() -> None:
@@ -58,7 +58,9 @@ def test_the_spread_fails_when_a_replica_answers_nothing() -> None:
     even = SpreadResult("api", 30, 10.0, {"api-1": 10, "api-2": 10, "api-3": 10}, {200: 30}, 0)
     skewed = SpreadResult("api", 30, 10.0, {"api-1": 15, "api-2": 15}, {200: 30}, 0)
     survey = SpreadSurvey((ServiceSpread("api", expected, even), ServiceSpread("search", expected, skewed)))
-    (problem,) = survey.problems()
+    check = survey.check()
+    assert check.observed.startswith("service api: {'api-1': 10, 'api-2': 10, 'api-3': 10} from 30 requests at 10/s; ")
+    (problem,) = check.problems
     assert problem.startswith("service search: expected answers from every replica of route api (api-1, api-2, api-3)")
     assert problem.endswith("(none from api-3; statuses {200: 30})")
 
@@ -103,69 +105,69 @@ def _declared(**changes: object) -> dict[str, DeclaredService]:
 
 
 CHECKS = (
-    orchestrator.replica_problems,
-    orchestrator.resource_problems,
-    orchestrator.restart_problems,
-    orchestrator.healthcheck_problems,
-    orchestrator.secret_problems,
-    orchestrator.network_problems,
-    orchestrator.placement_problems,
-    orchestrator.update_policy_problems,
+    orchestrator.replica_check,
+    orchestrator.resource_check,
+    orchestrator.restart_check,
+    orchestrator.healthcheck_check,
+    orchestrator.secret_check,
+    orchestrator.network_check,
+    orchestrator.placement_check,
+    orchestrator.update_policy_check,
 )
 
 
 def test_the_reference_stack_meets_its_own_profile(profile: Profile) -> None:
     declared = _declared()
-    assert [problem for check in CHECKS for problem in check(profile, declared)] == []
-    assert orchestrator.environment_secret_problems(declared) == []
+    assert all(check(profile, declared).met for check in CHECKS)
+    assert orchestrator.environment_secret_check(declared).met
 
 
 BROKEN = [
-    ({"replicas": 7}, orchestrator.replica_problems, "service api: expected 3 to 5 replicas, observed 7"),
+    ({"replicas": 7}, orchestrator.replica_check, "service api: expected 3 to 5 replicas, observed 7"),
     (
         {"replicas": None},
-        orchestrator.replica_problems,
+        orchestrator.replica_check,
         "service api: expected 3 to 5 replicas, observed a global service",
     ),
     (
         {"limits": {"memory": 128 * MB}},
-        orchestrator.resource_problems,
+        orchestrator.resource_check,
         "service api: expected a limit of cpus 0.25, observed none",
     ),
     (
         {"limits": {"cpus": 0.25, "memory": 512 * MB}},
-        orchestrator.resource_problems,
+        orchestrator.resource_check,
         "service api: expected a limit of memory 128M, observed 512M",
     ),
     (
         {"restart_condition": None},
-        orchestrator.restart_problems,
+        orchestrator.restart_check,
         "service api: expected failed tasks restarted on condition any, observed no restart policy",
     ),
-    ({"healthcheck": ()}, orchestrator.healthcheck_problems, "service api: expected a health check, observed none"),
+    ({"healthcheck": ()}, orchestrator.healthcheck_check, "service api: expected a health check, observed none"),
     (
         {"secrets": ()},
-        orchestrator.secret_problems,
+        orchestrator.secret_check,
         "service api: expected secret db_password mounted as a Docker secret, observed no secret",
     ),
     (
         {"networks": {"ig-t_backend": False}},
-        orchestrator.network_problems,
+        orchestrator.network_check,
         "service api: expected network ig-t_backend encrypted, observed it unencrypted",
     ),
     (
         {"networks": {}},
-        orchestrator.network_problems,
+        orchestrator.network_check,
         "service api: expected encrypted overlay networks, observed no network",
     ),
     (
         {"placement": ()},
-        orchestrator.placement_problems,
+        orchestrator.placement_check,
         "service api: expected placement constraint 'node.role == manager', observed []",
     ),
     (
         {"update_failure_action": "pause"},
-        orchestrator.update_policy_problems,
+        orchestrator.update_policy_check,
         "service api: expected a failed update to rollback, observed failure_action pause",
     ),
 ]
@@ -177,13 +179,13 @@ def test_each_broken_setting_is_named_by_its_check_and_only_by_it(
 ) -> None:
     declared = _declared(**changes)
     found = {other.__name__: other(profile, declared) for other in CHECKS}
-    assert found.pop(check.__name__) == [expected]  # type: ignore[attr-defined]
-    assert [problem for problems in found.values() for problem in problems] == []
+    assert found.pop(check.__name__).problems == (expected,)  # type: ignore[attr-defined]
+    assert all(other.met for other in found.values())
 
 
 def test_a_secret_in_an_environment_variable_is_named_but_a_file_reference_is_not() -> None:
     declared = _declared(environment=("DB_HOST", "DB_PASSWORD", "API_KEY", "DB_PASSWORD_FILE", "TOKEN_URL"))
-    assert orchestrator.environment_secret_problems(declared) == [
+    assert list(orchestrator.environment_secret_check(declared).problems) == [
         "service api: expected secrets as Docker secrets, observed environment variable DB_PASSWORD",
         "service api: expected secrets as Docker secrets, observed environment variable API_KEY",
     ]
@@ -191,12 +193,12 @@ def test_a_secret_in_an_environment_variable_is_named_but_a_file_reference_is_no
 
 def test_a_failed_update_counts_as_rolled_back_only_when_swarm_says_so() -> None:
     rolled = orchestrator.FailedUpdateResult("api", "rollback_completed", "", 31.0, 4)
-    assert rolled.rollback_problem() is None
+    assert rolled.rollback_check().met
     paused = orchestrator.FailedUpdateResult("api", "paused", "update paused due to failure", 12.0, 4)
-    assert paused.rollback_problem() == (
+    assert paused.rollback_check().problem == (
         "expected the failed update of api rolled back, observed state paused (update paused due to failure)"
     )
     silent = orchestrator.FailedUpdateResult("api", "updating", "", None, 4)
-    assert silent.rollback_problem() == (
+    assert silent.rollback_check().problem == (
         "expected the failed update of api rolled back, observed no outcome within 120 s (state updating)"
     )

@@ -19,7 +19,9 @@ safety: {environment: staging, allow_destructive: true}
 
 STEPS = """
 from pytest_bdd import given, parsers, then, when
+from infragate.bdd import expect_no_problems
 from infragate.errors import ProbeError
+from infragate.verdicts import Check
 
 
 @when(parsers.parse("the value is {value:d}"), target_fixture="value")
@@ -32,15 +34,20 @@ def _():
     raise ProbeError("could not reach https://127.0.0.1:9/: connection refused")
 
 
+@then("the next probe cannot reach the target")
+def _():
+    raise ProbeError("could not reach https://127.0.0.1:9/: connection refused")
+
+
 @then(parsers.parse("the value is below {bound:d}"))
 def _(value, bound):
-    assert value < bound, f"expected below {bound}, observed {value}"
+    expect_no_problems(Check.compare("below the bound", f"below {bound}", f"{value}", value < bound))
 
 
 @then("the message quotes the redis URL")
 def _(profile):
     url = profile.datastores.redis.url.get_secret_value()
-    assert False, f"expected nothing, observed {url}"
+    expect_no_problems(Check.compare("quoting", "nothing", url, False))
 """
 
 FEATURE = """
@@ -66,6 +73,17 @@ Feature: Plugin behaviour
   Scenario: Disruptive
     When the value is 1
     Then the value is below 5
+
+  Scenario: Every broken promise reports
+    When the value is 9
+    Then the value is below 5
+    And the value is below 20
+    And the value is below 2
+
+  Scenario: A broken promise stays broken when a later step cannot verify
+    When the value is 9
+    Then the value is below 5
+    And the next probe cannot reach the target
 
   Scenario: Leaks a secret
     When the value is 1
@@ -102,7 +120,41 @@ def test_each_outcome_gets_its_verdict_with_the_failing_step(run: Any) -> None:
     )
     assert "connection refused" in unreachable["message"]
     assert [step["outcome"] for step in out["steps"]] == ["passed", "failed"]
-    result.assert_outcomes(passed=1, failed=3, skipped=2)
+    result.assert_outcomes(passed=1, failed=5, skipped=2)
+
+
+def test_a_then_step_that_finds_problems_does_not_hide_the_next_ones(run: Any, pytester: pytest.Pytester) -> None:
+    _, scenarios = run("--cucumberjson", "cucumber.json")
+    (feature,) = json.loads((pytester.path / "cucumber.json").read_text())
+    cucumber = {element["name"]: element for element in feature["elements"]}
+    statuses = [step["result"]["status"] for step in cucumber["Every broken promise reports"]["steps"]]
+    assert statuses == ["passed", "failed", "passed", "failed"]
+    every = scenarios["Every broken promise reports"]
+    assert (every["verdict"], every["failed_step"]) == ("non-conformant", "Then the value is below 5")
+    assert [step["outcome"] for step in every["steps"]] == ["passed", "failed", "passed", "failed"]
+    assert every["message"] == "expected below 5, observed 9 | And the value is below 2: expected below 2, observed 9"
+    later = scenarios["A broken promise stays broken when a later step cannot verify"]
+    assert (later["verdict"], later["failed_step"]) == ("non-conformant", "Then the value is below 5")
+    assert [step["outcome"] for step in later["steps"]] == ["passed", "failed", "failed"]
+
+
+def test_an_undefined_step_after_a_broken_promise_is_still_bad_usage(run: Any, pytester: pytest.Pytester) -> None:
+    feature = (
+        "Feature: F\n  Scenario: S\n    When the value is 9\n    Then the value is below 5\n    And nobody wrote this\n"
+    )
+    pytester.makefile(".feature", behaviour=feature)
+    _, scenarios = run()
+    assert (scenarios["S"]["verdict"], scenarios["S"]["failed_step"]) == ("bad usage", "And nobody wrote this")
+
+
+def test_each_step_keeps_what_it_judged(run: Any, pytester: pytest.Pytester) -> None:
+    _, scenarios = run()
+    judged = {"name": "below the bound", "expected": "below 5"}
+    assert scenarios["Within bounds"]["steps"][1]["checks"] == [{**judged, "outcome": "met", "observed": "3"}]
+    assert scenarios["Out of bounds"]["steps"][1]["checks"] == [{**judged, "outcome": "not met", "observed": "9"}]
+    assert scenarios["Out of bounds"]["steps"][0]["checks"] == []  # a When step judges nothing
+    html = (pytester.path / "out" / "report.html").read_text()
+    assert "<b>not met</b> below the bound: expected below 5; observed 9" in html
 
 
 def test_platform_scenarios_are_not_applicable_to_a_gateway_only_target(run: Any) -> None:

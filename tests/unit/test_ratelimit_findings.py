@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 
+from infragate.probes.ratelimit import measure
 from infragate.probes.ratelimit.estimator import LimitEstimate
 from infragate.probes.ratelimit.findings import IsolationResult, RateLimitResult
 from infragate.probes.ratelimit.windows import WindowFit
@@ -39,24 +40,28 @@ RESULT = RateLimitResult(
 
 
 def test_a_window_fit_at_the_declared_limit_is_conformant() -> None:
-    assert (RESULT.rate_problem(), RESULT.burst_problem(), RESULT.status_problem()) == (None, None, None)
+    assert (RESULT.rate_check().problem, RESULT.burst_check().problem, RESULT.status_check().problem) == (
+        None,
+        None,
+        None,
+    )
     assert RESULT.observed_rate_per_s == 50 and RESULT.estimated_burst == 0
 
 
 def test_a_raised_window_limit_fails_on_rate_and_burst() -> None:
     raised = dataclasses.replace(RESULT, window_fit=dataclasses.replace(FIT, limit=80))
-    problem = raised.rate_problem()
+    problem = raised.rate_check().problem
     assert problem is not None and problem.startswith(
         "expected route api to admit 50/s ± 10%, observed a sliding-window-counter of 80 per 1 s"
     )
-    assert "observed 30.0 (offered" in (raised.burst_problem() or "")
+    assert "observed 30.0 (offered" in (raised.burst_check().problem or "")
 
 
 def test_a_fit_that_strays_from_the_admissions_says_no_such_limit_is_at_work() -> None:
     stray = dataclasses.replace(RESULT, window_fit=dataclasses.replace(FIT, worst_gap=40))
-    problem = stray.rate_problem()
+    problem = stray.rate_check().problem
     assert problem is not None and "observed no sliding-window-counter limit explains the admissions" in problem
-    assert "no sliding-window-counter limit explains" in (stray.burst_problem() or "")
+    assert "no sliding-window-counter limit explains" in (stray.burst_check().problem or "")
 
 
 def test_a_leaky_bucket_judgement_is_unchanged_without_a_window_fit() -> None:
@@ -64,19 +69,19 @@ def test_a_leaky_bucket_judgement_is_unchanged_without_a_window_fit() -> None:
         RESULT, algorithm="nginx", fitted_model="nginx", window_fit=None, estimate=LimitEstimate(101.0, 21.5, 60)
     )
     assert bucket.observed_rate_per_s == 101.0 and bucket.estimated_burst == 20.5
-    assert "to allow a burst of 0 ± 3, observed 20.5" in (bucket.burst_problem() or "")
+    assert "to allow a burst of 0 ± 3, observed 20.5" in (bucket.burst_check().problem or "")
 
 
 def test_isolation_needs_the_overload_throttled_and_the_bystander_untouched() -> None:
     isolated = IsolationResult("search", "search", "127.0.0.2", 450, 280, {200: 30})
-    assert (isolated.overload_problem(), isolated.bystander_problem()) == (None, None)
+    assert (isolated.overload_check().problem, isolated.bystander_check().problem) == (None, None)
     shared = IsolationResult("search", "search", "127.0.0.2", 450, 280, {200: 12, 429: 18})
-    assert shared.bystander_problem() == (
+    assert shared.bystander_check().problem == (
         "expected requests from 127.0.0.2 on route search never throttled while route search was overloaded, "
         "observed statuses {200: 12, 429: 18}"
     )
     unlimited = IsolationResult("api", "auth", None, 450, 0, {200: 30})
-    assert unlimited.overload_problem() == (
+    assert unlimited.overload_check().problem == (
         "expected the overloading client to be throttled on route api, observed all 450 requests admitted"
     )
 
@@ -107,3 +112,23 @@ def test_isolation_falls_back_to_one_pair_at_a_time_only_when_the_caps_refuse_th
     monkeypatch.setattr(isolation, "measure_pairs", silent)
     with pytest.raises(ProbeError, match="got no answer"):
         isolation.route_isolation(None, ["api", "search"])  # type: ignore[arg-type]
+
+
+def test_a_measurement_whose_prober_fell_behind_is_repeated_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    attempts: list[str] = []
+
+    def behind_then(outcomes: list[str]) -> object:
+        def measure_once(profile: object, route: str) -> RateLimitResult:
+            attempts.append(route)
+            if outcomes.pop(0) == "behind":
+                raise measure.ProberFellBehind("the prober started 40 of 450 overload requests over 10 ms late")
+            return RESULT
+
+        return measure_once
+
+    monkeypatch.setattr(measure, "_measure_once", behind_then(["behind", "kept"]))
+    assert measure.measure_route(None, "api").attempts == 2  # type: ignore[arg-type]
+    monkeypatch.setattr(measure, "_measure_once", behind_then(["behind", "behind", "kept"]))
+    with pytest.raises(measure.ProberFellBehind, match="40 of 450"):
+        measure.measure_route(None, "api")  # type: ignore[arg-type]
+    assert len(attempts) == 4  # twice each: never a third overload

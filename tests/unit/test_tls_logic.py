@@ -13,12 +13,13 @@ from infragate.probes.tls.scan import ProtocolScan, _matches
 def test_hsts_max_age_and_subdomains() -> None:
     result = parse_hsts("https://x", "max-age=63072000; includeSubDomains; preload")
     assert (result.max_age_s, result.include_subdomains) == (63072000, True)
-    assert result.problem(15_552_000, True) is None
+    assert result.check(15_552_000, True).met
     short = parse_hsts("https://x", "max-age=86400")
-    assert short.problem(15_552_000, False) == (
-        "expected Strict-Transport-Security on https://x with max-age >= 15552000, observed 'max-age=86400'"
+    assert short.check(15_552_000, False).problems == (
+        "expected Strict-Transport-Security on https://x with max-age >= 15552000, observed 'max-age=86400'",
     )
-    assert parse_hsts("https://x", None).problem(1, False) is not None
+    assert not parse_hsts("https://x", None).check(1, False).met
+    assert not parse_hsts("https://x", "max-age=63072000").check(1, True).met  # includeSubDomains missing
 
 
 def test_names_match_as_rfc_6125_says() -> None:
@@ -38,13 +39,14 @@ def test_version_and_cipher_verdicts() -> None:
         {"TLSv1": ("ECDHE-ECDSA-AES128-SHA",), "TLSv1.2": ("ECDHE-ECDSA-AES128-GCM-SHA256",)},
         "TLS_AES_128_GCM_SHA256",
     )
-    assert scan.version_problems(("TLSv1.2", "TLSv1.3")) == [
-        "expected https://x to accept only TLSv1.2, TLSv1.3, observed it also accepts TLSv1"
-    ]
-    assert scan.cipher_problems("intermediate") == [
-        "expected only Mozilla 'intermediate' cipher suites on https://x, observed also ECDHE-ECDSA-AES128-SHA (TLSv1)"
-    ]
-    assert scan.cipher_problems("old") == []
+    versions = scan.version_check(("TLSv1.2", "TLSv1.3"))
+    assert versions.problems == ("expected https://x to accept only TLSv1.2, TLSv1.3, observed it also accepts TLSv1",)
+    assert versions.observed == "https://x accepts TLSv1, TLSv1.2, TLSv1.3"
+    assert scan.cipher_check("intermediate").problems == (
+        "expected only Mozilla 'intermediate' cipher suites on https://x, observed also ECDHE-ECDSA-AES128-SHA (TLSv1)",
+    )
+    assert scan.cipher_check("old").met
+    assert scan.cipher_check("old").observed == "2 suites, all within it"
 
 
 def test_only_a_tls_answer_counts_as_a_refusal() -> None:
@@ -70,14 +72,14 @@ def test_key_exchange_outside_the_mozilla_profile_is_named() -> None:
     conformant = KeyExchangeScan(
         "https://gw:8443", "TLSv1.3", ("TLS_AES_128_GCM_SHA256",), ("X25519", "prime256v1", "secp384r1")
     )
-    assert conformant.problems("intermediate") == []
+    assert conformant.check("intermediate").met
     loose = KeyExchangeScan(
         "https://gw:8443", "TLSv1.3", ("TLS_AES_128_GCM_SHA256", "TLS_AES_128_CCM_8_SHA256"), ("X25519", "X448")
     )
-    assert loose.problems("modern") == [
+    assert loose.check("modern").problems == (
         "expected only Mozilla 'modern' TLS 1.3 suites and key-exchange groups on https://gw:8443, observed also "
-        "TLS_AES_128_CCM_8_SHA256, group X448 (TLSv1.3)"
-    ]
+        "TLS_AES_128_CCM_8_SHA256, group X448 (TLSv1.3)",
+    )
 
 
 def test_openssl_s_client_answers_are_read_as_acceptance_refusal_or_no_answer(

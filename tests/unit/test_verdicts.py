@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from infragate.errors import ExitCode
-from infragate.verdicts import Verdict, run_exit_code
+from infragate.verdicts import Check, Outcome, Verdict, run_exit_code
 
 V = Verdict
 
@@ -46,3 +46,27 @@ def test_exit_zero_only_when_something_passed_and_nothing_failed(verdicts: list[
     code = run_exit_code(verdicts)
     bad = {V.NON_CONFORMANT, V.COULD_NOT_VERIFY, V.BAD_USAGE, V.REFUSED}
     assert (code == ExitCode.CONFORMANT) == (V.CONFORMANT in verdicts and not bad & set(verdicts))
+
+
+def test_a_comparison_says_expected_and_observed_and_names_its_subject() -> None:
+    held = Check.compare("replicas", "3 to 5 replicas", "4", True, subject="service api")
+    assert (held.outcome, held.expected, held.observed, held.problem) == (
+        Outcome.MET,
+        "service api: 3 to 5 replicas",
+        "service api: 4",
+        None,
+    )
+    broken = Check.compare("replicas", "3 to 5 replicas", "7", False, subject="service api")
+    assert broken.problems == ("service api: expected 3 to 5 replicas, observed 7",)
+
+
+def test_combined_checks_fail_when_any_fails_and_are_not_judged_only_when_none_was() -> None:
+    met = Check.compare("rate", "100/s", "98/s", True)
+    not_met = Check.compare("rate", "10/s", "40/s", False)
+    unjudged = Check.not_judged("rate", "100/s", "the window is too long to measure")
+    both = Check.combine([met, not_met])
+    assert (both.outcome, both.name, both.problems) == (Outcome.NOT_MET, "rate", not_met.problems)
+    assert (both.expected, both.observed) == ("100/s; 10/s", "98/s; 40/s")
+    assert Check.combine([met, unjudged]).outcome is Outcome.MET
+    assert Check.combine([unjudged, unjudged]).outcome is Outcome.NOT_JUDGED
+    assert Check.combine([], name="spread").met  # nothing to check breaks no promise

@@ -83,11 +83,11 @@ HEALTHY = WalArchiveState(
 
 def _problems(state: WalArchiveState) -> list[str]:
     found = [
-        state.archiving_problem(),
-        state.switch_problem(),
-        state.failure_problem(),
-        state.backlog_problem(),
-        state.repository_problem(),
+        state.archiving_check().problem,
+        state.switch_check().problem,
+        state.failure_check().problem,
+        state.backlog_check().problem,
+        state.repository_check().problem,
     ]
     return [problem for problem in found if problem]
 
@@ -100,48 +100,48 @@ def test_a_healthy_archive_has_no_problem() -> None:
 @pytest.mark.parametrize(
     ("changes", "method", "expected"),
     [
-        ({"archive_mode": "off"}, "archiving_problem", "expected archive_mode on, observed off"),
-        ({"has_command": False}, "archiving_problem", "observed neither"),
-        ({"archive_timeout_s": 0.0}, "switch_problem", "observed 0 (off)"),
+        ({"archive_mode": "off"}, "archiving_check", "expected archive_mode on, observed off"),
+        ({"has_command": False}, "archiving_check", "observed neither"),
+        ({"archive_timeout_s": 0.0}, "switch_check", "observed 0 (off)"),
         (
             {"archive_timeout_s": 1800.0, "waiting": 0},
-            "switch_problem",
+            "switch_check",
             "at most the RPO of 15.0 min, observed 30.0 min",
         ),
         (
             {"failing": True, "last_failed_at": "2026-11-23T10:01:00Z"},
-            "failure_problem",
+            "failure_check",
             "observed 000000010000000A00000030 failing at 2026-11-23T10:01:00Z (2 failures since 2026-11-01T00:00:00Z)",
         ),
         (
             {"failing": True, "last_archived_wal": "", "last_archived_at": ""},
-            "failure_problem",
+            "failure_check",
             "nothing was archived since 2026-11-01T00:00:00Z",
         ),
         (
             {"waiting": 7, "oldest_waiting_age_s": 601.0},
-            "backlog_problem",
+            "backlog_check",
             "7 WAL segment(s) waiting, the oldest (000000010000000A00000042) for 10.0 min, with changes up to 15.0 min",
         ),
-        ({"repository_newest": None}, "repository_problem", "observed no WAL at all in the repository"),
+        ({"repository_newest": None}, "repository_check", "observed no WAL at all in the repository"),
         (
             {"repository_newest": "000000010000000A00000040"},
-            "repository_problem",
+            "repository_check",
             "newest segment 000000010000000A00000040 behind the server's 000000010000000A00000041",
         ),
     ],
 )
 def test_each_defect_is_named_by_its_own_check(changes: dict[str, Any], method: str, expected: str) -> None:
     state = dataclasses.replace(HEALTHY, **changes)
-    problem = getattr(state, method)()
+    problem = getattr(state, method)().problem
     assert problem is not None and expected in problem, problem
     assert _problems(state) == [problem]
 
 
 def test_the_backlog_counts_the_wait_plus_the_switch_interval() -> None:
     # 600 s waiting + 300 s archive_timeout = 900 s: exactly the RPO is still kept.
-    assert dataclasses.replace(HEALTHY, waiting=3, oldest_waiting_age_s=600.0).backlog_problem() is None
-    assert dataclasses.replace(HEALTHY, waiting=3, oldest_waiting_age_s=600.5).backlog_problem() is not None
+    assert dataclasses.replace(HEALTHY, waiting=3, oldest_waiting_age_s=600.0).backlog_check().met
+    assert dataclasses.replace(HEALTHY, waiting=3, oldest_waiting_age_s=600.5).backlog_check().problem is not None
 
 
 @pytest.mark.parametrize(
@@ -166,4 +166,4 @@ def test_the_repository_check_reads_wal_file_names(
     state = dataclasses.replace(HEALTHY, last_archived_wal=last_archived_wal, repository_newest=repository_newest)
     if conformant is None:
         state = dataclasses.replace(state, repository=None)
-    assert (state.repository_problem() is None) == (conformant is not False)
+    assert (state.repository_check().problem is None) == (conformant is not False)

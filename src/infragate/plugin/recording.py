@@ -22,11 +22,40 @@ from pytest_bdd.parser import Feature, Scenario, Step
 from infragate.errors import InfragateError, SafetyError, UsageError
 from infragate.profile.secrets import REDACTOR
 from infragate.reports import RunRecord, ScenarioRecord, StepRecord
-from infragate.verdicts import NOT_APPLICABLE_PREFIX, NOT_RUN_PREFIX, Verdict
+from infragate.verdicts import NOT_APPLICABLE_PREFIX, NOT_RUN_PREFIX, Check, Outcome, Verdict
 
 RUN = pytest.StashKey[RunRecord]()
 RECORD = pytest.StashKey[ScenarioRecord]()
 _STEP_STARTED = pytest.StashKey[float]()
+_STEP_ERRORED = pytest.StashKey[bool]()
+_BROKEN = pytest.StashKey[list[tuple[str, str]]]()  # Then steps whose promise was not met, and what they found
+
+
+class _RunningStep:
+    """The step running now (a pytest process runs one at a time): whether it is a Then, what it judged."""
+
+    def __init__(self) -> None:
+        self.then = False
+        self.judged: list[tuple[Check, str]] = []
+
+
+_RUNNING = _RunningStep()
+
+
+def note_check(check: Check, message: str) -> bool:
+    """Keep a promise the running step judged for its record (expected, observed, outcome).
+
+    True when the step goes on although the promise was not met: a Then step. The scenario then
+    fails after its last step, so that every Then step reports, not only the first that fails.
+    """
+    _RUNNING.judged.append((check, message))
+    return _RUNNING.then and check.outcome is Outcome.NOT_MET
+
+
+def broken_promises(broken: list[tuple[str, str]]) -> str:
+    """One message for the Then steps that found problems: the first one's, then each other's by step."""
+    (_, first), *rest = broken
+    return first + "".join(f" | {step}: {found}" for step, found in rest)
 
 
 def record_for(item: pytest.Item, feature: Feature | None = None, scenario: Scenario | None = None) -> ScenarioRecord:
@@ -62,30 +91,69 @@ def _step_text(step: Step) -> str:
 def pytest_bdd_before_step(request: pytest.FixtureRequest, step: Step) -> None:
     """Note when a step starts."""
     request.node.stash[_STEP_STARTED] = time.perf_counter()
+    _RUNNING.then, _RUNNING.judged = step.type == "then", []
 
 
 def _finish_step(request: pytest.FixtureRequest, step: Step, outcome: str) -> StepRecord:
     started = request.node.stash.get(_STEP_STARTED, time.perf_counter())
-    record = StepRecord(_step_text(step), outcome, time.perf_counter() - started)
-    record_for(request.node).steps.append(record)
+    then, judged = _RUNNING.then, _RUNNING.judged
+    _RUNNING.then, _RUNNING.judged = False, []
+    checks = [
+        {
+            "name": c.name,
+            "outcome": c.outcome.value,
+            "expected": REDACTOR.redact(c.expected),
+            "observed": REDACTOR.redact(c.observed),
+        }
+        for c, _ in judged
+    ]
+    scenario = record_for(request.node)
+    broken = [message for check, message in judged if check.outcome is Outcome.NOT_MET]
+    if then and broken:  # the step went on: the scenario fails at its end
+        outcome = "failed"
+        request.node.stash.setdefault(_BROKEN, []).append((_step_text(step), "; ".join(broken)))
+        scenario.failed_step = scenario.failed_step or _step_text(step)
+    record = StepRecord(_step_text(step), outcome, time.perf_counter() - started, checks)
+    scenario.steps.append(record)
     return record
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_bdd_after_step(request: pytest.FixtureRequest, step: Step) -> None:
-    """Record a step that passed."""
-    _finish_step(request, step, "passed")
+    """Record a step that returned: passed, or failed when it found problems and went on (a Then)."""
+    if _finish_step(request, step, "passed").outcome == "failed":
+        _cucumber_step_failed(request.node)
+
+
+def _cucumber_step_failed(item: pytest.Item) -> None:
+    """pytest-bdd's cucumber.json took a step that returned as passed: mark it failed (best effort)."""
+    with contextlib.suppress(ImportError, KeyError, IndexError, AttributeError):
+        from pytest_bdd.reporting import scenario_reports_registry
+
+        scenario_reports_registry[item].current_step_report.failed = True
 
 
 def pytest_bdd_step_error(request: pytest.FixtureRequest, step: Step, exception: Exception) -> None:
     """Record the step a scenario failed on."""
     _finish_step(request, step, "failed")
-    record_for(request.node).failed_step = _step_text(step)
+    request.node.stash[_STEP_ERRORED] = True
+    record = record_for(request.node)
+    record.failed_step = record.failed_step or _step_text(step)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_bdd_after_scenario(request: pytest.FixtureRequest) -> None:
+    """Fail a scenario whose Then steps found problems once all of them have reported."""
+    broken = request.node.stash.get(_BROKEN, [])
+    if broken and not request.node.stash.get(_STEP_ERRORED, False):
+        raise AssertionError(broken_promises(broken))
 
 
 def pytest_bdd_step_func_lookup_error(
     request: pytest.FixtureRequest, feature: Feature, step: Step, exception: Exception
 ) -> None:
     """A step no definition matches is a broken feature: name the file and line."""
+    request.node.stash[_STEP_ERRORED] = True
     record = record_for(request.node)
     record.steps.append(StepRecord(_step_text(step), "undefined", 0.0))
     record.failed_step = _step_text(step)
@@ -128,6 +196,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         exception = call.excinfo.value if call.excinfo is not None else None
         verdict, message = classify(report, exception)
         record.settle(verdict, message)
+        if report.when == "call" and (broken := item.stash.get(_BROKEN, [])):  # then a later step raised
+            record.settle(Verdict.NON_CONFORMANT, broken_promises(broken))
         if report.when == "teardown" and verdict is Verdict.COULD_NOT_VERIFY:
             record.message = REDACTOR.redact(f"cleanup failed: {message}")
     report.user_properties.append(("verdict", record.verdict.value))

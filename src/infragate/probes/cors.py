@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from infragate.errors import ProbeError
 from infragate.probes.http import Exchange, GatewayClient
 from infragate.profile.model import Cors, Profile
+from infragate.verdicts import Check
 
 
 def unknown_origins(allowed: tuple[str, ...]) -> tuple[str, ...]:
@@ -41,17 +42,19 @@ class CorsResult:
     allowed: tuple[OriginAnswer, ...]
     unknown: tuple[OriginAnswer, ...]
 
-    def allowed_problems(self) -> list[str]:
-        """Allowlisted origins that were not allowed."""
-        return [
+    def allowed_check(self) -> Check:
+        """Every allowlisted origin allowed."""
+        problems = [
             f"expected route {self.route} to allow origin {answer.origin}, observed Access-Control-Allow-Origin "
             f"{answer.allow_origin or 'absent'}"
             for answer in self.allowed
             if answer.allow_origin not in (answer.origin, "*")
         ]
+        observed = f"{len(self.allowed) - len(problems)} of {len(self.allowed)} allowed"
+        return Check.judged("allowed origins", f"route {self.route} to allow every listed origin", observed, problems)
 
-    def unknown_problems(self) -> list[str]:
-        """Unknown origins that were allowed (echoed, or a wildcard)."""
+    def unknown_check(self) -> Check:
+        """No unknown origin allowed (echoed, or a wildcard)."""
         problems = []
         for answer in self.unknown:
             if answer.allow_origin in (answer.origin, "*"):
@@ -60,7 +63,8 @@ class CorsResult:
                     f"expected route {self.route} to refuse origin {answer.origin}, observed "
                     f"Access-Control-Allow-Origin {answer.allow_origin}{credentials}"
                 )
-        return problems
+        observed = f"{len(problems)} of {len(self.unknown)} unknown origins allowed"
+        return Check.judged("unknown origins", f"route {self.route} to refuse unknown origins", observed, problems)
 
 
 def _answer(origin: str, exchange: Exchange) -> OriginAnswer:
@@ -95,10 +99,20 @@ class PreflightResult:
     declared_methods: tuple[str, ...]
     exchange: Exchange
 
-    def problems(self) -> list[str]:
-        """Why the preflight does not allow what was declared."""
-        answer = self.exchange
+    def check(self) -> Check:
+        """The preflight allows the origin, the declared methods and the requested headers."""
         where = f"preflight from {self.origin} to route {self.route}"
+        expected = f"the {where} to allow the origin, methods {', '.join(self.declared_methods)}"
+        expected += f" and headers {', '.join(self.requested_headers)}" if self.requested_headers else ""
+        observed = f"{self.exchange.status}" + "".join(
+            f", {name} {self.exchange.header(name)}"
+            for name in ("access-control-allow-origin", "access-control-allow-methods", "access-control-allow-headers")
+            if self.exchange.header(name)
+        )
+        return Check.judged("preflight", expected, observed, self._problems(where))
+
+    def _problems(self, where: str) -> list[str]:
+        answer = self.exchange
         if answer.status not in (200, 204):
             return [f"expected the {where} answered 200 or 204, observed {answer.status}"]
         problems = []

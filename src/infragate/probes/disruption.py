@@ -17,6 +17,7 @@ from infragate.probes.traffic import BackgroundTraffic, PlannedRequest, TrafficR
 from infragate.profile.model import Profile, Resilience, Route
 from infragate.recovery.journal import Journal, Undo
 from infragate.retry import poll_until
+from infragate.verdicts import Check
 
 POLL_S = 0.2
 STEADY_BEFORE_S = 1.0  # steady state seen before the fault, so the report can tell before from during
@@ -114,25 +115,25 @@ class KillResult:
     recovery_time_s: float
     restart_policy: str
 
-    def replaced_problem(self) -> str | None:
-        """Why the killed replica counts as not replaced, or None."""
+    def replaced_check(self) -> Check:
+        """The killed replica was replaced by a new instance."""
+        expected = (
+            f"the killed replica {self.killed} (instance {self.killed_instance}) of {self.service} "
+            "to be replaced by a new instance"
+        )
         if self.replacement is None:
-            return (
-                f"expected the killed replica {self.killed} (instance {self.killed_instance}) of {self.service} "
-                f"to be replaced by a new instance, observed none within {2 * self.recovery_time_s:g} s "
-                f"(restart policy: {self.restart_policy})"
-            )
-        return None
+            seen = f"none within {2 * self.recovery_time_s:g} s (restart policy: {self.restart_policy})"
+        else:
+            seen = f"{self.replacement} after {self.replaced_after_s or 0:.1f} s"
+        return Check.compare("replica replaced", expected, seen, self.replacement is not None)
 
-    def recovery_problem(self) -> str | None:
-        """Why the service was not back at its size in time, or None."""
-        if self.back_after_s is None or self.back_after_s > self.recovery_time_s:
-            observed = "not within the wait" if self.back_after_s is None else f"after {self.back_after_s:.1f} s"
-            return (
-                f"expected {self.service} back at {self.replicas_before} ready replicas within "
-                f"{self.recovery_time_s:g} s of the kill, observed {observed}"
-            )
-        return None
+    def recovery_check(self) -> Check:
+        """The service was back at its size in time."""
+        expected = f"{self.service} back at {self.replicas_before} ready replicas within {self.recovery_time_s:g} s"
+        expected += " of the kill"
+        seen = "not within the wait" if self.back_after_s is None else f"after {self.back_after_s:.1f} s"
+        holds = self.back_after_s is not None and self.back_after_s <= self.recovery_time_s
+        return Check.compare("recovery time", expected, seen, holds)
 
 
 def kill_one(platform: Platform, journal: Journal, profile: Profile, traffic: BackgroundTraffic | None) -> KillResult:
@@ -191,19 +192,15 @@ class ScaleResult:
     ready_count: int
     limit_s: float
 
-    def ready_problem(self) -> str | None:
-        """Why the scaled service was not ready in time, or None."""
-        if self.ready_after_s is None or self.ready_after_s > self.limit_s:
-            observed = (
-                f"{self.ready_count} ready when the wait ended"
-                if self.ready_after_s is None
-                else f"all ready after {self.ready_after_s:.1f} s"
-            )
-            return (
-                f"expected {self.service} at {self.replicas_wanted} ready replicas within {self.limit_s:g} s, "
-                f"observed {observed}"
-            )
-        return None
+    def ready_check(self) -> Check:
+        """The scaled service was ready in time."""
+        if self.ready_after_s is None:
+            seen = f"{self.ready_count} ready when the wait ended"
+        else:
+            seen = f"all ready after {self.ready_after_s:.1f} s"
+        expected = f"{self.service} at {self.replicas_wanted} ready replicas within {self.limit_s:g} s"
+        holds = self.ready_after_s is not None and self.ready_after_s <= self.limit_s
+        return Check.compare("scaled in time", expected, seen, holds)
 
 
 def scale_to(platform: Platform, journal: Journal, profile: Profile, replicas: int) -> ScaleResult:
@@ -235,14 +232,11 @@ class RollingRestartResult:
     after: dict[str, str]
     took_s: float
 
-    def replaced_problem(self) -> str | None:
-        """Replicas whose instance did not change, or None."""
+    def replaced_check(self) -> Check:
+        """Every replica's instance changed."""
         same = sorted(name for name, instance in self.before.items() if self.after.get(name) == instance)
-        if same:
-            return (
-                f"expected every replica of {self.service} replaced, observed the same instance for {', '.join(same)}"
-            )
-        return None
+        seen = f"the same instance for {', '.join(same)}" if same else f"{len(self.before)} new instances"
+        return Check.compare("every replica replaced", f"every replica of {self.service} replaced", seen, not same)
 
 
 def rolling_restart(platform: Platform, journal: Journal, profile: Profile) -> RollingRestartResult:
@@ -296,28 +290,24 @@ class TrafficReport:
     failures: tuple[str, ...]
     seconds: tuple[SecondSummary, ...]
 
-    def budget_problem(self, budget: float) -> str | None:
-        """Why the share of failed requests during the fault exceeds the budget, or None."""
-        share = self.window_failed / self.window_sent if self.window_sent else 0.0
+    def budget_check(self, budget: float) -> Check:
+        """The share of failed requests during the fault stays within the budget."""
         if self.window_sent == 0:
-            return "expected steady traffic during the fault, observed no request in that window"
-        if share > budget:
-            return (
-                f"expected at most {budget:.2%} of requests to fail during the fault, observed {share:.2%} "
-                f"({self.window_failed} of {self.window_sent}; first: {', '.join(self.failures[:3])})"
-            )
-        return None
+            return Check.compare("error budget", "steady traffic during the fault", "no request in that window", False)
+        share = self.window_failed / self.window_sent
+        seen = f"{share:.2%} ({self.window_failed} of {self.window_sent}"
+        seen += f"; first: {', '.join(self.failures[:3])})" if self.failures else ")"
+        return Check.compare(
+            "error budget", f"at most {budget:.2%} of requests to fail during the fault", seen, share <= budget
+        )
 
-    def none_failed_problem(self) -> str | None:
-        """Why any request failed, or None."""
-        if self.failed:
-            return (
-                f"expected no failed request, observed {self.failed} of {self.sent} "
-                f"(first: {', '.join(self.failures[:3])})"
-            )
+    def none_failed_check(self) -> Check:
+        """No request failed (and some were sent)."""
         if self.sent == 0:
-            return "expected steady traffic, observed no request"
-        return None
+            return Check.compare("no failed request", "steady traffic", "no request", False)
+        seen = f"{self.failed} of {self.sent}"
+        seen += f" (first: {', '.join(self.failures[:3])})" if self.failed else ""
+        return Check.compare("no failed request", "no failed request", seen, not self.failed)
 
 
 def _failed(status: int) -> bool:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from infragate.probes.http import Exchange, GatewayClient
 from infragate.profile.fields import HTTP_METHODS
 from infragate.profile.model import Profile
+from infragate.verdicts import Check
 
 FUZZ_REQUESTS = 120
 FUZZ_RATE_PER_S = 40.0
@@ -25,10 +26,7 @@ _AWKWARD = st.sampled_from(_AWKWARD_TOKENS)
 _TEXT = st.lists(st.one_of(st.text(min_size=1, max_size=8), _AWKWARD), max_size=6).map("".join)
 _HEADER_NAME = st.from_regex(r"X-[A-Za-z][A-Za-z0-9-]{0,15}", fullmatch=True)
 # Header values a client library will send: printable ASCII without surrounding blanks.
-# Header values a client library will send: printable ASCII without surrounding blanks.
-_HEADER_VALUE = (
-    st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=60).map(str.strip).map(str.strip)
-)
+_HEADER_VALUE = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=60).map(str.strip)
 
 
 @dataclass(frozen=True)
@@ -40,16 +38,18 @@ class FuzzResult:
     origins: tuple[str | None, ...]
     allowed_origins: tuple[str, ...]
 
-    def server_errors(self) -> list[str]:
-        """Answers with a 5xx status."""
-        return [
+    def server_error_check(self) -> Check:
+        """No answer with a 5xx status."""
+        problems = [
             f"expected no server error, observed {e.status} for {e.method} {e.url} (body: {e.body_excerpt[:80]!r})"
             for e in self.exchanges
             if e.status >= 500
         ]
+        observed = f"{len(problems)} server errors in {len(self.exchanges)} answers"
+        return Check.judged("no server error", "no server error", observed, problems)
 
-    def origin_problems(self) -> list[str]:
-        """Answers that let an origin outside the allowlist read them (echoed, or a wildcard)."""
+    def origin_check(self) -> Check:
+        """No answer lets an origin outside the allowlist read it (echoed, or a wildcard)."""
         problems = []
         for origin, exchange in zip(self.origins, self.exchanges, strict=True):
             allowed = exchange.header("access-control-allow-origin")
@@ -58,7 +58,8 @@ class FuzzResult:
                     f"expected origin {origin} refused on {exchange.method} {exchange.url}, observed "
                     f"Access-Control-Allow-Origin {allowed}"
                 )
-        return problems
+        observed = f"{len(problems)} of {sum(1 for origin in self.origins if origin)} odd origins allowed"
+        return Check.judged("unknown origins", "every origin outside the allowlist refused", observed, problems)
 
 
 def send_odd_requests(client: GatewayClient, profile: Profile, count: int = FUZZ_REQUESTS) -> FuzzResult:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from infragate.errors import ProbeError
 from infragate.probes.http import Exchange, GatewayClient
 from infragate.profile.model import Profile
+from infragate.verdicts import Check
 
 MISSING_PATH = "/infragate-probe-no-such-path"
 ANY_VALUE = "*"
@@ -37,8 +38,8 @@ def _normal(value: str) -> str:
     return " ".join(value.lower().replace(";", "; ").split())
 
 
-def header_problems(exchanges: RouteExchanges, declared: dict[str, str]) -> list[str]:
-    """One line per response that lacks a declared security header or carries another value."""
+def header_check(exchanges: RouteExchanges, declared: dict[str, str]) -> Check:
+    """The declared security headers on every response: a problem per missing or different one."""
     problems = []
     for exchange in exchanges.exchanges:
         for name, expected in declared.items():
@@ -49,11 +50,12 @@ def header_problems(exchanges: RouteExchanges, declared: dict[str, str]) -> list
                 )
             elif expected != ANY_VALUE and _normal(observed) != _normal(expected):
                 problems.append(f"expected {name}: {expected} on {exchange.method} {exchange.url}, observed {observed}")
-    return problems
+    observed = f"{len(exchanges.exchanges)} responses, {len(problems)} header(s) missing or different"
+    return Check.judged("security headers", f"{', '.join(declared)} on every response", observed, problems)
 
 
-def disclosure_problems(exchanges: tuple[Exchange, ...]) -> list[str]:
-    """One line per response that names a software version or shows internals (stack traces)."""
+def disclosure_check(exchanges: tuple[Exchange, ...]) -> Check:
+    """No response names a software version or shows internals (stack traces): a problem per finding."""
     problems = []
     for exchange in exchanges:
         where = f"{exchange.method} {exchange.url} ({exchange.status})"
@@ -68,7 +70,8 @@ def disclosure_problems(exchanges: tuple[Exchange, ...]) -> list[str]:
             problems.append(
                 f"expected no software version or stack trace in the body of {where}, observed {found.group(0)!r}"
             )
-    return problems
+    observed = f"{len(exchanges)} responses, {len(problems)} disclosure(s)"
+    return Check.judged("no disclosure", "no software version or internals in any response", observed, problems)
 
 
 @dataclass(frozen=True)
@@ -79,15 +82,12 @@ class CompressionResult:
     requested: str
     exchange: Exchange
 
-    def problem(self) -> str | None:
-        """Why the response is not compressed as declared, or None."""
-        observed = self.exchange.header("content-encoding")
-        if observed is None or observed.lower() != self.requested:
-            return (
-                f"expected route {self.route} compressed with {self.requested} for a client that accepts it, "
-                f"observed Content-Encoding {observed or 'absent'} ({self.exchange.header('content-type')})"
-            )
-        return None
+    def check(self) -> Check:
+        """The response is compressed as declared."""
+        encoding = self.exchange.header("content-encoding")
+        expected = f"route {self.route} compressed with {self.requested} for a client that accepts it"
+        seen = f"Content-Encoding {encoding or 'absent'} ({self.exchange.header('content-type')})"
+        return Check.compare("compression", expected, seen, encoding is not None and encoding.lower() == self.requested)
 
 
 def probe_compression(client: GatewayClient, profile: Profile) -> CompressionResult:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infragate.probes.http import Exchange, GatewayClient
+from infragate.verdicts import Check
 
 
 @dataclass(frozen=True)
@@ -15,26 +16,17 @@ class HealthResult:
     expected_status: int
     timeout_s: float
 
-    @property
-    def status_ok(self) -> bool:
-        """Whether the answer has the declared status."""
-        return self.exchange.status == self.expected_status
+    def status_check(self) -> Check:
+        """The answer has the declared status."""
+        seen = f"{self.exchange.status} (body: {self.exchange.body_excerpt[:80]!r})"
+        expected = f"status {self.expected_status} from {self.exchange.url}"
+        return Check.compare("health status", expected, seen, self.exchange.status == self.expected_status)
 
-    @property
-    def in_time(self) -> bool:
-        """Whether the answer came within the gateway timeout."""
-        return self.exchange.elapsed_s <= self.timeout_s
-
-    def explain_status(self) -> str:
-        """Expected versus observed status."""
-        return (
-            f"expected status {self.expected_status} from {self.exchange.url}, observed {self.exchange.status} "
-            f"(body: {self.exchange.body_excerpt[:80]!r})"
-        )
-
-    def explain_time(self) -> str:
-        """Expected versus observed answer time."""
-        return f"expected an answer within {self.timeout_s:g} s, observed {self.exchange.elapsed_s:.3f} s"
+    def time_check(self) -> Check:
+        """The answer came within the gateway timeout."""
+        seen = f"{self.exchange.elapsed_s:.3f} s"
+        expected = f"an answer within {self.timeout_s:g} s"
+        return Check.compare("health answer time", expected, seen, self.exchange.elapsed_s <= self.timeout_s)
 
 
 def probe_health(client: GatewayClient) -> HealthResult:

@@ -13,6 +13,7 @@ from infragate.probes.disruption import resilience_of
 from infragate.profile.model import Deploy, Profile
 from infragate.recovery.journal import Journal, Undo
 from infragate.retry import poll_until
+from infragate.verdicts import Check
 
 if TYPE_CHECKING:  # the adapter imports the docker SDK, which only Swarm targets need
     from infragate.platforms.swarm import DeclaredService, SwarmPlatform
@@ -43,134 +44,192 @@ def _deploys(profile: Profile) -> dict[str, Deploy]:
     return {name: service.deploy for name, service in profile.services.items() if service.deploy is not None}
 
 
-def replica_problems(profile: Profile, declared: dict[str, DeclaredService]) -> list[str]:
-    """Services whose replica count lies outside the profile's bounds."""
-    problems = []
-    for name, service in profile.services.items():
-        count = declared[name].replicas
-        if count is None or not service.replicas.min <= count <= service.replicas.max:
-            problems.append(
-                f"service {name}: expected {service.replicas.min} to {service.replicas.max} replicas, "
-                f"observed {count if count is not None else 'a global service'}"
+def replica_check(profile: Profile, declared: dict[str, DeclaredService]) -> Check:
+    """Every service's declared replica count within the profile's bounds."""
+    return Check.combine(
+        (
+            Check.compare(
+                "declared replicas",
+                f"{service.replicas.min} to {service.replicas.max} replicas",
+                f"{count if count is not None else 'a global service'}",
+                count is not None and service.replicas.min <= count <= service.replicas.max,
+                subject=f"service {name}",
             )
-    return problems
+            for name, service in profile.services.items()
+            for count in (declared[name].replicas,)
+        ),
+        name="declared replicas",
+    )
 
 
-def _resource_problem(name: str, kind: str, wanted: dict[str, float | None], got: dict[str, float]) -> list[str]:
-    problems = []
+def _resource_checks(name: str, kind: str, wanted: dict[str, float | None], got: dict[str, float]) -> list[Check]:
+    checks = []
     for key, value in wanted.items():
         if value is None:
             continue
         observed = got.get(key)
-        if observed is None:
-            problems.append(f"service {name}: expected a {kind} of {key} {_show(key, value)}, observed none")
-        elif abs(observed - value) > 0.01 * value:
-            problems.append(
-                f"service {name}: expected a {kind} of {key} {_show(key, value)}, observed {_show(key, observed)}"
+        checks.append(
+            Check.compare(
+                "resources",
+                f"a {kind} of {key} {_show(key, value)}",
+                "none" if observed is None else _show(key, observed),
+                observed is not None and abs(observed - value) <= 0.01 * value,
+                subject=f"service {name}",
             )
-    return problems
+        )
+    return checks
 
 
 def _show(key: str, value: float) -> str:
     return f"{value / 1024**2:g}M" if key == "memory" else f"{value:g}"
 
 
-def resource_problems(profile: Profile, declared: dict[str, DeclaredService]) -> list[str]:
-    """Limits and reservations that are missing or differ from the declaration."""
-    problems = []
+def resource_check(profile: Profile, declared: dict[str, DeclaredService]) -> Check:
+    """Limits and reservations present and as declared."""
+    checks = []
     for name, deploy in _deploys(profile).items():
         for kind, wanted, got in (
             ("limit", deploy.limits, declared[name].limits),
             ("reservation", deploy.reservations, declared[name].reservations),
         ):
             if wanted is not None:
-                problems += _resource_problem(name, kind, {"cpus": wanted.cpus, "memory": wanted.memory}, got)
-    return problems
+                checks += _resource_checks(name, kind, {"cpus": wanted.cpus, "memory": wanted.memory}, got)
+    return Check.combine(checks, name="resources")
 
 
-def restart_problems(profile: Profile, declared: dict[str, DeclaredService]) -> list[str]:
-    """Services that do not restart failed tasks as declared."""
-    problems = []
-    for name, deploy in _deploys(profile).items():
-        observed = declared[name].restart_condition
-        if deploy.restart_condition is not None and observed != deploy.restart_condition:
-            problems.append(
-                f"service {name}: expected failed tasks restarted on condition {deploy.restart_condition}, "
-                f"observed {observed or 'no restart policy'}"
+def restart_check(profile: Profile, declared: dict[str, DeclaredService]) -> Check:
+    """Failed tasks restarted on the declared condition."""
+    return Check.combine(
+        (
+            Check.compare(
+                "restart policy",
+                f"failed tasks restarted on condition {deploy.restart_condition}",
+                declared[name].restart_condition or "no restart policy",
+                declared[name].restart_condition == deploy.restart_condition,
+                subject=f"service {name}",
             )
-    return problems
+            for name, deploy in _deploys(profile).items()
+            if deploy.restart_condition is not None
+        ),
+        name="restart policy",
+    )
 
 
-def healthcheck_problems(profile: Profile, declared: dict[str, DeclaredService]) -> list[str]:
-    """Services that declare a health check in the profile but have none."""
-    return [
-        f"service {name}: expected a health check, observed none"
-        for name, deploy in _deploys(profile).items()
-        if deploy.healthcheck and not declared[name].healthcheck
-    ]
+def healthcheck_check(profile: Profile, declared: dict[str, DeclaredService]) -> Check:
+    """A health check wherever the profile declares one."""
+    return Check.combine(
+        (
+            Check.compare(
+                "health check",
+                "a health check",
+                "one" if declared[name].healthcheck else "none",
+                bool(declared[name].healthcheck),
+                subject=f"service {name}",
+            )
+            for name, deploy in _deploys(profile).items()
+            if deploy.healthcheck
+        ),
+        name="health check",
+    )
 
 
-def secret_problems(profile: Profile, declared: dict[str, DeclaredService]) -> list[str]:
-    """Declared secrets that are not mounted as Docker secrets."""
-    problems = []
-    for name, deploy in _deploys(profile).items():
-        # Stacks prefix secret names with the stack: ig-ref_db_password holds db_password.
-        mounted = declared[name].secrets
-        for secret in deploy.secrets:
-            if not any(found == secret or found.endswith(f"_{secret}") for found in mounted):
-                problems.append(
-                    f"service {name}: expected secret {secret} mounted as a Docker secret, observed "
-                    f"{', '.join(mounted) or 'no secret'}"
-                )
-    return problems
+def secret_check(profile: Profile, declared: dict[str, DeclaredService]) -> Check:
+    """Declared secrets mounted as Docker secrets."""
+    # Stacks prefix secret names with the stack: ig-ref_db_password holds db_password.
+    return Check.combine(
+        (
+            Check.compare(
+                "secrets mounted",
+                f"secret {secret} mounted as a Docker secret",
+                ", ".join(mounted) or "no secret",
+                any(found == secret or found.endswith(f"_{secret}") for found in mounted),
+                subject=f"service {name}",
+            )
+            for name, deploy in _deploys(profile).items()
+            for mounted in (declared[name].secrets,)
+            for secret in deploy.secrets
+        ),
+        name="secrets mounted",
+    )
 
 
-def environment_secret_problems(declared: dict[str, DeclaredService]) -> list[str]:
-    """Environment variables whose names say they carry a secret's value."""
-    return [
-        f"service {name}: expected secrets as Docker secrets, observed environment variable {variable}"
-        for name, service in sorted(declared.items())
-        for variable in service.environment
-        if SECRET_NAME.search(variable)
-    ]
+def environment_secret_check(declared: dict[str, DeclaredService]) -> Check:
+    """No environment variable whose name says it carries a secret's value."""
+    return Check.combine(
+        (
+            Check.compare(
+                "no secret in the environment",
+                "secrets as Docker secrets",
+                f"environment variable {variable}" if SECRET_NAME.search(variable) else "none in the environment",
+                not SECRET_NAME.search(variable),
+                subject=f"service {name}",
+            )
+            for name, service in sorted(declared.items())
+            for variable in service.environment
+        ),
+        name="no secret in the environment",
+    )
 
 
-def network_problems(profile: Profile, declared: dict[str, DeclaredService]) -> list[str]:
-    """Networks that are not encrypted although the service declares encrypted networks."""
-    problems = []
+def network_check(profile: Profile, declared: dict[str, DeclaredService]) -> Check:
+    """Every network encrypted where the service declares encrypted networks."""
+    checks = []
     for name, deploy in _deploys(profile).items():
         if not deploy.encrypted_networks:
             continue
         networks = declared[name].networks
+        subject = f"service {name}"
         if not networks:
-            problems.append(f"service {name}: expected encrypted overlay networks, observed no network")
-        problems += [
-            f"service {name}: expected network {network} encrypted, observed it unencrypted"
+            checks.append(
+                Check.compare("encrypted networks", "encrypted overlay networks", "no network", False, subject)
+            )
+        checks += [
+            Check.compare(
+                "encrypted networks",
+                f"network {network} encrypted",
+                f"it {'encrypted' if encrypted else 'unencrypted'}",
+                encrypted,
+                subject,
+            )
             for network, encrypted in sorted(networks.items())
-            if not encrypted
         ]
-    return problems
+    return Check.combine(checks, name="encrypted networks")
 
 
-def placement_problems(profile: Profile, declared: dict[str, DeclaredService]) -> list[str]:
-    """Declared placement constraints a service does not carry."""
-    return [
-        f"service {name}: expected placement constraint {constraint!r}, observed {list(declared[name].placement)}"
-        for name, deploy in _deploys(profile).items()
-        for constraint in deploy.placement
-        if constraint not in declared[name].placement
-    ]
+def placement_check(profile: Profile, declared: dict[str, DeclaredService]) -> Check:
+    """Every declared placement constraint carried."""
+    return Check.combine(
+        (
+            Check.compare(
+                "placement",
+                f"placement constraint {constraint!r}",
+                f"{list(declared[name].placement)}",
+                constraint in declared[name].placement,
+                subject=f"service {name}",
+            )
+            for name, deploy in _deploys(profile).items()
+            for constraint in deploy.placement
+        ),
+        name="placement",
+    )
 
 
-def update_policy_problems(profile: Profile, declared: dict[str, DeclaredService]) -> list[str]:
-    """Services whose failed updates are not handled as declared."""
-    return [
-        f"service {name}: expected a failed update to {deploy.update_failure_action}, observed failure_action "
-        f"{declared[name].update_failure_action or 'unset'}"
-        for name, deploy in _deploys(profile).items()
-        if deploy.update_failure_action is not None
-        and declared[name].update_failure_action != deploy.update_failure_action
-    ]
+def update_policy_check(profile: Profile, declared: dict[str, DeclaredService]) -> Check:
+    """Failed updates handled as declared."""
+    return Check.combine(
+        (
+            Check.compare(
+                "update failure action",
+                f"a failed update to {deploy.update_failure_action}",
+                f"failure_action {declared[name].update_failure_action or 'unset'}",
+                declared[name].update_failure_action == deploy.update_failure_action,
+                subject=f"service {name}",
+            )
+            for name, deploy in _deploys(profile).items()
+            if deploy.update_failure_action is not None
+        ),
+        name="update failure action",
+    )
 
 
 @dataclass(frozen=True)
@@ -183,18 +242,14 @@ class FailedUpdateResult:
     took_s: float | None
     version_before: int
 
-    def rollback_problem(self) -> str | None:
-        """Why the update counts as not rolled back, or None."""
-        if self.state == "rollback_completed":
-            return None
+    def rollback_check(self) -> Check:
+        """The failed update was rolled back."""
         if self.took_s is None:
-            return (
-                f"expected the failed update of {self.service} rolled back, observed no outcome within "
-                f"{UPDATE_TIMEOUT_S:g} s (state {self.state or 'none'})"
-            )
-        return f"expected the failed update of {self.service} rolled back, observed state {self.state}" + (
-            f" ({self.message})" if self.message else ""
-        )
+            seen = f"no outcome within {UPDATE_TIMEOUT_S:g} s (state {self.state or 'none'})"
+        else:
+            seen = f"state {self.state}" + (f" ({self.message})" if self.message else "")
+        expected = f"the failed update of {self.service} rolled back"
+        return Check.compare("rolled back", expected, seen, self.state == "rollback_completed")
 
 
 def roll_out_failing_update(platform: SwarmPlatform, journal: Journal, profile: Profile) -> FailedUpdateResult:
@@ -226,17 +281,21 @@ class SettledService:
     running: int
     fault_in_spec: bool
 
-    def problem(self) -> str | None:
-        """Why the service is not back as it was, or None."""
-        problems = []
-        if self.fault_in_spec:
-            problems.append(f"expected {self.service} back on its previous configuration, observed the failed one")
-        if self.ready < self.declared_min:
-            problems.append(
-                f"expected {self.service} at {self.declared_min} healthy replicas, observed {self.ready} "
-                f"healthy of {self.running} running"
-            )
-        return "; ".join(problems) or None
+    def check(self) -> Check:
+        """The service is back on its previous configuration, at its declared healthy replicas."""
+        configuration = Check.compare(
+            "back as before",
+            f"{self.service} back on its previous configuration",
+            "the failed one" if self.fault_in_spec else "the previous one",
+            not self.fault_in_spec,
+        )
+        healthy = Check.compare(
+            "back as before",
+            f"{self.service} at {self.declared_min} healthy replicas",
+            f"{self.ready} healthy of {self.running} running",
+            self.ready >= self.declared_min,
+        )
+        return Check.combine((configuration, healthy))
 
 
 def after_update(platform: SwarmPlatform, profile: Profile, timeout_s: float = 30.0) -> SettledService:

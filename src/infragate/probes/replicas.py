@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from infragate.platforms.base import Platform, ReplicaSet
 from infragate.profile.model import Profile, ReplicaBounds
+from infragate.verdicts import Check
 
 
 @dataclass(frozen=True)
@@ -15,22 +16,42 @@ class ReplicaCensus:
     platform: str
     services: tuple[tuple[ReplicaSet, ReplicaBounds], ...]
 
-    def count_problems(self) -> list[str]:
-        """One line for each service whose running replica count is outside its declared bounds."""
-        return [
-            f"service {found.service}: expected {bounds} running replicas, observed {len(found.running)} "
-            f"({', '.join(f'{r.id}: {r.detail}' for r in found.replicas) or 'none listed'})"
-            for found, bounds in self.services
-            if not bounds.contains(len(found.running))
-        ]
+    def count_check(self) -> Check:
+        """Every service's running replica count within its declared bounds."""
+        return Check.combine(
+            (
+                Check.compare(
+                    "replica count",
+                    f"{bounds} running replicas",
+                    f"{len(found.running)} ({_details(found)})",
+                    bounds.contains(len(found.running)),
+                    subject=f"service {found.service}",
+                )
+                for found, bounds in self.services
+            ),
+            name="replica count",
+        )
 
-    def health_problems(self) -> list[str]:
-        """One line for each running replica that does not report ready."""
-        return [
-            f"service {found.service}: expected replica {replica.id} to report healthy, observed {replica.detail}"
-            for found, _ in self.services
-            for replica in found.not_ready
-        ]
+    def health_check(self) -> Check:
+        """Every running replica reports ready."""
+        return Check.combine(
+            (
+                Check.compare(
+                    "replicas healthy",
+                    f"replica {replica.id} to report healthy",
+                    replica.detail,
+                    replica not in found.not_ready,
+                    subject=f"service {found.service}",
+                )
+                for found, _ in self.services
+                for replica in found.running
+            ),
+            name="replicas healthy",
+        )
+
+
+def _details(found: ReplicaSet) -> str:
+    return ", ".join(f"{r.id}: {r.detail}" for r in found.replicas) or "none listed"
 
 
 def take_census(platform: Platform, profile: Profile) -> ReplicaCensus:

@@ -10,6 +10,7 @@ from infragate.errors import ProbeError
 from infragate.platforms.base import Platform
 from infragate.probes.http import GatewayClient
 from infragate.profile.model import Profile, Route
+from infragate.verdicts import Check
 
 # Enough requests that a balancer which skips a replica is seen doing so, and a pace well under any limit.
 REQUESTS_PER_REPLICA = 10
@@ -32,13 +33,13 @@ class SpreadResult:
         """Expected replicas that answered none of the requests."""
         return expected - frozenset(self.by_replica)
 
-    def explain(self, expected: frozenset[str]) -> str:
-        """Expected versus observed replicas."""
-        return (
-            f"expected answers from every replica of route {self.route} ({', '.join(sorted(expected))}), "
-            f"observed {dict(sorted(self.by_replica.items()))} from {self.sent} requests at {self.rate_per_s:g}/s "
-            f"(none from {', '.join(sorted(self.missing(expected)))}; statuses {self.statuses})"
-        )
+    def check(self, expected: frozenset[str], subject: str) -> Check:
+        """Every expected replica answered some of the requests."""
+        missing = self.missing(expected)
+        seen = f"{dict(sorted(self.by_replica.items()))} from {self.sent} requests at {self.rate_per_s:g}/s"
+        seen += f" (none from {', '.join(sorted(missing))}; statuses {self.statuses})" if missing else ""
+        wanted = f"answers from every replica of route {self.route} ({', '.join(sorted(expected))})"
+        return Check.compare("spread over replicas", wanted, seen, not missing, subject=subject)
 
 
 def probe_spread(
@@ -71,11 +72,9 @@ class ServiceSpread:
     expected: frozenset[str]
     spread: SpreadResult
 
-    def problem(self) -> str | None:
-        """Why this service's spread is wrong, or None."""
-        if not self.spread.missing(self.expected):
-            return None
-        return f"service {self.service}: {self.spread.explain(self.expected)}"
+    def check(self) -> Check:
+        """Every replica the service had answered some of the stream."""
+        return self.spread.check(self.expected, f"service {self.service}")
 
 
 @dataclass(frozen=True)
@@ -84,9 +83,9 @@ class SpreadSurvey:
 
     services: tuple[ServiceSpread, ...]
 
-    def problems(self) -> list[str]:
-        """One line for each service with a replica that answered nothing."""
-        return [problem for entry in self.services if (problem := entry.problem()) is not None]
+    def check(self) -> Check:
+        """No service with a replica that answered nothing."""
+        return Check.combine((entry.check() for entry in self.services), name="spread over replicas")
 
 
 def survey_spread(client: GatewayClient, platform: Platform, profile: Profile) -> SpreadSurvey:

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from infragate.verdicts import Check
+
 T = TypeVar("T")
 
 
@@ -23,13 +25,6 @@ class Survey(Generic[T]):
             names.update(dict.fromkeys(getattr(result, "CHARTS", ())))
         return tuple(names)
 
-    def problems(self, check: Callable[[T], str | list[str] | None]) -> list[str]:
-        """Everything one check finds wrong, target by target."""
-        found: list[str] = []
-        for result in self.results:
-            outcome = check(result)
-            if isinstance(outcome, str):
-                found.append(outcome)
-            elif outcome:
-                found.extend(outcome)
-        return found
+    def check(self, judge: Callable[[T], Check]) -> Check:
+        """One promise judged on every target: not met when it is not met on any of them."""
+        return Check.combine(judge(result) for result in self.results)

@@ -12,6 +12,7 @@ import aiohttp
 from infragate.errors import ProbeError
 from infragate.probes.traffic import ssl_context
 from infragate.profile.model import Profile
+from infragate.verdicts import Check
 
 
 @dataclass(frozen=True)
@@ -24,17 +25,14 @@ class WebSocketResult:
     sent: str
     received: str | None
 
-    def upgrade_problem(self) -> str | None:
-        """Why the connection was not upgraded, or None."""
-        if not self.upgraded:
-            return f"expected {self.url} to switch protocols (101), observed {self.status}"
-        return None
+    def upgrade_check(self) -> Check:
+        """The connection was upgraded."""
+        return Check.compare("upgrade", f"{self.url} to switch protocols (101)", f"{self.status}", self.upgraded)
 
-    def echo_problem(self) -> str | None:
-        """Why the echo differs, or None."""
-        if self.received != self.sent:
-            return f"expected {self.sent!r} echoed by {self.url}, observed {self.received!r}"
-        return None
+    def echo_check(self) -> Check:
+        """The message came back as sent."""
+        expected = f"{self.sent!r} echoed by {self.url}"
+        return Check.compare("echo", expected, repr(self.received), self.received == self.sent)
 
 
 def probe_websocket(profile: Profile) -> WebSocketResult:

@@ -92,6 +92,16 @@ def _verdict_bar(run: RunRecord) -> str:
     return f'<svg width="600" height="24" role="img" aria-label="verdicts">{"".join(parts)}</svg>'
 
 
+def _judged(checks: list[dict[str, str]]) -> str:
+    """What a step judged: each promise's outcome, what was expected and what was observed."""
+    rows = "".join(
+        f"<li><b>{html.escape(check['outcome'])}</b> {html.escape(check['name'])}: expected "
+        f"{html.escape(check['expected'])}; observed {html.escape(check['observed'])}</li>"
+        for check in checks
+    )
+    return f'<ul class="checks">{rows}</ul>' if rows else ""
+
+
 def render_html(run: RunRecord) -> str:
     """A self-contained HTML report: verdict bar, one row per scenario, evidence on demand."""
     code = run.exit_code
@@ -99,7 +109,7 @@ def render_html(run: RunRecord) -> str:
     for scenario in run.scenarios:
         steps = "".join(
             f'<li class="{html.escape(step.outcome)}">{html.escape(step.text)} '
-            f"<small>{step.outcome}, {step.duration_s * 1000:.0f} ms</small></li>"
+            f"<small>{step.outcome}, {step.duration_s * 1000:.0f} ms</small>{_judged(step.checks)}</li>"
             for step in scenario.steps
         )
         evidence = html.escape(json.dumps(scenario.evidence, indent=2))

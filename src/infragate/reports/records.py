@@ -29,6 +29,9 @@ class StepRecord:
     text: str
     outcome: str
     duration_s: float
+    checks: list[dict[str, str]] = field(
+        default_factory=list
+    )  # what the step judged: name, outcome, expected, observed
 
 
 @dataclass

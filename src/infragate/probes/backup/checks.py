@@ -1,4 +1,4 @@
-"""Backup probes: the catalogue of backups, their integrity, a restore drill, Redis persistence.
+"""Backup probes: the integrity of every backup and the restore drill.
 
 A restore drill restores the newest backup into the scratch database (never the source: the
 profile loader refuses that), compares what came back with the record taken when the backup was
@@ -9,13 +9,13 @@ killed run's scratch database is dropped by ``infragate recover``.
 from __future__ import annotations
 
 import datetime
-import itertools
 import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from infragate.errors import ProbeError
+from infragate.probes.backup.catalogue import backup_sets
 from infragate.probes.backup.cluster_drill import NO_BACKUP, ClusterDrillResult, TimedRestore, cluster_drill
 from infragate.probes.backup.layout import Manifest, TableRecord, sha256_of
 from infragate.probes.backup.postgres import Dsn, query, run, start, table_records
@@ -23,104 +23,10 @@ from infragate.probes.backup.sources import Listed, PgBackRestSource, source_of
 from infragate.profile.model import Profile
 from infragate.profile.storage import PostgresBackups
 from infragate.recovery.journal import Journal, Undo
+from infragate.verdicts import Check
 
 DROP_SCRATCH = "drop_scratch_database"
 DROP_TIMEOUT_S = 20.0
-PRUNE_SLACK = 1.0  # a job prunes when it runs: a backup may outlive the retention by one schedule period
-GAP_TOLERANCE = 1.5  # a run may be late: a gap up to 1.5 schedule periods is not yet a missed one
-
-
-def _human(seconds: float) -> str:
-    if seconds >= 86400:
-        return f"{seconds / 86400:.1f}d"
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f}h"
-    return f"{seconds / 60:.1f}m" if seconds >= 60 else f"{seconds:.1f}s"
-
-
-def backup_sets(profile: Profile) -> tuple[PostgresBackups, ...]:
-    """The profile's PostgreSQL backup sets."""
-    if profile.backups is None or not profile.backups.postgres:
-        raise ProbeError("the profile declares no backups.postgres section")
-    return profile.backups.postgres
-
-
-@dataclass(frozen=True)
-class BackupCatalogue:
-    """Every backup found, newest first, with what was declared about them."""
-
-    location: str
-    taken: tuple[str, ...]
-    now: str
-    schedule_s: float
-    rpo_s: float
-    retention_s: float
-
-    def _times(self) -> list[datetime.datetime]:
-        return [datetime.datetime.fromisoformat(when) for when in self.taken]
-
-    def freshness_problem(self) -> str | None:
-        """Why the newest backup is older than the RPO, or None."""
-        times, now = self._times(), datetime.datetime.fromisoformat(self.now)
-        if not times:
-            return f"{self.location}: expected a backup younger than {_human(self.rpo_s)}, observed none at all"
-        age = (now - times[0]).total_seconds()
-        if age > self.rpo_s:
-            return (
-                f"{self.location}: expected the newest backup younger than the RPO of {_human(self.rpo_s)}, "
-                f"observed {_human(age)} old ({self.taken[0]})"
-            )
-        return None
-
-    def schedule_problems(self) -> list[str]:
-        """Gaps longer than the schedule allows, inside the retention window."""
-        times, now = self._times(), datetime.datetime.fromisoformat(self.now)
-        window = [when for when in times if (now - when).total_seconds() <= self.retention_s]
-        problems = []
-        for newer, older in itertools.pairwise(window):
-            gap = (newer - older).total_seconds()
-            if gap > GAP_TOLERANCE * self.schedule_s:
-                problems.append(
-                    f"{self.location}: expected a backup every {_human(self.schedule_s)} inside the retention "
-                    f"window, observed a gap of {_human(gap)} between {older.isoformat()} and {newer.isoformat()}"
-                )
-        if not window:
-            problems.append(
-                f"{self.location}: expected backups inside the retention window of {_human(self.retention_s)}, "
-                "observed none"
-            )
-        return problems
-
-    def retention_problem(self) -> str | None:
-        """Backups kept beyond the retention, or None."""
-        now = datetime.datetime.fromisoformat(self.now)
-        limit = self.retention_s + PRUNE_SLACK * self.schedule_s
-        old = [when for when in self._times() if (now - when).total_seconds() > limit]
-        if old:
-            return (
-                f"{self.location}: expected no backup older than the retention of {_human(self.retention_s)} "
-                f"(plus one schedule period), observed {len(old)}, the oldest from {old[-1].isoformat()}"
-            )
-        return None
-
-
-def list_backups(profile: Profile) -> tuple[BackupCatalogue, ...]:
-    """The backups of every declared set, newest first."""
-    catalogues = []
-    for config in backup_sets(profile):
-        listing = source_of(config).listing()
-        now = datetime.datetime.now(datetime.UTC)
-        catalogues.append(
-            BackupCatalogue(
-                config.label,
-                tuple(item.taken.isoformat() for item in listing),
-                now.isoformat(),
-                config.schedule,
-                config.rpo,
-                config.retention,
-            )
-        )
-    return tuple(catalogues)
 
 
 @dataclass(frozen=True)
@@ -129,6 +35,11 @@ class BackupCheck:
 
     backup: str
     problems: tuple[str, ...]
+
+    def check(self) -> Check:
+        """The backup is complete, lists its contents and matches its checksum."""
+        observed = f"{self.backup}: " + ("; ".join(self.problems) if self.problems else "complete and matching")
+        return Check.judged("backup integrity", f"{self.backup} readable and matching", observed, self.problems)
 
 
 def check_integrity(profile: Profile) -> tuple[BackupCheck, ...]:
@@ -223,8 +134,13 @@ class DrillResult(TimedRestore):
     restored: dict[str, TableRecord]
     scratch_dropped: bool
 
-    def data_problems(self) -> list[str]:
-        """Tables that came back different from the record taken when the backup was made."""
+    def data_check(self) -> Check:
+        """Every table came back as recorded when the backup was made."""
+        expected = f"{len(self.expected)} tables of backup {self.backup} as recorded"
+        same = sum(1 for table, record in self.expected.items() if self.restored.get(table) == record)
+        return Check.judged("restored data", expected, f"{same} as recorded", self._data_problems())
+
+    def _data_problems(self) -> list[str]:
         problems = []
         for table, record in sorted(self.expected.items()):
             got = self.restored.get(table)

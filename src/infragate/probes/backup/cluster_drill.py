@@ -34,6 +34,7 @@ from infragate.probes.backup.sources import PgBackRestSource
 from infragate.profile.storage import PostgresBackups
 from infragate.recovery.journal import Journal, Undo
 from infragate.retry import poll_until
+from infragate.verdicts import Check
 
 REMOVE_SCRATCH_CLUSTER = "remove_scratch_cluster"
 NO_BACKUP = "there is no backup to restore"
@@ -73,16 +74,12 @@ class TimedRestore:
     TO_DO: ClassVar[str] = "restore"
     DONE: ClassVar[str] = "restored"
 
-    def rto_problem(self) -> str | None:
-        """Why the restore failed or took longer than the RTO, or None."""
+    def rto_check(self) -> Check:
+        """The restore succeeded within the RTO."""
         if not self.restore_ok:
-            return f"expected backup {self.backup} to {self.TO_DO}, observed: {self.restore_error}"
-        if self.restore_s > self.rto_s:
-            return (
-                f"expected backup {self.backup} {self.DONE} within the RTO of {self.rto_s:g} s, "
-                f"observed {self.restore_s:.1f} s"
-            )
-        return None
+            return Check.compare("RTO", f"backup {self.backup} to {self.TO_DO}", self.restore_error, False)
+        expected = f"backup {self.backup} {self.DONE} within the RTO of {self.rto_s:g} s"
+        return Check.compare("RTO", expected, f"{self.restore_s:.1f} s", self.restore_s <= self.rto_s)
 
 
 @dataclass(frozen=True)
@@ -98,8 +95,13 @@ class ClusterDrillResult(TimedRestore):
     TO_DO: ClassVar[str] = "restore and start"
     DONE: ClassVar[str] = "restored and accepting queries"
 
-    def data_problems(self) -> list[str]:
-        """Databases of the backup's manifest that did not come back, and tables that do not read."""
+    def data_check(self) -> Check:
+        """Every database of the backup's manifest came back, and every table reads."""
+        expected = f"databases {', '.join(self.databases_expected)} back, every table readable"
+        observed = f"databases {', '.join(self.databases_found) or 'none'}, {len(self.unreadable)} unreadable"
+        return Check.judged("restored data", expected, observed, self._data_problems())
+
+    def _data_problems(self) -> list[str]:
         problems = [
             f"expected database {name} (in the manifest of backup {self.backup}) in the restored cluster, "
             "observed it missing"
@@ -107,7 +109,7 @@ class ClusterDrillResult(TimedRestore):
             if name not in self.databases_found
         ]
         problems += [
-            f"expected every table of database {database} to read to its end, observed: {error}"
+            f"expected every table of database {database} to read to its end, observed {error}"
             for database, error in self.unreadable.items()
         ]
         return problems

@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 from infragate.errors import ProbeError
 from infragate.profile.model import Profile
+from infragate.verdicts import Check
 
 
 @dataclass(frozen=True)
@@ -20,8 +21,17 @@ class RedisPersistenceResult:
     declared_appendonly: bool | None
     declared_save: str | None
 
-    def problems(self) -> list[str]:
-        """Settings that differ from the declaration."""
+    def check(self) -> Check:
+        """The persistence settings as declared."""
+        declared = []
+        if self.declared_appendonly is not None:
+            declared.append(f"appendonly {'yes' if self.declared_appendonly else 'no'}")
+        if self.declared_save is not None:
+            declared.append(f"save {self.declared_save!r}")
+        observed = f"appendonly {self.appendonly}, save {self.save!r}"
+        return Check.judged("Redis persistence", ", ".join(declared) or "nothing", observed, self._problems())
+
+    def _problems(self) -> list[str]:
         problems = []
         if self.declared_appendonly is not None and (self.appendonly == "yes") != self.declared_appendonly:
             problems.append(

@@ -24,6 +24,7 @@ from infragate.probes.backup.sources import PgBackRestSource
 from infragate.profile.model import Profile
 from infragate.profile.storage import PostgresBackups, WalArchive
 from infragate.retry import poll_until
+from infragate.verdicts import Check
 
 SEGMENT = re.compile(r"^[0-9A-F]{24}")  # timeline, log and segment: what a WAL file name starts with
 REPOSITORY_WAIT_S = 10.0  # asynchronous archiving may report a segment archived a moment before it lands
@@ -83,7 +84,44 @@ class WalArchiveState:
     repository: str | None = None
     repository_newest: str | None = None
 
-    def archiving_problem(self) -> str | None:
+    def archiving_check(self) -> Check:
+        """WAL reaches an archive at all."""
+        how = "an archive_command" if self.has_command else "an archive_library" if self.archive_library else "neither"
+        observed = f"{self.server}: archive_mode {self.archive_mode}, {how}"
+        expected = "archive_mode on with an archive_command or archive_library"
+        return Check.judged("WAL archived", expected, observed, self._archiving_problem())
+
+    def switch_check(self) -> Check:
+        """A change waits at most the RPO before its segment is closed for archiving."""
+        timeout = _human(self.archive_timeout_s) if self.archive_timeout_s > 0 else "0 (off)"
+        expected = f"archive_timeout at most the RPO of {_human(self.rpo_s)}"
+        observed = f"{self.server}: archive_timeout {timeout}"
+        return Check.judged("segment switch", expected, observed, self._switch_problem())
+
+    def failure_check(self) -> Check:
+        """The archiver's most recent attempt succeeded."""
+        observed = f"{self.server}: {self.failed_count} failures since {self.counted_since}" + (
+            f", last success {self.last_archived_wal} at {self.last_archived_at}" if self.last_archived_at else ""
+        )
+        return Check.judged(
+            "archiver succeeding", "the archiver's last attempt to succeed", observed, self._failure_problem()
+        )
+
+    def backlog_check(self) -> Check:
+        """No WAL waits for the archive longer than the RPO allows."""
+        observed = f"{self.server}: {self.waiting} WAL segment(s) waiting" + (
+            f", the oldest for {_human(self.oldest_waiting_age_s)}" if self.waiting else ""
+        )
+        expected = f"no change waiting for the archive longer than the RPO of {_human(self.rpo_s)}"
+        return Check.judged("archive backlog", expected, observed, self._backlog_problem())
+
+    def repository_check(self) -> Check:
+        """The repository holds the WAL the server counts as archived (met when none is declared)."""
+        observed = f"{self.repository or 'no repository declared'}: newest {self.repository_newest or 'none'}"
+        expected = f"the WAL {self.server} reports archived ({self.last_archived_wal or 'none yet'})"
+        return Check.judged("WAL in the repository", expected, observed, self._repository_problem())
+
+    def _archiving_problem(self) -> str | None:
         """Why no WAL reaches an archive at all, or None."""
         if self.archive_mode == "off":
             return f"{self.server}: expected archive_mode on, observed off: no WAL reaches any archive"
@@ -94,7 +132,7 @@ class WalArchiveState:
             )
         return None
 
-    def switch_problem(self) -> str | None:
+    def _switch_problem(self) -> str | None:
         """Why a change may wait longer than the RPO before its segment is closed for archiving, or None."""
         rpo = _human(self.rpo_s)
         if self.archive_timeout_s <= 0:
@@ -109,7 +147,7 @@ class WalArchiveState:
             )
         return None
 
-    def failure_problem(self) -> str | None:
+    def _failure_problem(self) -> str | None:
         """Why the archiver's most recent attempt failed, or None."""
         if not self.failing:
             return None
@@ -123,7 +161,7 @@ class WalArchiveState:
             f"at {self.last_failed_at} ({self.failed_count} failures since {self.counted_since}); {success}"
         )
 
-    def backlog_problem(self) -> str | None:
+    def _backlog_problem(self) -> str | None:
         """Why the WAL waiting for the archive is older than the RPO allows, or None.
 
         A segment waiting since t holds changes from up to archive_timeout before t: they are at risk
@@ -140,7 +178,7 @@ class WalArchiveState:
             f"{_human(self.oldest_waiting_age_s)}, with changes up to {_human(at_risk)} old"
         )
 
-    def repository_problem(self) -> str | None:
+    def _repository_problem(self) -> str | None:
         """Why the repository lacks WAL the server counts as archived, or None (also when none is declared)."""
         if self.repository is None:
             return None
@@ -231,7 +269,7 @@ def read_wal_archive(profile: Profile) -> WalArchiveState:
         lambda: dataclasses.replace(
             state, repository=repository.label, repository_newest=repository_newest(repository)
         ),
-        lambda checked: checked.repository_problem() is None,
+        lambda checked: checked.repository_check().met,
         REPOSITORY_WAIT_S,
         1.0,
     ).value

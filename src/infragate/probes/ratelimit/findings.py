@@ -9,6 +9,7 @@ from typing import ClassVar
 from infragate.probes.ratelimit.estimator import LimitEstimate
 from infragate.probes.ratelimit.windows import WindowFit
 from infragate.profile.model import RateLimit
+from infragate.verdicts import Check
 
 REJECTION_STATUSES = frozenset({429, 503})
 WINDOW_ALGORITHMS = frozenset({"fixed-window", "sliding-window", "sliding-window-counter", "window"})
@@ -87,55 +88,46 @@ class RateLimitResult:
             return f"no {self.algorithm} limit explains the admissions (best: {fit.describe()})"
         return None
 
-    def rate_problem(self) -> str | None:
-        """Why the admitted rate does not match the declaration, or None."""
+    def rate_check(self) -> Check:
+        """The admitted rate matches the declaration."""
         observed = self.observed_rate_per_s
-        expected = f"expected route {self.route} to admit {self.declared_rate_per_s:g}/s ± {self.rate_tolerance:.0%}"
+        expected = f"route {self.route} to admit {self.declared_rate_per_s:g}/s ± {self.rate_tolerance:.0%}"
         if (unexplained := self._unexplained()) is not None:
-            return f"{expected}, observed {unexplained}; offered {self._offered()}"
+            return Check.compare("admitted rate", expected, f"{unexplained}; offered {self._offered()}", False)
         if observed is None:
-            return f"{expected}, observed no sustained limit ({self.estimate.reason}; offered {self._offered()})"
-        if abs(observed - self.declared_rate_per_s) > self.rate_tolerance * self.declared_rate_per_s:
-            how = f"a {self.window_fit.describe()}, " if self.window_fit is not None else ""
-            return f"{expected}, observed {how}{observed:.1f}/s (offered {self._offered()}, {self.admitted} admitted)"
-        return None
+            seen = f"no sustained limit ({self.estimate.reason}; offered {self._offered()})"
+            return Check.compare("admitted rate", expected, seen, False)
+        how = f"a {self.window_fit.describe()}, " if self.window_fit is not None else ""
+        seen = f"{how}{observed:.1f}/s (offered {self._offered()}, {self.admitted} admitted)"
+        holds = abs(observed - self.declared_rate_per_s) <= self.rate_tolerance * self.declared_rate_per_s
+        return Check.compare("admitted rate", expected, seen, holds)
 
-    def burst_problem(self) -> str | None:
-        """Why the admitted burst does not match the declaration, or None."""
+    def burst_check(self) -> Check:
+        """The admitted burst matches the declaration."""
         burst = self.estimated_burst
-        expected = f"expected route {self.route} to allow a burst of {self.declared_burst} ± {self.burst_tolerance:g}"
+        expected = f"route {self.route} to allow a burst of {self.declared_burst} ± {self.burst_tolerance:g}"
         if (unexplained := self._unexplained()) is not None:
-            return f"{expected}, observed {unexplained}"
+            return Check.compare("admitted burst", expected, unexplained, False)
         if burst is None:
-            return f"{expected}, observed no burst limit ({self.estimate.reason})"
-        if abs(burst - self.declared_burst) > self.burst_tolerance:
-            return f"{expected}, observed {burst:.1f} (offered {self._offered()})"
-        return None
+            return Check.compare("admitted burst", expected, f"no burst limit ({self.estimate.reason})", False)
+        holds = abs(burst - self.declared_burst) <= self.burst_tolerance
+        return Check.compare("admitted burst", expected, f"{burst:.1f} (offered {self._offered()})", holds)
 
-    def status_problem(self) -> str | None:
-        """Why rejections do not carry the declared status, or None."""
-        wrong = {status: count for status, count in self.rejected_by_status.items() if status != self.declared_status}
-        if not self.rejected_by_status:
-            return (
-                f"expected excess requests on route {self.route} rejected with {self.declared_status}, "
-                "observed none rejected"
-            )
-        if wrong:
-            return (
-                f"expected excess requests on route {self.route} rejected with {self.declared_status}, "
-                f"observed {dict(sorted(self.rejected_by_status.items()))}"
-            )
-        return None
+    def status_check(self) -> Check:
+        """Rejections carry the declared status."""
+        wrong = [status for status in self.rejected_by_status if status != self.declared_status]
+        expected = f"excess requests on route {self.route} rejected with {self.declared_status}"
+        seen = f"{dict(sorted(self.rejected_by_status.items()))}" if self.rejected_by_status else "none rejected"
+        return Check.compare("rejection status", expected, seen, bool(self.rejected_by_status) and not wrong)
 
-    def recovery_problem(self) -> str | None:
-        """Why the route did not admit a calm client after the overload, or None."""
+    def recovery_check(self) -> Check:
+        """A calm client is admitted again once the overload stops."""
         refused = [status for status in self.recovery_statuses if status in REJECTION_STATUSES]
-        if refused:
-            return (
-                f"expected route {self.route} to admit all {len(self.recovery_statuses)} requests at half its rate "
-                f"once the overload stopped, observed statuses {list(self.recovery_statuses)}"
-            )
-        return None
+        expected = (
+            f"route {self.route} to admit all {len(self.recovery_statuses)} requests at half its rate "
+            "once the overload stopped"
+        )
+        return Check.compare("recovery", expected, f"statuses {list(self.recovery_statuses)}", not refused)
 
     def _offered(self) -> str:
         return f"{self.sent} requests at {self.offered_per_s:g}/s over {self.duration_s:.1f} s"
@@ -152,23 +144,22 @@ class IsolationResult:
     overload_rejected: int
     bystander_statuses: dict[int, int]
 
-    def overload_problem(self) -> str | None:
-        """Why the overload did not trip the limit, or None."""
+    def overload_check(self) -> Check:
+        """The overload tripped the limit."""
+        expected = f"the overloading client to be throttled on route {self.overloaded_route}"
         if self.overload_rejected == 0:
-            return (
-                f"expected the overloading client to be throttled on route {self.overloaded_route}, observed all "
-                f"{self.overload_sent} requests admitted"
-            )
-        return None
+            seen = f"all {self.overload_sent} requests admitted"
+        else:
+            seen = f"{self.overload_rejected} of {self.overload_sent} requests rejected"
+        return Check.compare("overload throttled", expected, seen, self.overload_rejected > 0)
 
-    def bystander_problem(self) -> str | None:
-        """Why the bystander was affected, or None."""
-        throttled = {status: count for status, count in self.bystander_statuses.items() if status in REJECTION_STATUSES}
-        if throttled:
-            who = f"from {self.bystander_source}" if self.bystander_source else "of the same client"
-            return (
-                f"expected requests {who} on route {self.bystander_route} never throttled while route "
-                f"{self.overloaded_route} was overloaded, "
-                f"observed statuses {dict(sorted(self.bystander_statuses.items()))}"
-            )
-        return None
+    def bystander_check(self) -> Check:
+        """The bystander was never throttled."""
+        throttled = [status for status in self.bystander_statuses if status in REJECTION_STATUSES]
+        who = f"from {self.bystander_source}" if self.bystander_source else "of the same client"
+        expected = (
+            f"requests {who} on route {self.bystander_route} never throttled while route "
+            f"{self.overloaded_route} was overloaded"
+        )
+        seen = f"statuses {dict(sorted(self.bystander_statuses.items()))}"
+        return Check.compare("bystander untouched", expected, seen, not throttled)

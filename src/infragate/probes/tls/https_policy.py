@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infragate.probes.http import GatewayClient
+from infragate.verdicts import Check
 
 
 @dataclass(frozen=True)
@@ -16,19 +17,17 @@ class HstsResult:
     max_age_s: float | None
     include_subdomains: bool
 
-    def problem(self, min_max_age_s: float, include_subdomains: bool) -> str | None:
-        """Why the policy falls short of the declaration, or None."""
-        expected = f"expected Strict-Transport-Security on {self.url} with max-age >= {min_max_age_s:.0f}"
+    def check(self, min_max_age_s: float, include_subdomains: bool) -> Check:
+        """The policy is at least as strict as the declaration."""
+        expected = f"Strict-Transport-Security on {self.url} with max-age >= {min_max_age_s:.0f}"
         expected += " and includeSubDomains" if include_subdomains else ""
-        if self.header is None:
-            return f"{expected}, observed no header"
-        if (
-            self.max_age_s is None
-            or self.max_age_s < min_max_age_s
-            or (include_subdomains and not self.include_subdomains)
-        ):
-            return f"{expected}, observed {self.header!r}"
-        return None
+        holds = (
+            self.max_age_s is not None
+            and self.max_age_s >= min_max_age_s
+            and (self.include_subdomains or not include_subdomains)
+        )
+        observed = "no header" if self.header is None else repr(self.header)
+        return Check.compare("HSTS", expected, observed, holds)
 
 
 def parse_hsts(url: str, header: str | None) -> HstsResult:
@@ -58,14 +57,12 @@ class RedirectResult:
     location: str | None
     expected_location: str
 
-    def problem(self) -> str | None:
-        """Why it is not a permanent redirect to the same path over HTTPS, or None."""
-        if self.status not in (301, 308) or self.location != self.expected_location:
-            return (
-                f"expected {self.url} to redirect permanently (301 or 308) to {self.expected_location}, observed "
-                f"{self.status} to {self.location or 'nowhere'}"
-            )
-        return None
+    def check(self) -> Check:
+        """A permanent redirect to the same path over HTTPS."""
+        expected = f"{self.url} to redirect permanently (301 or 308) to {self.expected_location}"
+        observed = f"{self.status} to {self.location or 'nowhere'}"
+        holds = self.status in (301, 308) and self.location == self.expected_location
+        return Check.compare("HTTPS redirect", expected, observed, holds)
 
 
 def probe_hsts(client: GatewayClient) -> HstsResult:

@@ -15,6 +15,7 @@ from infragate.probes.survey import Survey
 from infragate.probes.tls.mozilla import PROFILES
 from infragate.probes.tls.scan import Endpoint, tls_endpoints
 from infragate.profile.model import Profile
+from infragate.verdicts import Check
 
 TLS13_SUITES = (
     "TLS_AES_128_GCM_SHA256",
@@ -39,17 +40,17 @@ class KeyExchangeScan:
     tls13_suites: tuple[str, ...]
     groups: tuple[str, ...]
 
-    def problems(self, mozilla_profile: str) -> list[str]:
-        """Suites and groups accepted outside the declared Mozilla profile."""
+    def check(self, mozilla_profile: str) -> Check:
+        """No suite or group accepted outside the declared Mozilla profile."""
         profile = PROFILES[mozilla_profile]
         outside = [suite for suite in self.tls13_suites if suite not in profile.tls13_suites]
         outside += [f"group {group}" for group in self.groups if group not in profile.groups]
-        if not outside:
-            return []
-        return [
-            f"expected only Mozilla '{mozilla_profile}' TLS 1.3 suites and key-exchange groups on {self.url}, "
-            f"observed also {', '.join(outside)} ({self.version})"
-        ]
+        expected = f"only Mozilla '{mozilla_profile}' TLS 1.3 suites and key-exchange groups on {self.url}"
+        accepted = [*self.tls13_suites, *(f"group {group}" for group in self.groups)]
+        observed = (
+            f"also {', '.join(outside)} ({self.version})" if outside else f"{', '.join(accepted) or 'nothing'} accepted"
+        )
+        return Check.compare("TLS 1.3 suites and groups", expected, observed, not outside)
 
 
 def _openssl() -> str:

@@ -27,6 +27,7 @@ from infragate.errors import ProbeError
 from infragate.probes.survey import Survey
 from infragate.probes.tls.mozilla import PROFILES
 from infragate.profile.model import Profile
+from infragate.verdicts import Check
 
 VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 HANDSHAKE_TIMEOUT_S = 5.0
@@ -131,8 +132,8 @@ class ProtocolScan:
     ciphers: dict[str, tuple[str, ...]]
     tls13_suite: str | None
 
-    def version_problems(self, declared: tuple[str, ...]) -> list[str]:
-        """Versions accepted that were not declared, and declared ones refused."""
+    def version_check(self, declared: tuple[str, ...]) -> Check:
+        """Only the declared versions accepted, and every declared one."""
         extra = [version for version in self.accepted_versions if version not in declared]
         missing = [version for version in declared if version not in self.accepted_versions]
         problems = []
@@ -142,25 +143,17 @@ class ProtocolScan:
             )
         if missing:
             problems.append(f"expected {self.url} to accept {', '.join(missing)}, observed it refuses")
-        return problems
+        observed = f"{self.url} accepts {', '.join(self.accepted_versions) or 'no version'}"
+        return Check.judged("TLS versions", f"only {', '.join(declared)}", observed, problems)
 
-    def cipher_problems(self, mozilla_profile: str) -> list[str]:
-        """Accepted suites outside the declared Mozilla profile."""
+    def cipher_check(self, mozilla_profile: str) -> Check:
+        """No accepted suite outside the declared Mozilla profile."""
         allowed = PROFILES[mozilla_profile].tls12_ciphers
-        outside = sorted(
-            {
-                f"{suite} ({version})"
-                for version, suites in self.ciphers.items()
-                for suite in suites
-                if suite not in allowed
-            }
-        )
-        if outside:
-            return [
-                f"expected only Mozilla '{mozilla_profile}' cipher suites on {self.url}, observed also "
-                f"{', '.join(outside)}"
-            ]
-        return []
+        accepted = {f"{suite} ({version})" for version, suites in self.ciphers.items() for suite in suites}
+        outside = sorted(suite for suite in accepted if suite.split(" ")[0] not in allowed)
+        expected = f"only Mozilla '{mozilla_profile}' cipher suites on {self.url}"
+        observed = f"also {', '.join(outside)}" if outside else f"{len(accepted)} suites, all within it"
+        return Check.compare("cipher suites", expected, observed, not outside)
 
 
 def scan_protocols(endpoint: Endpoint) -> ProtocolScan:
@@ -201,31 +194,25 @@ class CertificateReport:
     checked_name: str
     ocsp_stapling: str
 
-    def chain_problem(self) -> str | None:
-        """Why the chain does not verify, or None."""
-        if not self.chain_verified:
-            return (
-                f"expected the certificate of {self.url} to verify, observed: {self.chain_error} (issuer {self.issuer})"
-            )
-        return None
+    def chain_check(self) -> Check:
+        """The chain verifies against the trust anchors."""
+        observed = f"{'verified' if self.chain_verified else self.chain_error} (issuer {self.issuer})"
+        return Check.compare(
+            "certificate chain", f"the certificate of {self.url} to verify", observed, self.chain_verified
+        )
 
-    def host_problem(self) -> str | None:
-        """Why the certificate does not match the name, or None."""
-        if not self.host_matches:
-            return (
-                f"expected the certificate of {self.url} to name {self.checked_name}, observed "
-                f"{', '.join(self.names) or 'no subjectAltName'}"
-            )
-        return None
+    def host_check(self) -> Check:
+        """The certificate names the host clients ask for."""
+        expected = f"the certificate of {self.url} to name {self.checked_name}"
+        return Check.compare(
+            "certificate name", expected, ", ".join(self.names) or "no subjectAltName", self.host_matches
+        )
 
-    def expiry_problem(self, min_days: float) -> str | None:
-        """Why the certificate expires too soon, or None."""
-        if self.days_left < min_days:
-            return (
-                f"expected the certificate of {self.url} valid for at least {min_days:g} more days, observed "
-                f"{self.days_left:.1f} (until {self.not_after})"
-            )
-        return None
+    def expiry_check(self, min_days: float) -> Check:
+        """The certificate stays valid for at least min_days."""
+        expected = f"the certificate of {self.url} valid for at least {min_days:g} more days"
+        observed = f"{self.days_left:.1f} (until {self.not_after})"
+        return Check.compare("certificate validity", expected, observed, self.days_left >= min_days)
 
 
 def inspect_certificate(endpoint: Endpoint, ca_bundle: Path | None) -> CertificateReport:

@@ -19,6 +19,7 @@ from typing import Any
 
 from infragate.errors import ProbeError
 from infragate.probes.tls.scan import Endpoint
+from infragate.verdicts import Check
 
 SSLYZE_TIMEOUT_S = 180.0
 _SUITE_SCANS = {
@@ -43,14 +44,11 @@ class DeepScanResult:
     accepted_suites: dict[str, tuple[str, ...]]
     ocsp_stapling: str
 
-    def problem(self) -> str | None:
-        """Why the endpoint fails the Mozilla profile according to sslyze, or None."""
-        if not self.compliant:
-            return (
-                f"expected {self.url} to meet Mozilla '{self.mozilla_profile}' (sslyze), observed: "
-                f"{'; '.join(self.findings) or 'not compliant'}"
-            )
-        return None
+    def check(self) -> Check:
+        """The endpoint meets the Mozilla profile according to sslyze."""
+        expected = f"{self.url} to meet Mozilla '{self.mozilla_profile}' (sslyze)"
+        observed = "compliant" if self.compliant else "; ".join(self.findings) or "not compliant"
+        return Check.compare("sslyze Mozilla check", expected, observed, self.compliant)
 
 
 def deep_scan(endpoint: Endpoint, mozilla_profile: str, ca_bundle: Path | None) -> DeepScanResult:
