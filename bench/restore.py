@@ -63,7 +63,7 @@ def main() -> None:
         started = time.monotonic()
         drill = restore_drill(profile, folder_set, journal)
         drill_s = time.monotonic() - started
-        assert drill.restore_ok and not drill.data_problems(), (drill.restore_error, drill.data_problems())
+        assert drill.restore_ok and drill.data_check().met, (drill.restore_error, drill.data_check().problems)
         print(f"plain pg_restore:            {plain_s:7.1f} s")
         print(
             f"infragate restore drill:     {drill_s:7.1f} s  (restore {drill.restore_s:.1f} s, create/compare/drop "

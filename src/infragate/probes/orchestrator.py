@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
@@ -44,40 +45,35 @@ def _deploys(profile: Profile) -> dict[str, Deploy]:
     return {name: service.deploy for name, service in profile.services.items() if service.deploy is not None}
 
 
-def replica_check(profile: Profile, declared: dict[str, DeclaredService]) -> Check:
-    """Every service's declared replica count within the profile's bounds."""
+Finding = tuple[str, str, str, bool]  # service, what was expected, what was observed, whether it holds
+
+
+def _per_service(name: str, findings: Iterable[Finding]) -> Check:
+    """One promise judged on every service it applies to."""
     return Check.combine(
         (
-            Check.compare(
-                "declared replicas",
+            Check.compare(name, expected, observed, holds, subject=f"service {service}")
+            for service, expected, observed, holds in findings
+        ),
+        name=name,
+    )
+
+
+def replica_check(profile: Profile, declared: dict[str, DeclaredService]) -> Check:
+    """Every service's declared replica count within the profile's bounds."""
+    return _per_service(
+        "declared replicas",
+        (
+            (
+                name,
                 f"{service.replicas.min} to {service.replicas.max} replicas",
                 f"{count if count is not None else 'a global service'}",
                 count is not None and service.replicas.min <= count <= service.replicas.max,
-                subject=f"service {name}",
             )
             for name, service in profile.services.items()
             for count in (declared[name].replicas,)
         ),
-        name="declared replicas",
     )
-
-
-def _resource_checks(name: str, kind: str, wanted: dict[str, float | None], got: dict[str, float]) -> list[Check]:
-    checks = []
-    for key, value in wanted.items():
-        if value is None:
-            continue
-        observed = got.get(key)
-        checks.append(
-            Check.compare(
-                "resources",
-                f"a {kind} of {key} {_show(key, value)}",
-                "none" if observed is None else _show(key, observed),
-                observed is not None and abs(observed - value) <= 0.01 * value,
-                subject=f"service {name}",
-            )
-        )
-    return checks
 
 
 def _show(key: str, value: float) -> str:
@@ -86,149 +82,131 @@ def _show(key: str, value: float) -> str:
 
 def resource_check(profile: Profile, declared: dict[str, DeclaredService]) -> Check:
     """Limits and reservations present and as declared."""
-    checks = []
+    findings: list[Finding] = []
     for name, deploy in _deploys(profile).items():
         for kind, wanted, got in (
             ("limit", deploy.limits, declared[name].limits),
             ("reservation", deploy.reservations, declared[name].reservations),
         ):
-            if wanted is not None:
-                checks += _resource_checks(name, kind, {"cpus": wanted.cpus, "memory": wanted.memory}, got)
-    return Check.combine(checks, name="resources")
+            for key, value in {"cpus": wanted.cpus, "memory": wanted.memory}.items() if wanted else ():
+                if value is not None:
+                    seen = got.get(key)
+                    holds = seen is not None and abs(seen - value) <= 0.01 * value
+                    findings.append((name, f"a {kind} of {key} {_show(key, value)}", _seen(key, seen), holds))
+    return _per_service("resources", findings)
+
+
+def _seen(key: str, value: float | None) -> str:
+    return "none" if value is None else _show(key, value)
 
 
 def restart_check(profile: Profile, declared: dict[str, DeclaredService]) -> Check:
     """Failed tasks restarted on the declared condition."""
-    return Check.combine(
+    return _per_service(
+        "restart policy",
         (
-            Check.compare(
-                "restart policy",
+            (
+                name,
                 f"failed tasks restarted on condition {deploy.restart_condition}",
                 declared[name].restart_condition or "no restart policy",
                 declared[name].restart_condition == deploy.restart_condition,
-                subject=f"service {name}",
             )
             for name, deploy in _deploys(profile).items()
             if deploy.restart_condition is not None
         ),
-        name="restart policy",
     )
 
 
 def healthcheck_check(profile: Profile, declared: dict[str, DeclaredService]) -> Check:
     """A health check wherever the profile declares one."""
-    return Check.combine(
+    return _per_service(
+        "health check",
         (
-            Check.compare(
-                "health check",
-                "a health check",
-                "one" if declared[name].healthcheck else "none",
-                bool(declared[name].healthcheck),
-                subject=f"service {name}",
-            )
+            (name, "a health check", "one" if declared[name].healthcheck else "none", bool(declared[name].healthcheck))
             for name, deploy in _deploys(profile).items()
             if deploy.healthcheck
         ),
-        name="health check",
     )
 
 
 def secret_check(profile: Profile, declared: dict[str, DeclaredService]) -> Check:
     """Declared secrets mounted as Docker secrets."""
     # Stacks prefix secret names with the stack: ig-ref_db_password holds db_password.
-    return Check.combine(
+    return _per_service(
+        "secrets mounted",
         (
-            Check.compare(
-                "secrets mounted",
+            (
+                name,
                 f"secret {secret} mounted as a Docker secret",
                 ", ".join(mounted) or "no secret",
                 any(found == secret or found.endswith(f"_{secret}") for found in mounted),
-                subject=f"service {name}",
             )
             for name, deploy in _deploys(profile).items()
             for mounted in (declared[name].secrets,)
             for secret in deploy.secrets
         ),
-        name="secrets mounted",
     )
 
 
 def environment_secret_check(declared: dict[str, DeclaredService]) -> Check:
     """No environment variable whose name says it carries a secret's value."""
-    return Check.combine(
+    return _per_service(
+        "no secret in the environment",
         (
-            Check.compare(
-                "no secret in the environment",
-                "secrets as Docker secrets",
-                f"environment variable {variable}" if SECRET_NAME.search(variable) else "none in the environment",
-                not SECRET_NAME.search(variable),
-                subject=f"service {name}",
-            )
+            (name, "secrets as Docker secrets", f"environment variable {variable}", not SECRET_NAME.search(variable))
             for name, service in sorted(declared.items())
             for variable in service.environment
         ),
-        name="no secret in the environment",
     )
 
 
 def network_check(profile: Profile, declared: dict[str, DeclaredService]) -> Check:
     """Every network encrypted where the service declares encrypted networks."""
-    checks = []
+    findings: list[Finding] = []
     for name, deploy in _deploys(profile).items():
         if not deploy.encrypted_networks:
             continue
         networks = declared[name].networks
-        subject = f"service {name}"
         if not networks:
-            checks.append(
-                Check.compare("encrypted networks", "encrypted overlay networks", "no network", False, subject)
-            )
-        checks += [
-            Check.compare(
-                "encrypted networks",
-                f"network {network} encrypted",
-                f"it {'encrypted' if encrypted else 'unencrypted'}",
-                encrypted,
-                subject,
-            )
+            findings.append((name, "encrypted overlay networks", "no network", False))
+        findings += [
+            (name, f"network {network} encrypted", f"it {'encrypted' if encrypted else 'unencrypted'}", encrypted)
             for network, encrypted in sorted(networks.items())
         ]
-    return Check.combine(checks, name="encrypted networks")
+    return _per_service("encrypted networks", findings)
 
 
 def placement_check(profile: Profile, declared: dict[str, DeclaredService]) -> Check:
     """Every declared placement constraint carried."""
-    return Check.combine(
+    return _per_service(
+        "placement",
         (
-            Check.compare(
-                "placement",
+            (
+                name,
                 f"placement constraint {constraint!r}",
                 f"{list(declared[name].placement)}",
                 constraint in declared[name].placement,
-                subject=f"service {name}",
             )
             for name, deploy in _deploys(profile).items()
             for constraint in deploy.placement
         ),
-        name="placement",
     )
 
 
 def update_policy_check(profile: Profile, declared: dict[str, DeclaredService]) -> Check:
     """Failed updates handled as declared."""
-    return Check.combine(
+    return _per_service(
+        "update failure action",
         (
-            Check.compare(
-                "update failure action",
+            (
+                name,
                 f"a failed update to {deploy.update_failure_action}",
                 f"failure_action {declared[name].update_failure_action or 'unset'}",
                 declared[name].update_failure_action == deploy.update_failure_action,
-                subject=f"service {name}",
             )
             for name, deploy in _deploys(profile).items()
             if deploy.update_failure_action is not None
         ),
-        name="update failure action",
     )
 
 
