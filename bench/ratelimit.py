@@ -1,89 +1,116 @@
-"""Benchmark: how well infragate measures the reference deployment's rate limits, beside wrk.
+"""Benchmark: how well infragate measures rate limits, per gateway kind and limiter model, against
+the limits the gateways were configured with, and what measuring routes at once saves.
 
-For each route: the declared rate and burst, infragate's estimate, the relative error, and what
-the probe spent (requests, seconds). Beside it, the figure a wrk run of the same length gives when
-its admitted count is divided by the time (what a hand-made check computes): it cannot separate
-burst from rate. Run: `uv run python bench/ratelimit.py` (needs nginx, Redis, PostgreSQL and wrk).
+Gateways: the reference deployment's nginx (`limit_req`, a leaky bucket; 100 r/s burst 20, 10 r/s
+burst 5, 50 r/s burst 10) and a real HAProxy counting admitted requests over a sliding one-second
+window (50 and 20 per second). The truth is each gateway's configuration, not infragate's own
+figures. For every route: the configured rate and burst, the fitted ones and their errors, measured
+one route at a time and all routes at once; then the time each way took.
+Run: `uv run python bench/ratelimit.py` (needs nginx, Redis, PostgreSQL and HAProxy).
 """
 
 from __future__ import annotations
 
-import re
-import shutil
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from infragate.probes.ratelimit.measure import measure_route, plan_overload, rate_limited_routes
-from infragate.profile import load_profile
+import yaml
+
+from infragate.probes.ratelimit.batches import survey_limits
+from infragate.probes.ratelimit.findings import RateLimitResult
+from infragate.probes.ratelimit.measure import measure_route, rate_limited_routes
+from infragate.profile import load_profile, parse_profile
 from infragate.profile.model import Profile
 from infragate.sandbox import local
+from infragate.sandbox.haproxy import HaproxyLimits, backend_server, haproxy_gateway
+from infragate.sandbox.spec import DEFAULT_ROUTES
+
+Truth = dict[str, tuple[float, float]]  # route -> (rate per second, burst) as configured
 
 
-def wrk_naive_rate(profile: Profile, route_name: str, seconds: float) -> tuple[float, int] | None:
-    """Admitted requests per second from a wrk run of the same length, and its request count."""
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        return None
-    route = profile.gateway.routes[route_name]
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(f'wrk.method = "{route.method}"\n')
-        if route.body:
-            script.write(f"wrk.body = [[{route.body}]]\n")
-        if route.content_type:
-            script.write(f'wrk.headers["Content-Type"] = "{route.content_type}"\n')
-    time.sleep(3)  # let the bucket drain after the previous measurement
-    result = subprocess.run(
-        [wrk, "-t1", "-c2", f"-d{max(1, round(seconds))}s", "-s", script.name, profile.gateway.base_url + route.path],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=seconds + 30,
-    )
-    Path(script.name).unlink()
-    total = re.search(r"(\d+) requests in ([\d.]+)s", result.stdout)
-    rejected = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
-    if total is None:
-        return None
-    count, elapsed = int(total.group(1)), float(total.group(2))
-    return (count - (int(rejected.group(1)) if rejected else 0)) / elapsed, count
+def _errors(result: RateLimitResult, truth: tuple[float, float]) -> str:
+    rate, burst = result.observed_rate_per_s, result.estimated_burst
+    rate_error = f"{(rate - truth[0]) / truth[0]:+7.2%}" if rate is not None else "   none"
+    burst_error = f"{burst - truth[1]:+6.1f}" if burst is not None else "  none"
+    return f"{rate_error} {burst_error}"
+
+
+def compare(kind: str, profile: Profile, truth: Truth) -> None:
+    """Measure every route one at a time, then all at once; print errors against the truth and times."""
+    routes = rate_limited_routes(profile)
+    alone, spent = {}, {}
+    started = time.monotonic()
+    for route in routes:
+        began = time.monotonic()
+        alone[route] = measure_route(profile, route)
+        spent[route] = time.monotonic() - began
+    sequential_s = time.monotonic() - started
+    started = time.monotonic()
+    together = {result.route: result for result in survey_limits(profile, routes).results}
+    concurrent_s = time.monotonic() - started
+    for route in routes:
+        result = together[route]
+        how = "at once" if result.alongside else "alone"
+        print(
+            f"{kind:<8} {alone[route].fitted_model:<24} {route:<7} {truth[route][0]:>6g}/s b={truth[route][1]:<4g} "
+            f"{_errors(alone[route], truth[route])} {spent[route]:>6.1f} s   {_errors(result, truth[route])} ({how})"
+        )
+    print(f"{kind:<8} all routes: one at a time {sequential_s:.1f} s, at once {concurrent_s:.1f} s\n")
+
+
+def nginx() -> None:
+    """The reference deployment's nginx limits."""
+    state = local.up("bench-ratelimit")
+    try:
+        truth = {route.name: (float(route.rate_per_s), float(route.burst)) for route in DEFAULT_ROUTES}
+        compare("nginx", load_profile(state.profile), truth)
+    finally:
+        local.down("bench-ratelimit")
+
+
+def haproxy() -> None:
+    """HAProxy's period counters on admitted requests, keyed on the client's address."""
+    limits = HaproxyLimits()
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-haproxy-") as folder,
+        backend_server(Path(folder)) as backend,
+        haproxy_gateway(Path(folder), backend, limits) as port,
+    ):
+        declared = {"algorithm": "sliding-window-counter", "window": "1s", "counts_rejected": False}
+        paths = {"api": "/api/items", "search": "/search?q=item"}
+        profile = parse_profile(
+            yaml.safe_dump(
+                {
+                    "name": "bench-haproxy",
+                    "gateway": {
+                        "base_url": f"http://127.0.0.1:{port}",
+                        "routes": {
+                            route: {"path": paths[route], "rate_limit": {"rate": f"{count}r/s", **declared}}
+                            for route, (count, _) in limits.per_route.items()
+                        },
+                    },
+                    "safety": {
+                        "environment": "sandbox",
+                        "max_rate": 400,
+                        "max_duration": "60s",
+                        "max_requests": 5000,
+                    },
+                }
+            ),
+            environ={},
+        )
+        compare("haproxy", profile, {route: (float(count), 0.0) for route, (count, _) in limits.per_route.items()})
 
 
 def main() -> None:
-    """Bring up the reference deployment, measure every route, print the table, tear down."""
-    state = local.up("bench-ratelimit")
-    try:
-        profile = load_profile(state.profile)
-        print(
-            f"{'route':<8} {'declared':>16} {'infragate rate':>16} {'err':>7} {'burst':>7} {'err':>6} "
-            f"{'requests':>9} {'seconds':>8}   {'wrk admitted/s':>15} {'err':>7}"
-        )
-        for name in rate_limited_routes(profile):
-            limit = profile.gateway.routes[name].rate_limit
-            assert limit is not None
-            started = time.monotonic()
-            result = measure_route(profile, name)
-            spent = time.monotonic() - started
-            rate, burst = result.estimate.rate_per_s, result.estimated_burst
-            declared = f"{limit.rate} b={limit.burst}"
-            rate_text = f"{rate:.2f}/s" if rate is not None else "none"
-            rate_error = f"{(rate - limit.rate.per_second) / limit.rate.per_second:+.2%}" if rate else "-"
-            burst_text = f"{burst:.1f}" if burst is not None else "none"
-            burst_error = f"{burst - limit.burst:+.1f}" if burst is not None else "-"
-            sent = result.sent + len(result.recovery_statuses)
-            naive = wrk_naive_rate(profile, name, plan_overload(limit, profile.safety).duration_s)
-            naive_text, naive_error = (
-                ("wrk missing", "-")
-                if naive is None
-                else (f"{naive[0]:.2f}/s", f"{(naive[0] - limit.rate.per_second) / limit.rate.per_second:+.1%}")
-            )
-            print(
-                f"{name:<8} {declared:>16} {rate_text:>16} {rate_error:>7} {burst_text:>7} {burst_error:>6} "
-                f"{sent:>9} {spent:>8.1f}   {naive_text:>15} {naive_error:>7}"
-            )
-    finally:
-        local.down("bench-ratelimit")
+    """Both gateways, one table."""
+    print(
+        f"{'gateway':<8} {'model':<24} {'route':<7} {'configured':>15} {'rate':>7} {'burst':>6} {'time':>8}   "
+        f"{'at once: rate, burst':>22}"
+    )
+    nginx()
+    haproxy()
 
 
 if __name__ == "__main__":

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pytest_bdd import then, when
 
 from infragate.bdd import Evidence, expect_no_problems, not_applicable
+from infragate.probes.ratelimit.batches import survey_limits
 from infragate.probes.ratelimit.findings import IsolationResult, RateLimitResult
 from infragate.probes.ratelimit.isolation import client_isolation, route_isolation, second_client_source
-from infragate.probes.ratelimit.measure import rate_limited_routes, survey_limits
+from infragate.probes.ratelimit.measure import rate_limited_routes
 from infragate.probes.survey import Survey
 from infragate.profile import Profile
 

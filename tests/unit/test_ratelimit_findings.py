@@ -116,19 +116,20 @@ def test_isolation_falls_back_to_one_pair_at_a_time_only_when_the_caps_refuse_th
 
 def test_a_measurement_whose_prober_fell_behind_is_repeated_once(monkeypatch: pytest.MonkeyPatch) -> None:
     attempts: list[str] = []
+    plans = {"api": measure.OverloadPlan(150, 3)}
 
     def behind_then(outcomes: list[str]) -> object:
-        def measure_once(profile: object, route: str) -> RateLimitResult:
-            attempts.append(route)
+        def measure_once(profile: object, planned: dict[str, object]) -> dict[str, RateLimitResult]:
+            attempts.extend(planned)
             if outcomes.pop(0) == "behind":
                 raise measure.ProberFellBehind("the prober started 40 of 450 overload requests over 10 ms late")
-            return RESULT
+            return {"api": RESULT}
 
         return measure_once
 
     monkeypatch.setattr(measure, "_measure_once", behind_then(["behind", "kept"]))
-    assert measure.measure_route(None, "api").attempts == 2  # type: ignore[arg-type]
+    assert measure.measure_together(None, plans)["api"].attempts == 2  # type: ignore[arg-type]
     monkeypatch.setattr(measure, "_measure_once", behind_then(["behind", "behind", "kept"]))
     with pytest.raises(measure.ProberFellBehind, match="40 of 450"):
-        measure.measure_route(None, "api")  # type: ignore[arg-type]
+        measure.measure_together(None, plans)  # type: ignore[arg-type]
     assert len(attempts) == 4  # twice each: never a third overload

@@ -51,6 +51,11 @@ class RateLimit(StrictModel):
         description="window algorithms: whether rejected requests count against the limit (HAProxy's "
         "http_req_rate counts them); default: either",
     )
+    probe_for: Duration | None = Field(
+        default=None,
+        description="the longest overload this limit may be measured with (default 10 s); slow and per-minute "
+        "limits need minutes (5r/m: about 4 min), within safety.max_duration",
+    )
     rate_tolerance: float = Field(default=0.10, gt=0, lt=1, description="relative, e.g. 0.1 for ±10 %")
     burst_tolerance: float = Field(default=3, ge=0, description="requests")
 

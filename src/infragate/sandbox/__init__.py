@@ -4,5 +4,6 @@
 reference stack on the local Docker Engine; ``variants/`` holds the defects, one module per
 capability. Shared by the runtimes: ``host`` (the sandbox root, ports, locks, process liveness),
 ``docker_engine``, ``spec`` (what the deployments look like), ``pki``, ``binaries``, and the
-programs they run (``backend``, ``backup_job``).
+programs they run (``backend``, ``backup_job``); ``haproxy`` puts a real HAProxy with
+sliding-window limits in front of a backend (the HAProxy tests and the rate-limit benchmark).
 """

@@ -67,6 +67,7 @@ class RateLimitResult:
     recovery_statuses: tuple[int, ...]
     samples: tuple[Sample, ...]
     attempts: int = 1  # 2 when the first overload's prober fell behind its schedule
+    alongside: tuple[str, ...] = ()  # the routes overloaded at the same time (batches.survey_limits)
 
     @property
     def observed_rate_per_s(self) -> float | None:

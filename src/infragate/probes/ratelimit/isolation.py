@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from infragate.errors import ProbeError
-from infragate.probes.ratelimit.findings import IsolationResult
+from infragate.probes.ratelimit.findings import IsolationResult, declared_capacity
 from infragate.probes.ratelimit.measure import (
     MIN_OVERLOAD_FACTOR,
     MIN_OVERLOAD_S,
@@ -71,7 +71,12 @@ def measure_pairs(profile: Profile, pairs: Sequence[Pair]) -> list[IsolationResu
         raise _TooMuchAtOnce(
             f"safety.max_rate ({safety.max_rate:g}/s) does not allow these overloads and callers at once"
         )
-    span = min(min(plan.duration_s for plan in plans.values()), MIN_OVERLOAD_S + 1)
+    # Long enough for every overload to pass its capacity and draw a few rejections (slow limits: longer).
+    trip_s = max(
+        (declared_capacity(limit) + 2) / (scale * plans[r].offered_per_s - limit.rate.per_second)
+        for r, limit in limits.items()
+    )
+    span = min(min(plan.duration_s for plan in plans.values()), max(MIN_OVERLOAD_S + 1, trip_s + 1))
     involved = list(limits.values())
     involved += [limit for route, _ in bystanders if (limit := gateway.routes[route].rate_limit) is not None]
     time.sleep(max(drain_time_s(limit) for limit in involved))
@@ -83,7 +88,8 @@ def measure_pairs(profile: Profile, pairs: Sequence[Pair]) -> list[IsolationResu
         ]
     for (route, source), rate in calm.items():
         stream = f"bystander {route} {source}"
-        schedule += [planned_request(gateway.routes[route], t, stream, source) for t in steady(rate, span, start_s=0.5)]
+        calls = max(1, round(rate * span))  # a slow route's bystander still calls once
+        schedule += [planned_request(gateway.routes[route], t, stream, source) for t in steady(calls / span, span, 0.5)]
     recording = run_schedule(
         gateway.base_url,
         schedule,

@@ -26,7 +26,6 @@ from infragate.probes.ratelimit.findings import (
     declared_capacity,
 )
 from infragate.probes.ratelimit.windows import WINDOW_MODELS, Bucket, WindowFit, fit_window, running_gaps
-from infragate.probes.survey import Survey
 from infragate.probes.traffic import PlannedRequest, RequestOutcome, TrafficRecording, run_schedule, ssl_context, steady
 from infragate.profile.model import Profile, RateLimit, Route, Safety
 
@@ -35,8 +34,9 @@ MIN_OVERLOAD_FACTOR = 1.5
 STEADY_ADMISSIONS_WANTED = 60
 STEADY_ADMISSIONS_NEEDED = 20
 MIN_OVERLOAD_S = 2.0
-MAX_OVERLOAD_S = 10.0
+MAX_OVERLOAD_S = 10.0  # unless the limit's probe_for allows longer
 RECOVERY_REQUESTS = 5
+MAX_RECOVERY_S = 10.0  # a slow limit's recovery sends fewer calm requests
 DRAIN_MARGIN_S = 0.2
 LATE_STARTS_ALLOWED = 3  # of an overload, started over 10 ms late; about 0-2 on an idle machine
 LATE_SHARE_ALLOWED = 0.02
@@ -67,12 +67,17 @@ AMBIGUOUS = (
 )
 
 
-def plan_overload(limit: RateLimit, safety: Safety) -> OverloadPlan:
-    """An overload that yields enough admissions to estimate from, within the profile's safety caps."""
+def plan_overload(limit: RateLimit, safety: Safety, share: float = 1.0) -> OverloadPlan:
+    """An overload that yields enough admissions to estimate from, within the profile's safety caps.
+
+    A share below 1 plans one of several overloads sent at once: it is offered that share of what it
+    would be offered alone (of the rate cap and of the request cap too).
+    """
     if limit.algorithm == "sliding-window-counter" and limit.counts_rejected is not False:
         raise ProbeError(f"the declared {limit.rate} cannot be measured: {AMBIGUOUS}")
     rate = limit.rate.per_second
-    offered = min(OVERLOAD_FACTOR * rate, safety.max_rate)
+    offered = min(OVERLOAD_FACTOR * rate, safety.max_rate) * share
+    safety = safety.model_copy(update={"max_requests": max(1, int(safety.max_requests * share))})
     if offered < MIN_OVERLOAD_FACTOR * rate:
         raise ProbeError(
             f"safety.max_rate ({safety.max_rate:g}/s) does not allow offering "
@@ -82,12 +87,12 @@ def plan_overload(limit: RateLimit, safety: Safety) -> OverloadPlan:
         return _window_plan(limit, safety, offered)
     burst_spent_s = declared_capacity(limit) / (offered - rate)
     wanted = max(burst_spent_s + STEADY_ADMISSIONS_WANTED / rate, MIN_OVERLOAD_S)
-    duration = min(wanted, MAX_OVERLOAD_S, safety.max_duration, safety.max_requests / offered)
+    duration = min(wanted, _bound(limit), safety.max_duration, safety.max_requests / offered)
     if duration < burst_spent_s + STEADY_ADMISSIONS_NEEDED / rate:
         raise ProbeError(
             f"measuring {limit.rate} with burst {limit.burst} needs about "
             f"{burst_spent_s + STEADY_ADMISSIONS_NEEDED / rate:.1f} s of overload at {offered:g}/s; "
-            f"the probe's bound ({MAX_OVERLOAD_S:g} s) and the safety caps allow {duration:.1f} s"
+            f"{_allowed(limit, duration)}"
         )
     if limit.algorithm == "auto":  # the observations must also tell windows apart
         with contextlib.suppress(ProbeError):
@@ -98,14 +103,32 @@ def plan_overload(limit: RateLimit, safety: Safety) -> OverloadPlan:
 def _window_plan(limit: RateLimit, safety: Safety, offered: float) -> OverloadPlan:
     """Windows need a few of them overloaded: the first shows the limit, the next ones what counts."""
     wanted = max(3 * limit.window, MIN_OVERLOAD_S)
-    duration = min(wanted, MAX_OVERLOAD_S, safety.max_duration, safety.max_requests / offered)
+    duration = min(wanted, _bound(limit), safety.max_duration, safety.max_requests / offered)
     if duration < 2 * limit.window + DRAIN_MARGIN_S:
         raise ProbeError(
             f"measuring {limit.rate} counted in windows of {limit.window:g} s needs at least "
-            f"{2 * limit.window + DRAIN_MARGIN_S:.1f} s of overload; the probe's bound ({MAX_OVERLOAD_S:g} s) "
-            f"and the safety caps allow {duration:.1f} s"
+            f"{2 * limit.window + DRAIN_MARGIN_S:.1f} s of overload; {_allowed(limit, duration)}"
         )
     return OverloadPlan(offered, duration)
+
+
+def _bound(limit: RateLimit) -> float:
+    return MAX_OVERLOAD_S if limit.probe_for is None else limit.probe_for
+
+
+def _allowed(limit: RateLimit, duration: float) -> str:
+    if limit.probe_for is None:
+        return (
+            f"the probe's bound ({MAX_OVERLOAD_S:g} s) and the safety caps allow {duration:.1f} s "
+            "(rate_limit.probe_for allows a longer overload, within safety.max_duration)"
+        )
+    return f"rate_limit.probe_for ({limit.probe_for:g} s) and the safety caps allow {duration:.1f} s"
+
+
+def recovery_times(limit: RateLimit) -> list[float]:
+    """When the calm requests after an overload start: at half the declared rate, a few, for 10 s at most."""
+    calm_rate = limit.rate.per_second / 2
+    return steady(calm_rate, max(1, min(RECOVERY_REQUESTS, int(calm_rate * MAX_RECOVERY_S))) / calm_rate)
 
 
 def drain_time_s(limit: RateLimit) -> float:
@@ -135,39 +158,57 @@ def declared_limit(profile: Profile, route: str) -> RateLimit:
 
 
 def measure_route(profile: Profile, route_name: str) -> RateLimitResult:
-    """Overload one route from an idle bucket, estimate its limit, then check that it recovers.
+    """Overload one route from an idle bucket, estimate its limit, then check that it recovers."""
+    plan = plan_overload(declared_limit(profile, route_name), profile.safety)
+    return measure_together(profile, {route_name: plan})[route_name]
 
-    A measurement whose prober fell behind its schedule is repeated once (from an idle bucket
+
+def measure_together(profile: Profile, plans: dict[str, OverloadPlan]) -> dict[str, RateLimitResult]:
+    """Overload routes at once from idle buckets, each as planned; estimate each one's limit from its
+    own answers, then check that each recovers.
+
+    A measurement whose prober fell behind its schedule is repeated once (from idle buckets
     again); falling behind twice is "could not verify".
     """
     for attempt in range(1, ATTEMPTS):
         with contextlib.suppress(ProberFellBehind):
-            return dataclasses.replace(_measure_once(profile, route_name), attempts=attempt)
-    return dataclasses.replace(_measure_once(profile, route_name), attempts=ATTEMPTS)
+            return _attempt(_measure_once(profile, plans), attempt)
+    return _attempt(_measure_once(profile, plans), ATTEMPTS)
 
 
-def _measure_once(profile: Profile, route_name: str) -> RateLimitResult:
+def _attempt(results: dict[str, RateLimitResult], attempt: int) -> dict[str, RateLimitResult]:
+    return {route: dataclasses.replace(result, attempts=attempt) for route, result in results.items()}
+
+
+def _measure_once(profile: Profile, plans: dict[str, OverloadPlan]) -> dict[str, RateLimitResult]:
     gateway = profile.gateway
-    route = gateway.routes[route_name]
-    limit = declared_limit(profile, route_name)
-    plan = plan_overload(limit, profile.safety)
+    limits = {name: declared_limit(profile, name) for name in plans}
     context = ssl_context(gateway.ca_bundle, gateway.verify_tls)
-    time.sleep(drain_time_s(limit))  # whatever came before, start from an idle bucket
-    overload = run_schedule(
-        gateway.base_url,
-        [planned_request(route, t, "overload") for t in steady(plan.offered_per_s, plan.duration_s)],
-        context=context,
-        timeout_s=gateway.timeout,
-    )
-    time.sleep(drain_time_s(limit))
-    calm_rate = limit.rate.per_second / 2
-    recovery = run_schedule(
-        gateway.base_url,
-        [planned_request(route, t, "recovery") for t in steady(calm_rate, RECOVERY_REQUESTS / calm_rate)],
-        context=context,
-        timeout_s=gateway.timeout,
-    )
-    return _result(route_name, limit, plan, overload, recovery)
+    overload_plan, recovery_plan = [], []
+    for name, plan in plans.items():
+        route = gateway.routes[name]
+        overload_plan += [
+            planned_request(route, t, f"overload {name}") for t in steady(plan.offered_per_s, plan.duration_s)
+        ]
+        recovery_plan += [planned_request(route, t, f"recovery {name}") for t in recovery_times(limits[name])]
+    drain = max(drain_time_s(limit) for limit in limits.values())
+    time.sleep(drain)  # whatever came before, start from idle buckets
+    overload = run_schedule(gateway.base_url, overload_plan, context=context, timeout_s=gateway.timeout)
+    time.sleep(drain)
+    recovery = run_schedule(gateway.base_url, recovery_plan, context=context, timeout_s=gateway.timeout)
+    return {
+        name: dataclasses.replace(
+            _result(
+                name,
+                limits[name],
+                plan,
+                dataclasses.replace(overload, outcomes=overload.stream(f"overload {name}")),
+                dataclasses.replace(recovery, outcomes=recovery.stream(f"recovery {name}")),
+            ),
+            alongside=tuple(other for other in plans if other != name),
+        )
+        for name, plan in plans.items()
+    }
 
 
 def _result(
@@ -284,8 +325,3 @@ def require_answers(
 def rate_limited_routes(profile: Profile) -> list[str]:
     """Names of the routes that declare a rate limit."""
     return [name for name, route in profile.gateway.routes.items() if route.rate_limit is not None]
-
-
-def survey_limits(profile: Profile, routes: list[str]) -> Survey[RateLimitResult]:
-    """Measure each route's limit in turn."""
-    return Survey(tuple(measure_route(profile, route) for route in routes))
