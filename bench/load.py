@@ -8,8 +8,12 @@
    and the p95 stock Locust reports (200 users at 1 request/s each, closed loop).
 3. Percentile resolution: reported p50/p95/p99 against the exact ones from the raw samples.
 4. Two workers: merged percentiles against those of the union of both workers' raw samples.
+5. A constant rate of 500, 2000 and 8000 requests/s for 10 s against the nginx endpoint: the
+   engine's late starts and its p50/p95/p99 beside vegeta's (its constant-rate attack), each
+   pinned to core 0, same endpoint, same duration, neither warmed up.
 
-Run: `uv run python bench/load.py` (needs nginx and wrk; takes about 90 s).
+Run: `bash scripts/bench-tools.sh` once (wrk, testssl.sh, vegeta), then `uv run python bench/load.py`
+(about 3 minutes).
 """
 
 from __future__ import annotations
@@ -276,6 +280,53 @@ def merge(folder: Path, url: str) -> None:
         )
 
 
+def vegeta(url: str, rate: int, seconds: int) -> dict[str, float] | None:
+    """vegeta's constant-rate attack on url: its rate, success share and latency percentiles (ms)."""
+    tools = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local/share")) / "infragate/tools/bin"
+    found = shutil.which("vegeta") or shutil.which("vegeta", path=str(tools))
+    if found is None:
+        return None
+    attack = subprocess.run(
+        [*_pin(0), found, "attack", f"-rate={rate}/s", f"-duration={seconds}s"],
+        input=f"GET {url}/\n".encode(),
+        capture_output=True,
+        check=True,
+        timeout=seconds + 60,
+    )
+    report = subprocess.run([found, "report", "-type=json"], input=attack.stdout, capture_output=True, check=True)
+    data = json.loads(report.stdout)
+    latencies = data["latencies"]  # nanoseconds
+    return {
+        "rate": data["rate"],
+        "success": data["success"],
+        **{f"p{key[:-2]}_ms": latencies[key] / 1e6 for key in ("50th", "95th", "99th")},
+    }
+
+
+def constant_rates(folder: Path, url: str) -> None:
+    print("5. Constant rates for 10 s, one core each: late starts and latency, infragate beside vegeta")
+    print(f"   {'rate/s':>7}  {'tool':<10} {'late >10ms':>11} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    for rate in (500, 2000, 8000):
+        os.sched_setaffinity(0, {0})
+        try:
+            result = engine(folder, url, rate, 10, raw=False)
+        finally:
+            os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+        late = result.count("late") / max(result.scheduled, 1)
+        ours = [result.percentile_ms(p) for p in (50, 95, 99)]
+        print(f"   {rate:>7}  {'infragate':<10} {late:>11.2%} " + " ".join(f"{v:>8.2f}" for v in ours))
+        peer = vegeta(url, rate, 10)
+        if peer is None:
+            print(f"   {rate:>7}  vegeta     not installed (bash scripts/bench-tools.sh)")
+            continue
+        theirs = [peer["p50_ms"], peer["p95_ms"], peer["p99_ms"]]
+        print(
+            f"   {rate:>7}  {'vegeta':<10} {'n/a':>11} "
+            + " ".join(f"{v:>8.2f}" for v in theirs)
+            + f"   (rate {peer['rate']:.0f}/s, success {peer['success']:.1%}; p99 ratio {ours[2] / theirs[2]:.2f}x)"
+        )
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="infragate-bench-load-") as temporary:
         folder = Path(temporary)
@@ -287,6 +338,7 @@ def main() -> None:
             capacity(folder, url)
             stall(folder)
             merge(folder, url)
+            constant_rates(folder, url)
         finally:
             nginx.terminate()
             nginx.wait()
