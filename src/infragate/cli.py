@@ -5,6 +5,8 @@
     infragate recover --target FILE
     infragate load --target FILE [--rate R] [--for T] [--workers N] [--mix KIND=W,...]
     infragate sandbox up|down|status|variants
+    infragate features [--tags EXPR] [--features PATH]
+    infragate --version
 
 Every error ends in one line and a documented exit code (see ExitCode), never a traceback.
 """
@@ -31,8 +33,22 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{command}: {message}" if command else message)
 
 
+EXIT_CODES = """exit codes (every command):
+  0  conformant: every scenario that ran passed, and at least one ran
+  1  non-conformant: at least one Then-step assertion failed
+  2  could not verify: a probe could not do its job, nothing was verified, or the run was interrupted
+  3  bad usage: wrong option, invalid profile, broken feature, no scenario matched
+  4  refused by the safety policy: disruption or load without consent"""
+
+
 def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="infragate", description="Check a deployment against the promises of its design.")
+    parser = _Parser(
+        prog="infragate",
+        description="Check a deployment against the promises of its design.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"infragate {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     verify = commands.add_parser("verify", help="run the conformance features against a target")
@@ -103,7 +119,24 @@ def _build_parser() -> argparse.ArgumentParser:
         "--table", action="store_true", help="a Markdown table of the built-in scenarios and their variants"
     )
     variants.set_defaults(runtime="local")
+
+    features = commands.add_parser(
+        "features", help="list the scenarios a run chooses from, with their tags and what they need"
+    )
+    features.add_argument("--tags", metavar="EXPR", help='only the scenarios this selects, e.g. "tls or gateway"')
+    features.add_argument(
+        "--features", metavar="PATH", action="append", help="feature file or folder instead of the built-in ones"
+    )
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("infragate")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
@@ -193,4 +226,6 @@ def _dispatch(args: argparse.Namespace) -> int:
         return commands.profile_check(Path(args.file))
     if args.command == "recover":
         return commands.recover(Path(args.target))
+    if args.command == "features":
+        return commands.list_features(args.features or [], args.tags)
     return commands.sandbox(args)

@@ -8,7 +8,7 @@ import dataclasses
 import time
 from pathlib import Path
 
-from infragate.errors import ExitCode
+from infragate.errors import ExitCode, UsageError
 from infragate.loadgen.load_page import LOAD_JSON, verdict_word, write_load_report
 from infragate.loadgen.runner import progress_line
 from infragate.probes.load import judge, offer_load, plan_for
@@ -156,4 +156,18 @@ def sandbox(args: argparse.Namespace) -> int:
     say(f"profile: {state.profile}")
     for name, process_state in processes.items():
         say(f"  {name:<12} {process_state}")
+    return ExitCode.CONFORMANT
+
+
+def list_features(paths: list[str], tags: str | None) -> int:
+    """Print the scenarios of these features (default: the built-in ones) that the tags select."""
+    from infragate.run.features import render, scenarios
+
+    missing = [path for path in paths if not Path(path).exists()]
+    if missing:
+        raise UsageError(f"--features: no such file or folder: {', '.join(missing)}")
+    found = scenarios(paths or [str(BUILTIN_FEATURES)], tags)
+    if not found:
+        raise UsageError(f"no scenario matched --tags {tags!r}" if tags else "no scenario in the features given")
+    print(render(found), end="")
     return ExitCode.CONFORMANT

@@ -1,0 +1,74 @@
+"""`infragate features`: every scenario a run would choose from, with its tags and what it needs
+from the profile (and from the command line) to run rather than be "not applicable" or "not run"."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from infragate.errors import UsageError
+
+# What a tag asks of the target; a scenario needs what each of its tags needs.
+NEEDS = {
+    "gateway": "gateway",
+    "ratelimit": "gateway.routes.*.rate_limit",
+    "tls": "tls",
+    "deepscan": "tls, and sslyze installed",
+    "platform": "platform (local, swarm or kubernetes)",
+    "failover": "resilience",
+    "scaling": "resilience",
+    "backup": "backups",
+    "destructive": "safety.allow_destructive and --allow-destructive",
+    "load": "load, safety.allow_load and --allow-load",
+    "local": "platform.kind: local",
+    "swarm": "platform.kind: swarm",
+    "kubernetes": "platform.kind: kubernetes",
+}
+
+
+@dataclass(frozen=True)
+class ScenarioEntry:
+    """One scenario as written: where, its name, its tags."""
+
+    where: str  # feature file:line
+    feature: str
+    scenario: str
+    tags: tuple[str, ...]
+
+    def needs(self) -> list[str]:
+        """What the scenario needs from the profile and the command line, tag by tag."""
+        return [NEEDS[tag] for tag in self.tags if tag in NEEDS]
+
+
+def scenarios(paths: Sequence[str], tags: str | None = None) -> list[ScenarioEntry]:
+    """The scenarios in these feature files or folders, in file order; those the tag expression selects."""
+    # The very expression pytest's -m takes (verify passes --tags on as -m), pinned by uv.lock.
+    from _pytest.mark.expression import Expression
+    from pytest_bdd.feature import get_features
+
+    try:
+        selection = Expression.compile(tags) if tags else None
+    except SyntaxError as exc:
+        raise UsageError(
+            f"--tags: expected tags joined by and, or, not and parentheses, got {tags!r} ({exc.msg})"
+        ) from None
+    found = []
+    for feature in sorted(get_features(list(paths)), key=lambda feature: feature.rel_filename):
+        for scenario in feature.scenarios.values():
+            names = tuple(sorted(scenario.tags | feature.tags))
+            if selection is None or selection.evaluate(lambda name, /, names=names, **_: name in names):
+                found.append(
+                    ScenarioEntry(f"{feature.rel_filename}:{scenario.line_number}", feature.name, scenario.name, names)
+                )
+    return found
+
+
+def render(entries: Sequence[ScenarioEntry]) -> str:
+    """One block per scenario: where, name and tags, then what it needs; a count at the end."""
+    lines = []
+    for entry in entries:
+        tags = " ".join(f"@{tag}" for tag in entry.tags)
+        lines.append(f"{entry.where}  {entry.feature}: {entry.scenario}  {tags}".rstrip())
+        lines.append(f"    needs: {'; '.join(entry.needs()) or 'gateway'}")
+    lines.append(f"{len(entries)} scenario(s)")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,56 @@
+"""The command line tells about itself: its version, its exit codes, and the scenarios a run
+chooses from with their tags and what they need."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infragate.cli import main
+from infragate.run.features import scenarios
+from infragate.sandbox.variants import scenario_steps
+from infragate.suite import BUILTIN_FEATURES
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as ended:
+        main(list(argv))
+    return int(ended.value.code or 0), capsys.readouterr().out
+
+
+def test_version_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = _run(capsys, "--version")
+    assert (code, out.split()[0]) == (0, "infragate") and out.strip() != "infragate unknown"
+    code, out = _run(capsys, "--help")
+    assert code == 0
+    for line in ("0  conformant", "1  non-conformant", "2  could not verify", "3  bad usage", "4  refused"):
+        assert line in out
+
+
+def test_features_lists_every_built_in_scenario_with_its_tags_and_needs(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = _run(capsys, "features")
+    assert code == 0
+    assert out.endswith(f"{len(scenario_steps([str(BUILTIN_FEATURES)]))} scenario(s)\n")
+    assert (
+        "gateway/rate_limits.feature:6  Gateway rate limiting: Every route enforces its declared rate limit  "
+        "@gateway @ratelimit\n    needs: gateway; gateway.routes.*.rate_limit\n"
+    ) in out
+
+
+def test_features_selects_by_the_same_tag_expression_as_verify(capsys: pytest.CaptureFixture[str]) -> None:
+    chosen = scenarios([str(BUILTIN_FEATURES)], "platform and not (swarm or destructive)")
+    assert chosen and all("platform" in e.tags and "swarm" not in e.tags for e in chosen)
+    assert all("destructive" not in entry.tags for entry in chosen)
+    code, out = _run(capsys, "features", "--tags", "tls and (")
+    assert (
+        code == 3 and out.startswith("infragate: --tags: expected tags joined by and, or, not") and out.count("\n") == 1
+    )
+    code, out = _run(capsys, "features", "--tags", "kubernetes")
+    assert (code, out) == (3, "infragate: no scenario matched --tags 'kubernetes'\n")
+
+
+def test_features_reads_a_team_s_own_feature_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "status.feature").write_text("@gateway\nFeature: Status\n  @tls\n  Scenario: It answers\n    When x\n")
+    code, out = _run(capsys, "features", "--features", str(tmp_path))
+    assert code == 0 and "status.feature:4  Status: It answers  @gateway @tls\n    needs: gateway; tls\n" in out
