@@ -1,8 +1,8 @@
 """Run records and the reports written from them.
 
 ``records``: what a run recorded (scenarios, steps, verdicts, evidence); ``charts``: the SVG
-charts a result names; ``pages``: the Markdown summary and report.html. JUnit XML and Cucumber
-JSON come from pytest and pytest-bdd.
+charts a result names; ``pages``: the Markdown summary and report.html; ``junit``: junit.xml.
+Cucumber JSON comes from pytest-bdd.
 """
 
 from __future__ import annotations

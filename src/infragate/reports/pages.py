@@ -1,6 +1,6 @@
 """The reports a person reads, written from a run record: the Markdown summary and report.html.
 
-JUnit XML and Cucumber JSON come from pytest and pytest-bdd themselves; these add the verdicts,
+Beside them: evidence.json (the record itself) and junit.xml (``junit``). They carry the verdicts,
 the failing step with "expected X, observed Y", and each probe's evidence with its charts.
 """
 
@@ -13,14 +13,16 @@ from pathlib import Path
 
 from infragate.profile.secrets import REDACTOR
 from infragate.reports.charts import charts_of
-from infragate.reports.records import EVIDENCE_FILE, HTML_FILE, SUMMARY_FILE, RunRecord
+from infragate.reports.junit import render_junit
+from infragate.reports.records import EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, SUMMARY_FILE, RunRecord
 from infragate.verdicts import Verdict
 
 
 def write_reports(run: RunRecord, directory: Path) -> None:
-    """Write evidence JSON, Markdown summary and HTML report into a run folder."""
+    """Write evidence JSON, Markdown summary, HTML report and JUnit XML into a run folder."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / EVIDENCE_FILE).write_text(run.to_json())
+    (directory / JUNIT_FILE).write_text(REDACTOR.redact(render_junit(run)))
     (directory / SUMMARY_FILE).write_text(REDACTOR.redact(render_markdown(run)))
     (directory / HTML_FILE).write_text(REDACTOR.redact(render_html(run)))
 

@@ -152,8 +152,6 @@ def _run_suite(profile: Profile, target: Path, args: VerifyRequest) -> tuple[Run
         str(run_dir),
         "--infragate-run-id",
         run_id,
-        "--junitxml",
-        str(run_dir / JUNIT_FILE),
         "--cucumberjson",
         str(run_dir / CUCUMBER_FILE),
     ]
