@@ -43,3 +43,13 @@ if ! command -v sslyze >/dev/null && [ -z "${INFRAGATE_SSLYZE:-}" ]; then
     echo "setup: installing sslyze as a separate tool (optional deep TLS scan)"
     uv tool install --quiet sslyze
 fi
+
+# The Cucumber project's Cucumber JSON validator (MIT, Node), which the tests use as a real reader of
+# cucumber.json; Node comes with the machine (apt's nodejs otherwise).
+node_tools="${XDG_DATA_HOME:-$HOME/.local/share}/infragate/tools/node"
+if [ ! -d "$node_tools/node_modules/@cucumber/cucumber-json-converter" ]; then
+    command -v npm >/dev/null || { as_root apt-get update -qq; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; }
+    echo "setup: installing @cucumber/cucumber-json-converter into $node_tools"
+    npm install --silent --no-audit --no-fund --prefix "$node_tools" @cucumber/cucumber-json-converter@0.0.3 >/dev/null
+fi
+export INFRAGATE_CUCUMBER_CONVERTER="$node_tools/node_modules/@cucumber/cucumber-json-converter"

@@ -71,6 +71,10 @@ def record_for(item: pytest.Item, feature: Feature | None = None, scenario: Scen
         record.feature, record.feature_file = feature.name, feature.rel_filename
         record.scenario, record.line = scenario.name, scenario.line_number
         record.tags = sorted(scenario.tags | feature.tags)
+        record.feature_line = feature.line_number
+        record.planned = [
+            {"keyword": step.keyword, "name": step.name, "line": step.line_number} for step in scenario.steps
+        ]
     return record
 
 

@@ -1,8 +1,8 @@
 """Run records and the reports written from them.
 
 ``records``: what a run recorded (scenarios, steps, verdicts, evidence); ``charts``: the SVG
-charts a result names; ``pages``: the Markdown summary and report.html; ``junit``: junit.xml.
-Cucumber JSON comes from pytest-bdd.
+charts a result names; ``pages``: the Markdown summary and report.html; ``junit``: junit.xml;
+``cucumber``: cucumber.json.
 """
 
 from __future__ import annotations

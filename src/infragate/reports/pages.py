@@ -1,7 +1,8 @@
 """The reports a person reads, written from a run record: the Markdown summary and report.html.
 
-Beside them: evidence.json (the record itself) and junit.xml (``junit``). They carry the verdicts,
-the failing step with "expected X, observed Y", and each probe's evidence with its charts.
+Beside them: evidence.json (the record itself), junit.xml (``junit``) and cucumber.json
+(``cucumber``). They carry the verdicts, the failing step with "expected X, observed Y", and each
+probe's evidence with its charts.
 """
 
 from __future__ import annotations
@@ -13,16 +14,18 @@ from pathlib import Path
 
 from infragate.profile.secrets import REDACTOR
 from infragate.reports.charts import charts_of
+from infragate.reports.cucumber import render_cucumber
 from infragate.reports.junit import render_junit
-from infragate.reports.records import EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, SUMMARY_FILE, RunRecord
+from infragate.reports.records import CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, SUMMARY_FILE, RunRecord
 from infragate.verdicts import Verdict
 
 
 def write_reports(run: RunRecord, directory: Path) -> None:
-    """Write evidence JSON, Markdown summary, HTML report and JUnit XML into a run folder."""
+    """Write evidence JSON, Markdown summary, HTML report, JUnit XML and Cucumber JSON into a run folder."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / EVIDENCE_FILE).write_text(run.to_json())
     (directory / JUNIT_FILE).write_text(REDACTOR.redact(render_junit(run)))
+    (directory / CUCUMBER_FILE).write_text(REDACTOR.redact(render_cucumber(run)))
     (directory / SUMMARY_FILE).write_text(REDACTOR.redact(render_markdown(run)))
     (directory / HTML_FILE).write_text(REDACTOR.redact(render_html(run)))
 

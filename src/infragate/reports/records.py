@@ -51,6 +51,8 @@ class ScenarioRecord:
     steps: list[StepRecord] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
     cleanup: str = ""
+    feature_line: int = 0
+    planned: list[dict[str, Any]] = field(default_factory=list)  # every step as written: keyword, name, line
 
     def settle(self, verdict: Verdict, message: str = "") -> None:
         """Take a phase's verdict if it is graver than what the scenario has."""

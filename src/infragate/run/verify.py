@@ -152,8 +152,6 @@ def _run_suite(profile: Profile, target: Path, args: VerifyRequest) -> tuple[Run
         str(run_dir),
         "--infragate-run-id",
         run_id,
-        "--cucumberjson",
-        str(run_dir / CUCUMBER_FILE),
     ]
     # Verbose: pytest-bdd's Gherkin reporter shows every step. Otherwise one line per scenario, from
     # the plugin, and pytest's own terminal output stays out of the way.
