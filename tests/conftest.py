@@ -179,3 +179,18 @@ def kill_outright(run: subprocess.Popen[bytes]) -> None:
         with contextlib.suppress(ProcessLookupError):  # a short-lived helper (psql, pg_ctl) may be gone already
             os.kill(pid, signal.SIGKILL)
     run.wait(timeout=10)
+
+
+def cucumber_reader(document: Path) -> str:
+    """Read a cucumber.json with the Cucumber project's validator (Node); the implementation it
+    recognised. An AssertionError with the validator's complaint when it refuses the document."""
+    converter = os.environ.get("INFRAGATE_CUCUMBER_CONVERTER")
+    assert converter, "scripts/setup.sh installs @cucumber/cucumber-json-converter and names it"
+    script = (
+        f"const {{convert}} = require({json.dumps(converter)});"
+        f"const out = convert(JSON.parse(require('fs').readFileSync({json.dumps(str(document))}, 'utf8')));"
+        "process.stdout.write(out.implementation);"
+    )
+    checked = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=60, check=False)
+    assert checked.returncode == 0, checked.stderr[-2000:]
+    return checked.stdout

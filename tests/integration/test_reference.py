@@ -13,7 +13,7 @@ import yaml
 from infragate.sandbox import local
 from infragate.sandbox.variants import scenario_steps
 from infragate.suite import BUILTIN_FEATURES
-from tests.conftest import run_cli, server_processes
+from tests.conftest import cucumber_reader, run_cli, server_processes
 
 REPORT_FILES = ("report.html", "summary.md", "junit.xml", "cucumber.json", "evidence.json")
 
@@ -36,6 +36,7 @@ def test_a_target_run_writes_every_report(reference: local.SandboxState, tmp_pat
     for name in REPORT_FILES:
         assert (folder / name).stat().st_size > 0, name
     assert 'failures="0"' in (folder / "junit.xml").read_text()
+    assert cucumber_reader(folder / "cucumber.json") == "cucumber-js"
     assert "PASS   Gateway health: The gateway's health endpoint answers" in run.output
 
 

@@ -5,8 +5,6 @@ with their reason, and a verdict no step explains as a failed hook."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ import pytest
 from infragate.reports.cucumber import render_cucumber
 from infragate.reports.records import RunRecord, ScenarioRecord, StepRecord
 from infragate.verdicts import Verdict
+from tests.conftest import cucumber_reader
 
 PLANNED = [
     {"keyword": "When", "name": "one client overloads each rate-limited route in turn", "line": 7},
@@ -47,18 +46,9 @@ def _scenario(
 
 def _validated(run: RunRecord, tmp_path: Path) -> list[dict[str, Any]]:
     """The document, after the Cucumber validator accepted it (it raises on anything else)."""
-    converter = os.environ.get("INFRAGATE_CUCUMBER_CONVERTER")
-    assert converter, "scripts/setup.sh installs @cucumber/cucumber-json-converter and names it"
     document = tmp_path / "cucumber.json"
     document.write_text(render_cucumber(run))
-    script = (
-        f"const {{convert}} = require({json.dumps(converter)});"
-        f"const out = convert(JSON.parse(require('fs').readFileSync({json.dumps(str(document))}, 'utf8')));"
-        "process.stdout.write(out.implementation);"
-    )
-    checked = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=60, check=False)
-    assert checked.returncode == 0, checked.stderr[-2000:]
-    assert checked.stdout == "cucumber-js"
+    assert cucumber_reader(document) == "cucumber-js"
     loaded: list[dict[str, Any]] = json.loads(document.read_text())
     return loaded
 
