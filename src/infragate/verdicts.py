@@ -51,6 +51,8 @@ _MARKS = {
     Verdict.REFUSED: "REFUSED",
 }
 
+LEGEND = ", ".join(f"{_MARKS[verdict]} {verdict.value}" for verdict in Verdict)  # the terminal's words, the reports'
+
 NOT_APPLICABLE_PREFIX = "not applicable: "
 NOT_RUN_PREFIX = "not run: "
 

@@ -22,7 +22,7 @@ from pytest_bdd.parser import Feature, Scenario
 
 from infragate.errors import InfragateError
 from infragate.plugin.fixtures import JOURNAL, PROFILE, shielded
-from infragate.plugin.recording import RUN, CollectionWatch, progress, record_for
+from infragate.plugin.recording import RUN, CollectionWatch, record_for
 from infragate.profile import Profile, load_profile
 from infragate.profile.secrets import REDACTOR, redact_tree
 from infragate.recovery.journal import Journal, journal_root, undo_pending
@@ -162,9 +162,8 @@ def _refusal(profile: Profile, config: pytest.Config, tags: set[str]) -> str | N
 @pytest.hookimpl(tryfirst=True)
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Feature, scenario: Scenario) -> None:
     """Start the scenario's record, and hold it back when it does not apply or is not allowed."""
-    record = record_for(request.node, feature, scenario)
+    record_for(request.node, feature, scenario)
     config = request.config
-    progress(config, f"  ...    {record.feature}: {record.scenario}")
     if PROFILE in config.stash:
         reason = _refusal(config.stash[PROFILE], config, set(scenario.tags | feature.tags))
         if reason is not None:

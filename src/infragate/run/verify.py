@@ -30,7 +30,7 @@ from infragate.safety import check_requested
 from infragate.sandbox import local
 from infragate.sandbox.variants import get_variant
 from infragate.suite import FEATURES_ENV, SUITE_INI, SUITE_MODULE
-from infragate.verdicts import Verdict
+from infragate.verdicts import LEGEND, Verdict
 
 # The suite undoes its disruptions when told to stop; a restore may wait up to 90 s for replicas.
 _CHILD_GRACE_S = OWNER_WAIT_S
@@ -261,6 +261,11 @@ def _undo_what_the_suite_left(profile: Profile, target: Path, run_id: str) -> No
         )
 
 
+def _one_line(text: str, most: int = 300) -> str:
+    first = text.splitlines()[0] if text else ""
+    return first if len(first) <= most and "\n" not in text.strip() else first[:most].rstrip() + " …"
+
+
 def _last_error_line(output: str) -> str:
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith(("ERROR", "E ", "infragate"))]
@@ -268,19 +273,26 @@ def _last_error_line(output: str) -> str:
 
 
 def _print_summary(run: RunRecord, run_dir: Path) -> None:
-    """Findings first (each scenario's line was already printed as it ended), then the verdict."""
-    findings = [scenario for scenario in run.scenarios if scenario.verdict is not Verdict.CONFORMANT]
+    """What needs looking at first (each scenario's line was already printed as it ended): the
+    failures, what could not be verified, refusals and bad usage, each with its step and one line
+    of reason; then the counts, the verdict and where the reports are."""
+    attention = (Verdict.NON_CONFORMANT, Verdict.COULD_NOT_VERIFY, Verdict.REFUSED, Verdict.BAD_USAGE)
+    findings = sorted(
+        (scenario for scenario in run.scenarios if scenario.verdict in attention),
+        key=lambda scenario: -scenario.verdict.severity,
+    )
     if findings or run.collection_errors:
-        say("infragate: findings:")
+        say("infragate: to look at:")
     for line in run.collection_errors:
-        say(f"  USAGE  {line}")
+        say(f"  USAGE  {_one_line(line)}")
     for scenario in findings:
         say(f"  {scenario.verdict.mark:<5}  {scenario.feature}: {scenario.scenario}")
         if scenario.failed_step:
             say(f"         at step: {scenario.failed_step}")
         if scenario.message:
-            say(f"         {scenario.message.splitlines()[0][:400]}")
+            say(f"         {_one_line(scenario.message)}")
     counts = ", ".join(f"{count} {verdict}" for verdict, count in sorted(run.counts().items())) or "no scenario ran"
     meaning = {0: "conformant", 1: "NON-CONFORMANT", 2: "COULD NOT VERIFY", 3: "BAD USAGE", 4: "REFUSED"}[run.exit_code]
-    say(f"infragate: {meaning}: {counts} ({run.finished_at - run.started_at:.1f} s)")
+    say(f"infragate: {meaning}: {counts} ({run.finished_at - run.started_at:.1f} s), exit {run.exit_code}")
+    say(f"infragate: {LEGEND}")
     say(f"infragate: reports in {run_dir}/ ({HTML_FILE}, summary.md, {JUNIT_FILE}, {CUCUMBER_FILE}, {EVIDENCE_FILE})")

@@ -1,0 +1,49 @@
+"""The closing block of `infragate verify`: only what needs looking at, worst first, one line of
+reason each (cut with an ellipsis), then counts, verdict, exit code and the words it uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infragate.reports.records import RunRecord, ScenarioRecord
+from infragate.run.verify import _print_summary
+from infragate.verdicts import Verdict
+
+
+def _scenario(name: str, verdict: Verdict, message: str = "", step: str | None = None) -> ScenarioRecord:
+    return ScenarioRecord(
+        f"t::{name}", "Gateway", "gateway/x.feature", name, 3, [], verdict, failed_step=step, message=message
+    )
+
+
+def test_only_failures_and_what_could_not_be_verified_are_listed_worst_first(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run = RunRecord(
+        "shop",
+        "shop.yaml",
+        0.0,
+        42.0,
+        [
+            _scenario("Fine", Verdict.CONFORMANT),
+            _scenario("Silent", Verdict.COULD_NOT_VERIFY, "route api: 450 of 450 requests got no answer"),
+            _scenario("Elsewhere", Verdict.NOT_APPLICABLE, "not applicable: the target declares no platform"),
+            _scenario("Broken", Verdict.NON_CONFORMANT, "x" * 500 + "\nmore", "Then each route admits its rate"),
+        ],
+    )
+    _print_summary(run, Path("reports/run"))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:6] == [
+        "infragate: to look at:",
+        "  FAIL   Gateway: Broken",
+        "         at step: Then each route admits its rate",
+        "         " + "x" * 300 + " …",
+        "  ERROR  Gateway: Silent",
+        "         route api: 450 of 450 requests got no answer",
+    ]
+    assert lines[6].startswith("infragate: NON-CONFORMANT: 1 conformant, 1 could not verify, 1 non-conformant, ")
+    assert lines[6].endswith("(42.0 s), exit 1")
+    assert "HELD not run" in lines[7] and "N/A not applicable" in lines[7]
+    assert not any("Elsewhere" in line for line in lines)
