@@ -206,4 +206,10 @@ def test_reports_are_written(run: Any, pytester: pytest.Pytester) -> None:
     assert summary.startswith("# infragate: plugin-test: non-conformant (exit 1)")
     assert "| non-conformant | Plugin behaviour | Out of bounds | Then the value is below 5 |" in summary
     html = (out / "report.html").read_text()
-    assert "<svg" in html and "Out of bounds" in html and "expected below 5, observed 9" in html
+    assert "Out of bounds" in html and "expected below 5, observed 9" in html
+    # What needs attention comes first: every failure and error before any conformant scenario.
+    attention, rest = html.split("<h2>Conformant")
+    assert all(name in attention for name in ("Out of bounds", "Unreachable", "Every broken promise reports"))
+    assert "Within bounds" in rest and "Within bounds" not in attention
+    assert '<p class="headline">4 non-conformant, 1 could not verify, 1 not run, 1 not applicable and 1 conformant of 8 scenarios' in html
+    assert 'name="verdict" value="non-conformant"' in html and 'id="tag"' in html  # the filter

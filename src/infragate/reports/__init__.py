@@ -1,14 +1,15 @@
 """Run records and the reports written from them.
 
 ``records``: what a run recorded (scenarios, steps, verdicts, evidence); ``charts``: the SVG
-charts a result names; ``pages``: the Markdown summary and report.html; ``junit``: junit.xml;
-``cucumber``: cucumber.json.
+charts a result names; ``html_report``: report.html; ``junit``: junit.xml; ``cucumber``:
+cucumber.json; ``pages``: the Markdown summary, and writing them all.
 """
 
 from __future__ import annotations
 
 from infragate.reports.charts import histogram_chart, latency_chart, spectrum_chart
-from infragate.reports.pages import render_html, render_markdown, write_reports
+from infragate.reports.html_report import render_html
+from infragate.reports.pages import render_markdown, write_reports
 from infragate.reports.records import (
     CUCUMBER_FILE,
     EVIDENCE_FILE,
