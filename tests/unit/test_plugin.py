@@ -211,5 +211,8 @@ def test_reports_are_written(run: Any, pytester: pytest.Pytester) -> None:
     attention, rest = html.split("<h2>Conformant")
     assert all(name in attention for name in ("Out of bounds", "Unreachable", "Every broken promise reports"))
     assert "Within bounds" in rest and "Within bounds" not in attention
-    assert '<p class="headline">4 non-conformant, 1 could not verify, 1 not run, 1 not applicable and 1 conformant of 8 scenarios' in html
+    assert (
+        '<p class="headline">4 non-conformant, 1 could not verify, 1 not run, 1 not applicable '
+        "and 1 conformant of 8 scenarios" in html
+    )
     assert 'name="verdict" value="non-conformant"' in html and 'id="tag"' in html  # the filter

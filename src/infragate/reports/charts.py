@@ -1,128 +1,148 @@
-"""Charts of evidence as inline SVG: traffic over a fault, a rate limit's admissions, load latency
-per second, its histogram and its spectrum. A result names the charts that explain it."""
+"""Charts of evidence, drawn with matplotlib into inline SVG with its text kept as text (tick labels
+and legends can be read, searched and checked): traffic through a fault, a rate limit's admissions
+and rejections, load latency per second, its histogram and its spectrum. Every chart has axes with
+units, a legend, the declared bounds inside its range, and a caption with the key figures that is
+also its text alternative. A result names the charts that explain it (its ``CHARTS``)."""
 
 from __future__ import annotations
 
 import html
+import io
 import math
 from collections.abc import Callable
 from typing import Any
 
+import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
 from infragate.reports.records import ScenarioRecord
 
-_CHART_W, _CHART_H = 560, 140
+GREEN, ORANGE, RED, BLUE, GREY = "#2e7d32", "#ef6c00", "#c62828", "#1565c0", "#616161"
+
+
+def _axes() -> tuple[Figure, Axes]:
+    figure = Figure(figsize=(7.5, 2.8), dpi=72)
+    axes = figure.add_subplot()
+    axes.grid(alpha=0.3)
+    return figure, axes
+
+
+def _svg(figure: Figure, caption: str) -> str:
+    """The figure as inline SVG in a <figure>, its caption also its text alternative."""
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": caption}):  # text stays text
+        figure.savefig(buffer, format="svg", bbox_inches="tight")
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg") :].replace("<svg ", f'<svg role="img" aria-label="{html.escape(caption)}" ', 1)
+    return f"<figure>{svg}<figcaption><small>{html.escape(caption)}</small></figcaption></figure>"
 
 
 def _traffic_chart(data: dict[str, Any]) -> str:
-    """Requests per second during a disruption, failures in red, the fault window shaded."""
+    """Requests per second during a disruption, failures stacked in red, the fault window shaded."""
     seconds = data.get("seconds") or []
     if not seconds:
         return ""
-    last = max(entry["second"] for entry in seconds) + 1
-    peak = max(entry["sent"] for entry in seconds) or 1
-    width = _CHART_W / last
+    figure, axes = _axes()
     start, end = data.get("window", (0, 0))
-    parts = [
-        f'<rect x="{start * width:.1f}" y="0" width="{max(end - start, 0) * width:.1f}" height="{_CHART_H}" '
-        f'fill="#fff3e0"><title>fault window</title></rect>'
-    ]
-    for entry in seconds:
-        x = entry["second"] * width
-        ok_height = (entry["sent"] - entry["failed"]) / peak * (_CHART_H - 20)
-        bad_height = entry["failed"] / peak * (_CHART_H - 20)
-        parts.append(
-            f'<rect x="{x:.1f}" y="{_CHART_H - ok_height:.1f}" width="{width * 0.8:.1f}" '
-            f'height="{ok_height:.1f}" fill="#2e7d32"><title>second {entry["second"]}: {entry["sent"]} sent, '
-            f"{entry['failed']} failed, slowest {entry['worst_latency_ms']} ms</title></rect>"
-        )
-        if bad_height:
-            parts.append(
-                f'<rect x="{x:.1f}" y="{_CHART_H - ok_height - bad_height:.1f}" width="{width * 0.8:.1f}" '
-                f'height="{bad_height:.1f}" fill="#c62828"></rect>'
-            )
-    caption = f"requests per second ({data['sent']} sent, {data['failed']} failed); shaded: the fault"
-    return _figure(parts, caption)
+    axes.axvspan(start, end, color="#ffe0b2", label="fault window")
+    at = [entry["second"] for entry in seconds]
+    answered = [entry["sent"] - entry["failed"] for entry in seconds]
+    axes.bar(at, answered, width=0.8, align="edge", color=GREEN, label="answered")
+    axes.bar(at, [e["failed"] for e in seconds], bottom=answered, width=0.8, align="edge", color=RED, label="failed")
+    axes.set(xlabel="second of the run", ylabel="requests per second")
+    axes.legend(loc="lower right", fontsize=8)
+    caption = (
+        f"requests per second: {data['sent']} sent, {data['failed']} failed; the fault from {start:.1f} s "
+        f"to {end:.1f} s (shaded)"
+    )
+    return _svg(figure, caption)
 
 
 def _limit_chart(result: dict[str, Any]) -> str:
-    """Cumulative admitted requests over time against the declared capacity + rate line."""
-    samples = result.get("samples") or []
+    """Admitted and rejected requests over the overload, beside the declared capacity + rate line."""
+    samples = [sample for sample in result.get("samples") or [] if sample["status"] != 0]
     if not samples:
         return ""
-    span = max(sample["sent_ms"] for sample in samples) or 1.0
-    admitted, points = 0, []
+    refusing = {429, 503, result["declared_status"]}
+    counted: dict[bool, list[tuple[float, int]]] = {True: [], False: []}
     for sample in samples:
-        if sample["status"] not in (429, 503, result["declared_status"], 0):
-            admitted += 1
-            points.append((sample["sent_ms"], admitted))
-    declared_start = result["declared_capacity"]
-    declared_end = declared_start + result["declared_rate_per_s"] * span / 1000
-    top = max(admitted, declared_end, 1)
-    scale_x, scale_y = _CHART_W / span, (_CHART_H - 10) / top
-    line = " ".join(f"{t * scale_x:.1f},{_CHART_H - k * scale_y:.1f}" for t, k in points)
-    parts = [
-        f'<line x1="0" y1="{_CHART_H - declared_start * scale_y:.1f}" x2="{_CHART_W}" '
-        f'y2="{_CHART_H - declared_end * scale_y:.1f}" stroke="#9e9e9e" stroke-dasharray="4 3"><title>declared: '
-        f"capacity + rate x time</title></line>",
-        f'<polyline points="{line}" fill="none" stroke="#1565c0" stroke-width="2"><title>admitted</title></polyline>',
-    ]
+        kept = counted[sample["status"] not in refusing]
+        kept.append((sample["sent_ms"] / 1000, len(kept) + 1))
+    span = max(sample["sent_ms"] for sample in samples) / 1000 or 1.0
+    capacity, rate = result["declared_capacity"], result["declared_rate_per_s"]
+    figure, axes = _axes()
+    for admitted, colour, label in ((True, BLUE, "admitted"), (False, RED, "rejected")):
+        if counted[admitted]:
+            times, totals = zip(*counted[admitted], strict=True)
+            axes.step(times, totals, where="post", color=colour, label=label)
+    axes.plot(
+        [0, span], [capacity, capacity + rate * span], "--", color=GREY, label=f"declared: {capacity:g} + {rate:g}/s"
+    )
+    axes.set(xlabel="seconds of overload", ylabel="requests so far", xlim=(0, span))
+    axes.legend(loc="upper left", fontsize=8)
     caption = (
-        f"route {html.escape(result['route'])}: admitted requests over {span / 1000:.1f} s of overload (blue) "
-        f"against the declaration (dashed)"
+        f"route {result['route']}: {len(counted[True])} admitted and {len(counted[False])} rejected of "
+        f"{len(samples)} answered requests over {span:.1f} s at {result['offered_per_s']:g}/s; declared "
+        f"{rate:g}/s with {capacity:g} at once"
     )
-    return _figure(parts, caption)
-
-
-def _polyline(points: list[tuple[float, float]], colour: str, title: str) -> str:
-    coordinates = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-    return (
-        f'<polyline points="{coordinates}" fill="none" stroke="{colour}" stroke-width="2">'
-        f"<title>{html.escape(title)}</title></polyline>"
-    )
-
-
-def _axis_label(text: str, y: float, x: float = 4) -> str:
-    return f'<text x="{x:.1f}" y="{y:.1f}" font-size="10" fill="#666">{html.escape(text)}</text>'
+    return _svg(figure, caption)
 
 
 def latency_chart(data: dict[str, Any]) -> str:
-    """Latency percentiles per second of a load run (p50 green, p95 orange, p99 red), errors as red ticks."""
-    seconds = data.get("seconds") or []
-    if not seconds:
+    """Latency percentiles per second of a load run, the declared bounds, errors on a second axis."""
+    rows = data.get("seconds") or []
+    if not rows:
         return ""
-    top = max(max(row["p99_ms"] for row in seconds), 1.0) * 1.1
-    last = max(row["second"] for row in seconds)
-    scale_x, scale_y = _CHART_W / max(last, 1), (_CHART_H - 10) / top
-    parts = []
-    for key, colour in (("p50_ms", "#2e7d32"), ("p95_ms", "#ef6c00"), ("p99_ms", "#c62828")):
-        points = [(row["second"] * scale_x, _CHART_H - row[key] * scale_y) for row in seconds]
-        parts.append(_polyline(points, colour, key.removesuffix("_ms")))
-    for row in seconds:
-        if row["errors"]:
-            parts.append(
-                f'<rect x="{row["second"] * scale_x - 2:.1f}" y="0" width="4" height="8" fill="#c62828">'
-                f"<title>second {row['second']}: {row['errors']} errors</title></rect>"
-            )
+    figure, axes = _axes()
+    at = [row["second"] for row in rows]
+    for key, colour in (("p50_ms", GREEN), ("p95_ms", ORANGE), ("p99_ms", RED)):
+        axes.plot(at, [row[key] for row in rows], color=colour, label=key.removesuffix("_ms"))
     objectives = data.get("objectives") or {}
-    for key, colour in (("p95", "#ef6c00"), ("p99", "#c62828")):
-        bound = objectives.get(key)
-        if bound and bound * 1000 <= top:
-            y = _CHART_H - bound * 1000 * scale_y
-            parts.append(
-                f'<line x1="0" y1="{y:.1f}" x2="{_CHART_W}" y2="{y:.1f}" stroke="{colour}" stroke-dasharray="4 3">'
-                f"<title>declared {key}: {bound * 1000:g} ms</title></line>"
-            )
-    parts.append(_axis_label(f"{top:.0f} ms", 12))
-    parts.append(_axis_label(f"second {last}", _CHART_H - 4, x=_CHART_W - 70))
+    top = max(row["p99_ms"] for row in rows)
+    for key, colour in (("p95", ORANGE), ("p99", RED)):
+        if objectives.get(key):
+            axes.axhline(objectives[key] * 1000, color=colour, linestyle="--", label=f"declared {key}")
+            top = max(top, objectives[key] * 1000)
+    axes.set(xlabel="second of the run", ylabel="latency (ms)", ylim=(0, top * 1.15 or 1))
+    errors = [row["errors"] for row in rows]
+    if any(errors):
+        twin = axes.twinx()
+        twin.bar(at, errors, color=RED, alpha=0.25, label="errors")
+        twin.set_ylabel("errors per second")
+    axes.legend(loc="upper left", fontsize=8, ncols=3)
+    worst = max(rows, key=lambda row: row["p99_ms"])
     caption = (
-        f"latency per second, from the planned start (p50 green, p95 orange, p99 red; dashed: declared bounds; "
-        f"top {top:.0f} ms)"
+        f"latency per second from the planned start: p99 at most {worst['p99_ms']:.1f} ms (second "
+        f"{worst['second']}), {sum(errors)} errors"
+        + "".join(f"; declared {key} {objectives[key] * 1000:g} ms" for key in ("p95", "p99") if objectives.get(key))
     )
-    return _figure(parts, caption)
+    return _svg(figure, caption)
+
+
+def histogram_chart(data: dict[str, Any]) -> str:
+    """Requests per latency bar (1-2-5 steps) with their counts, the declared p95 bound marked."""
+    bars = data.get("bars") or []
+    if not bars:
+        return ""
+    figure, axes = _axes()
+    positions = list(range(len(bars)))
+    drawn = axes.bar(positions, [count for _, count in bars], color=BLUE, label="requests")
+    axes.bar_label(drawn, fontsize=7)
+    axes.set_xticks(positions, [f"≤{bound:g}" for bound, _ in bars], fontsize=8)
+    axes.set(xlabel="latency (ms, upper bound of each bar)", ylabel="requests")
+    p95 = (data.get("objectives") or {}).get("p95")
+    if p95:
+        index = next((i for i, (bound, _) in enumerate(bars) if p95 * 1000 <= bound), len(bars) - 1)
+        axes.axvline(index + 0.5, color=ORANGE, linestyle="--", label=f"declared p95 {p95 * 1000:g} ms")
+    axes.legend(loc="upper right", fontsize=8)
+    total = sum(count for _, count in bars)
+    caption = f"{total} requests by latency; the most in the bar up to {max(bars, key=lambda bar: bar[1])[0]:g} ms"
+    return _svg(figure, caption + (f"; declared p95 {p95 * 1000:g} ms" if p95 else ""))
 
 
 def spectrum_chart(data: dict[str, Any]) -> str:
-    """Latency by percentile on the usual HdrHistogram axis (1/(1-p): 90 %, 99 %, 99.9 % evenly spaced)."""
+    """Latency by percentile on the usual HdrHistogram axis (90 %, 99 %, 99.9 % evenly spaced)."""
     spectrum = [(p, ms) for p, ms in data.get("spectrum") or [] if p < 100]
     if not spectrum:
         return ""
@@ -130,53 +150,14 @@ def spectrum_chart(data: dict[str, Any]) -> str:
     def x_of(percentile: float) -> float:
         return math.log10(1 / max(1 - percentile / 100, 1e-5))
 
-    right = x_of(99.99)
-    top = max(ms for _, ms in spectrum) * 1.1 or 1.0
-    points = [(x_of(p) / right * _CHART_W, _CHART_H - ms / top * (_CHART_H - 10)) for p, ms in spectrum]
-    parts = [_polyline(points, "#1565c0", "latency by percentile")]
-    for tick in (50, 90, 99, 99.9, 99.99):
-        x = x_of(tick) / right * _CHART_W
-        parts.append(
-            f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{_CHART_H}" stroke="#ddd"/>'
-            f'<text x="{min(max(x - 30, 0), _CHART_W - 45):.1f}" y="{_CHART_H - 4}" font-size="10" fill="#666">'
-            f"p{tick:g}</text>"
-        )
-    parts.append(_axis_label(f"{top:.1f} ms", 12))
-    return _figure(parts, f"latency by percentile (top {top:.1f} ms); every request, merged over the workers")
-
-
-def histogram_chart(data: dict[str, Any]) -> str:
-    """Requests per latency bar (1-2-5 steps), the declared p95 bound marked."""
-    bars = data.get("bars") or []
-    if not bars:
-        return ""
-    peak = max(count for _, count in bars) or 1
-    width = _CHART_W / len(bars)
-    parts = []
-    previous = 0.0
-    for index, (bound, count) in enumerate(bars):
-        height = count / peak * (_CHART_H - 24)
-        parts.append(
-            f'<rect x="{index * width + 2:.1f}" y="{_CHART_H - 14 - height:.1f}" width="{width - 4:.1f}" '
-            f'height="{height:.1f}" fill="#1565c0"><title>{previous:g} to {bound:g} ms: {count} requests</title></rect>'
-            f'<text x="{index * width + 2:.1f}" y="{_CHART_H - 2}" font-size="9" fill="#666">{bound:g}</text>'
-        )
-        previous = bound
-    p95 = (data.get("objectives") or {}).get("p95")
-    if p95:
-        index = next((i for i, (bound, _) in enumerate(bars) if p95 * 1000 <= bound), len(bars) - 1)
-        parts.append(
-            f'<line x1="{(index + 1) * width:.1f}" y1="0" x2="{(index + 1) * width:.1f}" y2="{_CHART_H - 14}" '
-            f'stroke="#ef6c00" stroke-dasharray="4 3"><title>declared p95: {p95 * 1000:g} ms</title></line>'
-        )
-    return _figure(parts, "requests by latency (bar upper bounds in ms); dashed: the declared p95 bound")
-
-
-def _figure(parts: list[str], caption: str) -> str:
-    return (
-        f'<figure><svg width="{_CHART_W}" height="{_CHART_H}" role="img" style="background:#fafafa">'
-        f"{''.join(parts)}</svg><figcaption><small>{caption}</small></figcaption></figure>"
-    )
+    figure, axes = _axes()
+    axes.plot([x_of(p) for p, _ in spectrum], [ms for _, ms in spectrum], color=BLUE, label="latency")
+    ticks = (50, 90, 99, 99.9, 99.99)
+    axes.set_xticks([x_of(tick) for tick in ticks], [f"p{tick:g}" for tick in ticks])
+    axes.set(xlabel="percentile", ylabel="latency (ms)", xlim=(0, x_of(99.99)))
+    axes.legend(loc="upper left", fontsize=8)
+    figures = ", ".join(f"p{p:g} {ms:.1f} ms" for p, ms in spectrum if p in (50, 99, 99.9))
+    return _svg(figure, f"latency by percentile, every request merged over the workers: {figures}")
 
 
 def _limit_charts(data: dict[str, Any]) -> str:
