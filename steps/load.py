@@ -33,6 +33,9 @@ def _folder(config: pytest.Config) -> Path:
     return Path(reports) / "load" if reports else Path(tempfile.mkdtemp(prefix="infragate-load-"))
 
 
+PROGRESS_EVERY_S = 5
+
+
 @given("the declared load has been offered through the gateway", target_fixture="load_result")
 def _(profile: Profile, pytestconfig: pytest.Config, consent: Consent, evidence: Evidence) -> LoadResult:
     _objectives(profile)
@@ -41,7 +44,9 @@ def _(profile: Profile, pytestconfig: pytest.Config, consent: Consent, evidence:
     if plan.to_json() not in results:
 
         def show(row: Second, plan: LoadPlan) -> None:
-            progress(pytestconfig, progress_line(row, plan))
+            # Among the scenarios' lines, one every few seconds (`infragate load` shows every second).
+            if row.second % PROGRESS_EVERY_S == 0 or row.second >= plan.duration_s:
+                progress(pytestconfig, progress_line(row, plan))
 
         try:
             results[plan.to_json()] = offer_load(profile, plan, _folder(pytestconfig), consent, show)

@@ -51,6 +51,11 @@ def test_the_main_job_passes_every_scenario_and_tears_down(sandbox_root: Path, t
     swarm_only = {"platform/swarm.feature", "resilience/rollback.feature"}
     verdicts = {(scenario["feature_file"] in swarm_only, scenario["verdict"]) for scenario in scenarios}
     assert verdicts == {(False, "conformant"), (True, "not applicable")}
+    # The terminal: one line per scenario as it ends, a few around them, under 60 in all.
+    lines = run.output.splitlines()
+    for scenario in scenarios:
+        assert sum(f"{scenario['feature']}: {scenario['scenario']} (" in line for line in lines) == 1, scenario
+    assert len(lines) < 60, run.output
     assert run.evidence()["notes"] == ["reference deployment torn down; verified that none of its processes is left"]
     assert server_processes(sandbox_root) - before == set()
     assert [path.name for path in sandbox_root.iterdir() if path.name.startswith("verify-")] == []
