@@ -25,9 +25,13 @@ http {
         location / {
             set $api http://tasks.api:8000;
             proxy_pass $api;
+            # Every address DNS still gives (a task just stopped or scaled away lingers in it for a
+            # moment) is tried in turn: a live task answers a connect on the overlay within
+            # milliseconds, a gone one never does.
             proxy_next_upstream error timeout http_502 http_503 http_504;
-            proxy_next_upstream_tries 3;
-            proxy_connect_timeout 1s;
+            proxy_next_upstream_tries 0;
+            proxy_next_upstream_timeout 10s;
+            proxy_connect_timeout 300ms;
             proxy_read_timeout 10s;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
