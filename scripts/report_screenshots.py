@@ -26,6 +26,7 @@ SIZES = {"desktop": "1400,2600", "phone": "390,2600"}
 def _chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
         subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"], check=True)
         found = shutil.which("chromium")
     assert found, "no chromium"
