@@ -51,6 +51,9 @@ _MARKS = {
     Verdict.REFUSED: "REFUSED",
 }
 
+# Verdicts a person must look at (worst first by severity), and those of scenarios held back.
+NEEDS_ATTENTION = frozenset({Verdict.NON_CONFORMANT, Verdict.COULD_NOT_VERIFY, Verdict.REFUSED, Verdict.BAD_USAGE})
+HELD_BACK = frozenset({Verdict.NOT_APPLICABLE, Verdict.NOT_RUN})
 LEGEND = ", ".join(f"{_MARKS[verdict]} {verdict.value}" for verdict in Verdict)  # the terminal's words, the reports'
 
 NOT_APPLICABLE_PREFIX = "not applicable: "

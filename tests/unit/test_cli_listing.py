@@ -54,3 +54,10 @@ def test_features_reads_a_team_s_own_feature_files(capsys: pytest.CaptureFixture
     (tmp_path / "status.feature").write_text("@gateway\nFeature: Status\n  @tls\n  Scenario: It answers\n    When x\n")
     code, out = _run(capsys, "features", "--features", str(tmp_path))
     assert code == 0 and "status.feature:4  Status: It answers  @gateway @tls\n    needs: gateway; tls\n" in out
+
+
+def test_every_tag_the_plugin_registers_says_what_it_needs() -> None:
+    from infragate.plugin.hooks import MARKERS
+    from infragate.run.features import NEEDS
+
+    assert set(NEEDS) == set(MARKERS)

@@ -11,10 +11,9 @@ import re
 from typing import Any
 
 from infragate.reports.records import RunRecord, ScenarioRecord
-from infragate.verdicts import Verdict
+from infragate.verdicts import HELD_BACK, NEEDS_ATTENTION
 
 _STATUS = {"passed": "passed", "failed": "failed", "undefined": "undefined"}
-_BROKEN = (Verdict.NON_CONFORMANT, Verdict.COULD_NOT_VERIFY, Verdict.BAD_USAGE, Verdict.REFUSED)
 
 
 def _slug(text: str) -> str:
@@ -48,7 +47,7 @@ def render_cucumber(run: RunRecord) -> str:
 def _element(feature_id: str, scenario: ScenarioRecord, interrupted: str) -> dict[str, Any]:
     steps = _steps(scenario)
     explained = any(step["result"]["status"] in ("failed", "undefined") for step in steps)
-    if scenario.verdict in _BROKEN and not explained:
+    if scenario.verdict in NEEDS_ATTENTION and not explained:
         steps.append(_hook(f"{scenario.verdict.value}: {scenario.message or scenario.cleanup}"))
     elif interrupted and not explained:
         steps.append(_hook(f"interrupted by {interrupted}: the run proves nothing"))
@@ -66,7 +65,7 @@ def _element(feature_id: str, scenario: ScenarioRecord, interrupted: str) -> dic
 
 def _steps(scenario: ScenarioRecord) -> list[dict[str, Any]]:
     ran = list(scenario.steps)
-    held = scenario.verdict in (Verdict.NOT_APPLICABLE, Verdict.NOT_RUN)
+    held = scenario.verdict in HELD_BACK
     steps = []
     for index, planned in enumerate(scenario.planned):
         result: dict[str, Any] = {"status": "skipped"}

@@ -17,10 +17,8 @@ from collections.abc import Iterable
 
 from infragate.reports.charts import charts_of
 from infragate.reports.records import RunRecord, ScenarioRecord, StepRecord
-from infragate.verdicts import Verdict
+from infragate.verdicts import HELD_BACK, Verdict
 
-ATTENTION = (Verdict.NON_CONFORMANT, Verdict.COULD_NOT_VERIFY, Verdict.REFUSED, Verdict.BAD_USAGE)
-HELD = (Verdict.NOT_APPLICABLE, Verdict.NOT_RUN)
 EXIT_MEANING = {
     0: "conformant",
     1: "non-conformant",
@@ -200,9 +198,9 @@ def _filters(run: RunRecord) -> str:
 def render_html(run: RunRecord) -> str:
     """The self-contained page: headline, what needs attention, then the rest folded by feature."""
     code = run.exit_code
-    attention = sorted((s for s in run.scenarios if s.verdict in ATTENTION), key=lambda s: -s.verdict.severity)
+    attention = run.needing_attention()
     passed = [s for s in run.scenarios if s.verdict is Verdict.CONFORMANT]
-    held = [s for s in run.scenarios if s.verdict in HELD]
+    held = [s for s in run.scenarios if s.verdict in HELD_BACK]
     notes = "".join(f"<li>{html.escape(note)}</li>" for note in [*run.collection_errors, *run.notes])
     first = (
         f"<section><h2>Needs attention ({len(attention)})</h2>{''.join(_card(s) for s in attention)}</section>"

@@ -14,10 +14,9 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 
 from infragate.reports.records import RunRecord, ScenarioRecord
-from infragate.verdicts import Verdict
+from infragate.verdicts import HELD_BACK, NEEDS_ATTENTION, Verdict
 
-_ERRORS = (Verdict.COULD_NOT_VERIFY, Verdict.BAD_USAGE, Verdict.REFUSED)
-_SKIPS = (Verdict.NOT_APPLICABLE, Verdict.NOT_RUN)
+_ERRORS = NEEDS_ATTENTION - {Verdict.NON_CONFORMANT}
 
 
 def render_junit(run: RunRecord) -> str:
@@ -66,7 +65,7 @@ def _case(suite: ET.Element, feature: str, scenario: ScenarioRecord) -> None:
     elif scenario.verdict in _ERRORS:
         body = f"{scenario.failed_step or ''}\n{scenario.message}".strip()
         ET.SubElement(case, "error", message=first_line, type=scenario.verdict.value).text = body
-    elif scenario.verdict in _SKIPS:
+    elif scenario.verdict in HELD_BACK:
         ET.SubElement(case, "skipped", message=scenario.message or scenario.verdict.value)
     ET.SubElement(case, "system-out").text = "\n".join(_step_lines(scenario))
 
@@ -86,5 +85,5 @@ def _count(suite: ET.Element, verdicts: list[Verdict], seconds: float) -> None:
     suite.set("tests", str(len(verdicts)))
     suite.set("failures", str(sum(v is Verdict.NON_CONFORMANT for v in verdicts)))
     suite.set("errors", str(sum(v in _ERRORS for v in verdicts)))
-    suite.set("skipped", str(sum(v in _SKIPS for v in verdicts)))
+    suite.set("skipped", str(sum(v in HELD_BACK for v in verdicts)))
     suite.set("time", f"{seconds:.3f}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infragate.profile.secrets import REDACTOR
-from infragate.verdicts import Verdict, run_exit_code
+from infragate.verdicts import NEEDS_ATTENTION, Verdict, run_exit_code
 
 EVIDENCE_FILE = "evidence.json"
 SUMMARY_FILE = "summary.md"
@@ -79,6 +79,11 @@ class RunRecord:
         """The documented exit code this run ends with."""
         verdicts = (s.verdict for s in self.scenarios)
         return int(run_exit_code(verdicts, len(self.collection_errors), bool(self.interrupted)))
+
+    def needing_attention(self) -> list[ScenarioRecord]:
+        """The scenarios a person must look at, worst first: non-conformant, could not verify, ..."""
+        found = (scenario for scenario in self.scenarios if scenario.verdict in NEEDS_ATTENTION)
+        return sorted(found, key=lambda scenario: -scenario.verdict.severity)
 
     def counts(self) -> Counter[str]:
         """How many scenarios got each verdict."""

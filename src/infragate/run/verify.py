@@ -30,7 +30,7 @@ from infragate.safety import check_requested
 from infragate.sandbox import local
 from infragate.sandbox.variants import get_variant
 from infragate.suite import FEATURES_ENV, SUITE_INI, SUITE_MODULE
-from infragate.verdicts import LEGEND, Verdict
+from infragate.verdicts import LEGEND
 
 # The suite undoes its disruptions when told to stop; a restore may wait up to 90 s for replicas.
 _CHILD_GRACE_S = OWNER_WAIT_S
@@ -276,11 +276,7 @@ def _print_summary(run: RunRecord, run_dir: Path) -> None:
     """What needs looking at first (each scenario's line was already printed as it ended): the
     failures, what could not be verified, refusals and bad usage, each with its step and one line
     of reason; then the counts, the verdict and where the reports are."""
-    attention = (Verdict.NON_CONFORMANT, Verdict.COULD_NOT_VERIFY, Verdict.REFUSED, Verdict.BAD_USAGE)
-    findings = sorted(
-        (scenario for scenario in run.scenarios if scenario.verdict in attention),
-        key=lambda scenario: -scenario.verdict.severity,
-    )
+    findings = run.needing_attention()
     if findings or run.collection_errors:
         say("infragate: to look at:")
     for line in run.collection_errors:

@@ -62,18 +62,20 @@ class BackupCatalogue:
         observed = f"the oldest from {self.taken[-1]}" if self.taken else "no backup"
         return Check.judged("backup retention", expected, observed, self._retention_problem())
 
-    def _newest(self) -> str:
+    def _newest_age_s(self) -> float | None:
         if not self.taken:
-            return "no backup"
-        age = (datetime.datetime.fromisoformat(self.now) - self._times()[0]).total_seconds()
-        return f"the newest {_human(age)} old ({self.taken[0]})"
+            return None
+        return (datetime.datetime.fromisoformat(self.now) - self._times()[0]).total_seconds()
+
+    def _newest(self) -> str:
+        age = self._newest_age_s()
+        return "no backup" if age is None else f"the newest {_human(age)} old ({self.taken[0]})"
 
     def _freshness_problem(self) -> str | None:
         """Why the newest backup is older than the RPO, or None."""
-        times, now = self._times(), datetime.datetime.fromisoformat(self.now)
-        if not times:
+        age = self._newest_age_s()
+        if age is None:
             return f"{self.location}: expected a backup younger than {_human(self.rpo_s)}, observed none at all"
-        age = (now - times[0]).total_seconds()
         if age > self.rpo_s:
             return (
                 f"{self.location}: expected the newest backup younger than the RPO of {_human(self.rpo_s)}, "

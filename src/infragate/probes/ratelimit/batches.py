@@ -13,9 +13,8 @@ import contextlib
 from infragate.errors import ProbeError
 from infragate.probes.ratelimit.findings import RateLimitResult
 from infragate.probes.ratelimit.measure import (
-    MIN_OVERLOAD_FACTOR,
-    OVERLOAD_FACTOR,
     OverloadPlan,
+    common_share,
     declared_limit,
     measure_route,
     measure_together,
@@ -33,23 +32,17 @@ def batches(limits: dict[str, RateLimit], safety: Safety) -> list[dict[str, floa
     """
     found: list[dict[str, float]] = []
     batch: list[str] = []
+    share = 1.0
     for route in limits:
-        if batch and _share(limits, [*batch, route], safety) is None:
-            found.append(dict.fromkeys(batch, _share(limits, batch, safety) or 1.0))
-            batch = []
+        widened = common_share([limits[name] for name in [*batch, route]], safety.max_rate, safety)
+        if batch and widened is None:
+            found.append(dict.fromkeys(batch, share))
+            batch, widened = [], common_share([limits[route]], safety.max_rate, safety)
         batch.append(route)
+        share = widened or 1.0  # a route that cannot be overloaded enough even alone: plan_overload says why
     if batch:
-        found.append(dict.fromkeys(batch, _share(limits, batch, safety) or 1.0))
+        found.append(dict.fromkeys(batch, share))
     return found
-
-
-def _share(limits: dict[str, RateLimit], routes: list[str], safety: Safety) -> float | None:
-    """The common share that fits these overloads into max_rate; None when one would fall below 1.5x."""
-    alone = {route: min(OVERLOAD_FACTOR * limits[route].rate.per_second, safety.max_rate) for route in routes}
-    share = min(1.0, safety.max_rate / sum(alone.values()))
-    if any(share * alone[r] < MIN_OVERLOAD_FACTOR * limits[r].rate.per_second for r in routes):
-        return None
-    return share
 
 
 def survey_limits(profile: Profile, routes: list[str]) -> Survey[RateLimitResult]:

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 from infragate.errors import ProbeError
 from infragate.probes.ratelimit.findings import IsolationResult, declared_capacity
 from infragate.probes.ratelimit.measure import (
-    MIN_OVERLOAD_FACTOR,
     MIN_OVERLOAD_S,
+    common_share,
     declared_limit,
     drain_time_s,
     is_rejection,
@@ -65,9 +65,8 @@ def measure_pairs(profile: Profile, pairs: Sequence[Pair]) -> list[IsolationResu
         calm[(route, source)] = (
             declared.rate.per_second if declared else plans[overloaded[0]].offered_per_s
         ) * CALM_SHARE
-    offered = sum(plan.offered_per_s for plan in plans.values())
-    scale = min(1.0, (safety.max_rate - sum(calm.values())) / offered)
-    if any(scale * plans[r].offered_per_s < MIN_OVERLOAD_FACTOR * limit.rate.per_second for r, limit in limits.items()):
+    scale = common_share(limits.values(), safety.max_rate - sum(calm.values()), safety)
+    if scale is None:
         raise _TooMuchAtOnce(
             f"safety.max_rate ({safety.max_rate:g}/s) does not allow these overloads and callers at once"
         )

@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from infragate.errors import ProbeError
@@ -98,6 +98,16 @@ def plan_overload(limit: RateLimit, safety: Safety, share: float = 1.0) -> Overl
         with contextlib.suppress(ProbeError):
             duration = max(duration, _window_plan(limit, safety, offered).duration_s)
     return OverloadPlan(offered, duration)
+
+
+def common_share(limits: Iterable[RateLimit], budget_per_s: float, safety: Safety) -> float | None:
+    """The share of its lone overload (plan_overload's) that each limit can be offered so that all
+    of them fit into budget_per_s together; None when one would fall below 1.5 times its rate."""
+    alone = [(min(OVERLOAD_FACTOR * limit.rate.per_second, safety.max_rate), limit.rate.per_second) for limit in limits]
+    share = min(1.0, budget_per_s / sum(offered for offered, _ in alone))
+    if any(share * offered < MIN_OVERLOAD_FACTOR * rate for offered, rate in alone):
+        return None
+    return share
 
 
 def _window_plan(limit: RateLimit, safety: Safety, offered: float) -> OverloadPlan:
