@@ -10,18 +10,20 @@ import html
 import io
 import math
 from collections.abc import Callable
-from typing import Any
-
-import matplotlib
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from infragate.reports.records import ScenarioRecord
+
+if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn, not by every command that imports reports
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 GREEN, ORANGE, RED, BLUE, GREY = "#2e7d32", "#ef6c00", "#c62828", "#1565c0", "#616161"
 
 
 def _axes() -> tuple[Figure, Axes]:
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(7.5, 2.8), dpi=72)
     axes = figure.add_subplot()
     axes.grid(alpha=0.3)
@@ -30,6 +32,8 @@ def _axes() -> tuple[Figure, Axes]:
 
 def _svg(figure: Figure, caption: str) -> str:
     """The figure as inline SVG in a <figure>, its caption also its text alternative."""
+    import matplotlib
+
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": caption}):  # text stays text
         figure.savefig(buffer, format="svg", bbox_inches="tight")
