@@ -175,7 +175,7 @@ def test_destructive_scenarios_need_the_command_line_too(run: Any) -> None:
 def test_secrets_never_reach_the_reports(run: Any, pytester: pytest.Pytester) -> None:
     _, scenarios = run()
     assert scenarios["Leaks a secret"]["message"] == "expected nothing, observed redis://:***@127.0.0.1:1/0"
-    for name in ("evidence.json", "summary.md", "report.html", "junit.xml"):
+    for name in ("evidence.json", "summary.md", "report.html", "junit.xml", "cucumber.json"):
         text = (pytester.path / "out" / name).read_text()
         assert "hunter2-very-secret" not in text
         assert "***" in text
