@@ -38,8 +38,9 @@ def test_an_ad_hoc_load_run_reports_and_judges_the_objectives(reference: local.S
     assert "skipped  throughput at least 195/s: 100/s offered is less than that" in run.output
     (folder,) = tmp_path.iterdir()
     page = (folder / "load.html").read_text()
-    assert page.count("<svg") == 3
+    assert page.count("<svg") == 4
     assert "latency per second" in page and "requests by latency" in page and "latency by percentile" in page
+    assert "answers per request kind: browse " in page and "<h2>Per request kind</h2>" in page
     data = json.loads((folder / "load.json").read_text())
     assert data["result"]["scheduled"] == 300
     assert data["result"]["counts"]["ok"] == 300
@@ -104,6 +105,10 @@ def test_two_workers_merge_into_the_histogram_of_all_their_samples(
     for percentile in (50, 90, 95, 99, 99.9, 100):
         assert result.percentile_ms(percentile) == percentile_s(union, percentile) * 1000
     assert sum(result.kinds.values()) == 450 and set(result.kinds) == {"browse", "search", "login"}
+    # Each kind's answers, merged over both workers, add up to the run's counts.
+    rows = result.by_kind()
+    assert sum(row.ok for row in rows) == result.count("ok") and sum(row.started for row in rows) == 450
+    assert sum(row.throttled + row.errors for row in rows) == result.count("throttled") + result.count("errors")
 
 
 def test_workers_started_elsewhere_join_a_master_bound_for_them(reference: local.SandboxState, tmp_path: Path) -> None:

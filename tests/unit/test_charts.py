@@ -80,3 +80,17 @@ def test_the_histogram_shows_its_counts_and_the_spectrum_its_percentiles() -> No
     texts, caption = _render("spectrum", LOAD)
     assert {"p50", "p99", "p99.9", "percentile", "latency (ms)"} <= set(texts)
     assert caption.endswith("p50 2.0 ms, p99 21.0 ms, p99.9 29.0 ms")
+
+
+def test_answers_per_request_kind_show_throttling_and_errors_apart() -> None:
+    data = {
+        "kinds": {"browse": 700, "search": 200, "login": 100},
+        "outcomes": {"browse": {"ok": 700}, "search": {"ok": 197, "errors": 3}, "login": {"ok": 60, "throttled": 40}},
+    }
+    texts, caption = _render("kinds", data)
+    assert {"request kind", "requests", "ok", "throttled", "errors", "browse", "login", "search"} <= set(texts)
+    assert {"700", "197", "3", "60", "40"} <= set(texts)  # each segment's count on its bar
+    assert caption == (
+        "answers per request kind: browse 700 (0 throttled, 0 errors); login 100 (40 throttled, 0 errors); "
+        "search 200 (0 throttled, 3 errors)"
+    )

@@ -134,6 +134,26 @@ def test_throughput_errors_and_throttling_are_judged_apart() -> None:
     assert "counted apart from errors" in result.throttled_check(0.0).explain()
 
 
+def test_throttling_and_errors_are_split_by_request_kind_over_the_workers() -> None:
+    records = _records([0.01] * 1000, {"ok": 940, "throttled": 40, "errors": 20, "sent": 1000}, workers=2)
+    for record in records:  # each worker's half: login throttled, search with errors, one login never ended
+        record["kinds"] = {"browse": 350, "search": 100, "login": 50}
+        record["outcomes"] = {
+            "browse": {"ok": 350},
+            "search": {"ok": 91, "errors": 9},
+            "login": {"ok": 29, "throttled": 20},
+        }
+    result = result_from_records(PLAN, records)
+    assert [(row.kind, row.started, row.ok, row.throttled, row.errors) for row in result.by_kind()] == [
+        ("browse", 700, 700, 0, 0),
+        ("login", 100, 58, 40, 2),
+        ("search", 200, 182, 0, 18),
+    ]
+    throttled = result.throttled_check(0.01).explain()
+    assert "by kind: login 40.0% (40 of 100), browse 0.0% (0 of 700), search 0.0% (0 of 200)" in throttled
+    assert "by kind: search 9.0% (18 of 200), login 2.0% (2 of 100), browse 0.0%" in result.error_check(0.001).explain()
+
+
 def test_throughput_above_the_offered_rate_is_not_judged_and_says_why() -> None:
     result = _result([0.01] * 1000, ok=1000, ok_in_window=1000, sent=1000)
     check = result.throughput_check(PLAN.rate_per_s + 1)

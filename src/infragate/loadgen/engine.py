@@ -76,6 +76,7 @@ class _Tally:
         self.interval_latencies_us: Counter[int] = Counter()
         self.statuses: Counter[int] = Counter()
         self.kinds: Counter[str] = Counter()
+        self.outcomes: dict[str, Counter[str]] = {}  # per request kind: ok, throttled, errors
         self.errors: Counter[str] = Counter()
         self.max_lag_s = 0.0
         self.interval_max_lag_s = 0.0
@@ -242,6 +243,7 @@ class _Schedule:
                 "counts": dict(tally.counts),
                 "statuses": {str(code): count for code, count in tally.statuses.items()},
                 "kinds": dict(tally.kinds),
+                "outcomes": {name: dict(counter) for name, counter in tally.outcomes.items()},
                 "errors": dict(tally.errors.most_common(10)),
                 "max_lag_s": tally.max_lag_s,
                 "cpu_s": time.process_time() - cpu_start,
@@ -292,13 +294,18 @@ class _Schedule:
             connection.close()
         self.slots.release()  # after the connection is back, so the next request can reuse it
         if status and status < 400:
-            counts["ok"] += 1
+            outcome = "ok"
             if ended <= self.window_end:
                 counts["ok_in_window"] += 1
         elif status in self.plan.throttle_statuses:
-            counts["throttled"] += 1
+            outcome = "throttled"
         else:
-            counts["errors"] += 1
+            outcome = "errors"
+        counts[outcome] += 1
+        per_kind = tally.outcomes.get(name)
+        if per_kind is None:
+            per_kind = tally.outcomes[name] = Counter()
+        per_kind[outcome] += 1
 
     def _time_out_requests(self) -> None:
         while True:

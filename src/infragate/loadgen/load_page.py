@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from infragate.loadgen.result import LoadResult
-from infragate.reports import evidence_of, histogram_chart, latency_chart, spectrum_chart
+from infragate.reports import evidence_of, histogram_chart, kinds_chart, latency_chart, spectrum_chart
 from infragate.verdicts import Check, Outcome
 
 LOAD_HTML = "load.html"
@@ -41,6 +41,11 @@ def write_load_report(result: LoadResult, checks: list[Check], title: str, folde
         f"<td>{row.max_ms:.1f}</td><td>{row.cpu_share:.0%}</td></tr>"
         for row in result.seconds
     )
+    kinds = "".join(
+        f"<tr><td>{html.escape(row.kind)}</td><td>{row.started}</td><td>{row.ok}</td><td>{row.throttled}</td>"
+        f"<td>{row.errors}</td></tr>"
+        for row in result.by_kind()
+    )
     self_check = result.self_check_problem()
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>infragate load: {html.escape(title)}</title>
@@ -58,6 +63,9 @@ small {{ color: #666; }}
 {latency_chart(data)}
 {histogram_chart(data)}
 {spectrum_chart(data)}
+{kinds_chart(data)}
+<h2>Per request kind</h2>
+<table><tr><th>kind</th><th>started</th><th>ok</th><th>throttled</th><th>errors</th></tr>{kinds}</table>
 <h2>Per second</h2>
 <table><tr><th>s</th><th>ended</th><th>errors</th><th>throttled</th><th>late</th><th>p50 ms</th><th>p95 ms</th>
 <th>p99 ms</th><th>max ms</th><th>cpu</th></tr>{seconds}</table>

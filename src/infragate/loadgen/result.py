@@ -40,10 +40,22 @@ class Second:
 
 
 @dataclass(frozen=True)
+class KindOutcome:
+    """What the requests of one kind of the mix got."""
+
+    kind: str
+    started: int
+    ok: int
+    throttled: int
+    errors: int
+
+
+@dataclass(frozen=True)
 class LoadResult:
     """The measured outcome of one load run."""
 
-    CHARTS: ClassVar[tuple[str, ...]] = ("latency", "histogram", "spectrum")  # the report charts that explain it
+    # The report charts that explain it.
+    CHARTS: ClassVar[tuple[str, ...]] = ("latency", "histogram", "spectrum", "kinds")
 
     plan: LoadPlan
     scheduled: int
@@ -64,6 +76,8 @@ class LoadResult:
     bars: tuple[tuple[float, int], ...] = field(default=())
     # The declared latency bounds in seconds ("p95", "p99"), drawn on the charts.
     objectives: dict[str, float] = field(default_factory=dict)
+    # Per request kind of the mix: its ok, throttled and errors answers (for the split per kind).
+    outcomes: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def histogram(self) -> HdrHistogram:
@@ -97,6 +111,26 @@ class LoadResult:
     def throughput_per_s(self) -> float:
         """Successful answers per second of the schedule (answers within the grace after it count)."""
         return self.count("ok_in_window") / self.plan.duration_s
+
+    def by_kind(self) -> list[KindOutcome]:
+        """What each request kind of the mix got; a request started and never ended counts as an error."""
+        rows = []
+        for name in sorted(set(self.kinds) | set(self.outcomes)):
+            got = self.outcomes.get(name, {})
+            ok, throttled = int(got.get("ok", 0)), int(got.get("throttled", 0))
+            started = max(int(self.kinds.get(name, 0)), ok + throttled + int(got.get("errors", 0)))
+            rows.append(KindOutcome(name, started, ok, throttled, started - ok - throttled))
+        return rows
+
+    def _split(self, attribute: str) -> str:
+        """'; by kind: login 12.0 % (30 of 250), ...' for a mix of several kinds, worst first."""
+        rows = sorted(self.by_kind(), key=lambda row: -getattr(row, attribute) / max(row.started, 1))
+        if len(rows) < 2:
+            return ""
+        shares = ((row, getattr(row, attribute)) for row in rows)
+        return "; by kind: " + ", ".join(
+            f"{row.kind} {count / max(row.started, 1):.1%} ({count} of {row.started})" for row, count in shares
+        )
 
     def self_check_problem(self) -> str | None:
         """Why the generator could not offer the plan faithfully, or None when it did."""
@@ -163,7 +197,7 @@ class LoadResult:
             problem = (
                 f"error rate: expected {expected}, observed {self.error_share:.3%} "
                 f"({self.count('errors') + self.count('unfinished')} of {self.scheduled}"
-                f"{'; ' + statuses if statuses else ''}{'; ' + top if top else ''})"
+                f"{'; ' + statuses if statuses else ''}{'; ' + top if top else ''}{self._split('errors')})"
             )
         return Check.judged(f"error rate {expected}", expected, f"{self.error_share:.3%}", problem)
 
@@ -174,7 +208,7 @@ class LoadResult:
         if self.throttled_share > bound:
             problem = (
                 f"throttled: expected {expected} of requests, observed {self.throttled_share:.3%} "
-                f"({self.count('throttled')} of {self.scheduled}, counted apart from errors)"
+                f"({self.count('throttled')} of {self.scheduled}, counted apart from errors{self._split('throttled')})"
             )
         return Check.judged(f"throttled {expected}", expected, f"{self.throttled_share:.3%}", problem)
 
@@ -223,7 +257,10 @@ def result_from_records(plan: LoadPlan, records: list[dict[str, Any]]) -> LoadRe
     statuses: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
     errors: Counter[str] = Counter()
+    outcomes: dict[str, Counter[str]] = {}
     for final in finals:
+        for name, got in final.get("outcomes", {}).items():
+            outcomes.setdefault(name, Counter()).update(got)
         counts.update(final.get("counts", {}))
         statuses.update(final.get("statuses", {}))
         kinds.update(final.get("kinds", {}))
@@ -238,6 +275,7 @@ def result_from_records(plan: LoadPlan, records: list[dict[str, Any]]) -> LoadRe
         statuses=dict(statuses),
         kinds=dict(kinds),
         errors=dict(errors),
+        outcomes={name: dict(got) for name, got in outcomes.items()},
         max_lag_s=max((float(final["max_lag_s"]) for final in finals), default=0.0),
         cpu_share=max((float(final["cpu_s"]) / max(float(final["wall_s"]), 1e-6) for final in finals), default=0.0),
         connections=sum(int(final.get("connections", 0)) for final in finals),

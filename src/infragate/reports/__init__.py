@@ -7,7 +7,7 @@ cucumber.json; ``pages``: the Markdown summary, and writing them all.
 
 from __future__ import annotations
 
-from infragate.reports.charts import histogram_chart, latency_chart, spectrum_chart
+from infragate.reports.charts import histogram_chart, kinds_chart, latency_chart, spectrum_chart
 from infragate.reports.html_report import render_html
 from infragate.reports.pages import render_markdown, write_reports
 from infragate.reports.records import (
@@ -33,6 +33,7 @@ __all__ = [
     "StepRecord",
     "evidence_of",
     "histogram_chart",
+    "kinds_chart",
     "latency_chart",
     "render_html",
     "render_markdown",

@@ -1,8 +1,9 @@
 """Charts of evidence, drawn with matplotlib into inline SVG with its text kept as text (tick labels
 and legends can be read, searched and checked): traffic through a fault, a rate limit's admissions
-and rejections, load latency per second, its histogram and its spectrum. Every chart has axes with
-units, a legend, the declared bounds inside its range, and a caption with the key figures that is
-also its text alternative. A result names the charts that explain it (its ``CHARTS``)."""
+and rejections, load latency per second, its histogram, its spectrum and the answers per request
+kind. Every chart has axes with units, a legend, the declared bounds inside its range, and a
+caption with the key figures that is also its text alternative. A result names the charts that
+explain it (its ``CHARTS``)."""
 
 from __future__ import annotations
 
@@ -164,6 +165,39 @@ def spectrum_chart(data: dict[str, Any]) -> str:
     return _svg(figure, f"latency by percentile, every request merged over the workers: {figures}")
 
 
+def kinds_chart(data: dict[str, Any]) -> str:
+    """Answers per request kind of the mix: ok, throttled and errors stacked, with their counts."""
+    outcomes = data.get("outcomes") or {}
+    started = data.get("kinds") or {}
+    names = sorted(set(outcomes) | set(started))
+    if not names:
+        return ""
+    rows = []
+    for name in names:
+        got = outcomes.get(name, {})
+        ok, throttled = got.get("ok", 0), got.get("throttled", 0)
+        total = max(started.get(name, 0), ok + throttled + got.get("errors", 0))
+        rows.append((name, ok, throttled, total - ok - throttled))
+    figure, axes = _axes()
+    figure.set_figheight(max(1.6, 0.55 * len(rows) + 1.0))
+    positions = list(range(len(rows)))
+    left = [0] * len(rows)
+    for column, colour, label in ((1, GREEN, "ok"), (2, ORANGE, "throttled"), (3, RED, "errors")):
+        values = [row[column] for row in rows]
+        drawn = axes.barh(positions, values, left=left, color=colour, label=label)
+        axes.bar_label(drawn, labels=[str(v) if v else "" for v in values], label_type="center", fontsize=7)
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    axes.set_yticks(positions, [row[0] for row in rows], fontsize=8)
+    axes.invert_yaxis()
+    axes.set(xlabel="requests", ylabel="request kind")
+    axes.legend(loc="lower right", fontsize=8, ncols=3)
+    caption = "answers per request kind: " + "; ".join(
+        f"{name} {ok + throttled + errors} ({throttled} throttled, {errors} errors)"
+        for name, ok, throttled, errors in rows
+    )
+    return _svg(figure, caption)
+
+
 def _limit_charts(data: dict[str, Any]) -> str:
     """One admissions chart per measured route of a survey (or of a single measurement)."""
     results = data.get("results") if "results" in data else [data]
@@ -179,6 +213,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "latency": latency_chart,
     "histogram": histogram_chart,
     "spectrum": spectrum_chart,
+    "kinds": kinds_chart,
     "rate-limit": _limit_charts,
 }
 
