@@ -53,3 +53,9 @@ if [ ! -d "$node_tools/node_modules/@cucumber/cucumber-json-converter" ]; then
     npm install --silent --no-audit --no-fund --prefix "$node_tools" @cucumber/cucumber-json-converter@0.0.3 >/dev/null
 fi
 export INFRAGATE_CUCUMBER_CONVERTER="$node_tools/node_modules/@cucumber/cucumber-json-converter"
+# Allure 3's command line (Apache-2.0, Node), which the tests use as a real reader of allure-results/.
+if [ ! -x "$node_tools/node_modules/.bin/allure" ]; then
+    echo "setup: installing allure (Allure 3's command line) into $node_tools"
+    npm install --silent --no-audit --no-fund --prefix "$node_tools" allure@3.18.0 >/dev/null
+fi
+export INFRAGATE_ALLURE="$node_tools/node_modules/.bin/allure"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import shutil
@@ -133,7 +134,7 @@ def assert_variant_breaks(run: CliRun, variant: Variant) -> None:
     for scenario, step in expected.items():
         assert verdicts[scenario]["verdict"] == "non-conformant", verdicts[scenario]
         assert verdicts[scenario]["failed_step"] == step
-        assert f"FAIL   {verdicts[scenario]['feature']}: {scenario}" in run.output
+        assert f"  non-conformant    {verdicts[scenario]['feature']}: {scenario} (" in run.output
     for scenario in variant.unverifiable:
         assert verdicts[scenario]["verdict"] == "could not verify", verdicts[scenario]
     collateral = {
@@ -194,3 +195,16 @@ def cucumber_reader(document: Path) -> str:
     checked = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=60, check=False)
     assert checked.returncode == 0, checked.stderr[-2000:]
     return checked.stdout
+
+
+def allure_reader(results: Path) -> list[dict[str, str]]:
+    """Read an allure-results folder with Allure 3's command line (Node): its CSV report, a row per
+    test as Allure understood it (Full Name, Name, Status, Error, Steps, Suite, Feature, ...)."""
+    allure = os.environ.get("INFRAGATE_ALLURE")
+    assert allure, "scripts/setup.sh installs Allure 3's command line and names it"
+    out = results.parent / "allure.csv"
+    command = [allure, "csv", str(results), "--output", str(out)]
+    checked = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False, cwd=results.parent)
+    assert checked.returncode == 0 and out.exists(), (checked.stdout + checked.stderr)[-2000:]
+    with out.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))

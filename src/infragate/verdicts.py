@@ -10,7 +10,7 @@ from infragate.errors import ExitCode
 
 
 class Verdict(StrEnum):
-    """What one scenario established about the target."""
+    """What one scenario established about the target; the terminal and every report use these words."""
 
     CONFORMANT = "conformant"
     NON_CONFORMANT = "non-conformant"
@@ -19,11 +19,6 @@ class Verdict(StrEnum):
     NOT_APPLICABLE = "not applicable"
     NOT_RUN = "not run"
     REFUSED = "refused by the safety policy"
-
-    @property
-    def mark(self) -> str:
-        """A short word for terminals: PASS, FAIL, ERROR, USAGE, N/A, HELD."""
-        return _MARKS[self]
 
     @property
     def severity(self) -> int:
@@ -41,20 +36,18 @@ _SEVERITY = {
     Verdict.REFUSED: 6,
 }
 
-_MARKS = {
-    Verdict.CONFORMANT: "PASS",
-    Verdict.NON_CONFORMANT: "FAIL",
-    Verdict.COULD_NOT_VERIFY: "ERROR",
-    Verdict.BAD_USAGE: "USAGE",
-    Verdict.NOT_APPLICABLE: "N/A",
-    Verdict.NOT_RUN: "HELD",
-    Verdict.REFUSED: "REFUSED",
-}
 
 # Verdicts a person must look at (worst first by severity), and those of scenarios held back.
 NEEDS_ATTENTION = frozenset({Verdict.NON_CONFORMANT, Verdict.COULD_NOT_VERIFY, Verdict.REFUSED, Verdict.BAD_USAGE})
 HELD_BACK = frozenset({Verdict.NOT_APPLICABLE, Verdict.NOT_RUN})
-LEGEND = ", ".join(f"{_MARKS[verdict]} {verdict.value}" for verdict in Verdict)  # the terminal's words, the reports'
+# What a whole run established, by its exit code: the same words as a scenario's verdicts.
+RUN_VERDICT: dict[int, str] = {
+    ExitCode.CONFORMANT: Verdict.CONFORMANT.value,
+    ExitCode.NON_CONFORMANT: Verdict.NON_CONFORMANT.value,
+    ExitCode.COULD_NOT_VERIFY: Verdict.COULD_NOT_VERIFY.value,
+    ExitCode.BAD_USAGE: Verdict.BAD_USAGE.value,
+    ExitCode.REFUSED_BY_SAFETY: Verdict.REFUSED.value,
+}
 
 NOT_APPLICABLE_PREFIX = "not applicable: "
 NOT_RUN_PREFIX = "not run: "

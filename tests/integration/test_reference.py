@@ -13,7 +13,7 @@ import yaml
 from infragate.sandbox import local
 from infragate.sandbox.variants import scenario_steps
 from infragate.suite import BUILTIN_FEATURES
-from tests.conftest import cucumber_reader, run_cli, server_processes
+from tests.conftest import allure_reader, cucumber_reader, run_cli, server_processes
 
 REPORT_FILES = ("report.html", "summary.md", "junit.xml", "cucumber.json", "evidence.json")
 
@@ -37,7 +37,10 @@ def test_a_target_run_writes_every_report(reference: local.SandboxState, tmp_pat
         assert (folder / name).stat().st_size > 0, name
     assert 'failures="0"' in (folder / "junit.xml").read_text()
     assert cucumber_reader(folder / "cucumber.json") == "cucumber-js"
-    assert "PASS   Gateway health: The gateway's health endpoint answers" in run.output
+    assert [(row["Name"], row["Status"]) for row in allure_reader(folder / "allure-results")] == [
+        ("The gateway's health endpoint answers", "passed")
+    ]
+    assert "  conformant        Gateway health: The gateway's health endpoint answers (" in run.output
 
 
 def test_the_main_job_passes_every_scenario_and_tears_down(sandbox_root: Path, tmp_path: Path) -> None:

@@ -11,37 +11,11 @@ from typing import Any
 import pytest
 
 from infragate.reports.cucumber import render_cucumber
-from infragate.reports.records import RunRecord, ScenarioRecord, StepRecord
+from infragate.reports.records import RunRecord, StepRecord
 from infragate.verdicts import Verdict
 from tests.conftest import cucumber_reader
-
-PLANNED = [
-    {"keyword": "When", "name": "one client overloads each rate-limited route in turn", "line": 7},
-    {"keyword": "Then", "name": "each route admits its declared rate", "line": 8},
-    {"keyword": "And", "name": "each route admits its declared burst", "line": 9},
-    {"keyword": "And", "name": "each route recovers once the overload stops", "line": 10},
-]
-RATE_CHECK = {"name": "admitted rate", "outcome": "not met", "expected": "100/s", "observed": "160.0/s"}
-
-
-def _scenario(
-    name: str, verdict: Verdict, ran: list[StepRecord], message: str = "", cleanup: str = ""
-) -> ScenarioRecord:
-    return ScenarioRecord(
-        nodeid=f"test_conformance.py::{name}",
-        feature="Gateway rate limiting",
-        feature_file="gateway/rate_limits.feature",
-        scenario=name,
-        line=6,
-        tags=["gateway", "ratelimit"],
-        verdict=verdict,
-        failed_step=next((f"{s.text}" for s in ran if s.outcome != "passed"), None),
-        message=message,
-        steps=ran,
-        cleanup=cleanup,
-        feature_line=2,
-        planned=PLANNED,
-    )
+from tests.unit.run_records import mixed_run
+from tests.unit.run_records import scenario_record as _scenario
 
 
 def _validated(run: RunRecord, tmp_path: Path) -> list[dict[str, Any]]:
@@ -58,27 +32,7 @@ def _statuses(element: dict[str, Any]) -> list[str]:
 
 
 def test_passing_failing_and_held_back_scenarios_are_all_there(tmp_path: Path) -> None:
-    passed = [StepRecord(f"{s['keyword']} {s['name']}", "passed", 0.5) for s in PLANNED]
-    failed = [
-        StepRecord("When one client overloads each rate-limited route in turn", "passed", 6.0),
-        StepRecord("Then each route admits its declared rate", "failed", 0.001, [RATE_CHECK]),
-        StepRecord("And each route admits its declared burst", "passed", 0.001),
-        StepRecord("And each route recovers once the overload stops", "failed", 0.001),
-    ]
-    errored = [StepRecord("When one client overloads each rate-limited route in turn", "failed", 2.0)]
-    run = RunRecord(
-        "shop",
-        "shop.yaml",
-        0.0,
-        30.0,
-        [
-            _scenario("Conformant", Verdict.CONFORMANT, passed),
-            _scenario("Broken", Verdict.NON_CONFORMANT, failed, "expected route api to admit 100/s, observed 160/s"),
-            _scenario("Silent", Verdict.COULD_NOT_VERIFY, errored, "route api: 450 of 450 requests got no answer"),
-            _scenario("Held", Verdict.NOT_APPLICABLE, [], "not applicable: the target declares no platform"),
-            _scenario("Dirty", Verdict.COULD_NOT_VERIFY, passed, "cleanup failed: scratch database left"),
-        ],
-    )
+    run = mixed_run()
     (feature,) = _validated(run, tmp_path)
     elements = {element["name"]: element for element in feature["elements"]}
     assert len(elements) == 5

@@ -37,13 +37,14 @@ def test_only_failures_and_what_could_not_be_verified_are_listed_worst_first(
     lines = capsys.readouterr().out.splitlines()
     assert lines[:6] == [
         "infragate: to look at:",
-        "  FAIL   Gateway: Broken",
-        "         at step: Then each route admits its rate",
-        "         " + "x" * 300 + " …",
-        "  ERROR  Gateway: Silent",
-        "         route api: 450 of 450 requests got no answer",
+        "  non-conformant    Gateway: Broken",
+        "                    at step: Then each route admits its rate",
+        "                    " + "x" * 300 + " …",
+        "  could not verify  Gateway: Silent",
+        "                    route api: 450 of 450 requests got no answer",
     ]
-    assert lines[6].startswith("infragate: NON-CONFORMANT: 1 conformant, 1 could not verify, 1 non-conformant, ")
+    # The same verdict words as the reports', for the scenarios and for the run.
+    assert lines[6].startswith("infragate: non-conformant: 1 conformant, 1 could not verify, 1 non-conformant, ")
     assert lines[6].endswith("(42.0 s), exit 1")
-    assert "HELD not run" in lines[7] and "N/A not applicable" in lines[7]
+    assert lines[7].startswith("infragate: reports in reports/run/ (report.html, ")
     assert not any("Elsewhere" in line for line in lines)

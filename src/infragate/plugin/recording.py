@@ -62,7 +62,13 @@ def record_for(item: pytest.Item, feature: Feature | None = None, scenario: Scen
     """The scenario's record, made on first use; named after the Gherkin once pytest-bdd says what it runs."""
     if RECORD not in item.stash:
         record = ScenarioRecord(
-            nodeid=item.nodeid, feature="", feature_file=str(item.path), scenario=item.name, line=0, tags=[]
+            nodeid=item.nodeid,
+            feature="",
+            feature_file=str(item.path),
+            scenario=item.name,
+            line=0,
+            tags=[],
+            started_at=time.time(),
         )
         item.stash[RECORD] = record
         item.config.stash[RUN].scenarios.append(record)
@@ -206,8 +212,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             record.message = REDACTOR.redact(f"cleanup failed: {message}")
     report.user_properties.append(("verdict", record.verdict.value))
     if report.when == "teardown":
-        mark = record.verdict.mark
-        progress(item.config, f"  {mark:<5}  {record.feature}: {record.scenario} ({record.duration_s:.1f} s)")
+        line = f"  {record.verdict.value:<16}  {record.feature}: {record.scenario} ({record.duration_s:.1f} s)"
+        progress(item.config, line)
 
 
 class CollectionWatch:

@@ -2,7 +2,7 @@
 
 ``records``: what a run recorded (scenarios, steps, verdicts, evidence); ``charts``: the SVG
 charts a result names; ``html_report``: report.html; ``junit``: junit.xml; ``cucumber``:
-cucumber.json; ``pages``: the Markdown summary, and writing them all.
+cucumber.json; ``allure``: allure-results/; ``pages``: the Markdown summary, and writing them all.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from infragate.reports.charts import histogram_chart, kinds_chart, latency_chart
 from infragate.reports.html_report import render_html
 from infragate.reports.pages import render_markdown, write_reports
 from infragate.reports.records import (
+    ALLURE_DIR,
     CUCUMBER_FILE,
     EVIDENCE_FILE,
     HTML_FILE,
@@ -23,6 +24,7 @@ from infragate.reports.records import (
 )
 
 __all__ = [
+    "ALLURE_DIR",
     "CUCUMBER_FILE",
     "EVIDENCE_FILE",
     "HTML_FILE",

@@ -17,15 +17,8 @@ from collections.abc import Iterable
 
 from infragate.reports.charts import charts_of
 from infragate.reports.records import RunRecord, ScenarioRecord, StepRecord
-from infragate.verdicts import HELD_BACK, Verdict
+from infragate.verdicts import HELD_BACK, RUN_VERDICT, Verdict
 
-EXIT_MEANING = {
-    0: "conformant",
-    1: "non-conformant",
-    2: "could not verify",
-    3: "bad usage or profile",
-    4: "refused by the safety policy",
-}
 COLOURS = {
     Verdict.CONFORMANT: "#2e7d32",
     Verdict.NON_CONFORMANT: "#c62828",
@@ -210,7 +203,7 @@ def render_html(run: RunRecord) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>infragate: {html.escape(run.target)}</title><style>{_STYLE}</style><script>{_SCRIPT}</script></head><body><main>
-<h1>{html.escape(run.target)}: <span style="color:{COLOURS[_headline_verdict(code)]}">{EXIT_MEANING[code]}</span></h1>
+<h1>{html.escape(run.target)}: <span style="color:{COLOURS[_headline_verdict(code)]}">{RUN_VERDICT[code]}</span></h1>
 <p class="headline">{counts_in_words(run)}; exit code {code}.</p>
 <p class="meta">Profile <code>{html.escape(run.profile)}</code>, started {when(run.started_at)},
 took {run.finished_at - run.started_at:.1f} s.</p>

@@ -1,8 +1,8 @@
 """The reports, written from a run record: the Markdown summary here, report.html (``html_report``).
 
-Beside them: evidence.json (the record itself), junit.xml (``junit``) and cucumber.json
-(``cucumber``). They carry the verdicts, the failing step with "expected X, observed Y", and each
-probe's evidence with its charts.
+Beside them: evidence.json (the record itself), junit.xml (``junit``), cucumber.json
+(``cucumber``) and allure-results/ (``allure``). They carry the verdicts, the failing step with
+"expected X, observed Y", and each probe's evidence with its charts.
 """
 
 from __future__ import annotations
@@ -10,27 +10,39 @@ from __future__ import annotations
 from pathlib import Path
 
 from infragate.profile.secrets import REDACTOR
+from infragate.reports.allure import write_allure
 from infragate.reports.cucumber import render_cucumber
-from infragate.reports.html_report import EXIT_MEANING, counts_in_words, render_html, when
+from infragate.reports.html_report import counts_in_words, render_html, when
 from infragate.reports.junit import render_junit
-from infragate.reports.records import CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, SUMMARY_FILE, RunRecord
+from infragate.reports.records import (
+    ALLURE_DIR,
+    CUCUMBER_FILE,
+    EVIDENCE_FILE,
+    HTML_FILE,
+    JUNIT_FILE,
+    SUMMARY_FILE,
+    RunRecord,
+)
+from infragate.verdicts import RUN_VERDICT
 
 
 def write_reports(run: RunRecord, directory: Path) -> None:
-    """Write evidence JSON, Markdown summary, HTML report, JUnit XML and Cucumber JSON into a run folder."""
+    """Write evidence JSON, Markdown summary, HTML report, JUnit XML, Cucumber JSON and Allure results
+    into a run folder."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / EVIDENCE_FILE).write_text(run.to_json())
     (directory / JUNIT_FILE).write_text(REDACTOR.redact(render_junit(run)))
     (directory / CUCUMBER_FILE).write_text(REDACTOR.redact(render_cucumber(run)))
     (directory / SUMMARY_FILE).write_text(REDACTOR.redact(render_markdown(run)))
     (directory / HTML_FILE).write_text(REDACTOR.redact(render_html(run)))
+    write_allure(run, directory / ALLURE_DIR, REDACTOR.redact)
 
 
 def render_markdown(run: RunRecord) -> str:
     """A Markdown summary for a pull request, a chat message or a CI job page."""
     code = run.exit_code
     lines = [
-        f"# infragate: {run.target}: {EXIT_MEANING[code]} (exit {code})",
+        f"# infragate: {run.target}: {RUN_VERDICT[code]} (exit {code})",
         "",
         f"Profile `{run.profile}`, started {when(run.started_at)}, took {run.finished_at - run.started_at:.1f} s.",
         "",

@@ -20,6 +20,7 @@ SUMMARY_FILE = "summary.md"
 HTML_FILE = "report.html"
 JUNIT_FILE = "junit.xml"
 CUCUMBER_FILE = "cucumber.json"
+ALLURE_DIR = "allure-results"
 
 
 @dataclass
@@ -53,6 +54,7 @@ class ScenarioRecord:
     cleanup: str = ""
     feature_line: int = 0
     planned: list[dict[str, Any]] = field(default_factory=list)  # every step as written: keyword, name, line
+    started_at: float = 0.0  # when its first phase began (seconds since the epoch)
 
     def settle(self, verdict: Verdict, message: str = "") -> None:
         """Take a phase's verdict if it is graver than what the scenario has."""

@@ -57,10 +57,10 @@ def load(args: argparse.Namespace) -> int:
         say(f"  {verdict_word(check):<7}  {check.name}" + ("" if check.met else f": {check.explain()}"))
     problem = result.self_check_problem()
     if problem is not None:
-        say(f"infragate: COULD NOT VERIFY: {problem}")
+        say(f"infragate: could not verify: {problem}")
         code = ExitCode.COULD_NOT_VERIFY
     elif any(check.outcome is Outcome.NOT_MET for check in checks):
-        say("infragate: NON-CONFORMANT: an objective is not met")
+        say("infragate: non-conformant: an objective is not met")
         code = ExitCode.NON_CONFORMANT
     else:
         say("infragate: conformant" + (": every objective judged was met" if checks else " (no objectives declared)"))

@@ -25,12 +25,12 @@ from infragate.profile import Profile, load_profile
 from infragate.profile.secrets import REDACTOR, redact_tree
 from infragate.recovery.journal import OWNER_WAIT_S, Journal, journal_root, undo_pending
 from infragate.recovery.undo import performer
-from infragate.reports import CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, RunRecord, write_reports
+from infragate.reports import ALLURE_DIR, CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, RunRecord, write_reports
 from infragate.safety import check_requested
 from infragate.sandbox import local
 from infragate.sandbox.variants import get_variant
 from infragate.suite import FEATURES_ENV, SUITE_INI, SUITE_MODULE
-from infragate.verdicts import LEGEND
+from infragate.verdicts import RUN_VERDICT, Verdict
 
 # The suite undoes its disruptions when told to stop; a restore may wait up to 90 s for replicas.
 _CHILD_GRACE_S = OWNER_WAIT_S
@@ -261,6 +261,9 @@ def _undo_what_the_suite_left(profile: Profile, target: Path, run_id: str) -> No
         )
 
 
+_INDENT = " " * 20  # under the scenario's name, past its verdict
+
+
 def _one_line(text: str, most: int = 300) -> str:
     first = text.splitlines()[0] if text else ""
     return first if len(first) <= most and "\n" not in text.strip() else first[:most].rstrip() + " …"
@@ -280,15 +283,15 @@ def _print_summary(run: RunRecord, run_dir: Path) -> None:
     if findings or run.collection_errors:
         say("infragate: to look at:")
     for line in run.collection_errors:
-        say(f"  USAGE  {_one_line(line)}")
+        say(f"  {Verdict.BAD_USAGE.value:<16}  {_one_line(line)}")
     for scenario in findings:
-        say(f"  {scenario.verdict.mark:<5}  {scenario.feature}: {scenario.scenario}")
+        say(f"  {scenario.verdict.value:<16}  {scenario.feature}: {scenario.scenario}")
         if scenario.failed_step:
-            say(f"         at step: {scenario.failed_step}")
+            say(f"{_INDENT}at step: {scenario.failed_step}")
         if scenario.message:
-            say(f"         {_one_line(scenario.message)}")
+            say(f"{_INDENT}{_one_line(scenario.message)}")
     counts = ", ".join(f"{count} {verdict}" for verdict, count in sorted(run.counts().items())) or "no scenario ran"
-    meaning = {0: "conformant", 1: "NON-CONFORMANT", 2: "COULD NOT VERIFY", 3: "BAD USAGE", 4: "REFUSED"}[run.exit_code]
+    meaning = RUN_VERDICT[run.exit_code]
     say(f"infragate: {meaning}: {counts} ({run.finished_at - run.started_at:.1f} s), exit {run.exit_code}")
-    say(f"infragate: {LEGEND}")
-    say(f"infragate: reports in {run_dir}/ ({HTML_FILE}, summary.md, {JUNIT_FILE}, {CUCUMBER_FILE}, {EVIDENCE_FILE})")
+    files = f"{HTML_FILE}, summary.md, {JUNIT_FILE}, {CUCUMBER_FILE}, {ALLURE_DIR}/, {EVIDENCE_FILE}"
+    say(f"infragate: reports in {run_dir}/ ({files})")
