@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import then, when
 
-from infragate.bdd import Evidence, expect_no_problems, not_applicable
+from infragate.bdd import Evidence, expect_no_problems, needs, not_applicable
 from infragate.probes.backup.catalogue import BackupCatalogue, list_backups
 from infragate.probes.backup.checks import BackupCheck, Drill, check_integrity, restore_drills
 from infragate.probes.backup.redis_persistence import RedisPersistenceResult, redis_persistence
@@ -20,6 +20,7 @@ def _require_postgres_backups(profile: Profile) -> None:
 
 
 @when("the backups of the database are listed", target_fixture="catalogues")
+@needs("backups.postgres")
 def _(profile: Profile, evidence: Evidence) -> tuple[BackupCatalogue, ...]:
     _require_postgres_backups(profile)
     return tuple(evidence.record(catalogue) for catalogue in list_backups(profile))
@@ -41,6 +42,7 @@ def _(catalogues: tuple[BackupCatalogue, ...]) -> None:
 
 
 @when("every backup inside the retention window is checked", target_fixture="checks")
+@needs("backups.postgres")
 def _(profile: Profile, evidence: Evidence) -> tuple[BackupCheck, ...]:
     _require_postgres_backups(profile)
     return evidence.record(check_integrity(profile))
@@ -52,6 +54,7 @@ def _(checks: tuple[BackupCheck, ...]) -> None:
 
 
 @when("the newest backup is restored into the scratch database", target_fixture="drills")
+@needs("backups.postgres", "a set of logical dumps, or a pgBackRest set with a scratch_folder")
 def _(profile: Profile, journal: Journal, evidence: Evidence) -> tuple[Drill, ...]:
     _require_postgres_backups(profile)
     drills = restore_drills(profile, journal)
@@ -71,6 +74,7 @@ def _(drills: tuple[Drill, ...]) -> None:
 
 
 @when("the cache's persistence settings are read", target_fixture="persistence")
+@needs("backups.redis")
 def _(profile: Profile, evidence: Evidence) -> RedisPersistenceResult:
     if profile.backups is None or profile.backups.redis is None:
         not_applicable("the profile declares no backups.redis section")
@@ -83,6 +87,7 @@ def _(persistence: RedisPersistenceResult) -> None:
 
 
 @when("the primary's WAL archiving is read", target_fixture="wal")
+@needs("backups.wal_archive")
 def _(profile: Profile, evidence: Evidence) -> WalArchiveState:
     if profile.backups is None or profile.backups.wal_archive is None:
         not_applicable("the profile declares no backups.wal_archive section")

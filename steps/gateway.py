@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import then, when
 
-from infragate.bdd import Evidence, expect_no_problems, not_applicable
+from infragate.bdd import Evidence, expect_no_problems, needs, not_applicable
 from infragate.probes.cors import CorsResult, PreflightResult, probe_origins, probe_preflight
 from infragate.probes.fuzz import FuzzResult, send_odd_requests
 from infragate.probes.headers import (
@@ -32,6 +32,7 @@ def _(health: HealthResult) -> None:
 
 
 @when("a client calls every declared route", target_fixture="answers")
+@needs("gateway.security_headers")
 def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> RouteExchanges:
     if not profile.gateway.security_headers:
         not_applicable("the profile declares no gateway.security_headers")
@@ -54,6 +55,7 @@ def _(answers: RouteExchanges) -> None:
 
 
 @when("browsers from allowlisted and unknown origins call the API", target_fixture="cors")
+@needs("gateway.cors")
 def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> CorsResult:
     profile.gateway.cors or not_applicable("the profile declares no gateway.cors policy")
     return evidence.record(probe_origins(gateway, profile))
@@ -70,6 +72,7 @@ def _(cors: CorsResult) -> None:
 
 
 @when("a browser from an allowlisted origin sends a preflight request", target_fixture="preflight")
+@needs("gateway.cors")
 def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> PreflightResult:
     profile.gateway.cors or not_applicable("the profile declares no gateway.cors policy")
     return evidence.record(probe_preflight(gateway, profile))
@@ -81,6 +84,7 @@ def _(preflight: PreflightResult) -> None:
 
 
 @when("a client that accepts compression fetches a text response", target_fixture="compression")
+@needs("gateway.compression")
 def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> CompressionResult:
     profile.gateway.compression or not_applicable("the profile declares no gateway.compression")
     return evidence.record(probe_compression(gateway, profile))
@@ -92,6 +96,7 @@ def _(compression: CompressionResult) -> None:
 
 
 @when("a client opens a WebSocket through the gateway and sends a message", target_fixture="websocket")
+@needs("gateway.websocket")
 def _(profile: Profile, evidence: Evidence) -> WebSocketResult:
     profile.gateway.websocket or not_applicable("the profile declares no gateway.websocket")
     return evidence.record(probe_websocket(profile))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pytest_bdd import given, then
 
-from infragate.bdd import Evidence, expect_no_problems, not_applicable, progress
+from infragate.bdd import Evidence, expect_no_problems, needs, not_applicable, progress
 from infragate.errors import ProbeError
 from infragate.loadgen.plan import LoadPlan
 from infragate.loadgen.result import LoadResult, Second
@@ -77,16 +77,19 @@ def _latency(load_result: LoadResult, profile: Profile, evidence: Evidence, perc
 
 
 @then("the p95 latency is below the declared bound")
+@needs("load.objectives.p95 or p99")
 def _(load_result: LoadResult, profile: Profile, evidence: Evidence) -> None:
     _latency(load_result, profile, evidence, 95)
 
 
 @then("the p99 latency is below the declared bound")
+@needs("load.objectives.p95 or p99")
 def _(load_result: LoadResult, profile: Profile, evidence: Evidence) -> None:
     _latency(load_result, profile, evidence, 99)
 
 
 @then("the throughput is at least the declared rate")
+@needs("load.objectives.throughput")
 def _(load_result: LoadResult, profile: Profile) -> None:
     required = _objectives(profile).throughput or not_applicable("the profile declares no throughput objective")
     expect_no_problems(load_result.throughput_check(required.per_second))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import then, when
 
-from infragate.bdd import Evidence, expect_no_problems, not_applicable
+from infragate.bdd import Evidence, expect_no_problems, needs, not_applicable
 from infragate.probes.ratelimit.batches import survey_limits
 from infragate.probes.ratelimit.findings import IsolationResult, RateLimitResult
 from infragate.probes.ratelimit.isolation import client_isolation, route_isolation, second_client_source
@@ -42,6 +42,7 @@ def _(limits: Survey[RateLimitResult]) -> None:
 @when(
     "one client overloads every rate-limited route while another client calls each calmly", target_fixture="isolation"
 )
+@needs("gateway.second_client_source, unless the gateway is on loopback")
 def _(profile: Profile, evidence: Evidence) -> Survey[IsolationResult]:
     routes = rate_limited_routes(profile) or not_applicable("no route declares a rate limit")
     source = second_client_source(profile) or not_applicable(
@@ -53,6 +54,7 @@ def _(profile: Profile, evidence: Evidence) -> Survey[IsolationResult]:
 @when(
     "one client overloads each rate-limited route in turn while calling the others calmly", target_fixture="isolation"
 )
+@needs("a rate_limit on two or more gateway.routes")
 def _(profile: Profile, evidence: Evidence) -> Survey[IsolationResult]:
     routes = rate_limited_routes(profile)
     if len(routes) < 2:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import then, when
 
-from infragate.bdd import Evidence, expect_no_problems, not_applicable
+from infragate.bdd import Evidence, expect_no_problems, needs, not_applicable
 from infragate.probes.http import GatewayClient
 from infragate.probes.survey import Survey
 from infragate.probes.tls.https_policy import HstsResult, RedirectResult, probe_hsts, probe_redirect
@@ -77,18 +77,21 @@ def _(certificates: Survey[CertificateReport], profile: Profile) -> None:
 
 
 @when("a client fetches the health endpoint over TLS", target_fixture="hsts")
+@needs("tls.hsts")
 def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> HstsResult:
     _tls(profile).hsts or not_applicable("the profile declares no tls.hsts policy")
     return evidence.record(probe_hsts(gateway))
 
 
 @then("Strict-Transport-Security is sent with at least the declared max-age")
+@needs("tls.hsts")
 def _(hsts: HstsResult, profile: Profile) -> None:
     declared = _tls(profile).hsts or not_applicable("the profile declares no tls.hsts policy")
     expect_no_problems(hsts.check(declared.min_max_age, declared.include_subdomains))
 
 
 @when("a client asks for a page over plain HTTP", target_fixture="redirect")
+@needs("tls.http_redirect_from")
 def _(gateway: GatewayClient, profile: Profile, evidence: Evidence) -> RedirectResult:
     http_url = _tls(profile).http_redirect_from or not_applicable("the profile declares no tls.http_redirect_from")
     return evidence.record(probe_redirect(gateway, http_url))
@@ -100,6 +103,7 @@ def _(redirect: RedirectResult) -> None:
 
 
 @when("sslyze scans every TLS endpoint", target_fixture="deep")
+@needs("tls.deep_scan: true")
 def _(profile: Profile, evidence: Evidence) -> Survey[DeepScanResult]:
     tls = _tls(profile)
     if not tls.deep_scan:

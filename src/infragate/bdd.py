@@ -17,7 +17,8 @@ The fixtures (``profile``, ``platform``, ``gateway``, ``journal``, ``consent``, 
 
 from __future__ import annotations
 
-from typing import NoReturn, TypeVar
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 import pytest
 
@@ -27,6 +28,7 @@ from infragate.reports import ScenarioRecord, evidence_of
 from infragate.verdicts import NOT_APPLICABLE_PREFIX, Check, Outcome
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Evidence:
@@ -82,9 +84,28 @@ def expect_no_problems(problems: Check | str | list[str] | None, most: int = 5) 
     raise AssertionError(message)
 
 
+_NEEDS = "_infragate_needs"
+
+
+def needs(*keys: str) -> Callable[[F], F]:
+    """Name what a step needs from the profile (or the machine) beyond its scenario's tags, for
+    ``infragate features`` to list; the step still ends its scenario as not applicable without it."""
+
+    def mark(function: F) -> F:
+        setattr(function, _NEEDS, keys)
+        return function
+
+    return mark
+
+
+def needs_of(function: Callable[..., Any]) -> tuple[str, ...]:
+    """What a step function said it needs (``needs``), or nothing."""
+    return tuple(getattr(function, _NEEDS, ()))
+
+
 def not_applicable(reason: str) -> NoReturn:
     """End the scenario as not applicable to this target, with the reason (from a step)."""
     pytest.skip(f"{NOT_APPLICABLE_PREFIX}{reason}")
 
 
-__all__ = ["Background", "Check", "Evidence", "expect_no_problems", "not_applicable", "progress"]
+__all__ = ["Background", "Check", "Evidence", "expect_no_problems", "needs", "not_applicable", "progress"]

@@ -34,8 +34,13 @@ def test_features_lists_every_built_in_scenario_with_its_tags_and_needs(capsys: 
     assert out.endswith(f"{len(scenario_steps([str(BUILTIN_FEATURES)]))} scenario(s)\n")
     assert (
         "gateway/rate_limits.feature:6  Gateway rate limiting: Every route enforces its declared rate limit  "
-        "@gateway @ratelimit\n    needs: gateway; gateway.routes.*.rate_limit\n"
+        "@gateway @ratelimit\n    needs: gateway.routes.*.rate_limit\n"
     ) in out
+    # Each scenario's own needs, from its steps: not "gateway" for every gateway scenario.
+    assert "Only allowlisted origins may call the API from a browser  @gateway\n    needs: gateway.cors\n" in out
+    assert "One route's overload does not throttle another route  @gateway @ratelimit\n    needs: " in out
+    assert "needs: gateway.routes.*.rate_limit; a rate_limit on two or more gateway.routes\n" in out
+    assert "Strict-Transport-Security is sent" not in out and "  @tls\n    needs: tls.hsts\n" in out
 
 
 def test_features_selects_by_the_same_tag_expression_as_verify(capsys: pytest.CaptureFixture[str]) -> None:
@@ -61,3 +66,25 @@ def test_every_tag_the_plugin_registers_says_what_it_needs() -> None:
     from infragate.run.features import NEEDS
 
     assert set(NEEDS) == set(MARKERS)
+
+
+def test_every_step_that_can_end_its_scenario_for_a_missing_key_names_that_key() -> None:
+    """A step whose body says "the profile declares no X" (X more than a tag's section) lists X in
+    its needs, so that `infragate features` tells it before a run does."""
+    import inspect
+    import re
+
+    from pytest_bdd.steps import step_function_context_registry
+
+    from infragate.bdd import needs_of
+
+    scenarios([str(BUILTIN_FEATURES)])  # imports every step module
+    checked = 0
+    for context in list(step_function_context_registry.values()):
+        if not context.step_func.__module__.startswith("infragate.steps."):
+            continue
+        source = inspect.getsource(context.step_func)
+        for key in re.findall(r"the profile declares no ([a-z_]+\.[a-z_.]+)", source):
+            checked += 1
+            assert any(need.startswith(key) for need in needs_of(context.step_func)), (context.parser.name, key)
+    assert checked >= 9

@@ -29,20 +29,10 @@ from infragate.recovery.journal import Journal, journal_root, undo_pending
 from infragate.recovery.undo import performer
 from infragate.reports import RunRecord, write_reports
 from infragate.safety import held_back
+from infragate.steps import MODULES as STEP_MODULES
 from infragate.verdicts import NOT_APPLICABLE_PREFIX, NOT_RUN_PREFIX
 
-pytest_plugins = [
-    "infragate.plugin.recording",
-    "infragate.plugin.fixtures",
-    "infragate.steps.gateway",
-    "infragate.steps.platform",
-    "infragate.steps.ratelimit",
-    "infragate.steps.tls",
-    "infragate.steps.resilience",
-    "infragate.steps.backup",
-    "infragate.steps.load",
-    "infragate.steps.service_config",
-]
+pytest_plugins = ["infragate.plugin.recording", "infragate.plugin.fixtures", *STEP_MODULES]
 
 MARKERS = {
     "gateway": "checks the gateway: health, routing, headers",

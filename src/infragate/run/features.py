@@ -3,8 +3,10 @@ from the profile (and from the command line) to run rather than be "not applicab
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from infragate.errors import UsageError
 
@@ -28,16 +30,44 @@ NEEDS = {
 
 @dataclass(frozen=True)
 class ScenarioEntry:
-    """One scenario as written: where, its name, its tags."""
+    """One scenario as written: where, its name, its tags, and what its steps said they need."""
 
     where: str  # feature file:line
     feature: str
     scenario: str
     tags: tuple[str, ...]
+    step_needs: tuple[str, ...] = ()
 
     def needs(self) -> list[str]:
-        """What the scenario needs from the profile and the command line, tag by tag."""
-        return [NEEDS[tag] for tag in self.tags if tag in NEEDS]
+        """What the scenario needs from the profile and the command line: its tags' needs, then its
+        steps' (a step's "gateway.cors" stands for its tag's "gateway")."""
+        found = list(dict.fromkeys([*(NEEDS[tag] for tag in self.tags if tag in NEEDS), *self.step_needs]))
+        return [need for need in found if not any(other.startswith(f"{need}.") for other in found)]
+
+
+def _step_needs() -> list[tuple[str | None, Any, tuple[str, ...]]]:
+    """Every infragate step that said what it needs: its type, its parser, its needs."""
+    from pytest_bdd.steps import step_function_context_registry
+
+    from infragate.bdd import needs_of
+    from infragate.steps import MODULES
+
+    for module in MODULES:
+        importlib.import_module(module)
+    return [
+        (context.type, context.parser, needs_of(context.step_func))
+        for context in list(step_function_context_registry.values())
+        if needs_of(context.step_func)
+    ]
+
+
+def _needs_of(steps: Sequence[Any], known: list[tuple[str | None, Any, tuple[str, ...]]]) -> tuple[str, ...]:
+    found: list[str] = []
+    for step in steps:
+        for kind, parser, keys in known:
+            if kind in (None, step.type) and parser.is_matching(step.name):
+                found += keys
+    return tuple(dict.fromkeys(found))
 
 
 def scenarios(paths: Sequence[str], tags: str | None = None) -> list[ScenarioEntry]:
@@ -52,14 +82,15 @@ def scenarios(paths: Sequence[str], tags: str | None = None) -> list[ScenarioEnt
         raise UsageError(
             f"--tags: expected tags joined by and, or, not and parentheses, got {tags!r} ({exc.msg})"
         ) from None
+    known = _step_needs()
     found = []
     for feature in sorted(get_features(list(paths)), key=lambda feature: feature.rel_filename):
         for scenario in feature.scenarios.values():
             names = tuple(sorted(scenario.tags | feature.tags))
             if selection is None or selection.evaluate(lambda name, /, names=names, **_: name in names):
-                found.append(
-                    ScenarioEntry(f"{feature.rel_filename}:{scenario.line_number}", feature.name, scenario.name, names)
-                )
+                where = f"{feature.rel_filename}:{scenario.line_number}"
+                steps = _needs_of(scenario.steps, known)
+                found.append(ScenarioEntry(where, feature.name, scenario.name, names, steps))
     return found
 
 
