@@ -95,6 +95,11 @@ class Check:
     expected: str
     observed: str
     problems: tuple[str, ...] = ()
+    parts: tuple[Check, ...] = ()  # the checks of each target it combines (``combine``)
+
+    def leaves(self) -> tuple[Check, ...]:
+        """The checks of each target this one combines, or itself: what the reports list one by one."""
+        return self.parts or (self,)
 
     @classmethod
     def judged(cls, name: str, expected: str, observed: str, problems: str | Sequence[str] | None) -> Check:
@@ -128,6 +133,7 @@ class Check:
             "; ".join(dict.fromkeys(check.expected for check in found)),
             "; ".join(check.observed for check in found) or "nothing to check",
             tuple(problem for check in found for problem in check.problems),
+            tuple(leaf for check in found for leaf in check.leaves()),
         )
 
     @classmethod

@@ -44,6 +44,12 @@ def _(value, bound):
     expect_no_problems(Check.compare("below the bound", f"below {bound}", f"{value}", value < bound))
 
 
+@then(parsers.parse("each of the values {first:d} and {second:d} is below {bound:d}"))
+def _(first, second, bound):
+    each = [Check.compare("below the bound", f"below {bound}", f"{v}", v < bound, f"value {v}") for v in (first,second)]
+    expect_no_problems(Check.combine(each))
+
+
 @then("the message quotes the redis URL")
 def _(profile):
     url = profile.datastores.redis.url.get_secret_value()
@@ -145,6 +151,21 @@ def test_an_undefined_step_after_a_broken_promise_is_still_bad_usage(run: Any, p
     pytester.makefile(".feature", behaviour=feature)
     _, scenarios = run()
     assert (scenarios["S"]["verdict"], scenarios["S"]["failed_step"]) == ("bad usage", "And nobody wrote this")
+
+
+def test_a_combined_check_is_kept_target_by_target_and_only_the_broken_ones_are_shown_as_broken(
+    run: Any, pytester: pytest.Pytester
+) -> None:
+    feature = "Feature: F\n  Scenario: Two\n    When the value is 1\n    Then each of the values 3 and 9 is below 5\n"
+    pytester.makefile(".feature", behaviour=feature)
+    _, scenarios = run()
+    assert [(check["outcome"], check["observed"]) for check in scenarios["Two"]["steps"][1]["checks"]] == [
+        ("met", "value 3: 3"),
+        ("not met", "value 9: 9"),
+    ]
+    html = (pytester.path / "out" / "report.html").read_text()
+    table = html[html.index('<table class="checks">') :].split("</table>")[0]
+    assert "value 9: below 5" in table and "value 3" not in table
 
 
 def test_each_step_keeps_what_it_judged(run: Any, pytester: pytest.Pytester) -> None:

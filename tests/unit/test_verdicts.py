@@ -70,3 +70,7 @@ def test_combined_checks_fail_when_any_fails_and_are_not_judged_only_when_none_w
     assert Check.combine([met, unjudged]).outcome is Outcome.MET
     assert Check.combine([unjudged, unjudged]).outcome is Outcome.NOT_JUDGED
     assert Check.combine([], name="spread").met  # nothing to check breaks no promise
+    # Each target's own check stays inside, nested combinations flattened, for the reports to list.
+    nested = Check.combine([both, unjudged])
+    assert nested.leaves() == (met, not_met, unjudged) and met.leaves() == (met,)
+    assert [leaf for leaf in nested.leaves() if leaf.outcome is Outcome.NOT_MET] == [not_met]

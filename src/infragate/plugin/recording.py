@@ -115,7 +115,8 @@ def _finish_step(request: pytest.FixtureRequest, step: Step, outcome: str) -> St
             "expected": REDACTOR.redact(c.expected),
             "observed": REDACTOR.redact(c.observed),
         }
-        for c, _ in judged
+        for check, _ in judged
+        for c in check.leaves()  # each target's promise: the reports list only those not met as broken
     ]
     scenario = record_for(request.node)
     broken = [message for check, message in judged if check.outcome is Outcome.NOT_MET]
