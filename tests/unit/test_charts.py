@@ -94,3 +94,11 @@ def test_answers_per_request_kind_show_throttling_and_errors_apart() -> None:
         "answers per request kind: browse 700 (0 throttled, 0 errors); login 100 (40 throttled, 0 errors); "
         "search 200 (0 throttled, 3 errors)"
     )
+
+
+def test_latency_far_below_its_bounds_is_drawn_on_a_log_scale_with_plain_tick_labels() -> None:
+    fast = {**LOAD, "seconds": [{**row, "p50_ms": 1.4, "p95_ms": 1.9, "p99_ms": 2.3} for row in LOAD["seconds"]]}
+    texts, _ = _render("latency", fast)
+    assert "latency (ms, log scale)" in texts
+    assert {"1", "10", "100"} <= set(texts)  # decades, written as numbers
+    assert max(float(t) for t in texts if re.fullmatch(r"\d+", t)) >= 100  # the bounds stay on the scale
