@@ -192,3 +192,24 @@ def test_the_latency_histogram_has_a_bar_for_every_step_between_the_fastest_and_
     assert bars[1.0] == 10 and bars[500] == 5
     assert list(bars) == [1.0, 2.0, 5, 10, 20, 50, 100, 200, 500]
     assert sum(bars.values()) == 15
+
+
+def test_warming_up_opens_the_connections_before_the_clock_starts_and_gives_up_on_a_closed_port() -> None:
+    import socket
+
+    from infragate.loadgen.connection import Pool
+
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as server:
+        port = server.getsockname()[1]
+        pool = Pool(LoadPlan(base_url=f"http://127.0.0.1:{port}", rate_per_s=100, duration_s=1, mix={"get": 1}))
+        pool.warm([None, "127.0.0.1"], 5, budget_s=5.0)
+        assert pool.opened == 10 and {source: len(idle) for source, idle in pool.idle.items()} == {
+            None: 5,
+            "127.0.0.1": 5,
+        }
+        pool.take("127.0.0.1")  # an idle one: nothing new is opened
+        assert pool.opened == 10 and len(pool.idle["127.0.0.1"]) == 4
+        pool.close()
+    closed = Pool(LoadPlan(base_url=f"http://127.0.0.1:{port}", rate_per_s=100, duration_s=1, mix={"get": 1}))
+    closed.warm([None], 5, budget_s=5.0)  # the listener is gone: the schedule will try, and count the errors
+    assert closed.opened == 0 and not closed.idle

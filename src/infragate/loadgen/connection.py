@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
+import time
 from urllib.parse import urlsplit
 
 from infragate.loadgen.plan import LoadPlan
@@ -122,6 +123,21 @@ class Pool:
             self.idle.setdefault(source, []).append(connection)
         else:
             connection.close()
+
+    def warm(self, sources: list[str | None], count: int, budget_s: float) -> None:
+        """Open up to ``count`` idle connections per source address, within ``budget_s`` seconds; a
+        connection that cannot be opened now is left for the schedule to try (and count)."""
+        deadline = time.perf_counter() + budget_s
+        for source in sources:
+            for _ in range(count):
+                if time.perf_counter() > deadline:
+                    return
+                try:
+                    connection = Connection(self.host, self.port, source, self.context, self.timeout)
+                except (OSError, ValueError):
+                    return
+                self.opened += 1
+                self.idle.setdefault(source, []).append(connection)
 
     def close(self) -> None:
         """Close every idle connection."""
