@@ -2,8 +2,11 @@
 
 For the reference deployment and each TLS variant, run infragate's TLS features and testssl.sh
 (Debian package `testssl.sh`) against the same gateway, map testssl's findings to the same
-questions, and print both verdicts side by side with the agreement count. The deep-scan scenario
-is sslyze's verdict and has no testssl counterpart here. Run: `uv run python bench/tls_crosscheck.py`.
+questions, and print both verdicts side by side with the agreement count. testssl's findings are
+judged against Mozilla's published intermediate configuration, copied below from the guideline
+itself (not from infragate's tables), TLS 1.3 suites and key-exchange groups included. The
+deep-scan scenario is sslyze's verdict and has no testssl counterpart here.
+Run: `uv run python bench/tls_crosscheck.py`.
 """
 
 from __future__ import annotations
@@ -17,19 +20,28 @@ import tempfile
 import time
 from pathlib import Path
 
-from infragate.probes.tls.mozilla import PROFILES
 from infragate.sandbox import local
 
-CASES = (None, "tls10-enabled", "tls11-enabled", "tls-weak-cipher", "cert-unknown-ca", "cert-wrong-host",
-         "cert-expiring", "hsts-one-day", "http-not-redirected")  # fmt: skip
+CASES = (None, "tls10-enabled", "tls11-enabled", "tls-weak-cipher", "tls-extra-groups", "tls13-ccm8-suite",
+         "cert-unknown-ca", "cert-wrong-host", "cert-expiring", "hsts-one-day", "http-not-redirected")  # fmt: skip
 QUESTIONS = {
     "Only the declared TLS versions are accepted": "versions",
     "No cipher suite outside the declared Mozilla profile is accepted": "ciphers",
+    "Key exchange stays within the declared Mozilla profile": "key exchange",
     "Certificates are trusted, match their name and are not about to expire": "certificate",
     "Browsers are told to stay on HTTPS": "hsts",
     "Plain HTTP is redirected to HTTPS": "redirect",
 }
 DECLARED_VERSIONS = {"TLS1_2", "TLS1_3"}
+# The oracle: Mozilla's "intermediate" configuration, guideline 5.7
+# (https://ssl-config.mozilla.org/guidelines/5.7.json), in OpenSSL's names as testssl prints them.
+MOZILLA_TLS12 = {
+    "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+    "DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES256-GCM-SHA384", "DHE-RSA-CHACHA20-POLY1305",
+}  # fmt: skip
+MOZILLA_TLS13 = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"}
+MOZILLA_GROUPS = {"X25519", "prime256v1", "secp384r1"}
 MIN_DAYS, MIN_HSTS_S = 30, 15_552_000
 
 
@@ -76,6 +88,7 @@ def testssl_verdicts(host_port: str, ca_bundle: str, http_url: str, https_url: s
                 "-p",
                 "-E",
                 "-S",
+                "-f",
                 "-h",
                 host_port,
             ],
@@ -90,12 +103,15 @@ def testssl_verdicts(host_port: str, ca_bundle: str, http_url: str, https_url: s
         for key in ("SSLv2", "SSLv3", "TLS1", "TLS1_1", "TLS1_2", "TLS1_3")
         if findings.get(key, "").startswith("offered")
     }
-    allowed = PROFILES["intermediate"].tls12_ciphers
     ciphers = {
         value.split()[3]
         for key, value in findings.items()
         if key.startswith("cipher-tls1") or key.startswith("cipher-ssl")
-    }  # "TLS 1.2   xc02c   ECDHE-ECDSA-AES256-GCM-SHA384 ..."
+    }  # "TLS 1.2   xc02c   ECDHE-ECDSA-AES256-GCM-SHA384 ..."; TLS 1.3 suites are named TLS_...
+    tls13 = {cipher for cipher in ciphers if cipher.startswith("TLS_")}
+    # Groups as testssl found them: elliptic curves, and finite-field groups for TLS 1.3 (or DHE).
+    groups = set(findings.get("PFS_ECDHE_curves", findings.get("FS_ECDHE_curves", "")).split())
+    groups |= {group for group in findings.get("DH_groups", "").split() if group.startswith("ffdhe")}
     not_after = datetime.datetime.strptime(findings.get("cert_notAfter", "1970-01-01 00:00"), "%Y-%m-%d %H:%M")
     days_left = (not_after - datetime.datetime.now()).total_seconds() / 86400
     certificate_ok = (
@@ -126,7 +142,8 @@ def testssl_verdicts(host_port: str, ca_bundle: str, http_url: str, https_url: s
     verdict = {True: "conformant", False: "non-conformant"}
     return {
         "versions": verdict[offered == DECLARED_VERSIONS],
-        "ciphers": verdict[all(cipher in allowed for cipher in ciphers if not cipher.startswith("TLS_"))],
+        "ciphers": verdict[ciphers - tls13 <= MOZILLA_TLS12],
+        "key exchange": verdict[tls13 <= MOZILLA_TLS13 and groups <= MOZILLA_GROUPS],
         "certificate": verdict[certificate_ok],
         "hsts": verdict[hsts_ok] if "HSTS_time" in findings else "could not verify",
         "redirect": verdict[redirect_ok],
