@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# The project's own tests: unit, integration against the real reference deployment, known-bad
-# variants and the meta-test, then the Swarm tests on a real Docker Engine (started when none
-# runs). Extra arguments go to pytest.
+# The project's own tests: unit, integration against the real reference deployment and other
+# gateways (HAProxy, Traefik), known-bad variants and the meta-test, then the Swarm tests on a real
+# Docker Engine (started when none runs). Extra arguments go to pytest.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 bash "$(dirname "${BASH_SOURCE[0]}")/docker.sh"
+export INFRAGATE_TRAEFIK="${XDG_DATA_HOME:-$HOME/.local/share}/infragate/tools/bin/traefik"
 if [ $# -gt 0 ]; then
+    bash "$(dirname "${BASH_SOURCE[0]}")/gateways.sh"
     exec uv run pytest "$@"
 fi
+# Traefik builds from its Go module (minutes the first time, seconds with Go's caches) while the
+# unit tests run; the integration tests need it.
+built=$(mktemp)
+bash "$(dirname "${BASH_SOURCE[0]}")/gateways.sh" > "$built" 2>&1 &
+gateways=$!
 uv run pytest tests/unit
+wait "$gateways" || { cat "$built" >&2; exit 3; }
+cat "$built"
 # The Swarm stack's images: built here (a debootstrap on a clean machine), or, when a build is under
 # way (.ci/run starts one early), awaited; either way before the timing-sensitive tests begin.
 uv run python -m infragate.sandbox.swarm
