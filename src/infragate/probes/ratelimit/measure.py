@@ -31,11 +31,11 @@ from infragate.profile.model import Profile, RateLimit, Route, Safety
 
 OVERLOAD_FACTOR = 3.0
 MIN_OVERLOAD_FACTOR = 1.5
-STEADY_ADMISSIONS_WANTED = 60
+STEADY_ADMISSIONS_WANTED = 20  # a leaky bucket at 10 r/s overloaded at 25-30/s: rate within about 2 %
 STEADY_ADMISSIONS_NEEDED = 20
 MIN_OVERLOAD_S = 2.0
 MAX_OVERLOAD_S = 10.0  # unless the limit's probe_for allows longer
-RECOVERY_REQUESTS = 5
+RECOVERY_REQUESTS = 3
 MAX_RECOVERY_S = 10.0  # a slow limit's recovery sends fewer calm requests
 DRAIN_MARGIN_S = 0.2
 LATE_STARTS_ALLOWED = 3  # of an overload, started over 10 ms late; about 0-2 on an idle machine
