@@ -1,8 +1,8 @@
 """Benchmark: infragate's load engine beside wrk and stock Locust, in one run.
 
 1. Capacity on one core: the same nginx endpoint (pinned to the other core), hit by wrk (-t1 -c50),
-   stock Locust FastHttpUser (50 users, no wait) and infragate's engine (saturated), each pinned
-   to core 0. Requests per second and the ratios.
+   vegeta (-rate=0, 50 workers), stock Locust FastHttpUser (its best of 10 and 50 users, no wait)
+   and infragate's engine (saturated), each pinned to core 0. Requests per second and the ratios.
 2. A 1-second server stall in a 10-second run at 200 requests/s: the true p95, computed from the
    server's own log alone (its arrivals, its answer times and the stall window: an open population
    at 200/s from its first arrival), beside the p95 infragate reports and the p95 stock Locust
@@ -11,7 +11,7 @@
 4. Two workers: merged percentiles against those of the union of both workers' raw samples.
 5. A constant rate of 500, 2000 and 8000 requests/s for 10 s against the nginx endpoint: the
    engine's late starts and its p50/p95/p99 beside vegeta's (its constant-rate attack), each
-   pinned to core 0, same endpoint, same duration, neither warmed up.
+   pinned to core 0, same endpoint, same duration. (k6 is AGPL-3.0 and marked not to use here.)
 
 Run: `bash scripts/bench-tools.sh` once (wrk, testssl.sh, vegeta), then `uv run python bench/load.py`
 (about 3 minutes).
@@ -210,6 +210,9 @@ def capacity(folder: Path, url: str) -> None:
         os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
     ours = result.count("ok") / result.wall_s
     print(f"   wrk -t1 -c50                 {wrk:>10,.0f}")
+    peer = vegeta(url, 0, 8, workers=50)
+    if peer is not None:
+        print(f"   vegeta -rate=0 (50 workers)  {peer['rate']:>10,.0f}   (success {peer['success']:.1%})")
     others = ", ".join(f"{n} users {run['rate']:,.0f}" for n, run in stock_runs.items())
     print(f"   stock Locust FastHttpUser    {stock['rate']:>10,.0f}   (best of: {others}; no wait)")
     print(
@@ -290,14 +293,20 @@ def merge(folder: Path, url: str) -> None:
         )
 
 
-def vegeta(url: str, rate: int, seconds: int) -> dict[str, float] | None:
-    """vegeta's constant-rate attack on url: its rate, success share and latency percentiles (ms)."""
+def _vegeta() -> str | None:
     tools = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local/share")) / "infragate/tools/bin"
-    found = shutil.which("vegeta") or shutil.which("vegeta", path=str(tools))
+    return shutil.which("vegeta") or shutil.which("vegeta", path=str(tools))
+
+
+def vegeta(url: str, rate: int, seconds: int, workers: int = 0) -> dict[str, float] | None:
+    """vegeta's attack on url: its rate, success share and latency percentiles (ms). A rate of 0
+    with a number of workers is its capacity mode: as fast as that many workers go."""
+    found = _vegeta()
     if found is None:
         return None
+    pace = [f"-rate={rate}/s"] if rate else ["-rate=0", f"-max-workers={workers}", f"-workers={workers}"]
     attack = subprocess.run(
-        [*_pin(0), found, "attack", f"-rate={rate}/s", f"-duration={seconds}s"],
+        [*_pin(0), found, "attack", *pace, f"-duration={seconds}s"],
         input=f"GET {url}/\n".encode(),
         capture_output=True,
         check=True,
