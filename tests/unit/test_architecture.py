@@ -9,7 +9,18 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "infragate"
 MAX_LINES = 400
-ROOT_MODULES = {"__init__", "__main__", "bdd", "cli", "errors", "quantities", "retry", "safety", "verdicts"}
+ROOT_MODULES = {
+    "__init__",
+    "__main__",
+    "bdd",
+    "cli",
+    "collector",
+    "errors",
+    "quantities",
+    "retry",
+    "safety",
+    "verdicts",
+}
 
 
 def _modules() -> dict[str, Path]:

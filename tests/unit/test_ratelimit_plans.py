@@ -7,7 +7,7 @@ import pytest
 
 from infragate.errors import ProbeError
 from infragate.probes.ratelimit.estimator import NginxLimitReq, estimate_limit
-from infragate.probes.ratelimit.measure import plan_overload, recovery_times
+from infragate.probes.ratelimit.measure import drain_time_s, plan_overload, recovery_times, recovery_wait_s
 from infragate.probes.traffic import steady
 from infragate.profile.model import RateLimit, Safety
 
@@ -37,6 +37,16 @@ def test_a_slow_limit_measured_for_as_long_as_declared_is_recovered(declared: st
     estimate = estimate_limit(times, [limiter.offer(t) for t in times])
     assert estimate.rate_per_s == pytest.approx(rate, rel=limit.rate_tolerance)
     assert estimate.capacity is not None and abs(estimate.capacity - 1 - burst) <= limit.burst_tolerance
+
+
+def test_calm_calls_start_once_a_bucket_has_room_for_one_and_once_windows_have_passed() -> None:
+    bucket = RateLimit(rate="10r/s", burst=5)  # drains its 6 in 0.6 s; room for one after 0.1 s
+    assert recovery_wait_s(bucket) == pytest.approx(0.1 + 0.2)
+    assert drain_time_s(bucket) == pytest.approx(0.6 + 0.2)
+    window = RateLimit(rate="20r/s", algorithm="sliding-window", window=1)
+    assert recovery_wait_s(window) == drain_time_s(window) == pytest.approx(2.2)
+    unsure = RateLimit(rate="10r/s", burst=5, algorithm="auto")  # it may be a window: wait for two
+    assert recovery_wait_s(unsure) == drain_time_s(unsure) == pytest.approx(2.2)
 
 
 def test_recovery_sends_a_few_calm_calls_and_a_slow_limit_only_one() -> None:

@@ -33,6 +33,7 @@ from locust import User, events, task
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
+from infragate import collector
 from infragate.loadgen.connection import Closed, Connection, Pool, TimedOut
 from infragate.loadgen.histogram import HIGHEST_US, LOWEST_US, encode, new_histogram
 from infragate.loadgen.plan import OUT_ENV, PLAN_ENV, RAW_ENV, LoadPlan, smooth_cycle
@@ -188,16 +189,14 @@ class _Schedule:
         return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
     def run(self, send: Callable[..., None]) -> None:
-        plan = self.plan
         times = self.arrival_times()
-        sources = plan.sources
         self._warm_up(times)
-        # Collector pauses in the schedule: what exists now is frozen out of the collector's sight,
-        # and the automatic collections (tens of ms when they reach the oldest generation) are off;
-        # the reporter collects the youngest objects once a second instead.
-        gc.collect()
-        gc.freeze()
-        gc.disable()
+        with collector.paused():  # the reporter collects what the schedule makes, once a second
+            self._offer(times, send)
+
+    def _offer(self, times: list[float], send: Callable[..., None]) -> None:
+        plan = self.plan
+        sources = plan.sources
         self.start = time.perf_counter() + 0.05
         self.sequence = 0
         self.interval_cpu, self.interval_wall = time.process_time(), time.perf_counter()
@@ -238,8 +237,6 @@ class _Schedule:
                 self.tally.interval_counts["unfinished"] += 1
         reporter.kill()
         watchdog.kill()
-        gc.enable()
-        gc.unfreeze()
         self.pool.close()
         if self.tally.interval_latencies_us or self.tally.interval_counts:
             self._send_interval(send)

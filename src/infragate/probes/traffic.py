@@ -19,6 +19,7 @@ from pathlib import Path
 
 import aiohttp
 
+from infragate import collector
 from infragate.errors import ProbeError
 
 KEPT_HEADERS = (
@@ -117,7 +118,8 @@ def run_schedule(
         raise ProbeError("an empty traffic plan was asked for")
     ordered = sorted(plan, key=lambda request: request.at_s)
     wall_start = time.time()
-    outcomes = asyncio.run(_run(base_url, ordered, context, timeout_s, max_in_flight))
+    with collector.paused():  # a collection of a big process would start requests late
+        outcomes = asyncio.run(_run(base_url, ordered, context, timeout_s, max_in_flight))
     return TrafficRecording(
         tuple(sorted(outcomes, key=lambda outcome: outcome.intended_s)),
         wall_start,
