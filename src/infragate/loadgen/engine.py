@@ -29,15 +29,15 @@ from urllib.parse import urlsplit
 import gevent
 import gevent.lock
 from gevent.monkey import get_original
-from hdrh.histogram import HdrHistogram
 from locust import User, events, task
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
 from infragate import collector
 from infragate.loadgen.connection import Closed, Connection, Pool, TimedOut
-from infragate.loadgen.histogram import HIGHEST_US, LOWEST_US, encode, new_histogram
+from infragate.loadgen.histogram import encode
 from infragate.loadgen.plan import OUT_ENV, PLAN_ENV, RAW_ENV, LoadPlan, smooth_cycle
+from infragate.loadgen.tally import Tally
 
 INTERVAL_S = 1.0
 TIMER_LATE_S = 0.0011  # how late gevent's timer fires at most
@@ -65,37 +65,6 @@ def kind(name: str) -> Callable[[F], F]:
         return function
 
     return mark
-
-
-class _Tally:
-    """Counters and latencies of one worker: the current interval's, and the run's so far.
-
-    The hot path only bumps the interval's counters and counts latencies by whole microsecond; once
-    an interval those go into its HdrHistogram and the run's totals (same result, less work a request).
-    """
-
-    def __init__(self) -> None:
-        self.total = new_histogram()
-        self.counts: Counter[str] = Counter()
-        self.interval_counts: Counter[str] = Counter()
-        self.interval_latencies_us: Counter[int] = Counter()
-        self.statuses: Counter[int] = Counter()
-        self.kinds: Counter[str] = Counter()
-        self.outcomes: dict[str, Counter[str]] = {}  # per request kind: ok, throttled, errors
-        self.errors: Counter[str] = Counter()
-        self.max_lag_s = 0.0
-        self.interval_max_lag_s = 0.0
-
-    def take_interval(self) -> tuple[HdrHistogram, Counter[str], float]:
-        """The interval so far (histogram, counters, largest start lag), added to the totals; a new one begins."""
-        latencies, counts, lag = self.interval_latencies_us, self.interval_counts, self.interval_max_lag_s
-        self.interval_latencies_us, self.interval_counts, self.interval_max_lag_s = Counter(), Counter(), 0.0
-        histogram = new_histogram()
-        for value, count in latencies.items():
-            histogram.record_value(min(max(value, LOWEST_US), HIGHEST_US), count)
-        self.total.add(histogram)
-        self.counts.update(counts)
-        return histogram, counts, lag
 
 
 class OpenModelUser(User):
@@ -146,7 +115,7 @@ class _Schedule:
         self.cycle = smooth_cycle(plan.mix)
         self.builders = {name: getattr(user, method) for name, method in user.kinds.items()}
         self.pool = Pool(plan)
-        self.tally = _Tally()
+        self.tally = Tally()
         self.in_flight = 0
         self.slots = gevent.lock.BoundedSemaphore(plan.max_in_flight)
         self.host_header = urlsplit(plan.base_url).netloc
