@@ -71,6 +71,24 @@ class CliRun:
         return {scenario["scenario"]: scenario for scenario in self.evidence()["scenarios"]}
 
 
+RATE_FEATURE = "features/gateway/rate_limits.feature"
+
+
+def verify_rate_limits(folder: Path, profile: dict[str, object]) -> CliRun:
+    """`infragate verify` of the rate-limit feature against this profile (written into folder)."""
+    path = folder / "profile.yaml"
+    path.write_text(json.dumps(profile))  # JSON is YAML
+    reports = folder / "reports"
+    return run_cli(
+        "verify", "--target", str(path), "--features", RATE_FEATURE, "--reports", str(reports), reports=reports
+    )
+
+
+def failed_steps(run: CliRun) -> dict[str, str]:
+    """Each scenario that was not conformant, with the step it failed at."""
+    return {name: record["failed_step"] for name, record in run.verdicts().items() if record["verdict"] != "conformant"}
+
+
 def run_cli(*args: str, reports: Path, timeout: float = 300, urgent: bool = False) -> CliRun:
     """Run `infragate ARGS --reports REPORTS` as a user would, in a child process.
 

@@ -11,12 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from infragate.sandbox.haproxy import HaproxyLimits, backend_server, haproxy_gateway
-from tests.conftest import CliRun, run_cli
+from tests.conftest import CliRun, failed_steps, verify_rate_limits
 
-RATE_FEATURE = "features/gateway/rate_limits.feature"
 EVERY_ROUTE = "Every route enforces its declared rate limit"
 OTHER_CLIENT = "One client's overload does not throttle another client"
 CORRECT = HaproxyLimits().per_route  # a request rate per source address over one second, per route
@@ -47,16 +45,7 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 def _run(tmp_path: Path, backend: int, **changes: object) -> CliRun:
     limits = HaproxyLimits(**changes)  # type: ignore[arg-type]
     with haproxy_gateway(tmp_path, backend, limits) as port:
-        profile = tmp_path / "profile.yaml"
-        profile.write_text(yaml.safe_dump(_profile(port, limits.every_request)))
-        reports = tmp_path / "reports"
-        return run_cli(
-            "verify", "--target", str(profile), "--features", RATE_FEATURE, "--reports", str(reports), reports=reports
-        )
-
-
-def _failed(run: CliRun) -> dict[str, str]:
-    return {name: record["failed_step"] for name, record in run.verdicts().items() if record["verdict"] != "conformant"}
+        return verify_rate_limits(tmp_path, _profile(port, limits.every_request))
 
 
 def test_a_correct_sliding_window_configuration_is_conformant(tmp_path: Path, backend: int) -> None:
@@ -94,4 +83,4 @@ def test_each_known_bad_configuration_fails_on_its_step(
 ) -> None:
     run = _run(tmp_path, backend, **changes)
     assert run.code == 1, run.output
-    assert _failed(run) == failed, run.output
+    assert failed_steps(run) == failed, run.output

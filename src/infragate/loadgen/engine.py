@@ -240,8 +240,9 @@ class _Schedule:
 
     def _wait(self, lead: float) -> None:
         """Sleep until the next start. gevent's timers fire a whole millisecond late at worst (about
-        0.6 ms on average): a start is slept towards on the loop's timer until it is near, and the
-        rest with the real sleep when no request is in flight (nothing to read meanwhile)."""
+        0.6 ms on average): a start is slept towards on the loop's timer until it is near; the rest
+        with the real sleep when no request is in flight (nothing to read meanwhile), else awake in
+        the loop's idle phase, which reads the answers that come."""
         if lead > TIMER_LATE_S:
             gevent.sleep(min(lead - TIMER_LATE_S, 0.05))
         elif self.slots.counter == self.plan.max_in_flight:
