@@ -116,7 +116,6 @@ class _Schedule:
         self.builders = {name: getattr(user, method) for name, method in user.kinds.items()}
         self.pool = Pool(plan)
         self.tally = Tally()
-        self.in_flight = 0
         self.slots = gevent.lock.BoundedSemaphore(plan.max_in_flight)
         self.host_header = urlsplit(plan.base_url).netloc
         self.raw: list[tuple[float, float]] | None = [] if os.environ.get(RAW_ENV) else None

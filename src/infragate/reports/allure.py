@@ -125,16 +125,12 @@ def _steps(scenario: ScenarioRecord, start: float) -> list[dict[str, Any]]:
         }
         if index < len(scenario.steps):
             ran = scenario.steps[index]
-            broken = [c for c in ran.checks if c["outcome"] == "not met"]
-            proven = broken or scenario.verdict is Verdict.NON_CONFORMANT
+            proven = ran.broken() or scenario.verdict is Verdict.NON_CONFORMANT
             step["status"] = "passed" if ran.outcome == "passed" else "failed" if proven else "broken"
             step["stop"] = _ms(clock + ran.duration_s)
             clock += ran.duration_s
-            if broken:
-                lines = [f"{c['name']}: expected {c['expected']}, observed {c['observed']}" for c in broken]
-                step["statusDetails"] = {"message": "\n".join(lines), "trace": ""}
-            elif ran.outcome != "passed" and ran.text == scenario.failed_step and scenario.message:
-                step["statusDetails"] = {"message": scenario.message, "trace": ""}
+            if ran.outcome != "passed":  # the same reason cucumber.json gives
+                step["statusDetails"] = {"message": scenario.step_error(ran), "trace": ""}
         steps.append(step)
     return steps
 

@@ -73,7 +73,7 @@ def _steps(scenario: ScenarioRecord) -> list[dict[str, Any]]:
             step = ran[index]
             result = {"status": _STATUS.get(step.outcome, "failed"), "duration": int(step.duration_s * 1e9)}
             if result["status"] != "passed":
-                result["error_message"] = _error(scenario, step.text, step.checks)
+                result["error_message"] = scenario.step_error(step)
         elif held and index == 0:
             result["error_message"] = scenario.message or scenario.verdict.value
         steps.append(
@@ -86,15 +86,6 @@ def _steps(scenario: ScenarioRecord) -> list[dict[str, Any]]:
             }
         )
     return steps
-
-
-def _error(scenario: ScenarioRecord, text: str, checks: list[dict[str, str]]) -> str:
-    broken = [
-        f"{c['name']}: expected {c['expected']}, observed {c['observed']}" for c in checks if c["outcome"] == "not met"
-    ]
-    if broken:
-        return "\n".join(broken)
-    return scenario.message if text == scenario.failed_step or not scenario.message else f"failed: {text}"
 
 
 def _hook(message: str) -> dict[str, Any]:

@@ -34,6 +34,14 @@ class StepRecord:
         default_factory=list
     )  # what the step judged: name, outcome, expected, observed
 
+    def broken(self) -> list[str]:
+        """The promises this step found broken, each as "name: expected E, observed O"."""
+        return [
+            f"{c['name']}: expected {c['expected']}, observed {c['observed']}"
+            for c in self.checks
+            if c["outcome"] == "not met"
+        ]
+
 
 @dataclass
 class ScenarioRecord:
@@ -55,6 +63,13 @@ class ScenarioRecord:
     feature_line: int = 0
     planned: list[dict[str, Any]] = field(default_factory=list)  # every step as written: keyword, name, line
     started_at: float = 0.0  # when its first phase began (seconds since the epoch)
+
+    def step_error(self, step: StepRecord) -> str:
+        """Why a step that did not pass failed: its broken promises, else the scenario's message."""
+        broken = step.broken()
+        if broken:
+            return "\n".join(broken)
+        return self.message if step.text == self.failed_step or not self.message else f"failed: {step.text}"
 
     def settle(self, verdict: Verdict, message: str = "") -> None:
         """Take a phase's verdict if it is graver than what the scenario has."""
