@@ -106,7 +106,7 @@ def test_two_workers_merge_into_the_histogram_of_all_their_samples(
         assert result.percentile_ms(percentile) == percentile_s(union, percentile) * 1000
     assert sum(result.kinds.values()) == 450 and set(result.kinds) == {"browse", "search", "login"}
     # Each kind's answers, merged over both workers, add up to the run's counts.
-    rows = result.by_kind()
+    rows = result.per_kind
     assert sum(row.ok for row in rows) == result.count("ok") and sum(row.started for row in rows) == 450
     assert sum(row.throttled + row.errors for row in rows) == result.count("throttled") + result.count("errors")
 

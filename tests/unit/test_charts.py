@@ -84,8 +84,11 @@ def test_the_histogram_shows_its_counts_and_the_spectrum_its_percentiles() -> No
 
 def test_answers_per_request_kind_show_throttling_and_errors_apart() -> None:
     data = {
-        "kinds": {"browse": 700, "search": 200, "login": 100},
-        "outcomes": {"browse": {"ok": 700}, "search": {"ok": 197, "errors": 3}, "login": {"ok": 60, "throttled": 40}},
+        "per_kind": [
+            {"kind": "browse", "started": 700, "ok": 700, "throttled": 0, "errors": 0},
+            {"kind": "login", "started": 100, "ok": 60, "throttled": 40, "errors": 0},
+            {"kind": "search", "started": 200, "ok": 197, "throttled": 0, "errors": 3},
+        ]
     }
     texts, caption = _render("kinds", data)
     assert {"request kind", "requests", "ok", "throttled", "errors", "browse", "login", "search"} <= set(texts)

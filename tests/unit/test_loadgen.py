@@ -144,7 +144,7 @@ def test_throttling_and_errors_are_split_by_request_kind_over_the_workers() -> N
             "login": {"ok": 29, "throttled": 20},
         }
     result = result_from_records(PLAN, records)
-    assert [(row.kind, row.started, row.ok, row.throttled, row.errors) for row in result.by_kind()] == [
+    assert [(row.kind, row.started, row.ok, row.throttled, row.errors) for row in result.per_kind] == [
         ("browse", 700, 700, 0, 0),
         ("login", 100, 58, 40, 2),
         ("search", 200, 182, 0, 18),

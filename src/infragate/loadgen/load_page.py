@@ -44,7 +44,7 @@ def write_load_report(result: LoadResult, checks: list[Check], title: str, folde
     kinds = "".join(
         f"<tr><td>{html.escape(row.kind)}</td><td>{row.started}</td><td>{row.ok}</td><td>{row.throttled}</td>"
         f"<td>{row.errors}</td></tr>"
-        for row in result.by_kind()
+        for row in result.per_kind
     )
     self_check = result.self_check_problem()
     page = f"""<!doctype html>

@@ -76,8 +76,8 @@ class LoadResult:
     bars: tuple[tuple[float, int], ...] = field(default=())
     # The declared latency bounds in seconds ("p95", "p99"), drawn on the charts.
     objectives: dict[str, float] = field(default_factory=dict)
-    # Per request kind of the mix: its ok, throttled and errors answers (for the split per kind).
-    outcomes: dict[str, dict[str, int]] = field(default_factory=dict)
+    # What each request kind of the mix got, by kind name (the split per kind, and its chart).
+    per_kind: tuple[KindOutcome, ...] = ()
 
     @property
     def histogram(self) -> HdrHistogram:
@@ -112,19 +112,9 @@ class LoadResult:
         """Successful answers per second of the schedule (answers within the grace after it count)."""
         return self.count("ok_in_window") / self.plan.duration_s
 
-    def by_kind(self) -> list[KindOutcome]:
-        """What each request kind of the mix got; a request started and never ended counts as an error."""
-        rows = []
-        for name in sorted(set(self.kinds) | set(self.outcomes)):
-            got = self.outcomes.get(name, {})
-            ok, throttled = int(got.get("ok", 0)), int(got.get("throttled", 0))
-            started = max(int(self.kinds.get(name, 0)), ok + throttled + int(got.get("errors", 0)))
-            rows.append(KindOutcome(name, started, ok, throttled, started - ok - throttled))
-        return rows
-
     def _split(self, attribute: str) -> str:
         """'; by kind: login 12.0 % (30 of 250), ...' for a mix of several kinds, worst first."""
-        rows = sorted(self.by_kind(), key=lambda row: -getattr(row, attribute) / max(row.started, 1))
+        rows = sorted(self.per_kind, key=lambda row: -getattr(row, attribute) / max(row.started, 1))
         if len(rows) < 2:
             return ""
         shares = ((row, getattr(row, attribute)) for row in rows)
@@ -275,7 +265,7 @@ def result_from_records(plan: LoadPlan, records: list[dict[str, Any]]) -> LoadRe
         statuses=dict(statuses),
         kinds=dict(kinds),
         errors=dict(errors),
-        outcomes={name: dict(got) for name, got in outcomes.items()},
+        per_kind=_per_kind(kinds, outcomes),
         max_lag_s=max((float(final["max_lag_s"]) for final in finals), default=0.0),
         cpu_share=max((float(final["cpu_s"]) / max(float(final["wall_s"]), 1e-6) for final in finals), default=0.0),
         connections=sum(int(final.get("connections", 0)) for final in finals),
@@ -286,6 +276,17 @@ def result_from_records(plan: LoadPlan, records: list[dict[str, Any]]) -> LoadRe
         spectrum=spectrum,
         bars=bars,
     )
+
+
+def _per_kind(started: Counter[str], outcomes: dict[str, Counter[str]]) -> tuple[KindOutcome, ...]:
+    """What each request kind got, by name; a request started and never ended counts as an error."""
+    rows = []
+    for name in sorted(set(started) | set(outcomes)):
+        got = outcomes.get(name, Counter())
+        ok, throttled = got["ok"], got["throttled"]
+        begun = max(started[name], ok + throttled + got["errors"])
+        rows.append(KindOutcome(name, begun, ok, throttled, begun - ok - throttled))
+    return tuple(rows)
 
 
 def _bars(histogram: HdrHistogram) -> tuple[tuple[float, int], ...]:

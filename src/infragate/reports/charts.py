@@ -175,17 +175,9 @@ def spectrum_chart(data: dict[str, Any]) -> str:
 
 def kinds_chart(data: dict[str, Any]) -> str:
     """Answers per request kind of the mix: ok, throttled and errors stacked, with their counts."""
-    outcomes = data.get("outcomes") or {}
-    started = data.get("kinds") or {}
-    names = sorted(set(outcomes) | set(started))
-    if not names:
+    rows = [(row["kind"], row["ok"], row["throttled"], row["errors"]) for row in data.get("per_kind") or []]
+    if not rows:
         return ""
-    rows = []
-    for name in names:
-        got = outcomes.get(name, {})
-        ok, throttled = got.get("ok", 0), got.get("throttled", 0)
-        total = max(started.get(name, 0), ok + throttled + got.get("errors", 0))
-        rows.append((name, ok, throttled, total - ok - throttled))
     figure, axes = _axes()
     figure.set_figheight(max(1.6, 0.55 * len(rows) + 1.0))
     positions = list(range(len(rows)))
