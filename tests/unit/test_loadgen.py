@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
 from typing import Any
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from infragate.bdd import expect_no_problems
 from infragate.loadgen.histogram import encode, merged, new_histogram, percentile_s, record_seconds
-from infragate.loadgen.plan import LoadPlan, expand_sources, smooth_cycle
+from infragate.loadgen.plan import LoadPlan, SourceRotation, expand_sources, smooth_cycle
 from infragate.loadgen.result import LoadResult, result_from_records
 from infragate.verdicts import Outcome
 
@@ -33,6 +34,29 @@ def test_a_mix_cycle_interleaves_instead_of_bunching() -> None:
     assert len(cycle) == 20
     assert "login" not in cycle[:5] or "login" not in cycle[-5:]
     assert max(len(run) for run in "".join(name[0] for name in cycle).split("s")) <= 4
+
+
+@given(
+    st.dictionaries(st.sampled_from("abcdef"), st.integers(min_value=1, max_value=40), min_size=1),
+    st.integers(min_value=1, max_value=64),
+)
+def test_every_kind_of_the_mix_leaves_from_every_source_in_turn(weights: dict[str, int], sources: int) -> None:
+    cycle = smooth_cycle({name: float(weight) for name, weight in weights.items()})
+    rotation = SourceRotation.of(cycle)
+    sent: dict[str, list[int]] = {name: [] for name in cycle}
+    for n in range(len(cycle) * sources):
+        sent[cycle[n % len(cycle)]].append(rotation.source(n, sources))
+    for name, used in sent.items():
+        # Each source sends the kind equally often, and one after another, never twice running.
+        assert Counter(used) == dict.fromkeys(range(sources), cycle.count(name))
+        assert all(later == (earlier + 1) % sources for earlier, later in itertools.pairwise(used))
+
+
+def test_the_reference_mix_no_longer_sends_every_login_from_one_source() -> None:
+    cycle = smooth_cycle({"browse": 70, "search": 25, "login": 5})  # 20 long, like the 20 sources
+    rotation = SourceRotation.of(cycle)
+    logins = [rotation.source(n, 20) for n in range(200) if cycle[n % 20] == "login"]
+    assert len(set(logins)) == 10  # in plain turn (n mod 20) all ten came from one source
 
 
 def test_source_ranges_expand_and_bad_ones_are_refused() -> None:

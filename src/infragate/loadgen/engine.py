@@ -36,7 +36,7 @@ from locust.runners import MasterRunner, WorkerRunner
 from infragate import collector
 from infragate.loadgen.connection import Closed, Connection, Pool, TimedOut
 from infragate.loadgen.histogram import encode
-from infragate.loadgen.plan import OUT_ENV, PLAN_ENV, RAW_ENV, LoadPlan, smooth_cycle
+from infragate.loadgen.plan import OUT_ENV, PLAN_ENV, RAW_ENV, LoadPlan, SourceRotation, smooth_cycle
 from infragate.loadgen.tally import Tally
 
 INTERVAL_S = 1.0
@@ -113,6 +113,7 @@ class _Schedule:
                 f"(it defines {', '.join(sorted(user.kinds)) or 'no kind'})"
             )
         self.cycle = smooth_cycle(plan.mix)
+        self.rotation = SourceRotation.of(self.cycle)
         self.builders = {name: getattr(user, method) for name, method in user.kinds.items()}
         self.pool = Pool(plan)
         self.tally = Tally()
@@ -191,7 +192,7 @@ class _Schedule:
                 self.tally.interval_max_lag_s = max(self.tally.interval_max_lag_s, lag)
                 if lag > plan.late_after_s:
                     self.tally.interval_counts["late"] += 1
-                source = sources[(global_index // plan.workers) % len(sources)] if sources else None
+                source = sources[self.rotation.source(global_index, len(sources))] if sources else None
                 if not self.slots.acquire(blocking=False):
                     self.tally.interval_counts["held_back"] += 1  # the generator's own in-flight cap: it waits
                     self.slots.acquire()

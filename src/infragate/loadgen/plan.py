@@ -85,3 +85,36 @@ def smooth_cycle(weights: dict[str, float]) -> tuple[str, ...]:
         current[chosen] -= total
         cycle.append(chosen)
     return tuple(cycle)
+
+
+@dataclass(frozen=True)
+class SourceRotation:
+    """Which source address sends the n-th request of a run: each kind of the mix takes every source
+    in turn on its own, so no kind leaves from one address more often than from another.
+
+    Taking sources in plain turn (n mod sources) ties kinds to addresses whenever the cycle's length
+    and the number of sources share a factor: with the reference's 100-long cycle and 20 sources,
+    every login left from the same address, at 20 times its share of that client's limit.
+    """
+
+    # For each position of the mix's cycle: how many of its kind a cycle holds, its rank among
+    # them, and its kind's order (so that the kinds start on different sources).
+    places: tuple[tuple[int, int, int], ...]
+
+    @classmethod
+    def of(cls, cycle: tuple[str, ...]) -> SourceRotation:
+        """The rotation for a mix's cycle (``smooth_cycle``)."""
+        counts = {name: cycle.count(name) for name in dict.fromkeys(cycle)}
+        order = {name: index for index, name in enumerate(counts)}
+        seen = dict.fromkeys(counts, 0)
+        places = []
+        for name in cycle:
+            places.append((counts[name], seen[name], order[name]))
+            seen[name] += 1
+        return cls(tuple(places))
+
+    def source(self, n: int, sources: int) -> int:
+        """The index of the source for request n (the n whose kind is the cycle's n-th, modulo its length)."""
+        turn, position = divmod(n, len(self.places))
+        per_cycle, rank, offset = self.places[position]
+        return (turn * per_cycle + rank + offset) % sources
