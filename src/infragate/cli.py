@@ -25,6 +25,7 @@ from infragate.profile.reference import render_reference
 from infragate.quantities import parse_duration, parse_rate
 from infragate.run import commands
 from infragate.run.verify import VerifyRequest, run_verify, say
+from infragate.sandbox.spec import GATEWAY_KINDS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,6 +104,12 @@ def _build_parser() -> argparse.ArgumentParser:
     up = sandbox_commands.add_parser("up", help="start it and write its profile")
     up.add_argument("--name", default="reference")
     up.add_argument("--variant", metavar="NAME", help="switch on one known defect (see `sandbox variants`)")
+    up.add_argument(
+        "--gateway",
+        choices=GATEWAY_KINDS,
+        default="nginx",
+        help="the local deployment's gateway: nginx (leaky-bucket limits) or HAProxy (sliding-window limits)",
+    )
     down = sandbox_commands.add_parser("down", help="stop it and verify nothing is left running")
     down.add_argument("--name", default="reference")
     status = sandbox_commands.add_parser("status", help="show its programs")

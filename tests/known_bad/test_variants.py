@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from infragate.sandbox import local
+from infragate.sandbox.spec import SandboxSpec
 from infragate.sandbox.variants import VARIANTS, Variant, scenario_steps
 from infragate.suite import BUILTIN_FEATURES
 from tests.conftest import assert_variant_breaks, run_cli
@@ -27,10 +28,40 @@ def _param(variant: Variant) -> object:
 
 @pytest.mark.parametrize("variant", [_param(variant) for variant in VARIANTS.values() if variant.runtime == "local"])
 def test_variant_fails_its_scenarios_on_the_expected_step(variant: Variant, sandbox_root: Path, tmp_path: Path) -> None:
+    _verify_variant(variant, SandboxSpec(), sandbox_root, tmp_path)
+
+
+# One defect of each part of the HAProxy gateway's configuration (limits, keys, status, shared tables,
+# preflight, compression, upgrades, failover, upstream, TLS groups, redirect, headers): the same
+# variants, rendered for HAProxy, fail the same scenarios on the same steps.
+HAPROXY_VARIANTS = (
+    "ratelimit-too-fast",
+    "ratelimit-global-key-search",
+    "ratelimit-status-503",
+    "ratelimit-search-shares-api-zone",
+    "cors-preflight-unanswered",
+    "gzip-off",
+    "websocket-not-proxied",
+    "no-passive-failover",
+    "static-upstream",
+    "tls-extra-groups",
+    "http-not-redirected",
+    "server-tokens-on",
+)
+
+
+@pytest.mark.parametrize("variant", [_param(VARIANTS[name]) for name in HAPROXY_VARIANTS])
+def test_variant_on_the_haproxy_gateway_fails_its_scenarios(
+    variant: Variant, sandbox_root: Path, tmp_path: Path
+) -> None:
+    _verify_variant(variant, SandboxSpec(gateway="haproxy"), sandbox_root, tmp_path)
+
+
+def _verify_variant(variant: Variant, spec: SandboxSpec, sandbox_root: Path, tmp_path: Path) -> None:
     # Only the features the variant aims at run; within them, nothing else may fail.
     features = sorted({SCENARIOS[failure.scenario].file for failure in variant.breaks})
-    name = f"kb-{variant.name}"
-    state = local.up(name, variant.name, root=sandbox_root)
+    name = f"kb-{spec.gateway}-{variant.name}"
+    state = local.up(name, variant.name, root=sandbox_root, spec=spec)
     try:
         selection = [argument for feature in features for argument in ("--features", feature)]
         run = run_cli(

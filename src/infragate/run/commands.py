@@ -19,7 +19,8 @@ from infragate.recovery.undo import performer
 from infragate.run.verify import new_run_dir, say
 from infragate.safety import check_requested, consent_for
 from infragate.sandbox import local
-from infragate.sandbox.variants import VARIANTS, get_variant, scenario_table
+from infragate.sandbox.spec import GATEWAY_KINDS, SandboxSpec
+from infragate.sandbox.variants import VARIANTS, get_variant, local_spec, scenario_table
 from infragate.suite import BUILTIN_FEATURES
 from infragate.verdicts import Outcome
 
@@ -130,18 +131,27 @@ def sandbox(args: argparse.Namespace) -> int:
         return ExitCode.CONFORMANT
     if args.sandbox_command == "variants":
         for variant in VARIANTS.values():
-            say(f"{variant.name}{' (--runtime swarm)' if variant.runtime == 'swarm' else ''}: {variant.summary}")
+            only = " (--runtime swarm)" if variant.runtime == "swarm" else ""
+            if variant.runtime == "local" and variant.gateways != GATEWAY_KINDS:
+                only = f" ({' or '.join(variant.gateways)} gateway only)"
+            say(f"{variant.name}{only}: {variant.summary}")
             for failure in variant.breaks:
                 say(f"    fails '{failure.scenario}' at '{failure.step}'")
         return ExitCode.CONFORMANT
     if args.runtime == "swarm":
+        if getattr(args, "gateway", "nginx") != "nginx":
+            raise UsageError("sandbox up: --gateway is for the local runtime; the Swarm stack's gateway is nginx")
         return swarm_sandbox(args)
     if args.sandbox_command == "up":
         if args.variant:
             get_variant(args.variant)
+            local_spec(args.variant, SandboxSpec(gateway=args.gateway))  # refuses a defect of the other gateway
         started = time.monotonic()
-        state = local.up(args.name, args.variant)
-        say(f"sandbox '{state.name}' up in {time.monotonic() - started:.1f} s: gateway {state.gateway_url}")
+        state = local.up(args.name, args.variant, spec=SandboxSpec(gateway=args.gateway))
+        say(
+            f"sandbox '{state.name}' up in {time.monotonic() - started:.1f} s: "
+            f"{state.gateway} gateway {state.gateway_url}"
+        )
         say(f"profile: {state.profile}")
         return ExitCode.CONFORMANT
     if args.sandbox_command == "down":
@@ -152,7 +162,7 @@ def sandbox(args: argparse.Namespace) -> int:
         say(f"sandbox '{args.name}' down; verified that none of its processes is left")
         return ExitCode.CONFORMANT
     state, processes = local.status(args.name)
-    say(f"sandbox '{state.name}' (variant: {state.variant or 'none'}), gateway {state.gateway_url}")
+    say(f"sandbox '{state.name}' (variant: {state.variant or 'none'}), {state.gateway} gateway {state.gateway_url}")
     say(f"profile: {state.profile}")
     for name, process_state in processes.items():
         say(f"  {name:<12} {process_state}")

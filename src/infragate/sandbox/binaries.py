@@ -12,6 +12,7 @@ from infragate.probes.backup.postgres import newest_debian_bindir
 _EXTRA_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
 _HINTS = {
     "nginx": "apt-get install nginx-light",
+    "haproxy": "apt-get install haproxy",
     "redis-server": "apt-get install redis-server",
     "postgres": "apt-get install postgresql",
 }

@@ -52,10 +52,14 @@ DEFAULT_ROUTES = (
 )
 
 
+GATEWAY_KINDS = ("nginx", "haproxy")
+
+
 @dataclass(frozen=True)
 class SandboxSpec:
     """Every choice the sandbox makes; the conformant deployment uses the defaults."""
 
+    gateway: str = "nginx"  # one of GATEWAY_KINDS: the same spec renders either
     replicas: int = 3
     routes: tuple[RouteSpec, ...] = DEFAULT_ROUTES
     # Known defects, each switched on by a variant.

@@ -33,8 +33,7 @@ from infragate.probes.backup.postgres import Dsn
 from infragate.retry import retry
 from infragate.sandbox import backup_job, binaries, pki
 from infragate.sandbox.host import alive, free_ports, is_root, sandbox_dir
-from infragate.sandbox.local import database
-from infragate.sandbox.local.nginx_conf import write_gateway_conf
+from infragate.sandbox.local import database, gateway
 from infragate.sandbox.local.programs import (
     READY_TIMEOUT_S,
     DownReport,
@@ -51,7 +50,7 @@ from infragate.sandbox.spec import SandboxSpec
 from infragate.sandbox.variants import local_spec
 
 SECRETS = ("postgres-password", "redis-password", "drill-password", "monitor-password", "s3-secret-access-key")
-FOLDERS = ("logs", "programs", "secrets", "nginx/logs", "nginx/temp", "redis", "pg")
+FOLDERS = ("logs", "programs", "secrets", "nginx/logs", "nginx/temp", "haproxy", "redis", "pg")
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ def up(
     deployed = local_spec(variant, promised)
     directory = sandbox_dir(name, root)
     _clear_earlier(name, directory, root)
-    binaries_found = binaries.find("nginx"), binaries.find("redis-server"), binaries.postgres_bindir()
+    binaries_found = binaries.find(deployed.gateway), binaries.find("redis-server"), binaries.postgres_bindir()
     started = time.monotonic()
     _make_folders(directory)
     try:
@@ -145,16 +144,10 @@ def _redis_conf(directory: Path, spec: SandboxSpec, port: int, password: str) ->
     return conf
 
 
-def _gateway_command(directory: Path, spec: SandboxSpec, ports: _Ports, nginx_bin: Path) -> str:
+def _gateway_command(directory: Path, spec: SandboxSpec, ports: _Ports) -> str:
     write_registry(directory, ports.upstream)
-    conf = write_gateway_conf(directory, spec, ports.https, ports.http, ports.upstream)
-    prefix = directory / "nginx"
-    test = subprocess.run(
-        [str(nginx_bin), "-t", "-q", "-p", str(prefix), "-c", str(conf)], capture_output=True, text=True, check=False
-    )
-    if test.returncode != 0:
-        raise SandboxError(f"generated nginx configuration is invalid: {test.stderr.strip()}")
-    return f'{nginx_bin} -p {prefix} -c {conf} -g "daemon off;"'
+    conf = gateway.write_conf(directory, spec, ports.https, ports.http, ports.upstream)
+    return gateway.command(directory, spec, conf)
 
 
 def _start(
@@ -167,10 +160,10 @@ def _start(
     passwords: dict[str, str],
     found: tuple[Path, Path, Path],
 ) -> SandboxState:
-    nginx_bin, redis_bin, pg_bindir = found
+    _, redis_bin, pg_bindir = found
     pg_data, pg_run, pgbackrest_conf = database.prepare_cluster(directory, pg_bindir, ports.postgres)
     programs = {
-        "gateway": program("gateway", _gateway_command(directory, spec, ports, nginx_bin), directory),
+        "gateway": program("gateway", _gateway_command(directory, spec, ports), directory),
         "postgres": program(
             "postgres",
             f"{pg_bindir / 'postgres'} -D {pg_data} -c listen_addresses=127.0.0.1 -c port={ports.postgres} "
@@ -313,6 +306,7 @@ def _record(
             "s3": ports.s3,
             **ports.upstream,
         },
+        gateway=promised.gateway,
     )
     (directory / STATE_FILE).write_text(json.dumps(asdict(state), indent=2))
     return state

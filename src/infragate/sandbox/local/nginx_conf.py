@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from infragate.sandbox.local.state import SERVICE
 from infragate.sandbox.spec import (
     CORS_ALLOWED_ORIGIN,
     CORS_HEADERS,
@@ -226,16 +225,3 @@ def _preflight(spec: SandboxSpec) -> str:
     return """        if ($request_method = OPTIONS) {
             return 204;
         }"""
-
-
-def write_gateway_conf(
-    directory: Path, spec: SandboxSpec, https_port: int, http_port: int, upstream: dict[str, int]
-) -> Path:
-    """Render nginx.conf for the replicas given (a static upstream keeps the ones the sandbox started with)."""
-    if spec.static_upstream:
-        upstream = {name: port for name, port in upstream.items() if name in spec.replica_names(SERVICE)}
-    pki_dir = directory / "pki"
-    layout = GatewayLayout(directory / "nginx", https_port, http_port, pki_dir / "server.pem", pki_dir / "server.key")
-    conf = directory / "nginx" / "nginx.conf"
-    conf.write_text(render(spec, layout, upstream))
-    return conf

@@ -39,9 +39,11 @@ def reference_profile(
             entry["body"] = route.body
         if route.content_type is not None:
             entry["content_type"] = route.content_type
-        entry["rate_limit"] = {"rate": f"{route.rate_per_s}r/s", "burst": route.burst, "status": 429}
+        entry["rate_limit"] = {"rate": f"{route.rate_per_s}r/s", **_limit_model(spec, route.burst), "status": 429}
         routes[route.name] = entry
-    described = f" with known defect '{variant}'" if variant else ""
+    described = (f" ({spec.gateway} gateway)" if spec.gateway != "nginx" else "") + (
+        f" with known defect '{variant}'" if variant else ""
+    )
     dump_promises = {
         "schedule": f"{BACKUP_INTERVAL_S}s",
         "rpo": f"{BACKUP_INTERVAL_S + 1800}s",
@@ -156,3 +158,10 @@ def reference_profile(
             "max_requests": MAX_PROBE_REQUESTS,
         },
     }
+
+
+def _limit_model(spec: SandboxSpec, burst: int) -> dict[str, object]:
+    """How a route's limit counts: nginx's leaky bucket with its burst, or HAProxy's window of admissions."""
+    if spec.gateway == "haproxy":
+        return {"algorithm": "sliding-window-counter", "window": "1s", "counts_rejected": False}
+    return {"burst": burst}

@@ -30,6 +30,7 @@ class SandboxState:
     gateway_url: str
     started_at: float
     ports: dict[str, int]
+    gateway: str = "nginx"  # the gateway kind it runs (older state files have none: nginx)
 
     @classmethod
     def read(cls, directory: Path) -> SandboxState:
@@ -42,7 +43,7 @@ class SandboxState:
 
 def deployed_spec(state: SandboxState) -> SandboxSpec:
     """The spec a sandbox was started with (its variant applied to the conformant one)."""
-    return local_spec(state.variant)
+    return local_spec(state.variant, SandboxSpec(gateway=state.gateway))
 
 
 def write_registry(directory: Path, upstream: dict[str, int]) -> None:

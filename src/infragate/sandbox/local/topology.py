@@ -1,8 +1,8 @@
 """Changing the reference deployment's replicas, as an orchestrator with service discovery would.
 
 Scaling out starts the new replicas, waits until they answer their health check (a readiness
-gate) and only then adds them to the registry and the gateway's upstream, reloading nginx
-gracefully. Scaling in first takes replicas out of the upstream, lets in-flight requests drain,
+gate) and only then adds them to the registry and the gateway's upstream, reloading the
+gateway gracefully. Scaling in first takes replicas out of the upstream, lets in-flight requests drain,
 then stops them.
 """
 
@@ -18,7 +18,7 @@ from infragate.errors import ProbeError
 from infragate.platforms.supervisor import SupervisorClient
 from infragate.retry import retry
 from infragate.sandbox.host import free_ports
-from infragate.sandbox.local.nginx_conf import write_gateway_conf
+from infragate.sandbox.local import gateway
 from infragate.sandbox.local.programs import replica_program
 from infragate.sandbox.local.state import SERVICE, SandboxState, deployed_spec, read_registry, write_registry
 
@@ -28,13 +28,13 @@ RELOAD_SETTLE_S = 0.5
 
 
 def _reload_gateway(directory: Path, state: SandboxState, upstream: dict[str, int]) -> None:
-    """Render the gateway's upstream from the registry; reload nginx when the file changed."""
-    conf = directory / "nginx" / "nginx.conf"
-    before = conf.read_text() if conf.exists() else ""
+    """Render the gateway's upstream from the registry; reload the gateway when the file changed."""
     spec = deployed_spec(state)
-    write_gateway_conf(directory, spec, state.ports["https"], state.ports["http"], upstream)
+    conf = gateway.conf_path(directory, spec)
+    before = conf.read_text() if conf.exists() else ""
+    gateway.write_conf(directory, spec, state.ports["https"], state.ports["http"], upstream)
     if conf.read_text() != before:
-        SupervisorClient(state.supervisor_url).signal("gateway", "HUP")
+        SupervisorClient(state.supervisor_url).signal("gateway", gateway.RELOAD_SIGNAL[spec.gateway])
         time.sleep(RELOAD_SETTLE_S)  # new workers take over; old ones finish their requests
 
 

@@ -38,7 +38,12 @@ def local_spec(variant: str | None, promised: SandboxSpec | None = None) -> Sand
     spec = promised or SandboxSpec()
     if variant is None:
         return spec
-    match get_variant(variant, Runtime.LOCAL).defect:
+    chosen = get_variant(variant, Runtime.LOCAL)
+    if spec.gateway not in chosen.gateways:
+        raise UsageError(
+            f"variant {variant} is a defect of the {' or '.join(chosen.gateways)} gateway, not {spec.gateway}"
+        )
+    match chosen.defect:
         case LocalDefect() as defect:
             return defect.apply(spec)
         case other:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
-from infragate.sandbox.spec import SandboxSpec, SwarmSpec
+from infragate.sandbox.spec import GATEWAY_KINDS, SandboxSpec, SwarmSpec
 
 
 class Runtime(StrEnum):
@@ -61,6 +61,8 @@ class Variant:
     defect: LocalDefect | SwarmDefect
     # Scenarios the defect leaves unable to run (a TLS client that rightly refuses the certificate).
     unverifiable: tuple[str, ...] = ()
+    # The local gateway kinds the defect means something on (a burst is nginx's, not HAProxy's).
+    gateways: tuple[str, ...] = GATEWAY_KINDS
 
     @property
     def runtime(self) -> Runtime:

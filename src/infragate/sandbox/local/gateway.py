@@ -1,0 +1,65 @@
+"""The local reference deployment's gateway, of either kind: nginx (the default) or HAProxy.
+
+Both render from the same spec; this module picks the renderer, checks the configuration with the
+gateway's own parser before it is used, and knows how each reloads (nginx on HUP; HAProxy, run
+as master and worker, on USR2, handing its listening sockets to the new worker).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from infragate.errors import SandboxError
+from infragate.sandbox import binaries
+from infragate.sandbox.local import haproxy_conf, nginx_conf
+from infragate.sandbox.local.nginx_conf import GatewayLayout
+from infragate.sandbox.local.state import SERVICE
+from infragate.sandbox.spec import GATEWAY_KINDS, SandboxSpec
+
+RELOAD_SIGNAL = {"nginx": "HUP", "haproxy": "USR2"}
+CONF_NAME = {"nginx": "nginx.conf", "haproxy": "haproxy.cfg"}
+
+
+def conf_path(directory: Path, spec: SandboxSpec) -> Path:
+    """The gateway's configuration file."""
+    return folder(directory, spec) / CONF_NAME[spec.gateway]
+
+
+def folder(directory: Path, spec: SandboxSpec) -> Path:
+    """Where the gateway of this kind keeps its configuration, logs and temporary files."""
+    return directory / spec.gateway
+
+
+def write_conf(directory: Path, spec: SandboxSpec, https_port: int, http_port: int, upstream: dict[str, int]) -> Path:
+    """Render the gateway's configuration for the replicas given (a static upstream keeps the first ones)."""
+    if spec.gateway not in GATEWAY_KINDS:
+        raise SandboxError(f"unknown gateway kind '{spec.gateway}' (expected one of {', '.join(GATEWAY_KINDS)})")
+    if spec.static_upstream:
+        upstream = {name: port for name, port in upstream.items() if name in spec.replica_names(SERVICE)}
+    pki = directory / "pki"
+    layout = GatewayLayout(folder(directory, spec), https_port, http_port, pki / "server.pem", pki / "server.key")
+    if spec.gateway == "haproxy":
+        bundle = layout.prefix / haproxy_conf.BUNDLE
+        bundle.write_text(layout.certificate.read_text() + layout.key.read_text())
+        bundle.chmod(0o600)
+    renderer = haproxy_conf if spec.gateway == "haproxy" else nginx_conf
+    conf = conf_path(directory, spec)
+    conf.write_text(renderer.render(spec, layout, upstream))
+    return conf
+
+
+def command(directory: Path, spec: SandboxSpec, conf: Path) -> str:
+    """The gateway's foreground command, once its own parser accepted the configuration."""
+    program = binaries.find(spec.gateway)
+    prefix = folder(directory, spec)
+    if spec.gateway == "haproxy":
+        check = [str(program), "-c", "-q", "-f", str(conf)]
+        run = f"{program} -W -db -f {conf}"
+    else:
+        check = [str(program), "-t", "-q", "-p", str(prefix), "-c", str(conf)]
+        run = f'{program} -p {prefix} -c {conf} -g "daemon off;"'
+    test = subprocess.run(check, capture_output=True, text=True, check=False)
+    if test.returncode != 0:
+        raise SandboxError(f"generated {spec.gateway} configuration is invalid: {(test.stdout + test.stderr).strip()}")
+    return run
