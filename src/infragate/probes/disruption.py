@@ -92,8 +92,16 @@ def restore(platform: Platform, undo: Undo) -> str:
         raise ProbeError(f"unknown undo action {undo.action}")
     service, count = str(undo.arguments["service"]), int(undo.arguments["replicas"])
     platform.scale(service, count)
-    found, took = _wait(platform, service, count, RESTORE_WAIT_S, time.monotonic())
-    if took is None or len(found.running) != count:
+    # Exactly `count`, running and ready: a scale-in goes on after the request returns (a Kubernetes
+    # ReplicaSet deletes its surplus pods a moment later), and "at least" would pass too early.
+    polled = poll_until(
+        lambda: platform.replicas(service),
+        lambda found: len(found.ready) == len(found.running) == count,
+        RESTORE_WAIT_S,
+        POLL_S,
+    )
+    found = polled.value
+    if not polled.met:
         raise ProbeError(
             f"{service} not back at {count} ready replicas within {RESTORE_WAIT_S:g} s "
             f"(running {len(found.running)}, ready {len(found.ready)})"
