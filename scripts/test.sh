@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # The project's own tests: unit, integration against the real reference deployment and other
 # gateways (HAProxy, Traefik), known-bad variants and the meta-test, then the Swarm tests on a real
-# Docker Engine (started when none runs). Extra arguments go to pytest.
+# Docker Engine (started when none runs) and the Kubernetes tests on a real single-node cluster
+# (built from Kubernetes' Go modules). Extra arguments go to pytest.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 bash "$(dirname "${BASH_SOURCE[0]}")/docker.sh"
 export INFRAGATE_TRAEFIK="${XDG_DATA_HOME:-$HOME/.local/share}/infragate/tools/bin/traefik"
 if [ $# -gt 0 ]; then
     bash "$(dirname "${BASH_SOURCE[0]}")/gateways.sh"
+    bash "$(dirname "${BASH_SOURCE[0]}")/kubernetes.sh"
     exec uv run pytest "$@"
 fi
-# Traefik builds from its Go module (minutes the first time, seconds with Go's caches) while the
-# unit tests run; the integration tests need it.
+# Traefik and the Kubernetes parts build from their Go modules (minutes the first time, seconds with
+# Go's caches) while the unit tests run; the integration and Kubernetes tests need them.
 built=$(mktemp)
-bash "$(dirname "${BASH_SOURCE[0]}")/gateways.sh" > "$built" 2>&1 &
+(bash "$(dirname "${BASH_SOURCE[0]}")/gateways.sh" && bash "$(dirname "${BASH_SOURCE[0]}")/kubernetes.sh") \
+    > "$built" 2>&1 &
 gateways=$!
 uv run pytest tests/unit
 wait "$gateways" || { cat "$built" >&2; exit 3; }
@@ -28,3 +31,5 @@ uv run pytest -n 2 --dist loadgroup tests/known_bad
 # The Swarm tests run alone too: beside the known-bad variants, the CPU they share made timing
 # checks fail. They must run, not skip: the summary line says how many ran, -rs lists any skip.
 uv run pytest -rs tests/swarm
+# The Kubernetes cluster last, alone: it needs the machine's cgroups, iptables and a bridge.
+uv run pytest -rs tests/kubernetes

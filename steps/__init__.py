@@ -14,4 +14,5 @@ MODULES = (
     "infragate.steps.backup",
     "infragate.steps.load",
     "infragate.steps.service_config",
+    "infragate.steps.kubernetes_config",
 )

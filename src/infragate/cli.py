@@ -117,9 +117,10 @@ def _build_parser() -> argparse.ArgumentParser:
     for command in (up, down, status):
         command.add_argument(
             "--runtime",
-            choices=("local", "swarm"),
+            choices=("local", "swarm", "kubernetes"),
             default="local",
-            help="local: processes under supervisord; swarm: the stack on a local single-node Docker Swarm",
+            help="local: processes under supervisord; swarm: the stack on a local single-node Docker Swarm; "
+            "kubernetes: the marketplace's workload on a single-node cluster built from Kubernetes' Go modules",
         )
     variants = sandbox_commands.add_parser("variants", help="list the known-bad variants")
     variants.add_argument(

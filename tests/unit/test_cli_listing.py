@@ -51,8 +51,8 @@ def test_features_selects_by_the_same_tag_expression_as_verify(capsys: pytest.Ca
     assert (
         code == 3 and out.startswith("infragate: --tags: expected tags joined by and, or, not") and out.count("\n") == 1
     )
-    code, out = _run(capsys, "features", "--tags", "kubernetes")
-    assert (code, out) == (3, "infragate: no scenario matched --tags 'kubernetes'\n")
+    code, out = _run(capsys, "features", "--tags", "kubernetes and swarm")
+    assert (code, out) == (3, "infragate: no scenario matched --tags 'kubernetes and swarm'\n")
 
 
 def test_features_reads_a_team_s_own_feature_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

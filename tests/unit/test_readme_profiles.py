@@ -23,7 +23,7 @@ def secret_folder(tmp_path: Path) -> Path:
         path = tmp_path / match
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("file-secret\n")
-    for name in ("registry.json", "ca.pem"):  # files the example names beside the profile
+    for name in ("registry.json", "ca.pem", "kubeconfig.yaml"):  # files the examples name beside the profile
         (tmp_path / name).write_text("{}")
     return tmp_path
 
@@ -37,8 +37,8 @@ def test_each_readme_snippet_loads_within_the_whole_profile(index: int, secret_f
     whole = yaml.safe_load(BLOCKS[0])
     section = yaml.safe_load(BLOCKS[index])
     merged = {**whole, **section}
-    if "platform" in section and section["platform"].get("kind") == "swarm":
-        merged["services"] = section["services"]  # the Swarm example describes its own services
+    if "platform" in section and section["platform"].get("kind") in ("swarm", "kubernetes"):
+        merged["services"] = section["services"]  # the Swarm and Kubernetes examples describe their own services
     # Absolute paths of the example's machine, moved to folders and files that exist here.
     (secret_folder / "pgbackrest.conf").write_text("[global]\n")
     text = yaml.safe_dump(merged).replace("/srv/backups/postgres", str(secret_folder))

@@ -12,9 +12,10 @@ from infragate.safety import NONE, Consent
 ADAPTERS: dict[str, str] = {
     "local": "infragate.platforms.local:LocalPlatform",
     "swarm": "infragate.platforms.swarm:SwarmPlatform",
+    "kubernetes": "infragate.platforms.kubernetes:KubernetesPlatform",
     "none": "infragate.platforms.none:NoPlatform",
 }
-EXTRAS = {"swarm": "swarm"}  # platform kind -> the extra that installs its client library
+EXTRAS = {"swarm": "swarm", "kubernetes": "kubernetes"}  # platform kind -> the extra that installs its client library
 
 
 def open_platform(profile: Profile, consent: Consent = NONE) -> Platform:

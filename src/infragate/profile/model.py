@@ -27,6 +27,7 @@ from infragate.profile.fields import (
     scenario_path,
 )
 from infragate.profile.storage import Backups, Datastores
+from infragate.profile.workload_promises import KubernetesPromises
 
 
 class RateLimit(StrictModel):
@@ -210,6 +211,9 @@ class Service(StrictModel):
     replica_header: str | None = Field(default=None, description="response header that names the replica")
     health_path: UrlPath = Field(default="/health", description="path of each replica's health endpoint")
     deploy: Deploy | None = Field(default=None, description="how the orchestrator must run the service")
+    kubernetes: KubernetesPromises | None = Field(
+        default=None, description="what its Kubernetes Deployment and the objects around it must declare"
+    )
 
 
 class LocalPlatform(StrictModel):
@@ -228,13 +232,25 @@ class SwarmPlatform(StrictModel):
     stack: str = Field(min_length=1, description="the stack name; services are <stack>_<service>")
 
 
+class KubernetesPlatform(StrictModel):
+    """Workloads in one namespace of a Kubernetes cluster, through its API (the kubernetes client)."""
+
+    kind: Literal["kubernetes"] = Field(description="kubernetes")
+    kubeconfig: ExistingPath | None = Field(
+        default=None, description="kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)"
+    )
+    in_cluster: bool = Field(default=False, description="use the service account of the pod infragate runs in")
+    context: str | None = Field(default=None, description="the kubeconfig context (default: its current one)")
+    namespace: str = Field(default="default", min_length=1, description="where the services' Deployments are")
+
+
 class NoPlatform(StrictModel):
     """A gateway-only target: scenarios about replicas are not applicable."""
 
     kind: Literal["none"] = Field(default="none", description="none: no platform (gateway-only checks)")
 
 
-Platform = Annotated[LocalPlatform | SwarmPlatform | NoPlatform, Field(discriminator="kind")]
+Platform = Annotated[LocalPlatform | SwarmPlatform | KubernetesPlatform | NoPlatform, Field(discriminator="kind")]
 
 
 class Resilience(StrictModel):

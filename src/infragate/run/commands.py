@@ -125,23 +125,57 @@ def swarm_sandbox(args: argparse.Namespace) -> int:
     return ExitCode.CONFORMANT
 
 
+def kubernetes_sandbox(args: argparse.Namespace) -> int:
+    """The Kubernetes reference cluster: up (built binaries needed), down (verified gone), status."""
+    from infragate.sandbox.kubernetes import cluster  # the kubernetes client loads only for cluster work
+
+    name = args.name if args.name != "reference" else "kubernetes"
+    if args.sandbox_command == "up":
+        state = cluster.up(name, args.variant)
+        say(f"kubernetes cluster '{state.name}' up in {state.up_s:.1f} s: API {state.api_url}")
+        say(f"kubeconfig: {state.kubeconfig}")
+        say(f"gateway: {state.gateway_url}")
+        say(f"profile: {state.profile}")
+        return ExitCode.CONFORMANT
+    if args.sandbox_command == "down":
+        report, left = cluster.down(name)
+        if left or report.left_running:
+            still = [*left, *(f"process {pid}" for pid in report.left_running)]
+            say(f"kubernetes cluster '{name}': still there: {', '.join(still)}")
+            return ExitCode.COULD_NOT_VERIFY
+        say(
+            f"kubernetes cluster '{name}' down; verified that none of its processes, mounts, network namespaces, "
+            "links, iptables chains or cgroups is left"
+        )
+        return ExitCode.CONFORMANT
+    state = cluster.status(name)
+    say(f"kubernetes cluster '{state.name}': API {state.api_url}, gateway {state.gateway_url}")
+    say(f"kubeconfig: {state.kubeconfig}")
+    say(f"profile: {state.profile}")
+    return ExitCode.CONFORMANT
+
+
 def sandbox(args: argparse.Namespace) -> int:
     if args.sandbox_command == "variants" and args.table:
         print(scenario_table([str(BUILTIN_FEATURES)], VARIANTS), end="")
         return ExitCode.CONFORMANT
     if args.sandbox_command == "variants":
         for variant in VARIANTS.values():
-            only = " (--runtime swarm)" if variant.runtime == "swarm" else ""
+            only = f" (--runtime {variant.runtime})" if variant.runtime != "local" else ""
             if variant.runtime == "local" and variant.gateways != GATEWAY_KINDS:
                 only = f" ({' or '.join(variant.gateways)} gateway only)"
             say(f"{variant.name}{only}: {variant.summary}")
             for failure in variant.breaks:
                 say(f"    fails '{failure.scenario}' at '{failure.step}'")
         return ExitCode.CONFORMANT
+    if args.runtime != "local" and getattr(args, "gateway", "nginx") != "nginx":
+        raise UsageError(
+            f"sandbox up: --gateway is for the local runtime; the {args.runtime} reference's gateway is nginx"
+        )
     if args.runtime == "swarm":
-        if getattr(args, "gateway", "nginx") != "nginx":
-            raise UsageError("sandbox up: --gateway is for the local runtime; the Swarm stack's gateway is nginx")
         return swarm_sandbox(args)
+    if args.runtime == "kubernetes":
+        return kubernetes_sandbox(args)
     if args.sandbox_command == "up":
         if args.variant:
             get_variant(args.variant)

@@ -126,3 +126,28 @@ class SwarmSpec:
     secret_as_environment: bool = False
     encrypted_network: bool = True
     update_failure_action: str = "rollback"
+
+
+@dataclass(frozen=True)
+class KubernetesSpec:
+    """The Kubernetes reference cluster's workload; the conformant one uses the defaults, variants turn one knob."""
+
+    replicas: int = 3
+    hpa_min: int = 3
+    hpa_max: int = 10
+    hpa_cpu_percent: int = 50
+    scale_down_window_s: int = 15  # shortened from Kubernetes' 300 s so that scaling in fits a test
+    cpu_request: str = "100m"
+    cpu_limit: str = "1000m"
+    memory_request: str = "128Mi"
+    memory_limit: str = "1Gi"
+    autoscaler: bool = True
+    limits: bool = True
+    readiness_probe: bool = True
+    pre_stop_s: int = 2
+    max_unavailable: int | str = 0  # "100%": every replica may go at once
+    run_as_user: int = 10001
+    secret_as_env_value: bool = False
+    disruption_budget: bool = True
+    anti_affinity: bool = True
+    backup_schedule: str = "0 2 * * *"

@@ -8,6 +8,7 @@ as master and worker, on USR2, handing its listening sockets to the new worker).
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 from infragate.errors import SandboxError
@@ -31,13 +32,20 @@ def folder(directory: Path, spec: SandboxSpec) -> Path:
     return directory / spec.gateway
 
 
-def write_conf(directory: Path, spec: SandboxSpec, https_port: int, http_port: int, upstream: dict[str, int]) -> Path:
+def write_conf(
+    directory: Path,
+    spec: SandboxSpec,
+    https_port: int,
+    http_port: int,
+    upstream: Mapping[str, int | str],
+    pki: Path | None = None,
+) -> Path:
     """Render the gateway's configuration for the replicas given (a static upstream keeps the first ones)."""
     if spec.gateway not in GATEWAY_KINDS:
         raise SandboxError(f"unknown gateway kind '{spec.gateway}' (expected one of {', '.join(GATEWAY_KINDS)})")
     if spec.static_upstream:
         upstream = {name: port for name, port in upstream.items() if name in spec.replica_names(SERVICE)}
-    pki = directory / "pki"
+    pki = pki or directory / "pki"
     layout = GatewayLayout(folder(directory, spec), https_port, http_port, pki / "server.pem", pki / "server.key")
     if spec.gateway == "haproxy":
         bundle = layout.prefix / haproxy_conf.BUNDLE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,10 +45,12 @@ class GatewayLayout:
     key: Path
 
 
-def render(spec: SandboxSpec, layout: GatewayLayout, upstream: dict[str, int]) -> str:
-    """nginx.conf for the gateway; upstream maps replica name to its local port."""
+def render(spec: SandboxSpec, layout: GatewayLayout, upstream: Mapping[str, int | str]) -> str:
+    """nginx.conf for the gateway; upstream maps a replica's name to its local port, or a name to an
+    address that stands for many (a Kubernetes Service: listed more than once, so that a retry
+    goes to it again, and never marked down, since one failed pod says nothing of the others)."""
     members = "\n".join(
-        f"        server 127.0.0.1:{port} max_fails={2 if spec.passive_failover else 0} fail_timeout=1s;  # {name}"
+        f"        server {_member(spec, port)} fail_timeout=1s;  # {name}"
         for name, port in upstream.items()
         if name not in spec.upstream_excluded
     )
@@ -129,7 +132,7 @@ http {{
     upstream api {{
         least_conn;
 {members}
-        keepalive 32;
+        {_keepalive(upstream)}
     }}
 
     server {{
@@ -186,6 +189,19 @@ http {{
     }}
 }}
 """
+
+
+def _keepalive(upstream: Mapping[str, int | str]) -> str:
+    if any(isinstance(port, str) for port in upstream.values()):
+        # A Service address: kube-proxy picks a pod per connection, so a connection per request.
+        return "# no keepalive: every request a new connection to the Service"
+    return "keepalive 32;"
+
+
+def _member(spec: SandboxSpec, port: int | str) -> str:
+    if isinstance(port, str):
+        return f"{port} max_fails=0"
+    return f"127.0.0.1:{port} max_fails={2 if spec.passive_failover else 0}"
 
 
 def _limit(spec: SandboxSpec, route: str, burst: int) -> str:

@@ -235,6 +235,25 @@ def _install_scripts(rootfs: Path) -> None:
         (opt / name).chmod(0o755)
 
 
+def role_layer(role: str, destination: Path) -> None:
+    """A role's files as one tar layer (what `docker import` takes), for runtimes without Docker."""
+    with file_lock(CACHE / ".build.lock"):
+        rootfs = _rootfs()
+        _install_scripts(rootfs)
+        paths = role_files(rootfs, role)
+    with tempfile.NamedTemporaryFile("w", suffix=".list") as listing:
+        listing.write("\0".join(paths))
+        listing.flush()
+        done = subprocess.run(
+            ["tar", "-C", str(rootfs), "--null", "--no-recursion", "-T", listing.name, "-cf", str(destination)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if done.returncode != 0:
+        raise SandboxError(f"the {role} image's layer could not be written: {done.stderr.strip()[-300:]}")
+
+
 def _import(rootfs: Path, paths: list[str], tag: str) -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".list") as listing:
         listing.write("\0".join(paths))

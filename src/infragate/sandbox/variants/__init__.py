@@ -3,20 +3,36 @@
 Every variant switches on one defect, names the scenarios it must make fail and the step they must
 fail on; the project's tests hold it to that, and a meta-test (``coverage``) insists that every
 scenario has a variant. A variant's defect is typed by the runtime it needs: a ``LocalDefect``
-changes the local deployment's ``SandboxSpec``, a ``SwarmDefect`` the Swarm stack's ``SwarmSpec``.
+changes the local deployment's ``SandboxSpec``, a ``SwarmDefect`` the Swarm stack's ``SwarmSpec``,
+a ``KubernetesDefect`` the Kubernetes cluster's ``KubernetesSpec``.
 """
 
 from __future__ import annotations
 
 from infragate.errors import SandboxError, UsageError
-from infragate.sandbox.spec import SandboxSpec, SwarmSpec
-from infragate.sandbox.variants import backups, capacity, certificates, faults, orchestration, routing
+from infragate.sandbox.spec import KubernetesSpec, SandboxSpec, SwarmSpec
+from infragate.sandbox.variants import (
+    backups,
+    capacity,
+    certificates,
+    faults,
+    orchestration,
+    routing,
+    workloads,
+)
 from infragate.sandbox.variants.coverage import ScenarioInfo, coverage_problems, scenario_steps, scenario_table
-from infragate.sandbox.variants.variant import ExpectedFailure, LocalDefect, Runtime, SwarmDefect, Variant
+from infragate.sandbox.variants.variant import (
+    ExpectedFailure,
+    KubernetesDefect,
+    LocalDefect,
+    Runtime,
+    SwarmDefect,
+    Variant,
+)
 
 VARIANTS: dict[str, Variant] = {
     variant.name: variant
-    for family in (routing, faults, certificates, backups, capacity, orchestration)
+    for family in (routing, faults, certificates, backups, capacity, orchestration, workloads)
     for variant in family.VARIANTS
 }
 
@@ -61,6 +77,17 @@ def swarm_spec(variant: str | None) -> SwarmSpec:
             raise SandboxError(f"variant {variant} is a {other.runtime} variant, not a Swarm one")
 
 
+def kubernetes_spec(variant: str | None) -> KubernetesSpec:
+    """The Kubernetes reference workload's spec with a variant's defect switched on."""
+    if variant is None:
+        return KubernetesSpec()
+    match get_variant(variant, Runtime.KUBERNETES).defect:
+        case KubernetesDefect() as defect:
+            return defect.apply(KubernetesSpec())
+        case other:
+            raise SandboxError(f"variant {variant} is a {other.runtime} variant, not a Kubernetes one")
+
+
 __all__ = [
     "VARIANTS",
     "ExpectedFailure",
@@ -71,6 +98,7 @@ __all__ = [
     "Variant",
     "coverage_problems",
     "get_variant",
+    "kubernetes_spec",
     "local_spec",
     "scenario_steps",
     "scenario_table",

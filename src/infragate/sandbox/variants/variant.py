@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
-from infragate.sandbox.spec import GATEWAY_KINDS, SandboxSpec, SwarmSpec
+from infragate.sandbox.spec import GATEWAY_KINDS, KubernetesSpec, SandboxSpec, SwarmSpec
 
 
 class Runtime(StrEnum):
@@ -17,6 +17,7 @@ class Runtime(StrEnum):
 
     LOCAL = "local"
     SWARM = "swarm"
+    KUBERNETES = "kubernetes"
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,25 @@ class SwarmDefect:
 
 
 @dataclass(frozen=True)
+class KubernetesDefect:
+    """A defect of the Kubernetes reference cluster's workload: the KubernetesSpec fields it changes."""
+
+    runtime: ClassVar[Runtime] = Runtime.KUBERNETES
+    changes: tuple[tuple[str, object], ...]
+
+    def apply(self, spec: KubernetesSpec) -> KubernetesSpec:
+        """The spec with the defect switched on."""
+        return dataclasses.replace(spec, **dict(self.changes))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
 class Variant:
     """One known defect of a reference deployment."""
 
     name: str
     summary: str
     breaks: tuple[ExpectedFailure, ...]
-    defect: LocalDefect | SwarmDefect
+    defect: LocalDefect | SwarmDefect | KubernetesDefect
     # Scenarios the defect leaves unable to run (a TLS client that rightly refuses the certificate).
     unverifiable: tuple[str, ...] = ()
     # The local gateway kinds the defect means something on (a burst is nginx's, not HAProxy's).
@@ -85,3 +98,8 @@ def every_replica(fault: str) -> Callable[[SandboxSpec], SandboxSpec]:
 def swarm_variant(name: str, summary: str, breaks: tuple[ExpectedFailure, ...], **changes: object) -> Variant:
     """A variant of the Swarm reference stack that changes some SwarmSpec fields."""
     return Variant(name, summary, breaks, SwarmDefect(tuple(changes.items())))
+
+
+def kubernetes_variant(name: str, summary: str, breaks: tuple[ExpectedFailure, ...], **changes: object) -> Variant:
+    """A variant of the Kubernetes reference cluster that changes some KubernetesSpec fields."""
+    return Variant(name, summary, breaks, KubernetesDefect(tuple(changes.items())))

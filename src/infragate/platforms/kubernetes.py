@@ -1,0 +1,211 @@
+"""Platform adapter for Kubernetes, through the cluster's API (the official kubernetes client).
+
+A service is a Deployment of the profile's namespace, named as the service. Its replicas are the
+pods its selector matches that are not being deleted; a replica's id is the pod's name (the name
+the backend answers with) and its instance the pod's uid, which is new for every replacement.
+Running is the pod's phase, ready its Ready condition. Killing deletes a pod with no grace
+period; a restart deletes it gracefully and waits for the replacement to be ready. Scaling sets
+the Deployment's scale; when a HorizontalPodAutoscaler owns the count, its minimum follows
+(recording the declared minimum on the autoscaler itself, so that scaling back, even by a later
+`infragate recover`, puts the declared one back).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import urllib3
+from kubernetes import client
+from kubernetes import config as kubeconfig
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+from infragate.errors import ProbeError
+from infragate.platforms.base import Replica, ReplicaSet
+from infragate.platforms.kubernetes_declared import DeclaredDeployment, read_declared
+from infragate.profile.model import KubernetesPlatform as KubernetesConfig
+from infragate.profile.model import Profile
+from infragate.retry import poll_until
+from infragate.safety import NONE, Consent
+
+DECLARED_MIN = "infragate.dev/declared-min-replicas"  # on an HPA whose minimum a scaling raised
+CONVERGE_TIMEOUT_S = 120.0
+REQUEST_TIMEOUT_S = 15.0
+_RESTART = {"Always": "always", "OnFailure": "on-failure", "Never": "never"}
+
+
+def _reason(exc: ApiException) -> str:
+    return f"{exc.status} {exc.reason}".strip()
+
+
+class KubernetesPlatform:
+    """Deployments of one namespace of a cluster."""
+
+    kind = "kubernetes"
+
+    def __init__(self, profile: Profile, consent: Consent = NONE) -> None:
+        config = profile.platform
+        if not isinstance(config, KubernetesConfig):
+            raise ProbeError(f"profile {profile.name} does not describe a kubernetes platform")
+        self._config = config
+        self.consent = consent
+        self.namespace = config.namespace
+        try:
+            if config.in_cluster:
+                kubeconfig.load_incluster_config()  # type: ignore[no-untyped-call]
+                api = client.ApiClient()
+            else:
+                path = str(config.kubeconfig) if config.kubeconfig else None
+                api = kubeconfig.new_client_from_config(  # type: ignore[no-untyped-call]
+                    config_file=path, context=config.context
+                )
+        except (ConfigException, OSError) as exc:
+            raise ProbeError(f"could not load the kubernetes configuration: {exc}") from None
+        self.core = client.CoreV1Api(api)
+        self.apps = client.AppsV1Api(api)
+        self.autoscaling = client.AutoscalingV2Api(api)
+        self.policy = client.PolicyV1Api(api)
+        self._call(lambda: self.core.list_namespaced_pod(self.namespace, limit=1), "list pods")
+
+    def _call(self, request: Any, what: str) -> Any:
+        """One API request; what the API or the network says goes into a ProbeError."""
+        try:
+            return request()
+        except ApiException as exc:
+            raise ProbeError(f"kubernetes: could not {what} in namespace {self.namespace}: {_reason(exc)}") from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise ProbeError(f"kubernetes: could not {what}: the API server did not answer ({exc})") from None
+
+    def describe(self) -> str:
+        """Which cluster and namespace."""
+        where = "in-cluster" if self._config.in_cluster else str(self._config.kubeconfig or "the default kubeconfig")
+        return f"kubernetes namespace {self.namespace} via {where}"
+
+    def deployment(self, service: str) -> Any:
+        """The service's Deployment."""
+        return self._call(
+            lambda: self.apps.read_namespaced_deployment(service, self.namespace, _request_timeout=REQUEST_TIMEOUT_S),
+            f"read deployment {service}",
+        )
+
+    def _pods(self, service: str) -> list[Any]:
+        labels = self.deployment(service).spec.selector.match_labels or {}
+        selector = ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
+        pods = self._call(
+            lambda: self.core.list_namespaced_pod(
+                self.namespace, label_selector=selector, _request_timeout=REQUEST_TIMEOUT_S
+            ),
+            f"list the pods of {service}",
+        ).items
+        return sorted(
+            (pod for pod in pods if pod.metadata.deletion_timestamp is None),
+            key=lambda pod: (pod.metadata.creation_timestamp, pod.metadata.name),
+        )
+
+    def replicas(self, service: str) -> ReplicaSet:
+        """The service's pods that are not being deleted: running by phase, ready by their Ready condition."""
+        found = []
+        for pod in self._pods(service):
+            phase = pod.status.phase or "Unknown"
+            conditions = {condition.type: condition.status for condition in pod.status.conditions or ()}
+            ready = conditions.get("Ready") == "True"
+            running = phase == "Running"
+            detail = f"pod {pod.metadata.name} {phase}" + (", ready" if ready else ", not ready")
+            found.append(Replica(service, pod.metadata.name, pod.metadata.uid, running, running and ready, detail))
+        return ReplicaSet(service, tuple(found))
+
+    def desired(self, service: str) -> int:
+        """The Deployment's replica count."""
+        return int(self.deployment(service).spec.replicas or 0)
+
+    def restart_policy(self, service: str) -> str:
+        """The pods' restart policy, in the protocol's words (a Deployment's pods always restart)."""
+        policy = self.deployment(service).spec.template.spec.restart_policy or "Always"
+        return _RESTART.get(policy, policy.lower())
+
+    def _delete(self, service: str, replica_id: str, grace: int | None) -> None:
+        if replica_id not in {replica.id for replica in self.replicas(service).replicas}:
+            raise ProbeError(f"{replica_id} is not a pod of {service} in namespace {self.namespace}")
+        body = client.V1DeleteOptions(grace_period_seconds=grace)
+        self._call(
+            lambda: self.core.delete_namespaced_pod(replica_id, self.namespace, body=body, grace_period_seconds=grace),
+            f"delete pod {replica_id}",
+        )
+
+    def kill(self, service: str, replica_id: str) -> None:
+        """Delete the pod with no grace period; the ReplicaSet decides what comes next."""
+        self.consent.require_destructive(f"kill replica {replica_id} of {service}")
+        self._delete(service, replica_id, 0)
+
+    def restart(self, service: str, replica_id: str) -> None:
+        """Delete the pod gracefully; return once a pod that replaces it runs."""
+        self.consent.require_destructive(f"restart replica {replica_id} of {service}")
+        before = {replica.instance for replica in self.replicas(service).running}
+        self._delete(service, replica_id, None)
+
+        def replaced(now: ReplicaSet) -> bool:
+            return bool(now.instances() - before) and replica_id not in now.ids()
+
+        if not poll_until(lambda: self.replicas(service), replaced, CONVERGE_TIMEOUT_S, 0.2).met:
+            raise ProbeError(f"no pod replaced {replica_id} of {service} within {CONVERGE_TIMEOUT_S:g} s")
+
+    def autoscaler(self, service: str) -> Any | None:
+        """The HorizontalPodAutoscaler whose target is the service's Deployment, if one is."""
+        found = self._call(
+            lambda: self.autoscaling.list_namespaced_horizontal_pod_autoscaler(self.namespace),
+            "list autoscalers",
+        ).items
+        for hpa in found:
+            target = hpa.spec.scale_target_ref
+            if target.kind == "Deployment" and target.name == service:
+                return hpa
+        return None
+
+    def disruption_budget(self, service: str) -> Any | None:
+        """The PodDisruptionBudget whose selector picks the Deployment's pods, if one does."""
+        labels = self.deployment(service).spec.selector.match_labels or {}
+        found = self._call(
+            lambda: self.policy.list_namespaced_pod_disruption_budget(self.namespace), "list disruption budgets"
+        ).items
+        for budget in found:
+            wanted = (budget.spec.selector and budget.spec.selector.match_labels) or {}
+            if wanted and all(labels.get(key) == value for key, value in wanted.items()):
+                return budget
+        return None
+
+    def declared(self, service: str) -> DeclaredDeployment:
+        """What the Deployment, its autoscaler and its disruption budget declare."""
+        return read_declared(
+            service, self.deployment(service), self.autoscaler(service), self.disruption_budget(service)
+        )
+
+    def scale(self, service: str, replicas: int) -> None:
+        """Set the Deployment's scale; an autoscaler's minimum follows, and returns to the declared one."""
+        self.consent.require_destructive(f"scale {service} to {replicas} replicas")
+        hpa = self.autoscaler(service)
+        if hpa is not None:
+            annotations = hpa.metadata.annotations or {}
+            declared = int(annotations.get(DECLARED_MIN, hpa.spec.min_replicas or 1))
+            if replicas > hpa.spec.max_replicas:
+                raise ProbeError(f"{service}'s autoscaler allows at most {hpa.spec.max_replicas} replicas")
+            minimum = max(replicas, declared)
+            note = None if minimum == declared else str(declared)
+            patch = {"metadata": {"annotations": {DECLARED_MIN: note}}, "spec": {"minReplicas": minimum}}
+            self._call(
+                lambda: self.autoscaling.patch_namespaced_horizontal_pod_autoscaler(
+                    hpa.metadata.name, self.namespace, patch
+                ),
+                f"set the minimum of autoscaler {hpa.metadata.name}",
+            )
+        self._call(
+            lambda: self.apps.patch_namespaced_deployment_scale(
+                service, self.namespace, {"spec": {"replicas": replicas}}
+            ),
+            f"scale deployment {service}",
+        )
+        deadline = time.monotonic() + 30
+        while self.desired(service) != replicas:
+            if time.monotonic() > deadline:
+                raise ProbeError(f"deployment {service} did not take {replicas} replicas")
+            time.sleep(0.2)

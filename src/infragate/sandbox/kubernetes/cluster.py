@@ -1,0 +1,315 @@
+"""The Kubernetes reference cluster: a real single node built from Kubernetes' own Go modules
+(etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy) with Debian's
+containerd, runc and CNI plugins, under one supervisord, running the marketplace's workload behind
+the reference nginx gateway on the host.
+
+`up` makes a PKI, starts the components, imports the images (nothing is pulled), creates the
+workload, waits until its replicas are ready and writes the profile; `down` stops everything and
+verifies that no process, mount, network namespace, link, iptables chain or cgroup of it is left.
+One cluster at a time: the node's link, bridge and cgroup root are the machine's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+
+from infragate.errors import ProbeError, SandboxError
+from infragate.retry import poll_until, retry
+from infragate.sandbox import pki as gateway_pki
+from infragate.sandbox.host import alive, free_ports, sandbox_dir
+from infragate.sandbox.kubernetes import cluster_pki, config, containerd_images, node, workload
+from infragate.sandbox.kubernetes.cluster_profile import kubernetes_profile
+from infragate.sandbox.local import gateway
+from infragate.sandbox.local.programs import DownReport, launch_supervisor, program, stop, wait_running
+from infragate.sandbox.spec import SandboxSpec
+from infragate.sandbox.variants import kubernetes_spec
+
+VERSION = "v1.34.4"
+STATE_FILE = "state.json"
+PROFILE_FILE = "profile.yaml"
+RUN_DIR = Path("/run/infragate-k8s")
+READY_TIMEOUT_S = 120.0
+GATEWAY_PKI = "pki-gateway"  # the gateway's CA and certificate, apart from the cluster's
+COMPONENTS = (
+    "etcd",
+    "containerd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubelet",
+    "kube-proxy",
+)
+
+
+def binaries() -> Path:
+    """Where scripts/kubernetes.sh puts the cluster's binaries."""
+    tools = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "infragate" / "tools"
+    return Path(os.environ.get("INFRAGATE_KUBERNETES_BIN", tools / f"kubernetes-{VERSION}" / "bin"))
+
+
+@dataclass(frozen=True)
+class ClusterState:
+    """What a running cluster is, recorded in its folder for any later process."""
+
+    name: str
+    variant: str | None
+    directory: str
+    profile: str
+    kubeconfig: str
+    api_url: str
+    gateway_url: str
+    supervisor_url: str
+    started_at: float
+    up_s: float
+    api_image: str
+
+    @classmethod
+    def read(cls, directory: Path) -> ClusterState:
+        """The state recorded in a cluster's folder."""
+        try:
+            return cls(**json.loads((directory / STATE_FILE).read_text()))
+        except (OSError, ValueError, TypeError) as exc:
+            raise SandboxError(f"no usable cluster state in {directory} ({exc})") from None
+
+
+def _layout(directory: Path) -> config.Layout:
+    ports = config.Ports.from_list(free_ports(len(config.Ports.__dataclass_fields__)))
+    return config.Layout(directory, binaries(), RUN_DIR, ports)
+
+
+def _check_machine() -> None:
+    missing = [name for name in (*COMPONENTS[:1], *COMPONENTS[2:], "pause") if not (binaries() / name).exists()]
+    if missing:
+        raise SandboxError(
+            f"the Kubernetes binaries are not built ({', '.join(missing)} missing in {binaries()}); "
+            "run `bash scripts/kubernetes.sh`"
+        )
+    for tool, package in (
+        ("/usr/bin/containerd", "containerd"),
+        ("/usr/lib/cni/bridge", "containernetworking-plugins"),
+    ):
+        if not Path(tool).exists():
+            raise SandboxError(f"{tool} is missing (apt-get install {package})")
+    if os.geteuid() != 0:
+        raise SandboxError(
+            "the Kubernetes reference cluster needs root (a kubelet manages cgroups, mounts and iptables)"
+        )
+
+
+def _write_files(layout: config.Layout) -> None:
+    directory = layout.directory
+    for folder in ("logs", "programs", "cni", "kubelet", "etcd", "nginx/logs", "nginx/temp"):
+        (directory / folder).mkdir(parents=True, exist_ok=True)
+    (directory / "etcd").chmod(0o700)
+    layout.run.mkdir(parents=True, exist_ok=True)
+    cluster_pki.issue(layout.pki, config.IDENTITIES, config.FRONT_PROXY)
+    config.write_kubeconfigs(layout)
+    (directory / "containerd.toml").write_text(config.containerd_toml(layout, "overlayfs"))
+    (directory / "cni" / "10-infragate.conflist").write_text(config.cni_conflist(layout))
+    (directory / "kubelet.yaml").write_text(config.kubelet_yaml(layout))
+    (directory / "kube-proxy.yaml").write_text(config.kube_proxy_yaml(layout))
+    (directory / "resolv.conf").write_text("nameserver 127.0.0.1\n")  # pods resolve nothing: no cluster DNS
+    for name, command in config.commands(layout).items():
+        (directory / "programs" / f"{name}.conf").write_text(program(name, command, directory))
+
+
+class _Api:
+    """The API server as the cluster's admin. Trust and client certificate go with every request: a
+    session's own `verify` loses to REQUESTS_CA_BUNDLE when that is set (as on these machines)."""
+
+    def __init__(self, pki: Path, url: str) -> None:
+        self.url = url
+        self.session = requests.Session()
+        self.tls: dict[str, Any] = {
+            "cert": (str(pki / "admin.pem"), str(pki / "admin.key")),
+            "verify": str(pki / "ca.pem"),
+        }
+
+    @classmethod
+    def of(cls, layout: config.Layout) -> _Api:
+        return cls(layout.pki, layout.api_url)
+
+    def get(self, url: str, timeout: float) -> requests.Response:
+        return self.session.get(url, timeout=timeout, **self.tls)
+
+    def post(self, url: str, body: dict[str, Any], timeout: float) -> requests.Response:
+        return self.session.post(url, json=body, timeout=timeout, **self.tls)
+
+    def delete(self, url: str, timeout: float) -> requests.Response:
+        return self.session.delete(url, timeout=timeout, **self.tls)
+
+
+def _wait_api(layout: config.Layout) -> None:
+    session = _Api.of(layout)
+
+    def ready() -> None:
+        session.get(f"{layout.api_url}/readyz", timeout=2).raise_for_status()
+
+    retry(ready, READY_TIMEOUT_S, 0.3, "the API server is ready")
+
+    def node_ready() -> bool:
+        found = session.get(f"{layout.api_url}/api/v1/nodes/{config.NODE}", timeout=2)
+        if found.status_code != 200:
+            return False
+        conditions = {item["type"]: item["status"] for item in found.json()["status"].get("conditions", [])}
+        return conditions.get("Ready") == "True"
+
+    if not poll_until(node_ready, bool, READY_TIMEOUT_S, 0.5).met:
+        raise SandboxError(f"node {config.NODE} did not become Ready within {READY_TIMEOUT_S:g} s")
+
+
+def _apply(session: _Api, objects: list[dict[str, Any]]) -> None:
+    """Create each object through the API (a plain POST to its collection)."""
+    for item in objects:
+        group = item["apiVersion"]
+        base = f"{session.url}/api/v1" if group == "v1" else f"{session.url}/apis/{group}"
+        plural = {"PodDisruptionBudget": "poddisruptionbudgets", "HorizontalPodAutoscaler": "horizontalpodautoscalers"}
+        kind = plural.get(item["kind"], item["kind"].lower() + "s")
+        namespace = item["metadata"].get("namespace")
+        url = f"{base}/namespaces/{namespace}/{kind}" if namespace else f"{base}/{kind}"
+        created = session.post(url, item, timeout=10)
+        if created.status_code not in (200, 201):
+            raise SandboxError(f"could not create {item['kind']} {item['metadata']['name']}: {created.text[:300]}")
+
+
+def _service_address(layout: config.Layout) -> str:
+    session = _Api.of(layout)
+    url = f"{layout.api_url}/api/v1/namespaces/{workload.NAMESPACE}/services/{workload.SERVICE}"
+    service = session.get(url, timeout=5).json()
+    return f"{service['spec']['clusterIP']}:{workload.PORT}"
+
+
+def _wait_workload(layout: config.Layout, replicas: int) -> None:
+    session = _Api.of(layout)
+    url = f"{layout.api_url}/apis/apps/v1/namespaces/{workload.NAMESPACE}/deployments/{workload.SERVICE}"
+
+    def ready() -> int:
+        return int(session.get(url, timeout=5).json().get("status", {}).get("readyReplicas") or 0)
+
+    if not poll_until(ready, lambda count: count >= replicas, READY_TIMEOUT_S, 0.5).met:
+        raise SandboxError(f"the {workload.SERVICE} deployment did not have {replicas} ready replicas in time")
+
+
+def up(name: str = "kubernetes", variant: str | None = None, root: Path | None = None) -> ClusterState:
+    """Start the cluster with the workload (optionally a known-bad variant of it) and write its profile."""
+    _check_machine()
+    directory = sandbox_dir(name, root)
+    if (directory / STATE_FILE).exists() and alive(_leader(directory)):
+        raise SandboxError(f"cluster '{name}' is up ({directory}); run `infragate sandbox down --runtime kubernetes`")
+    started = time.monotonic()
+    shutil.rmtree(directory, ignore_errors=True)
+    layout = _layout(directory)
+    node.tear_down(directory, layout.run)  # whatever an earlier cluster, killed, left behind
+    node.prepare()
+    try:
+        _write_files(layout)
+        supervisor, _ = launch_supervisor(name, directory)
+        wait_running(supervisor, set(COMPONENTS), directory)
+        retry(lambda: layout.containerd_socket.stat(), 30, 0.1, "containerd answers")
+        with tempfile.TemporaryDirectory(prefix="infragate-images-") as scratch:
+            containerd_images.import_pause(layout, config.PAUSE_IMAGE, Path(scratch))
+            api_image = containerd_images.import_role(layout, "api", Path(scratch))
+        _wait_api(layout)
+        spec = kubernetes_spec(variant)
+        _apply(_Api.of(layout), workload.manifests(spec, api_image))
+        _wait_workload(layout, spec.replicas)
+        gateway_url, http_url = _start_gateway(layout, supervisor)
+    except BaseException:
+        _stop(directory, layout.run)
+        raise
+    profile = directory / PROFILE_FILE
+    profile.write_text(
+        yaml.safe_dump(
+            kubernetes_profile(name, variant, gateway_url, http_url, layout.kubeconfig("admin")), sort_keys=False
+        )
+    )
+    state = ClusterState(
+        name, variant, str(directory), str(profile), str(layout.kubeconfig("admin")), layout.api_url, gateway_url,
+        supervisor.url, time.time(), round(time.monotonic() - started, 1), api_image,
+    )  # fmt: skip
+    (directory / STATE_FILE).write_text(json.dumps(asdict(state), indent=2))
+    return state
+
+
+def _start_gateway(layout: config.Layout, supervisor: Any) -> tuple[str, str]:
+    """The reference nginx gateway on the host, in front of the workload's Service; its https and http URLs."""
+    directory = layout.directory
+    https, http = free_ports(2)
+    gateway_pki.issue(directory / GATEWAY_PKI, ("127.0.0.1", "localhost"))
+    spec = SandboxSpec()
+    address = _service_address(layout)
+    upstream = {f"{workload.SERVICE}-service-{index}": address for index in (1, 2, 3)}
+    conf = gateway.write_conf(directory, spec, https, http, upstream, pki=directory / GATEWAY_PKI)
+    command = gateway.command(directory, spec, conf)
+    (directory / "programs" / "gateway.conf").write_text(program("gateway", command, directory))
+    supervisor.reload_config()
+    supervisor.add_group("gateway")
+    url = f"https://127.0.0.1:{https}"
+    ca = str(directory / GATEWAY_PKI / "ca.pem")
+    retry(lambda: requests.get(f"{url}/health", verify=ca, timeout=2).raise_for_status(), 30, 0.2, "gateway answers")
+    return url, f"http://127.0.0.1:{http}"
+
+
+def deploy_variant(state: ClusterState, variant: str, namespace: str) -> Path:
+    """A known-bad variant's workload in a namespace of its own in a running cluster, and a profile
+    for it beside the cluster's (the same promises: the variant changes only what is deployed)."""
+    directory = Path(state.directory)
+    _apply(
+        _Api(directory / "pki", state.api_url), workload.manifests(kubernetes_spec(variant), state.api_image, namespace)
+    )
+    profile = yaml.safe_load(Path(state.profile).read_text())
+    profile["platform"]["namespace"] = namespace
+    profile["description"] = f"infragate Kubernetes reference cluster with known defect '{variant}'"
+    path = directory / f"profile-{namespace}.yaml"
+    path.write_text(yaml.safe_dump(profile, sort_keys=False))
+    return path
+
+
+def remove_namespace(state: ClusterState, namespace: str) -> None:
+    """Delete a namespace a variant was deployed in (its pods go in the background)."""
+    api = _Api(Path(state.directory) / "pki", state.api_url)
+    api.delete(f"{state.api_url}/api/v1/namespaces/{namespace}", timeout=10).raise_for_status()
+
+
+def _leader(directory: Path) -> int:
+    try:
+        return int((directory / "supervisord.pid").read_text().strip())
+    except (OSError, ValueError):
+        return 0
+
+
+def _stop(directory: Path, run: Path) -> DownReport:
+    report = stop(directory)
+    node.tear_down(directory, run)
+    return report
+
+
+def down(name: str = "kubernetes", root: Path | None = None) -> tuple[DownReport, list[str]]:
+    """Stop the cluster, take back what its node changed, and say what (if anything) is left."""
+    directory = sandbox_dir(name, root)
+    if not directory.exists():
+        raise SandboxError(f"no cluster named '{name}' in {directory.parent}")
+    report = _stop(directory, RUN_DIR)
+    left = node.leftovers(directory, RUN_DIR)
+    if not left and not report.left_running:
+        shutil.rmtree(directory, ignore_errors=True)
+        shutil.rmtree(RUN_DIR, ignore_errors=True)
+    return report, left
+
+
+def status(name: str = "kubernetes", root: Path | None = None) -> ClusterState:
+    """The recorded state of a running cluster."""
+    state = ClusterState.read(sandbox_dir(name, root))
+    if not alive(_leader(Path(state.directory))):
+        raise ProbeError(f"cluster '{name}' is recorded but its supervisor is not running")
+    return state

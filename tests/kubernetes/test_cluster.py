@@ -1,0 +1,91 @@
+"""The Kubernetes adapter and the features against the real reference cluster: a single node built
+from Kubernetes' Go modules (scripts/kubernetes.sh) with Debian's containerd, runc and CNI plugins.
+
+These tests need root and the built binaries; without them they fail, never skip.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from infragate.platforms import open_platform
+from infragate.profile import load_profile
+from infragate.safety import Consent
+from infragate.sandbox.kubernetes import cluster
+from tests.conftest import kill_outright, run_cli, verify_until
+
+RESILIENCE = ("features/resilience", "features/platform/replicas.feature")
+
+
+def _features(*paths: str) -> list[str]:
+    return [argument for path in paths for argument in ("--features", path)]
+
+
+def test_the_adapter_sees_the_deployment_pods_and_autoscaler(reference: cluster.ClusterState) -> None:
+    platform = open_platform(load_profile(Path(reference.profile)))
+    replicas = platform.replicas("api")
+    assert len(replicas.ready) == 3 and all(replica.id.startswith("api-") for replica in replicas.ready)
+    assert len(replicas.instances()) == 3  # pod uids
+    assert platform.desired("api") == 3 and platform.restart_policy("api") == "always"
+    hpa = platform.autoscaler("api")  # type: ignore[attr-defined]
+    assert (hpa.spec.min_replicas, hpa.spec.max_replicas) == (3, 10)
+
+
+def test_gateway_resilience_and_replica_scenarios_pass_on_the_cluster(
+    reference: cluster.ClusterState, tmp_path: Path
+) -> None:
+    run = run_cli(
+        "verify",
+        "--target",
+        reference.profile,
+        "--allow-destructive",
+        "--allow-load",
+        "--reports",
+        str(tmp_path),
+        reports=tmp_path,
+        timeout=900,
+    )
+    assert run.code == 0, run.output
+    verdicts = {name: record["verdict"] for name, record in run.verdicts().items()}
+    assert set(verdicts.values()) == {"conformant", "not applicable"}, run.output
+    for scenario in (
+        "Losing a replica stays within the failover budget",
+        "Scaling out makes the new replicas ready and gives them traffic",
+        "A rolling restart loses no request",
+        "Requests through the gateway reach every replica",
+    ):
+        assert verdicts[scenario] == "conformant", run.output
+
+
+def test_recover_after_sigkill_mid_scale_out_puts_the_autoscaler_back(
+    reference: cluster.ClusterState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INFRAGATE_JOURNAL_DIR", str(tmp_path / "journal"))
+    platform = open_platform(load_profile(Path(reference.profile)), Consent(destructive=True))
+    run = verify_until(
+        lambda: len(platform.replicas("api").running) >= 5,
+        "--target",
+        reference.profile,
+        "--allow-destructive",
+        "--features",
+        "features/resilience/scaling.feature",
+        "--reports",
+        str(tmp_path / "reports"),
+        timeout=120,
+    )
+    kill_outright(run)
+    assert len(platform.replicas("api").running) >= 5, "the run was killed before it scaled out"
+    assert platform.autoscaler("api").spec.min_replicas == 5  # type: ignore[attr-defined]
+    recovered = run_cli("recover", "--target", reference.profile, reports=tmp_path)
+    assert recovered.code == 0, recovered.output
+    assert "api verified back at 3 ready replicas" in recovered.output
+    hpa = platform.autoscaler("api")  # type: ignore[attr-defined]
+    assert (hpa.spec.min_replicas, hpa.spec.max_replicas) == (3, 10)
+    assert "infragate.dev/declared-min-replicas" not in (hpa.metadata.annotations or {})
+    deadline = time.monotonic() + 60
+    while len(platform.replicas("api").running) != 3 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert len(platform.replicas("api").ready) == 3

@@ -1,0 +1,36 @@
+"""Each known-bad variant of the Kubernetes workload, deployed beside the reference in a namespace
+of its own, makes exactly its scenario of the Kubernetes feature fail, on the expected step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infragate.sandbox.kubernetes import cluster
+from infragate.sandbox.variants import VARIANTS, Variant
+from tests.conftest import assert_variant_breaks, run_cli
+
+KUBERNETES_VARIANTS = [pytest.param(v, id=v.name) for v in VARIANTS.values() if v.runtime == "kubernetes"]
+
+
+@pytest.mark.parametrize("variant", KUBERNETES_VARIANTS)
+def test_variant_fails_its_scenario_on_the_expected_step(
+    variant: Variant, reference: cluster.ClusterState, tmp_path: Path
+) -> None:
+    namespace = f"kb-{variant.name}"
+    profile = cluster.deploy_variant(reference, variant.name, namespace)
+    try:
+        run = run_cli(
+            "verify",
+            "--target",
+            str(profile),
+            "--features",
+            "features/platform/kubernetes.feature",
+            "--reports",
+            str(tmp_path),
+            reports=tmp_path,
+        )
+    finally:
+        cluster.remove_namespace(reference, namespace)
+    assert_variant_breaks(run, variant)

@@ -1,0 +1,128 @@
+"""The Kubernetes adapter against a stand-in API server on loopback (canned answers over real HTTP):
+what it makes of pods, and what it says when the API refuses or does not answer."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from infragate.errors import ProbeError, SafetyError
+from infragate.platforms.kubernetes import KubernetesPlatform
+from infragate.profile.model import Profile
+from infragate.safety import Consent
+
+DEPLOYMENT = {
+    "spec": {
+        "replicas": 3,
+        "selector": {"matchLabels": {"app": "api"}},
+        "template": {"spec": {"containers": [{"name": "api", "image": "api:1"}]}},
+    }
+}
+
+
+def _pod(name: str, phase: str, ready: str, deleting: bool = False) -> dict[str, object]:
+    meta: dict[str, object] = {"name": name, "uid": f"uid-{name}", "creationTimestamp": "2026-12-02T10:00:00Z"}
+    if deleting:
+        meta["deletionTimestamp"] = "2026-12-02T10:05:00Z"
+    return {"metadata": meta, "status": {"phase": phase, "conditions": [{"type": "Ready", "status": ready}]}}
+
+
+class Api(BaseHTTPRequestHandler):
+    answers: ClassVar[dict[tuple[str, str], tuple[int, object]]] = {}
+    seen: ClassVar[list[str]] = []
+
+    def _answer(self) -> None:
+        path = self.path.split("?")[0]
+        self.seen.append(f"{self.command} {self.path}")
+        status, body = self.answers.get((self.command, path), (404, {"kind": "Status", "code": 404}))
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_DELETE = do_PATCH = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def api() -> Iterator[tuple[str, type[Api]]]:
+    Api.answers = {("GET", "/api/v1/namespaces/shop/pods"): (200, {"items": []})}
+    Api.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", Api
+    server.shutdown()
+
+
+def _profile(tmp_path: Path, server: str) -> Profile:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "t",
+        "clusters": [{"name": "t", "cluster": {"server": server}}],
+        "users": [{"name": "t", "user": {"token": "x"}}],
+        "contexts": [{"name": "t", "context": {"cluster": "t", "user": "t"}}],
+    }))  # fmt: skip
+    return Profile.model_validate(
+        {
+            "version": 1,
+            "name": "k",
+            "platform": {"kind": "kubernetes", "kubeconfig": str(kubeconfig), "namespace": "shop"},
+            "gateway": {"base_url": "https://127.0.0.1:1"},
+            "safety": {"environment": "sandbox"},
+        }
+    )
+
+
+def test_replicas_are_the_pods_not_being_deleted_ready_by_their_condition(
+    api: tuple[str, type[Api]], tmp_path: Path
+) -> None:
+    url, handler = api
+    handler.answers[("GET", "/apis/apps/v1/namespaces/shop/deployments/api")] = (200, DEPLOYMENT)
+    pods = [_pod("api-a", "Running", "True"), _pod("api-b", "Running", "False"), _pod("api-c", "Running", "True", True)]
+    handler.answers[("GET", "/api/v1/namespaces/shop/pods")] = (200, {"items": pods})
+    platform = KubernetesPlatform(_profile(tmp_path, url))
+    found = platform.replicas("api")
+    assert [(r.id, r.instance, r.running, r.ready) for r in found.replicas] == [
+        ("api-a", "uid-api-a", True, True),
+        ("api-b", "uid-api-b", True, False),
+    ]
+    assert "labelSelector=app%3Dapi" in handler.seen[-1]
+    assert platform.desired("api") == 3 and platform.restart_policy("api") == "always"
+
+
+def test_a_refusing_api_is_a_probe_error_naming_the_status(api: tuple[str, type[Api]], tmp_path: Path) -> None:
+    url, handler = api
+    handler.answers[("GET", "/apis/apps/v1/namespaces/shop/deployments/api")] = (403, {"kind": "Status"})
+    platform = KubernetesPlatform(_profile(tmp_path, url))
+    with pytest.raises(ProbeError, match="could not read deployment api in namespace shop: 403"):
+        platform.replicas("api")
+
+
+def test_a_silent_api_is_a_probe_error_not_a_crash(tmp_path: Path) -> None:
+    with pytest.raises(ProbeError, match="the API server did not answer"):
+        KubernetesPlatform(_profile(tmp_path, "http://127.0.0.1:9"))
+
+
+def test_killing_needs_consent_and_a_pod_of_the_service(api: tuple[str, type[Api]], tmp_path: Path) -> None:
+    url, handler = api
+    handler.answers[("GET", "/apis/apps/v1/namespaces/shop/deployments/api")] = (200, DEPLOYMENT)
+    handler.answers[("GET", "/api/v1/namespaces/shop/pods")] = (200, {"items": [_pod("api-a", "Running", "True")]})
+    handler.answers[("DELETE", "/api/v1/namespaces/shop/pods/api-a")] = (200, {"kind": "Status"})
+    refused = KubernetesPlatform(_profile(tmp_path, url))
+    with pytest.raises(SafetyError, match="refused by the safety policy: kill replica api-a of api"):
+        refused.kill("api", "api-a")
+    platform = KubernetesPlatform(_profile(tmp_path, url), Consent(destructive=True, load=False))
+    with pytest.raises(ProbeError, match="api-z is not a pod of api"):
+        platform.kill("api", "api-z")
+    platform.kill("api", "api-a")
+    assert handler.seen[-1].startswith("DELETE /api/v1/namespaces/shop/pods/api-a?gracePeriodSeconds=0")

@@ -1,0 +1,118 @@
+"""The Kubernetes configuration judgements, on declared values made here (no cluster)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from infragate.platforms.kubernetes_declared import DeclaredContainer, DeclaredDeployment, Probe
+from infragate.probes import kubernetes_config as judge
+from infragate.profile.model import Profile
+
+PROMISES = {
+    "autoscaling": {"min": 3, "max": 10, "cpu_utilization": 50},
+    "requests": {"cpu": "250m", "memory": "512Mi"},
+    "limits": {"cpu": "1", "memory": "1Gi"},
+    "probes": True,
+    "max_unavailable": 0,
+    "anti_affinity": "preferred",
+    "non_root": True,
+    "secrets": ["api-secrets"],
+    "min_available": 2,
+}
+PROFILE = Profile.model_validate(
+    {
+        "version": 1,
+        "name": "k",
+        "platform": {"kind": "none"},
+        "gateway": {"base_url": "https://127.0.0.1:1"},
+        "services": {"api": {"replicas": {"min": 3, "max": 10}, "kubernetes": PROMISES}},
+        "safety": {"environment": "sandbox"},
+    }
+)
+CONTAINER = DeclaredContainer(
+    name="api",
+    requests={"cpu": "250m", "memory": "512Mi"},
+    limits={"cpu": "1000m", "memory": "1Gi"},
+    liveness=Probe("tcp_socket", "8000", 0, 5),
+    readiness=Probe("http_get", "/health", 0, 1),
+    run_as_non_root=True,
+    run_as_user=10001,
+    privileged=False,
+    literal_env=("DATABASE_PASSWORD_FILE", "LOG_LEVEL"),
+    secret_env=(),
+    pre_stop=True,
+)
+GOOD = DeclaredDeployment(
+    service="api",
+    replicas=3,
+    max_unavailable="0",
+    max_surge="1",
+    containers=(CONTAINER,),
+    secret_volumes=("api-secrets",),
+    anti_affinity="preferred",
+    hpa_min=3,
+    hpa_max=10,
+    hpa_cpu_percent=50,
+    pdb_min_available="2",
+    pdb_max_unavailable=None,
+)
+
+
+def _problems(declared: DeclaredDeployment) -> dict[str, list[str]]:
+    checks = {
+        "autoscaling": judge.autoscaling_check(PROFILE, {"api": declared}),
+        "resources": judge.resources_check(PROFILE, {"api": declared}),
+        "probes": judge.probes_check(PROFILE, {"api": declared}, 10.0),
+        "rollout": judge.rollout_check(PROFILE, {"api": declared}),
+        "budget": judge.budget_check(PROFILE, {"api": declared}),
+        "placement": judge.placement_check(PROFILE, {"api": declared}),
+        "security": judge.security_check(PROFILE, {"api": declared}),
+        "secrets": judge.secrets_check(PROFILE, {"api": declared}),
+    }
+    return {name: list(check.problems) for name, check in checks.items() if check.problems}
+
+
+def _container(**changes: object) -> tuple[DeclaredContainer, ...]:
+    return (dataclasses.replace(CONTAINER, **changes),)  # type: ignore[arg-type]
+
+
+def test_the_declared_workload_of_the_seed_holds_every_promise() -> None:
+    assert _problems(GOOD) == {}
+
+
+@pytest.mark.parametrize(
+    ("changes", "broken", "says"),
+    [
+        ({"hpa_min": None, "hpa_max": None, "hpa_cpu_percent": None}, "autoscaling", "observed no autoscaler"),
+        ({"hpa_max": 5}, "autoscaling", "observed 3 to 5 replicas"),
+        ({"containers": _container(limits={})}, "resources", "a cpu limit of 1, observed none"),
+        ({"containers": _container(readiness=None)}, "probes", "readiness none"),
+        ({"containers": _container(readiness=Probe("tcp_socket", "8000", 0, 5))}, "probes", "the same check"),
+        ({"containers": _container(liveness=Probe("tcp_socket", "8000", 30, 5))}, "probes", "initialDelaySeconds 30"),
+        ({"max_unavailable": "100%"}, "rollout", "maxUnavailable 100%"),
+        ({"pdb_min_available": None}, "budget", "no disruption budget"),
+        ({"anti_affinity": None}, "placement", "observed none"),
+        ({"containers": _container(run_as_user=0, run_as_non_root=None)}, "security", "runAsUser 0"),
+        ({"containers": _container(privileged=True)}, "security", "observed privileged"),
+        ({"containers": _container(literal_env=("DATABASE_PASSWORD",))}, "secrets", "DATABASE_PASSWORD"),
+        ({"secret_volumes": ()}, "secrets", "Secret api-secrets mounted, observed not mounted"),
+    ],
+)
+def test_each_broken_promise_is_named(changes: dict[str, object], broken: str, says: str) -> None:
+    problems = _problems(dataclasses.replace(GOOD, **changes))  # type: ignore[arg-type]
+    assert list(problems) == [broken]
+    assert any(says in problem for problem in problems[broken]), problems
+
+
+def test_a_budget_by_max_unavailable_counts_against_the_autoscaler_minimum() -> None:
+    assert _problems(dataclasses.replace(GOOD, pdb_min_available=None, pdb_max_unavailable="1")) == {}
+    assert "budget" in _problems(dataclasses.replace(GOOD, pdb_min_available=None, pdb_max_unavailable="50%"))
+
+
+def test_quantities_read_as_kubernetes_writes_them() -> None:
+    assert judge.quantity("250m") == 0.25 and judge.quantity("1") == 1.0
+    assert judge.quantity("512Mi") == 512 * 2**20 and judge.quantity("1G") == 1e9
+    with pytest.raises(ValueError, match="not a Kubernetes quantity"):
+        judge.quantity("lots")
