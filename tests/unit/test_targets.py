@@ -33,3 +33,13 @@ def test_marketplace_holds_its_rpo_of_15_minutes_to_wal_archiving_and_its_rto_to
     assert backups is not None and backups.wal_archive is not None
     assert backups.wal_archive.rpo == 15 * 60
     assert [(config.rto, config.retention) for config in backups.postgres] == [(3600, 30 * 86400)]
+
+
+def test_marketplace_holds_its_deployment_to_the_kubernetes_promises_of_the_seed() -> None:
+    profile = load_profile(TARGETS / "marketplace.yaml")
+    assert profile.platform.kind == "kubernetes"
+    promised = profile.services["backend"].kubernetes
+    assert promised is not None and promised.autoscaling is not None
+    assert (promised.autoscaling.min, promised.autoscaling.max) == (3, 10)
+    assert promised.probes and promised.max_unavailable == 0 and promised.non_root
+    assert promised.anti_affinity == "preferred"
