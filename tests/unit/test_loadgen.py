@@ -237,3 +237,72 @@ def test_warming_up_opens_the_connections_before_the_clock_starts_and_gives_up_o
     closed = Pool(LoadPlan(base_url=f"http://127.0.0.1:{port}", rate_per_s=100, duration_s=1, mix={"get": 1}))
     closed.warm([None], 5, budget_s=5.0)  # the listener is gone: the schedule will try, and count the errors
     assert closed.opened == 0 and not closed.idle
+
+
+def _closing_server(answer_first: bool) -> tuple[Any, int]:
+    """A server that answers the first request of each connection (or none), keeps it open a moment
+    as a kept-alive one, then lets it go (as a server's idle timeout does)."""
+    import socket
+    import threading
+    import time
+
+    server = socket.create_server(("127.0.0.1", 0), backlog=16)
+
+    def serve() -> None:
+        while True:
+            try:
+                peer, _ = server.accept()
+            except OSError:
+                return
+            peer.recv(65536)
+            if answer_first:
+                peer.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                time.sleep(0.05)
+            peer.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server, server.getsockname()[1]
+
+
+REQUEST = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def _pool(port: int) -> Any:
+    from infragate.loadgen.connection import Pool
+
+    return Pool(LoadPlan(base_url=f"http://127.0.0.1:{port}", rate_per_s=1, duration_s=1, mix={"get": 1}))
+
+
+def test_a_kept_alive_connection_the_server_let_go_is_stale_and_an_old_idle_one_is_not_reused() -> None:
+    import time
+
+    from infragate.loadgen import connection as pooled
+
+    server, port = _closing_server(answer_first=True)
+    try:
+        pool = _pool(port)
+        first = pool.fresh(None)
+        assert first.exchange(REQUEST, head_only=False) == 200
+        time.sleep(0.2)  # the server has let it go
+        with pytest.raises(pooled.Stale):
+            first.exchange(REQUEST, head_only=False)
+        old = pool.fresh(None)
+        pool.give_back(None, old)
+        old.idle_since -= pooled.IDLE_LIMIT_S + 1
+        taken = pool.take(None)
+        assert taken is not old and old.sock.fileno() == -1 and pool.opened == 3
+        pool.close()
+    finally:
+        server.close()
+
+
+def test_a_connection_closed_before_its_first_answer_is_an_error_not_stale() -> None:
+    from infragate.loadgen import connection as pooled
+
+    server, port = _closing_server(answer_first=False)
+    try:
+        with pytest.raises(pooled.Closed) as raised:
+            _pool(port).fresh(None).exchange(REQUEST, head_only=False)
+        assert raised.type is pooled.Closed
+    finally:
+        server.close()

@@ -11,9 +11,18 @@ from urllib.parse import urlsplit
 
 from infragate.loadgen.plan import LoadPlan
 
+IDLE_LIMIT_S = 5.0  # an idle connection older than this is not reused
+
 
 class Closed(Exception):
     """The server closed the connection."""
+
+
+class Stale(Closed):
+    """A connection used before was closed by the server before any byte of the next answer: the
+    race every keep-alive client meets (the server let the idle connection go as the request left).
+    The server did not read the request; an idempotent one is sent again on a new connection, as
+    HTTP clients do (RFC 9110, 9.2.2)."""
 
 
 class TimedOut(Exception):
@@ -32,13 +41,21 @@ class Connection:
         self.sock: socket.socket = context.wrap_socket(raw, server_hostname=host) if context else raw
         self.buffer = bytearray()
         self.reusable = True
+        self.answered = 0  # responses read on this connection
+        self.idle_since = time.monotonic()
 
     def exchange(self, data: bytes, head_only: bool) -> int:
         """Send one request and read its whole response; the status code."""
-        sent = self.sock.send(data)  # a request fits in one send almost always; sendall costs more a call
-        if sent < len(data):
-            self.sock.sendall(data[sent:])
-        end = self._fill_until(b"\r\n\r\n")
+        try:
+            sent = self.sock.send(data)  # a request fits in one send almost always; sendall costs more a call
+            if sent < len(data):
+                self.sock.sendall(data[sent:])
+            end = self._fill_until(b"\r\n\r\n")
+        except (Closed, BrokenPipeError, ConnectionResetError):
+            if self.answered and not self.buffer:
+                raise Stale("a kept-alive connection closed by the server before the answer") from None
+            raise
+        self.answered += 1
         head = bytes(self.buffer[:end]).lower()
         status = int(head[9:12])
         del self.buffer[: end + 4]
@@ -110,16 +127,27 @@ class Pool:
         self.opened = 0
 
     def take(self, source: str | None) -> Connection:
-        """An idle connection from that source address, or a new one."""
+        """An idle connection from that source address, or a new one. A connection idle longer than
+        IDLE_LIMIT_S is closed instead: servers let idle ones go (nginx after 75 s by default, many
+        proxies sooner), and one closed under a request costs a retry or an error."""
         idle = self.idle.get(source)
-        if idle:
-            return idle.pop()
+        oldest = time.monotonic() - IDLE_LIMIT_S
+        while idle:
+            connection = idle.pop()
+            if connection.idle_since >= oldest:
+                return connection
+            connection.close()
+        return self.fresh(source)
+
+    def fresh(self, source: str | None) -> Connection:
+        """A new connection from that source address."""
         self.opened += 1
         return Connection(self.host, self.port, source, self.context, self.timeout)
 
     def give_back(self, source: str | None, connection: Connection) -> None:
         """Keep a connection for reuse when the server left it open; close it otherwise."""
         if connection.reusable:
+            connection.idle_since = time.monotonic()
             self.idle.setdefault(source, []).append(connection)
         else:
             connection.close()

@@ -34,7 +34,7 @@ from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
 from infragate import collector
-from infragate.loadgen.connection import Closed, Connection, Pool, TimedOut
+from infragate.loadgen.connection import Closed, Connection, Pool, Stale, TimedOut
 from infragate.loadgen.histogram import encode
 from infragate.loadgen.plan import OUT_ENV, PLAN_ENV, RAW_ENV, LoadPlan, SourceRotation, smooth_cycle
 from infragate.loadgen.tally import Tally
@@ -44,6 +44,7 @@ TIMER_LATE_S = 0.0011  # how late gevent's timer fires at most
 _real_sleep = get_original("time", "sleep")  # the process is monkey-patched: time.sleep yields to gevent
 _KIND_ATTRIBUTE = "_infragate_kind"
 MESSAGE = "infragate"
+IDEMPOTENT = (b"GET ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ")  # sent again after a stale connection
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -274,7 +275,15 @@ class _Schedule:
             # Counted in the interval it is sent in: opening the connection may have yielded across
             # the interval's end, and a count kept in the interval taken then would be lost.
             tally.interval_counts["sent"] += 1
-            status = connection.exchange(data, head_only)
+            try:
+                status = connection.exchange(data, head_only)
+            except Stale:
+                if not data.startswith(IDEMPOTENT):
+                    raise
+                connection.close()
+                tally.interval_counts["resent_stale"] += 1
+                connection = self.pool.fresh(source)
+                status = connection.exchange(data, head_only)
         except TimedOut:
             tally.errors["timeout"] += 1
         except Closed as error:

@@ -89,7 +89,8 @@ class LoadResult:
         return percentile_s(self.histogram, percentile) * 1000
 
     def count(self, name: str) -> int:
-        """A counter summed over the workers (sent, ok, errors, throttled, late, held_back, unfinished)."""
+        """A counter summed over the workers (sent, ok, errors, throttled, late, held_back, unfinished,
+        resent_stale: idempotent requests sent again after a kept-alive connection closed under them)."""
         return int(self.counts.get(name, 0))
 
     @property
