@@ -126,3 +126,29 @@ def test_killing_needs_consent_and_a_pod_of_the_service(api: tuple[str, type[Api
         platform.kill("api", "api-z")
     platform.kill("api", "api-a")
     assert handler.seen[-1].startswith("DELETE /api/v1/namespaces/shop/pods/api-a?gracePeriodSeconds=0")
+
+
+def test_scaling_to_what_is_already_so_writes_nothing(
+    api: tuple[str, type[Api]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An undo after a refused disruption must not need the rights the disruption was refused."""
+    monkeypatch.setattr("infragate.platforms.kubernetes.SCALE_TAKEN_S", 0.5)
+    url, handler = api
+    handler.answers[("GET", "/apis/apps/v1/namespaces/shop/deployments/api")] = (200, DEPLOYMENT)
+    hpa = {
+        "metadata": {"name": "api"},
+        "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "api"}, "minReplicas": 3, "maxReplicas": 10},
+    }
+    handler.answers[("GET", "/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers")] = (200, {"items": [hpa]})
+    platform = KubernetesPlatform(_profile(tmp_path, url), Consent(destructive=True, load=False))
+    platform.scale("api", 3)
+    assert not [call for call in handler.seen if not call.startswith("GET ")]
+    handler.answers[("PATCH", "/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers/api")] = (200, hpa)
+    handler.answers[("PATCH", "/apis/apps/v1/namespaces/shop/deployments/api/scale")] = (200, {"spec": {}})
+    with pytest.raises(ProbeError, match="did not take 5 replicas"):  # the canned Deployment stays at 3
+        platform.scale("api", 5)
+    writes = [call.split("?")[0] for call in handler.seen if not call.startswith("GET ")]
+    assert writes == [
+        "PATCH /apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers/api",
+        "PATCH /apis/apps/v1/namespaces/shop/deployments/api/scale",
+    ]

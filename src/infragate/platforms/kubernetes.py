@@ -29,6 +29,7 @@ from infragate.profile.model import Profile
 from infragate.retry import poll_until
 from infragate.safety import NONE, Consent
 
+SCALE_TAKEN_S = 30.0  # how long the Deployment may take to show a new replica count
 DECLARED_MIN = "infragate.dev/declared-min-replicas"  # on an HPA whose minimum a scaling raised
 CONVERGE_TIMEOUT_S = 120.0
 REQUEST_TIMEOUT_S = 15.0
@@ -181,7 +182,8 @@ class KubernetesPlatform:
         )
 
     def scale(self, service: str, replicas: int) -> None:
-        """Set the Deployment's scale; an autoscaler's minimum follows, and returns to the declared one."""
+        """Set the Deployment's scale; an autoscaler's minimum follows, and returns to the declared one.
+        What is already so is not written again: an undo after a refused disruption changes nothing."""
         self.consent.require_destructive(f"scale {service} to {replicas} replicas")
         hpa = self.autoscaler(service)
         if hpa is not None:
@@ -192,19 +194,21 @@ class KubernetesPlatform:
             minimum = max(replicas, declared)
             note = None if minimum == declared else str(declared)
             patch = {"metadata": {"annotations": {DECLARED_MIN: note}}, "spec": {"minReplicas": minimum}}
+            if (hpa.spec.min_replicas, annotations.get(DECLARED_MIN)) != (minimum, note):  # no write when so already
+                self._call(
+                    lambda: self.autoscaling.patch_namespaced_horizontal_pod_autoscaler(
+                        hpa.metadata.name, self.namespace, patch
+                    ),
+                    f"set the minimum of autoscaler {hpa.metadata.name}",
+                )
+        if self.desired(service) != replicas:
             self._call(
-                lambda: self.autoscaling.patch_namespaced_horizontal_pod_autoscaler(
-                    hpa.metadata.name, self.namespace, patch
+                lambda: self.apps.patch_namespaced_deployment_scale(
+                    service, self.namespace, {"spec": {"replicas": replicas}}
                 ),
-                f"set the minimum of autoscaler {hpa.metadata.name}",
+                f"scale deployment {service}",
             )
-        self._call(
-            lambda: self.apps.patch_namespaced_deployment_scale(
-                service, self.namespace, {"spec": {"replicas": replicas}}
-            ),
-            f"scale deployment {service}",
-        )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + SCALE_TAKEN_S
         while self.desired(service) != replicas:
             if time.monotonic() > deadline:
                 raise ProbeError(f"deployment {service} did not take {replicas} replicas")
