@@ -2,7 +2,8 @@
 # Builds the Kubernetes reference cluster's parts from their Go modules, pinned by build/kubernetes's
 # go.mod and go.sum: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet,
 # kube-proxy and kubectl (Kubernetes v1.34.4 with its staging modules at v0.34.4), and the cluster's
-# own pause program. Debian's containerd, runc and CNI plugins come from apt. Safe to run again: it
+# own pause program; and metrics-server v0.8.0, pinned by build/metrics-server (its own module: it
+# needs other versions of the Kubernetes libraries). Debian's containerd, runc and CNI plugins come from apt. Safe to run again: it
 # builds only what is missing. First build: about 15 minutes on 2 cores (5 with Go's caches warm).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -10,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VERSION=v1.34.4
 tools="${XDG_DATA_HOME:-$HOME/.local/share}/infragate/tools"
 out="$tools/kubernetes-$VERSION/bin"
-parts=(etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl pause)
+parts=(etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl pause metrics-server)
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
@@ -35,14 +36,17 @@ if [ ${#todo[@]} -gt 0 ]; then
         flags="$flags -X $package.gitTreeState=clean"
     done
     for part in "${todo[@]}"; do
-        cgo=1
+        cgo=1 module=build/kubernetes
         case "$part" in
             etcd) package=./etcd ;;
             pause) package=./pause cgo=0 ;;  # static: its image holds nothing else
+            metrics-server) package=sigs.k8s.io/metrics-server/cmd/metrics-server module=build/metrics-server ;;
             *) package="k8s.io/kubernetes/cmd/$part" ;;
         esac
-        echo "kubernetes: building $part $VERSION into $out (the first build of all takes about 15 minutes)"
-        (cd build/kubernetes && CGO_ENABLED=$cgo go build -trimpath -ldflags "$flags" -o "$out/$part.partial" "$package")
+        echo "kubernetes: building $part into $out (the first build of all takes about 15 minutes)"
+        ldflags="$flags"
+        [ "$part" = metrics-server ] && ldflags="-s -w"  # Kubernetes' version is not metrics-server's
+        (cd "$module" && CGO_ENABLED=$cgo go build -trimpath -ldflags "$ldflags" -o "$out/$part.partial" "$package")
         mv "$out/$part.partial" "$out/$part"
     done
 fi

@@ -15,4 +15,5 @@ MODULES = (
     "infragate.steps.load",
     "infragate.steps.service_config",
     "infragate.steps.kubernetes_config",
+    "infragate.steps.autoscaling",
 )

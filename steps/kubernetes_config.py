@@ -51,6 +51,11 @@ def _(profile: Profile, deployments: Declared) -> None:
     expect_no_problems(kubernetes_config.rollout_check(profile, deployments))
 
 
+@then("the latest rollout of every service has completed")
+def _(profile: Profile, deployments: Declared) -> None:
+    expect_no_problems(kubernetes_config.rollout_complete_check(profile, deployments))
+
+
 @then("a disruption budget keeps the declared replicas")
 def _(profile: Profile, deployments: Declared) -> None:
     expect_no_problems(kubernetes_config.budget_check(profile, deployments))

@@ -1,7 +1,7 @@
 @platform @kubernetes
 Feature: Kubernetes workloads are configured as declared
   What the cluster holds for each service matches the design: an autoscaler with its bounds,
-  requests and limits, health probes, rollouts and disruptions that keep replicas serving,
+  requests and limits, health probes, rollouts that complete and disruptions that keep replicas serving,
   pods spread apart, non-root containers and secrets kept as secrets.
 
   Background:
@@ -16,6 +16,7 @@ Feature: Kubernetes workloads are configured as declared
 
   Scenario: Rollouts and disruptions keep replicas serving
     Then a rolling update takes no more replicas away than declared
+    And the latest rollout of every service has completed
     And a disruption budget keeps the declared replicas
     And pods keep away from each other as declared
 

@@ -69,6 +69,11 @@ def test_the_haproxy_reference_passes_every_scenario(sandbox_root: Path, tmp_pat
     finally:
         assert run_cli("sandbox", "down", "--name", "haproxy-reference", reports=tmp_path).code == 0
     assert run.code == 0, run.output
-    other_platforms = {"platform/swarm.feature", "resilience/rollback.feature", "platform/kubernetes.feature"}
+    other_platforms = {
+        "platform/swarm.feature",
+        "resilience/rollback.feature",
+        "platform/kubernetes.feature",
+        "platform/autoscaling.feature",
+    }
     verdicts = {(s["feature_file"] in other_platforms, s["verdict"]) for s in run.evidence()["scenarios"]}
     assert verdicts == {(False, "conformant"), (True, "not applicable")}, run.output

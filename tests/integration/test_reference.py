@@ -51,7 +51,12 @@ def test_the_main_job_passes_every_scenario_and_tears_down(sandbox_root: Path, t
     scenarios = run.evidence()["scenarios"]
     assert len(scenarios) == len(scenario_steps([str(BUILTIN_FEATURES)]))
     # The @swarm and @kubernetes scenarios need such a target (tests/swarm and tests/kubernetes run them there).
-    other_platforms = {"platform/swarm.feature", "resilience/rollback.feature", "platform/kubernetes.feature"}
+    other_platforms = {
+        "platform/swarm.feature",
+        "resilience/rollback.feature",
+        "platform/kubernetes.feature",
+        "platform/autoscaling.feature",
+    }
     verdicts = {(scenario["feature_file"] in other_platforms, scenario["verdict"]) for scenario in scenarios}
     assert verdicts == {(False, "conformant"), (True, "not applicable")}
     # The terminal: one line per scenario as it ends, a few around them, under 60 in all.

@@ -56,6 +56,8 @@ def test_gateway_resilience_and_replica_scenarios_pass_on_the_cluster(
         "Scaling out makes the new replicas ready and gives them traffic",
         "A rolling restart loses no request",
         "Requests through the gateway reach every replica",
+        "The autoscaler scales out under load and back in after it",
+        "Every service autoscales within its bounds and asks for its declared resources",
     ):
         assert verdicts[scenario] == "conformant", run.output
 

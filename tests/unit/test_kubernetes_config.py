@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from infragate.platforms.kubernetes_declared import DeclaredContainer, DeclaredDeployment, Probe
+from infragate.errors import ProbeError
+from infragate.platforms.kubernetes_declared import DeclaredContainer, DeclaredDeployment, Probe, Rollout
 from infragate.probes import kubernetes_config as judge
 from infragate.profile.model import Profile
 
@@ -57,7 +58,9 @@ GOOD = DeclaredDeployment(
     hpa_cpu_percent=50,
     pdb_min_available="2",
     pdb_max_unavailable=None,
+    rollout=Rollout(observed=True, updated=3, available=3, stalled=None),
 )
+STALLED = Rollout(observed=True, updated=1, available=3, stalled='ReplicaSet "api-5f" has timed out progressing.')
 
 
 def _problems(declared: DeclaredDeployment) -> dict[str, list[str]]:
@@ -66,6 +69,7 @@ def _problems(declared: DeclaredDeployment) -> dict[str, list[str]]:
         "resources": judge.resources_check(PROFILE, {"api": declared}),
         "probes": judge.probes_check(PROFILE, {"api": declared}, 10.0),
         "rollout": judge.rollout_check(PROFILE, {"api": declared}),
+        "completed": judge.rollout_complete_check(PROFILE, {"api": declared}),
         "budget": judge.budget_check(PROFILE, {"api": declared}),
         "placement": judge.placement_check(PROFILE, {"api": declared}),
         "security": judge.security_check(PROFILE, {"api": declared}),
@@ -92,6 +96,7 @@ def test_the_declared_workload_of_the_seed_holds_every_promise() -> None:
         ({"containers": _container(readiness=Probe("tcp_socket", "8000", 0, 5))}, "probes", "the same check"),
         ({"containers": _container(liveness=Probe("tcp_socket", "8000", 30, 5))}, "probes", "initialDelaySeconds 30"),
         ({"max_unavailable": "100%"}, "rollout", "maxUnavailable 100%"),
+        ({"rollout": STALLED}, "completed", "1 of 3 replicas updated, 3 available; stalled: ReplicaSet"),
         ({"pdb_min_available": None}, "budget", "no disruption budget"),
         ({"anti_affinity": None}, "placement", "observed none"),
         ({"containers": _container(run_as_user=0, run_as_non_root=None)}, "security", "runAsUser 0"),
@@ -116,3 +121,12 @@ def test_quantities_read_as_kubernetes_writes_them() -> None:
     assert judge.quantity("512Mi") == 512 * 2**20 and judge.quantity("1G") == 1e9
     with pytest.raises(ValueError, match="not a Kubernetes quantity"):
         judge.quantity("lots")
+
+
+def test_a_rollout_still_under_way_cannot_be_judged_yet() -> None:
+    under_way = dataclasses.replace(GOOD, rollout=Rollout(observed=True, updated=2, available=3, stalled=None))
+    with pytest.raises(ProbeError, match="still under way"):
+        judge.rollout_complete_check(PROFILE, {"api": under_way})
+    unseen = dataclasses.replace(GOOD, rollout=Rollout(observed=False, updated=3, available=3, stalled=None))
+    with pytest.raises(ProbeError, match="still under way"):
+        judge.rollout_complete_check(PROFILE, {"api": unseen})

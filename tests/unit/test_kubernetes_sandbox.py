@@ -13,7 +13,7 @@ from cryptography.x509.oid import NameOID
 from infragate.sandbox.kubernetes import cluster_pki, config, workload
 from infragate.sandbox.spec import KubernetesSpec
 
-LAYOUT = config.Layout(Path("/tmp/k8s-test"), Path("/opt/bin"), Path("/run/k8s-test"), config.Ports(*range(2001, 2010)))
+LAYOUT = config.Layout(Path("/tmp/k8s-test"), Path("/opt/bin"), Path("/run/k8s-test"), config.Ports(*range(2001, 2011)))
 
 
 def test_every_component_listens_on_loopback_or_the_node_address_only() -> None:

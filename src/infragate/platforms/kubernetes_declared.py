@@ -35,6 +35,31 @@ class DeclaredContainer:
 
 
 @dataclass(frozen=True)
+class Rollout:
+    """Where the Deployment's latest rollout stands, from its status."""
+
+    observed: bool  # the controller has seen the latest spec
+    updated: int  # replicas of the latest pod template
+    available: int
+    stalled: str | None  # the controller's message once the progress deadline passed
+
+    @classmethod
+    def of(cls, deployment: Any) -> Rollout:
+        """The rollout state of a Deployment as the client returns it."""
+        status = deployment.status
+        stalled = None
+        for condition in (status and status.conditions) or ():
+            if condition.type == "Progressing" and condition.reason == "ProgressDeadlineExceeded":
+                stalled = condition.message or "progress deadline exceeded"
+        return cls(
+            observed=bool(status) and (status.observed_generation or 0) >= (deployment.metadata.generation or 0),
+            updated=int((status and status.updated_replicas) or 0),
+            available=int((status and status.available_replicas) or 0),
+            stalled=stalled,
+        )
+
+
+@dataclass(frozen=True)
 class DeclaredDeployment:
     """A service's Deployment with its autoscaler, disruption budget and the Secrets its pods use."""
 
@@ -50,6 +75,7 @@ class DeclaredDeployment:
     hpa_cpu_percent: int | None
     pdb_min_available: str | None
     pdb_max_unavailable: str | None
+    rollout: Rollout
 
 
 def _probe(section: Any) -> Probe | None:
@@ -130,4 +156,5 @@ def read_declared(service: str, deployment: Any, hpa: Any | None, pdb: Any | Non
         hpa_cpu_percent=cpu,
         pdb_min_available=None if pdb is None or pdb.spec.min_available is None else str(pdb.spec.min_available),
         pdb_max_unavailable=None if pdb is None or pdb.spec.max_unavailable is None else str(pdb.spec.max_unavailable),
+        rollout=Rollout.of(deployment),
     )

@@ -9,6 +9,7 @@ import math
 import re
 from collections.abc import Iterable
 
+from infragate.errors import ProbeError
 from infragate.platforms.kubernetes_declared import DeclaredDeployment
 from infragate.probes.orchestrator import SECRET_NAME
 from infragate.profile.model import Profile
@@ -157,6 +158,22 @@ def _count(value: str | None, replicas: int, round_up: bool = False) -> int | No
         share = float(value[:-1]) * replicas / 100
         return math.ceil(share) if round_up else math.floor(share)
     return int(value)
+
+
+def rollout_complete_check(profile: Profile, declared: Declared) -> Check:
+    """Every service's latest rollout completed: a stalled one fails; one still under way cannot be judged yet."""
+    findings: list[Finding] = []
+    for name in promises(profile):
+        got = declared[name]
+        state = got.rollout
+        seen = f"{state.updated} of {got.replicas} replicas updated, {state.available} available"
+        complete = state.observed and state.updated >= got.replicas and state.available >= got.replicas
+        if not complete and state.stalled is None:
+            raise ProbeError(f"the rollout of {name} is still under way ({seen}): run again once it has ended")
+        if state.stalled is not None:
+            seen += f"; stalled: {state.stalled}"
+        findings.append((name, "the latest rollout completed", seen, complete))
+    return _per_service("rollout completed", findings)
 
 
 def budget_check(profile: Profile, declared: Declared) -> Check:

@@ -15,6 +15,13 @@ class Autoscaling(StrictModel):
     min: int = Field(ge=1, description="its minReplicas")
     max: int = Field(ge=1, description="its maxReplicas")
     cpu_utilization: int | None = Field(default=None, ge=1, description="its CPU target, percent of the request")
+    scale_out_within: Duration | None = Field(
+        default=None, description="under the declared load (load section), replicas are added within this time"
+    )
+    scale_in_within: Duration | None = Field(
+        default=None,
+        description="after the load, the added replicas go within this time (default: twice scale_out_within)",
+    )
 
 
 class Quantities(StrictModel):

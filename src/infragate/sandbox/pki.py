@@ -31,10 +31,11 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
-def _authority(common_name: str, now: datetime.datetime) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    """A self-signed CA key and certificate."""
+def authority(
+    name: x509.Name, now: datetime.datetime, valid_days: float = 3650
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """A self-signed CA key and certificate that signs certificates, none of them CAs."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = _name(common_name)
     usage = x509.KeyUsage(
         digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False, key_encipherment=False,
         data_encipherment=False, key_agreement=False, encipher_only=False, decipher_only=False,
@@ -46,7 +47,7 @@ def _authority(common_name: str, now: datetime.datetime) -> tuple[ec.EllipticCur
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=3650))
+        .not_valid_after(now + datetime.timedelta(days=valid_days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(usage, critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
@@ -65,8 +66,8 @@ def issue(
     """
     directory.mkdir(parents=True, exist_ok=True)
     now = datetime.datetime.now(datetime.UTC)
-    ca_key, ca_cert = _authority("infragate sandbox CA", now)
-    signer_key, signer_cert = _authority("unknown CA", now) if signed_by_other_ca else (ca_key, ca_cert)
+    ca_key, ca_cert = authority(_name("infragate sandbox CA"), now)
+    signer_key, signer_cert = authority(_name("unknown CA"), now) if signed_by_other_ca else (ca_key, ca_cert)
     key = ec.generate_private_key(ec.SECP256R1())
     names: list[x509.GeneralName] = []
     for host in hostnames:

@@ -144,6 +144,7 @@ class KubernetesSpec:
     autoscaler: bool = True
     limits: bool = True
     readiness_probe: bool = True
+    warm_up_s: int = 3  # the API listens this long after its container starts, as real services load first
     pre_stop_s: int = 2
     max_unavailable: int | str = 0  # "100%": every replica may go at once
     run_as_user: int = 10001
@@ -151,3 +152,5 @@ class KubernetesSpec:
     disruption_budget: bool = True
     anti_affinity: bool = True
     backup_schedule: str = "0 2 * * *"
+    progress_deadline_s: int = 120
+    broken_update: bool = False  # after the rollout, an update to an image that cannot start is left stuck

@@ -31,7 +31,7 @@ from infragate.sandbox.kubernetes import cluster_pki, config, containerd_images,
 from infragate.sandbox.kubernetes.cluster_profile import kubernetes_profile
 from infragate.sandbox.local import gateway
 from infragate.sandbox.local.programs import DownReport, launch_supervisor, program, stop, wait_running
-from infragate.sandbox.spec import SandboxSpec
+from infragate.sandbox.spec import KubernetesSpec, SandboxSpec
 from infragate.sandbox.variants import kubernetes_spec
 
 VERSION = "v1.34.4"
@@ -39,6 +39,9 @@ STATE_FILE = "state.json"
 PROFILE_FILE = "profile.yaml"
 RUN_DIR = Path("/run/infragate-k8s")
 READY_TIMEOUT_S = 120.0
+LINGER_S = 2.0
+STOP_WAIT_S = "3"  # supervisord's stopwaitsecs for the cluster's programs
+OWNER_FILE = "owner"  # in RUN_DIR: the folder of the cluster that holds the node
 GATEWAY_PKI = "pki-gateway"  # the gateway's CA and certificate, apart from the cluster's
 COMPONENTS = (
     "etcd",
@@ -48,6 +51,7 @@ COMPONENTS = (
     "kube-scheduler",
     "kubelet",
     "kube-proxy",
+    "metrics-server",
 )
 
 
@@ -108,7 +112,7 @@ def _check_machine() -> None:
 
 def _write_files(layout: config.Layout) -> None:
     directory = layout.directory
-    for folder in ("logs", "programs", "cni", "kubelet", "etcd", "nginx/logs", "nginx/temp"):
+    for folder in ("logs", "programs", "cni", "kubelet", "etcd", "metrics-server", "nginx/logs", "nginx/temp"):
         (directory / folder).mkdir(parents=True, exist_ok=True)
     (directory / "etcd").chmod(0o700)
     layout.run.mkdir(parents=True, exist_ok=True)
@@ -120,7 +124,9 @@ def _write_files(layout: config.Layout) -> None:
     (directory / "kube-proxy.yaml").write_text(config.kube_proxy_yaml(layout))
     (directory / "resolv.conf").write_text("nameserver 127.0.0.1\n")  # pods resolve nothing: no cluster DNS
     for name, command in config.commands(layout).items():
-        (directory / "programs" / f"{name}.conf").write_text(program(name, command, directory))
+        # A disposable cluster: the API server's graceful shutdown (about 12 s) buys nothing here.
+        conf = program(name, command, directory, stopwaitsecs=STOP_WAIT_S)
+        (directory / "programs" / f"{name}.conf").write_text(conf)
 
 
 class _Api:
@@ -148,6 +154,10 @@ class _Api:
     def delete(self, url: str, timeout: float) -> requests.Response:
         return self.session.delete(url, timeout=timeout, **self.tls)
 
+    def patch(self, url: str, body: dict[str, Any], timeout: float) -> requests.Response:
+        headers = {"Content-Type": "application/strategic-merge-patch+json"}
+        return self.session.patch(url, json=body, headers=headers, timeout=timeout, **self.tls)
+
 
 def _wait_api(layout: config.Layout) -> None:
     session = _Api.of(layout)
@@ -173,7 +183,11 @@ def _apply(session: _Api, objects: list[dict[str, Any]]) -> None:
     for item in objects:
         group = item["apiVersion"]
         base = f"{session.url}/api/v1" if group == "v1" else f"{session.url}/apis/{group}"
-        plural = {"PodDisruptionBudget": "poddisruptionbudgets", "HorizontalPodAutoscaler": "horizontalpodautoscalers"}
+        plural = {
+            "PodDisruptionBudget": "poddisruptionbudgets",
+            "HorizontalPodAutoscaler": "horizontalpodautoscalers",
+            "Endpoints": "endpoints",
+        }
         kind = plural.get(item["kind"], item["kind"].lower() + "s")
         namespace = item["metadata"].get("namespace")
         url = f"{base}/namespaces/{namespace}/{kind}" if namespace else f"{base}/{kind}"
@@ -189,9 +203,12 @@ def _service_address(layout: config.Layout) -> str:
     return f"{service['spec']['clusterIP']}:{workload.PORT}"
 
 
-def _wait_workload(layout: config.Layout, replicas: int) -> None:
-    session = _Api.of(layout)
-    url = f"{layout.api_url}/apis/apps/v1/namespaces/{workload.NAMESPACE}/deployments/{workload.SERVICE}"
+def _deployment_url(session: _Api, namespace: str) -> str:
+    return f"{session.url}/apis/apps/v1/namespaces/{namespace}/deployments/{workload.SERVICE}"
+
+
+def _wait_workload(session: _Api, namespace: str, replicas: int) -> None:
+    url = _deployment_url(session, namespace)
 
     def ready() -> int:
         return int(session.get(url, timeout=5).json().get("status", {}).get("readyReplicas") or 0)
@@ -200,18 +217,49 @@ def _wait_workload(layout: config.Layout, replicas: int) -> None:
         raise SandboxError(f"the {workload.SERVICE} deployment did not have {replicas} ready replicas in time")
 
 
+def _break_update(session: _Api, namespace: str, deadline_s: int) -> None:
+    """Update the rolled-out Deployment to an image that cannot start and wait until Kubernetes calls
+    the rollout stalled: a surge pod that never runs beside the old ones, left as it is."""
+    url = _deployment_url(session, namespace)
+    container = {"name": workload.SERVICE, "image": workload.BROKEN_IMAGE}
+    patched = session.patch(url, {"spec": {"template": {"spec": {"containers": [container]}}}}, timeout=10)
+    if patched.status_code != 200:
+        raise SandboxError(f"could not update {workload.SERVICE} to a broken image: {patched.text[:300]}")
+
+    def stalled() -> bool:
+        conditions = session.get(url, timeout=5).json().get("status", {}).get("conditions", [])
+        return any(item.get("reason") == "ProgressDeadlineExceeded" for item in conditions)
+
+    if not poll_until(stalled, bool, deadline_s + 30, 0.5).met:
+        raise SandboxError(f"the broken update of {workload.SERVICE} was not reported stalled in time")
+
+
+def _deploy(session: _Api, spec: KubernetesSpec, image: str, namespace: str) -> None:
+    """Create the workload and wait for it; a variant with a broken update then gets that update."""
+    _apply(session, workload.manifests(spec, image, namespace))
+    _wait_workload(session, namespace, spec.replicas)
+    if spec.broken_update:
+        _break_update(session, namespace, spec.progress_deadline_s)
+
+
 def up(name: str = "kubernetes", variant: str | None = None, root: Path | None = None) -> ClusterState:
     """Start the cluster with the workload (optionally a known-bad variant of it) and write its profile."""
     _check_machine()
     directory = sandbox_dir(name, root)
-    if (directory / STATE_FILE).exists() and alive(_leader(directory)):
-        raise SandboxError(f"cluster '{name}' is up ({directory}); run `infragate sandbox down --runtime kubernetes`")
+    owner = _owner()
+    if owner is not None and alive(_leader(owner)):
+        raise SandboxError(
+            f"a Kubernetes reference cluster is up ({owner}): one at a time (the node's link, bridge and cgroups "
+            f"are the machine's); run `infragate sandbox down --runtime kubernetes --name {owner.name}`"
+        )
     started = time.monotonic()
     shutil.rmtree(directory, ignore_errors=True)
     layout = _layout(directory)
     node.tear_down(directory, layout.run)  # whatever an earlier cluster, killed, left behind
     node.prepare()
     try:
+        layout.run.mkdir(parents=True, exist_ok=True)
+        (layout.run / OWNER_FILE).write_text(str(directory))
         _write_files(layout)
         supervisor, _ = launch_supervisor(name, directory)
         wait_running(supervisor, set(COMPONENTS), directory)
@@ -221,8 +269,8 @@ def up(name: str = "kubernetes", variant: str | None = None, root: Path | None =
             api_image = containerd_images.import_role(layout, "api", Path(scratch))
         _wait_api(layout)
         spec = kubernetes_spec(variant)
-        _apply(_Api.of(layout), workload.manifests(spec, api_image))
-        _wait_workload(layout, spec.replicas)
+        _apply(_Api.of(layout), config.metrics_api_objects(layout))
+        _deploy(_Api.of(layout), spec, api_image, workload.NAMESPACE)
         gateway_url, http_url = _start_gateway(layout, supervisor)
     except BaseException:
         _stop(directory, layout.run)
@@ -264,9 +312,7 @@ def deploy_variant(state: ClusterState, variant: str, namespace: str) -> Path:
     """A known-bad variant's workload in a namespace of its own in a running cluster, and a profile
     for it beside the cluster's (the same promises: the variant changes only what is deployed)."""
     directory = Path(state.directory)
-    _apply(
-        _Api(directory / "pki", state.api_url), workload.manifests(kubernetes_spec(variant), state.api_image, namespace)
-    )
+    _deploy(_Api(directory / "pki", state.api_url), kubernetes_spec(variant), state.api_image, namespace)
     profile = yaml.safe_load(Path(state.profile).read_text())
     profile["platform"]["namespace"] = namespace
     profile["description"] = f"infragate Kubernetes reference cluster with known defect '{variant}'"
@@ -281,6 +327,14 @@ def remove_namespace(state: ClusterState, namespace: str) -> None:
     api.delete(f"{state.api_url}/api/v1/namespaces/{namespace}", timeout=10).raise_for_status()
 
 
+def _owner() -> Path | None:
+    """The folder of the cluster that holds the node now, if one does."""
+    try:
+        return Path((RUN_DIR / OWNER_FILE).read_text().strip())
+    except OSError:
+        return None
+
+
 def _leader(directory: Path) -> int:
     try:
         return int((directory / "supervisord.pid").read_text().strip())
@@ -289,8 +343,12 @@ def _leader(directory: Path) -> int:
 
 
 def _stop(directory: Path, run: Path) -> DownReport:
-    report = stop(directory)
-    node.tear_down(directory, run)
+    # containerd's shims outlive the supervisor by design (they keep pods running through a restart
+    # of containerd): no use waiting for them; they are killed, and reported, after a moment.
+    report = stop(directory, linger_s=LINGER_S)
+    owner = _owner()
+    if owner is None or owner == directory:  # the node is another cluster's: leave it be
+        node.tear_down(directory, run)
     return report
 
 

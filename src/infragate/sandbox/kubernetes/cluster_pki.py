@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from infragate.sandbox.pki import authority
+
 VALID_DAYS = 30
 
 
@@ -39,25 +41,12 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
     path.chmod(0o600)
 
 
-def _authority(
-    directory: Path, stem: str, now: datetime.datetime
-) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    key = _key()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"infragate {stem}")])
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=VALID_DAYS))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True
-        )  # digital signature, certificate and CRL signing
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
+Authority = tuple[ec.EllipticCurvePrivateKey, x509.Certificate]
+
+
+def _authority(directory: Path, stem: str, now: datetime.datetime) -> Authority:
+    key, certificate = authority(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"infragate {stem}")]), now, VALID_DAYS
     )
     (directory / f"{stem}.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     _write_key(directory / f"{stem}.key", key)
@@ -67,10 +56,10 @@ def _authority(
 def _leaf(
     directory: Path,
     identity: Identity,
-    authority: tuple[ec.EllipticCurvePrivateKey, x509.Certificate],
+    signer: Authority,
     now: datetime.datetime,
 ) -> None:
-    signer_key, signer = authority
+    signer_key, signer_certificate = signer
     key = _key()
     subject = x509.Name(
         [
@@ -82,7 +71,7 @@ def _leaf(
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(signer.subject)
+        .issuer_name(signer_certificate.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
@@ -110,9 +99,9 @@ def issue(directory: Path, cluster: tuple[Identity, ...], front_proxy: tuple[Ide
     directory.chmod(0o700)
     now = datetime.datetime.now(datetime.UTC)
     for stem, identities in (("ca", cluster), ("front-proxy-ca", front_proxy)):
-        authority = _authority(directory, stem, now)
+        made = _authority(directory, stem, now)
         for identity in identities:
-            _leaf(directory, identity, authority, now)
+            _leaf(directory, identity, made, now)
     signing = _key()
     _write_key(directory / "sa.key", signing)
     (directory / "sa.pub").write_bytes(

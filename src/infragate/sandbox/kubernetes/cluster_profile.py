@@ -11,6 +11,13 @@ from infragate.sandbox.local.reference_profile import MAX_REPLICAS, reference_pr
 from infragate.sandbox.spec import KubernetesSpec, SandboxSpec
 
 GATEWAY_CA = "pki-gateway/ca.pem"
+# Metrics every 10 s, the autoscaler every 5 s, a pod ready in about 4 s (3 s of warm-up): the
+# first added replica was ready 21-25 s into the load; scaling in waits out the shortened 15 s
+# stabilisation window after the load's last busy metrics (15-19 s).
+SCALE_OUT_WITHIN_S = 45
+SCALE_IN_WITHIN_S = 120
+# The autoscaling scenario runs the declared load for the scale-out time and 10 s more.
+MAX_REQUESTS = 20_000
 # Beside the gateway, only what this cluster runs: no database, cache or backups of its own.
 NOT_RUN_HERE = ("datastores", "backups")
 
@@ -25,6 +32,9 @@ def kubernetes_profile(
     profile["description"] = "infragate Kubernetes reference cluster" + (
         f" with known defect '{variant}'" if variant else ""
     )
+    safety = profile["safety"]
+    assert isinstance(safety, dict)
+    safety["max_requests"] = MAX_REQUESTS
     profile["platform"] = {"kind": "kubernetes", "kubeconfig": str(kubeconfig), "namespace": workload.NAMESPACE}
     gateway = profile["gateway"]
     assert isinstance(gateway, dict)
@@ -41,6 +51,8 @@ def kubernetes_profile(
                     "min": promised.hpa_min,
                     "max": promised.hpa_max,
                     "cpu_utilization": promised.hpa_cpu_percent,
+                    "scale_out_within": f"{SCALE_OUT_WITHIN_S}s",
+                    "scale_in_within": f"{SCALE_IN_WITHIN_S}s",
                 },
                 "requests": {"cpu": promised.cpu_request, "memory": promised.memory_request},
                 "limits": {"cpu": promised.cpu_limit, "memory": promised.memory_limit},

@@ -40,6 +40,7 @@ class Ports:
     kubelet_healthz: int
     proxy_healthz: int
     proxy_metrics: int
+    metrics_server: int
 
     @classmethod
     def from_list(cls, ports: list[int]) -> Ports:
@@ -299,4 +300,43 @@ def commands(layout: Layout) -> dict[str, str]:
             f"--root-dir={d / 'kubelet'} --hostname-override={NODE} --node-ip={NODE_IP}"
         ),
         "kube-proxy": f"{bin_ / 'kube-proxy'} --config={d / 'kube-proxy.yaml'}",
+        # CPU and memory of pods for the autoscaler, from the kubelet's resource metrics, served
+        # to the API server through the aggregation layer (metrics_api_objects registers it).
+        "metrics-server": (
+            f"{bin_ / 'metrics-server'} {auth('admin')} --bind-address={NODE_IP} "
+            f"--secure-port={ports.metrics_server} --cert-dir={d / 'metrics-server'} "
+            f"--kubelet-preferred-address-types=InternalIP --kubelet-certificate-authority={pki / 'ca.pem'} "
+            "--kubelet-use-node-status-port --metric-resolution=10s --kubelet-request-timeout=5s"
+        ),
     }
+
+
+def metrics_api_objects(layout: Layout) -> list[dict[str, object]]:
+    """The metrics API's registration: a Service whose one endpoint is metrics-server on the node's
+    address, and the APIService that routes metrics.k8s.io there."""
+    meta = {"name": "metrics-server", "namespace": "kube-system"}
+    return [
+        {"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": {"ports": [{"port": 443, "name": "https"}]}},
+        {
+            "apiVersion": "v1",
+            "kind": "Endpoints",
+            "metadata": meta,
+            "subsets": [
+                {"addresses": [{"ip": NODE_IP}], "ports": [{"port": layout.ports.metrics_server, "name": "https"}]}
+            ],
+        },
+        {
+            "apiVersion": "apiregistration.k8s.io/v1",
+            "kind": "APIService",
+            "metadata": {"name": "v1beta1.metrics.k8s.io"},
+            "spec": {
+                "service": {"name": "metrics-server", "namespace": "kube-system", "port": 443},
+                "group": "metrics.k8s.io",
+                "version": "v1beta1",
+                # metrics-server serves a certificate it makes itself; the API server reaches it on the node.
+                "insecureSkipTLSVerify": True,
+                "groupPriorityMinimum": 100,
+                "versionPriority": 100,
+            },
+        },
+    ]

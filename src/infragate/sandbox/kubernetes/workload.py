@@ -20,6 +20,7 @@ NAMESPACE = "marketplace"
 SERVICE = "api"
 PORT = 8000
 SECRET = "api-secrets"
+BROKEN_IMAGE = "infragate/api:missing"  # never imported: its pods cannot start (imagePullPolicy Never)
 
 
 def _labels() -> dict[str, str]:
@@ -31,7 +32,12 @@ def _container(spec: KubernetesSpec, image: str, password: str) -> dict[str, Any
         "name": SERVICE,
         "image": image,
         "imagePullPolicy": "Never",
-        "command": ["/opt/infragate/api.sh"],
+        # The warm-up is cut short by a stop; then the API starts.
+        "command": [
+            "/bin/sh",
+            "-c",
+            f"trap 'exit 143' TERM; sleep {spec.warm_up_s} & wait $!; exec /opt/infragate/api.sh",
+        ],
         "ports": [{"containerPort": PORT, "name": "http"}],
         "resources": {"requests": {"cpu": spec.cpu_request, "memory": spec.memory_request}},
         # Liveness: is the process there at all (a TCP connect); readiness: does it answer its health check.
@@ -95,6 +101,7 @@ def manifests(spec: KubernetesSpec, image: str, namespace: str = NAMESPACE) -> l
                 "replicas": spec.replicas,
                 "selector": {"matchLabels": _labels()},
                 "minReadySeconds": 1,
+                "progressDeadlineSeconds": spec.progress_deadline_s,
                 "strategy": {
                     "type": "RollingUpdate",
                     "rollingUpdate": {"maxUnavailable": spec.max_unavailable, "maxSurge": 1},

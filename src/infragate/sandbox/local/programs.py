@@ -132,8 +132,9 @@ def find_leader(directory: Path) -> int | None:
     return None
 
 
-def stop(directory: Path) -> DownReport:
-    """Stop supervisord and its programs, kill whatever of the sandbox outlives that, and say what was left."""
+def stop(directory: Path, linger_s: float = 20.0) -> DownReport:
+    """Stop supervisord and its programs, kill whatever of the sandbox outlives that by ``linger_s``
+    seconds, and say what was left."""
     leader = find_leader(directory)
     if leader is None:
         return DownReport(directory.name, False, (), ())
@@ -144,7 +145,7 @@ def stop(directory: Path) -> DownReport:
             supervisor.stop_all()
             poll_until(supervisor.processes, lambda found: all(info.state not in live for info in found), 15, 0.05)
         os.kill(leader, signal.SIGTERM)  # shuts supervisord down at once (the RPC waits for its next tick)
-        poll_until(lambda: sandbox_processes(leader), lambda left: not left, 20, 0.1)
+        poll_until(lambda: sandbox_processes(leader), lambda left: not left, linger_s, 0.1)
     killed = tuple(sandbox_processes(leader))
     for pid in killed:
         with contextlib.suppress(ProcessLookupError):

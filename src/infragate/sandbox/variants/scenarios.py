@@ -40,3 +40,4 @@ K8S_SCALING = "Every service autoscales within its bounds and asks for its decla
 K8S_PROBES = "Every container is checked for liveness and readiness apart"
 K8S_ROLLOUT = "Rollouts and disruptions keep replicas serving"
 K8S_SECURITY = "Containers run without root and secrets stay secrets"
+AUTOSCALE = "The autoscaler scales out under load and back in after it"

@@ -1,0 +1,88 @@
+"""The variants whose defect shows only behind the gateway, switched on in the reference's own
+namespace and switched off again: without an autoscaler the autoscaling scenario fails on its step;
+without a readiness probe a rolling restart loses requests (the API warms up before it listens).
+That the reference passes both scenarios is part of the full run in test_cluster.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client, config
+
+from infragate.retry import poll_until
+from infragate.sandbox.kubernetes import cluster, workload
+from infragate.sandbox.spec import KubernetesSpec
+from infragate.sandbox.variants import VARIANTS
+from infragate.sandbox.variants.scenarios import AUTOSCALE, ROLLING
+from tests.conftest import run_cli
+
+
+def _verdict(reference: cluster.ClusterState, tmp_path: Path, feature: str, scenario: str) -> tuple[str, str]:
+    run = run_cli("verify", "--target", reference.profile, "--allow-destructive", "--allow-load", "--features",
+                  feature, "--reports", str(tmp_path), reports=tmp_path, timeout=600)  # fmt: skip
+    assert run.code in (0, 1), run.output
+    found = run.verdicts()[scenario]
+    return found["verdict"], found["failed_step"]
+
+
+def _expected(variant: str, scenario: str) -> tuple[str, str]:
+    (failure,) = [failure for failure in VARIANTS[variant].breaks if failure.scenario == scenario]
+    return "non-conformant", failure.step
+
+
+def _apps(reference: cluster.ClusterState) -> client.AppsV1Api:
+    return client.AppsV1Api(config.new_client_from_config(config_file=reference.kubeconfig))  # type: ignore[no-untyped-call]
+
+
+def _rolled_out(apps: client.AppsV1Api) -> Callable[[], bool]:
+    def done() -> bool:
+        found: Any = apps.read_namespaced_deployment(workload.SERVICE, workload.NAMESPACE)
+        status, wanted = found.status, found.spec.replicas
+        return bool(
+            (status.observed_generation or 0) >= found.metadata.generation
+            and status.updated_replicas == wanted == status.ready_replicas == status.replicas
+        )
+
+    return done
+
+
+@contextmanager
+def _without_readiness_probe(reference: cluster.ClusterState) -> Iterator[None]:
+    apps = _apps(reference)
+    probe = workload.manifests(KubernetesSpec(), reference.api_image)
+    (deployment,) = [item for item in probe if item["kind"] == "Deployment"]
+    readiness = deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
+    path = "/spec/template/spec/containers/0/readinessProbe"
+    apps.patch_namespaced_deployment(workload.SERVICE, workload.NAMESPACE, [{"op": "remove", "path": path}])
+    try:
+        assert poll_until(_rolled_out(apps), bool, 120, 1).met
+        yield
+    finally:
+        patch = [{"op": "add", "path": path, "value": readiness}]
+        apps.patch_namespaced_deployment(workload.SERVICE, workload.NAMESPACE, patch)
+        assert poll_until(_rolled_out(apps), bool, 120, 1).met
+
+
+def test_without_an_autoscaler_the_scenario_fails_on_its_step(reference: cluster.ClusterState, tmp_path: Path) -> None:
+    api = config.new_client_from_config(config_file=reference.kubeconfig)  # type: ignore[no-untyped-call]
+    scaling = client.AutoscalingV2Api(api)
+    kept = scaling.read_namespaced_horizontal_pod_autoscaler(workload.SERVICE, workload.NAMESPACE)
+    scaling.delete_namespaced_horizontal_pod_autoscaler(workload.SERVICE, workload.NAMESPACE)
+    try:
+        verdict = _verdict(reference, tmp_path, "features/platform/autoscaling.feature", AUTOSCALE)
+    finally:
+        kept.metadata = client.V1ObjectMeta(name=workload.SERVICE, namespace=workload.NAMESPACE)
+        kept.status = None
+        scaling.create_namespaced_horizontal_pod_autoscaler(workload.NAMESPACE, kept)
+    assert verdict == _expected("k8s-no-autoscaler", AUTOSCALE)
+
+
+def test_without_a_readiness_probe_a_rolling_restart_loses_requests(
+    reference: cluster.ClusterState, tmp_path: Path
+) -> None:
+    with _without_readiness_probe(reference):
+        verdict = _verdict(reference, tmp_path, "features/resilience/scaling.feature", ROLLING)
+    assert verdict == _expected("k8s-no-readiness-probe", ROLLING)
