@@ -25,11 +25,12 @@ cat "$built"
 # way (.ci/run starts one early), awaited; either way before the timing-sensitive tests begin.
 uv run python -m infragate.sandbox.swarm
 # The integration tests watch the machine's processes, so they run alone; the known-bad variants
-# (each with its own reference deployment) run on two workers.
-uv run pytest tests/integration
-uv run pytest -n 2 --dist loadgroup tests/known_bad
+# (each with its own reference deployment) run on two workers. --durations lists the slowest tests:
+# CI has 35 minutes on a machine with its build caches.
+uv run pytest --durations=15 tests/integration
+uv run pytest --durations=15 -n 2 --dist loadgroup tests/known_bad
 # The Swarm tests run alone too: beside the known-bad variants, the CPU they share made timing
 # checks fail. They must run, not skip: the summary line says how many ran, -rs lists any skip.
-uv run pytest -rs tests/swarm
+uv run pytest --durations=10 -rs tests/swarm
 # The Kubernetes cluster last, alone: it needs the machine's cgroups, iptables and a bridge.
-uv run pytest -rs tests/kubernetes
+uv run pytest --durations=10 -rs tests/kubernetes

@@ -31,22 +31,20 @@ def test_variant_fails_its_scenarios_on_the_expected_step(variant: Variant, sand
     _verify_variant(variant, SandboxSpec(), sandbox_root, tmp_path)
 
 
-# One defect of each part of the HAProxy gateway's configuration (limits, keys, status, shared tables,
-# preflight, compression, upgrades, failover, upstream, TLS groups, redirect, headers): the same
-# variants, rendered for HAProxy, fail the same scenarios on the same steps.
+# The defects whose effect depends on how HAProxy works (its stick-table limits: rate, key, status,
+# shared tables; upgrades, passive failover, the upstream, TLS groups): the same variants, rendered
+# for HAProxy, fail the same scenarios on the same steps. The ones that switch one directive off
+# (preflight, compression, redirect, server tokens) were shown once (commit 966db2f) and stay out
+# of CI for its time: HAProxy's parser accepts every variant in tests/integration/test_haproxy_reference.py.
 HAPROXY_VARIANTS = (
     "ratelimit-too-fast",
     "ratelimit-global-key-search",
     "ratelimit-status-503",
     "ratelimit-search-shares-api-zone",
-    "cors-preflight-unanswered",
-    "gzip-off",
     "websocket-not-proxied",
     "no-passive-failover",
     "static-upstream",
     "tls-extra-groups",
-    "http-not-redirected",
-    "server-tokens-on",
 )
 
 

@@ -13,11 +13,10 @@ import pytest
 
 from infragate.platforms import open_platform
 from infragate.profile import load_profile
+from infragate.retry import poll_until
 from infragate.safety import Consent
 from infragate.sandbox.kubernetes import cluster
 from tests.conftest import kill_outright, run_cli, verify_until
-
-RESILIENCE = ("features/resilience", "features/platform/replicas.feature")
 
 
 def _features(*paths: str) -> list[str]:
@@ -34,15 +33,18 @@ def test_the_adapter_sees_the_deployment_pods_and_autoscaler(reference: cluster.
     assert (hpa.spec.min_replicas, hpa.spec.max_replicas) == (3, 10)
 
 
-def test_gateway_resilience_and_replica_scenarios_pass_on_the_cluster(
+def test_platform_resilience_and_autoscaling_scenarios_pass_on_the_cluster(
     reference: cluster.ClusterState, tmp_path: Path
 ) -> None:
+    # The platform's features and the resilience ones; the gateway's features run against the same
+    # host nginx in tests/integration (the reference deployment's own), so not again here.
     run = run_cli(
         "verify",
         "--target",
         reference.profile,
         "--allow-destructive",
         "--allow-load",
+        *_features("features/platform", "features/resilience"),
         "--reports",
         str(tmp_path),
         reports=tmp_path,
@@ -67,6 +69,8 @@ def test_recover_after_sigkill_mid_scale_out_puts_the_autoscaler_back(
 ) -> None:
     monkeypatch.setenv("INFRAGATE_JOURNAL_DIR", str(tmp_path / "journal"))
     platform = open_platform(load_profile(Path(reference.profile)), Consent(destructive=True))
+    # At rest first: after the load of the full run the autoscaler may still hold a fourth replica.
+    assert poll_until(lambda: platform.desired("api"), lambda count: count == 3, 90, 1).met
     run = verify_until(
         lambda: len(platform.replicas("api").running) >= 5,
         "--target",

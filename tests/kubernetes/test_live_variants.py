@@ -1,6 +1,7 @@
 """The variants whose defect shows only behind the gateway, switched on in the reference's own
 namespace and switched off again: without an autoscaler the autoscaling scenario fails on its step;
-without a readiness probe a rolling restart loses requests (the API warms up before it listens).
+without a readiness probe, or with a rollout that may take every replica away at once, a rolling
+restart (the Deployment's own rollout) loses requests: the API warms up before it listens.
 That the reference passes both scenarios is part of the full run in test_cluster.py."""
 
 from __future__ import annotations
@@ -50,20 +51,29 @@ def _rolled_out(apps: client.AppsV1Api) -> Callable[[], bool]:
 
 
 @contextmanager
-def _without_readiness_probe(reference: cluster.ClusterState) -> Iterator[None]:
+def _patched(
+    reference: cluster.ClusterState, change: list[dict[str, Any]], back: list[dict[str, Any]]
+) -> Iterator[None]:
+    """The reference's Deployment with a JSON patch applied (and its rollout over), then patched back."""
     apps = _apps(reference)
-    probe = workload.manifests(KubernetesSpec(), reference.api_image)
-    (deployment,) = [item for item in probe if item["kind"] == "Deployment"]
-    readiness = deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
-    path = "/spec/template/spec/containers/0/readinessProbe"
-    apps.patch_namespaced_deployment(workload.SERVICE, workload.NAMESPACE, [{"op": "remove", "path": path}])
+    apps.patch_namespaced_deployment(workload.SERVICE, workload.NAMESPACE, change)
     try:
         assert poll_until(_rolled_out(apps), bool, 120, 1).met
         yield
     finally:
-        patch = [{"op": "add", "path": path, "value": readiness}]
-        apps.patch_namespaced_deployment(workload.SERVICE, workload.NAMESPACE, patch)
+        apps.patch_namespaced_deployment(workload.SERVICE, workload.NAMESPACE, back)
         assert poll_until(_rolled_out(apps), bool, 120, 1).met
+
+
+def _declared(reference: cluster.ClusterState, path: str) -> Any:
+    """What the reference workload's Deployment declares at a JSON pointer."""
+    (deployment,) = [
+        item for item in workload.manifests(KubernetesSpec(), reference.api_image) if item["kind"] == "Deployment"
+    ]
+    found: Any = deployment
+    for part in path.strip("/").split("/"):
+        found = found[int(part)] if isinstance(found, list) else found[part]
+    return found
 
 
 def test_without_an_autoscaler_the_scenario_fails_on_its_step(reference: cluster.ClusterState, tmp_path: Path) -> None:
@@ -83,6 +93,18 @@ def test_without_an_autoscaler_the_scenario_fails_on_its_step(reference: cluster
 def test_without_a_readiness_probe_a_rolling_restart_loses_requests(
     reference: cluster.ClusterState, tmp_path: Path
 ) -> None:
-    with _without_readiness_probe(reference):
+    path = "/spec/template/spec/containers/0/readinessProbe"
+    back = [{"op": "add", "path": path, "value": _declared(reference, path)}]
+    with _patched(reference, [{"op": "remove", "path": path}], back):
         verdict = _verdict(reference, tmp_path, "features/resilience/scaling.feature", ROLLING)
     assert verdict == _expected("k8s-no-readiness-probe", ROLLING)
+
+
+def test_when_a_rollout_may_take_every_replica_away_a_rolling_restart_loses_requests(
+    reference: cluster.ClusterState, tmp_path: Path
+) -> None:
+    path = "/spec/strategy/rollingUpdate/maxUnavailable"
+    change = [{"op": "replace", "path": path, "value": "100%"}]
+    with _patched(reference, change, [{"op": "replace", "path": path, "value": _declared(reference, path)}]):
+        verdict = _verdict(reference, tmp_path, "features/resilience/scaling.feature", ROLLING)
+    assert verdict == _expected("k8s-all-unavailable", ROLLING)

@@ -36,10 +36,13 @@ def _pod(name: str, phase: str, ready: str, deleting: bool = False) -> dict[str,
 class Api(BaseHTTPRequestHandler):
     answers: ClassVar[dict[tuple[str, str], tuple[int, object]]] = {}
     seen: ClassVar[list[str]] = []
+    bodies: ClassVar[list[object]] = []
 
     def _answer(self) -> None:
         path = self.path.split("?")[0]
         self.seen.append(f"{self.command} {self.path}")
+        if self.command == "PATCH":
+            self.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
         status, body = self.answers.get((self.command, path), (404, {"kind": "Status", "code": 404}))
         data = json.dumps(body).encode()
         self.send_response(status)
@@ -58,6 +61,7 @@ class Api(BaseHTTPRequestHandler):
 def api() -> Iterator[tuple[str, type[Api]]]:
     Api.answers = {("GET", "/api/v1/namespaces/shop/pods"): (200, {"items": []})}
     Api.seen = []
+    Api.bodies = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), Api)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}", Api
@@ -152,3 +156,63 @@ def test_scaling_to_what_is_already_so_writes_nothing(
         "PATCH /apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers/api",
         "PATCH /apis/apps/v1/namespaces/shop/deployments/api/scale",
     ]
+
+
+def test_a_rolling_restart_is_the_deployments_own_rollout_watched_until_it_is_over(
+    api: tuple[str, type[Api]], tmp_path: Path
+) -> None:
+    url, handler = api
+    status = {"observedGeneration": 2, "replicas": 3, "updatedReplicas": 3, "availableReplicas": 3}
+    rolled = DEPLOYMENT | {"metadata": {"name": "api", "generation": 2}, "status": status}
+    handler.answers[("GET", "/apis/apps/v1/namespaces/shop/deployments/api")] = (200, rolled)
+    handler.answers[("PATCH", "/apis/apps/v1/namespaces/shop/deployments/api")] = (200, rolled)
+    pods = [_pod(f"api-{name}", "Running", "True") for name in "abc"]
+    handler.answers[("GET", "/api/v1/namespaces/shop/pods")] = (200, {"items": pods})
+    with pytest.raises(SafetyError):
+        KubernetesPlatform(_profile(tmp_path, url)).roll("api")
+    platform = KubernetesPlatform(_profile(tmp_path, url), Consent(destructive=True, load=False))
+    platform.roll("api")
+    assert [call for call in handler.seen if not call.startswith("GET ")] == [
+        "PATCH /apis/apps/v1/namespaces/shop/deployments/api"
+    ]
+    stalled = [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}]
+    stuck: dict[str, object] = {**status, "updatedReplicas": 1, "replicas": 4, "conditions": stalled}
+    handler.answers[("GET", "/apis/apps/v1/namespaces/shop/deployments/api")] = (200, rolled | {"status": stuck})
+    platform.roll("api")  # a stalled rollout is over too: the old pods it left are judged by the scenario
+
+
+def test_scaling_back_puts_the_declared_minimum_back_whatever_count_the_run_started_from(
+    api: tuple[str, type[Api]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that began at 4 replicas (the autoscaler's choice under load, 3 declared) scaled out to
+    5 and was killed: the undo asks for 4 and must leave the minimum at 3, not at 4."""
+    monkeypatch.setattr("infragate.platforms.kubernetes.SCALE_TAKEN_S", 0.5)
+    url, handler = api
+    five = {**DEPLOYMENT, "spec": {**DEPLOYMENT["spec"], "replicas": 5}}
+    handler.answers[("GET", "/apis/apps/v1/namespaces/shop/deployments/api")] = (200, five)
+    raised = {
+        "metadata": {"name": "api", "annotations": {"infragate.dev/declared-min-replicas": "3"}},
+        "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "api"}, "minReplicas": 5, "maxReplicas": 10},
+    }
+    handler.answers[("GET", "/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers")] = (
+        200,
+        {"items": [raised]},
+    )
+    handler.answers[("PATCH", "/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers/api")] = (200, raised)
+    handler.answers[("PATCH", "/apis/apps/v1/namespaces/shop/deployments/api/scale")] = (200, {"spec": {}})
+    platform = KubernetesPlatform(_profile(tmp_path, url), Consent(destructive=True, load=False))
+    with pytest.raises(ProbeError, match="did not take 4 replicas"):  # the canned Deployment stays at 5
+        platform.scale("api", 4)
+    minimum, count = handler.bodies
+    assert minimum == {
+        "metadata": {"annotations": {"infragate.dev/declared-min-replicas": None}},
+        "spec": {"minReplicas": 3},
+    }
+    assert count == {"spec": {"replicas": 4}}
+    handler.bodies.clear()
+    with pytest.raises(ProbeError, match="did not take 6 replicas"):
+        platform.scale("api", 6)  # a scale-out holds the minimum up, and keeps the declared one noted
+    assert handler.bodies[0] == {
+        "metadata": {"annotations": {"infragate.dev/declared-min-replicas": "3"}},
+        "spec": {"minReplicas": 6},
+    }

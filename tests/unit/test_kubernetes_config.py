@@ -58,9 +58,11 @@ GOOD = DeclaredDeployment(
     hpa_cpu_percent=50,
     pdb_min_available="2",
     pdb_max_unavailable=None,
-    rollout=Rollout(observed=True, updated=3, available=3, stalled=None),
+    rollout=Rollout(observed=True, replicas=3, updated=3, available=3, stalled=None),
 )
-STALLED = Rollout(observed=True, updated=1, available=3, stalled='ReplicaSet "api-5f" has timed out progressing.')
+STALLED = Rollout(
+    observed=True, replicas=4, updated=1, available=3, stalled='ReplicaSet "api-5f" has timed out progressing.'
+)
 
 
 def _problems(declared: DeclaredDeployment) -> dict[str, list[str]]:
@@ -124,9 +126,13 @@ def test_quantities_read_as_kubernetes_writes_them() -> None:
 
 
 def test_a_rollout_still_under_way_cannot_be_judged_yet() -> None:
-    under_way = dataclasses.replace(GOOD, rollout=Rollout(observed=True, updated=2, available=3, stalled=None))
+    under_way = dataclasses.replace(
+        GOOD, rollout=Rollout(observed=True, replicas=4, updated=2, available=3, stalled=None)
+    )
     with pytest.raises(ProbeError, match="still under way"):
         judge.rollout_complete_check(PROFILE, {"api": under_way})
-    unseen = dataclasses.replace(GOOD, rollout=Rollout(observed=False, updated=3, available=3, stalled=None))
+    unseen = dataclasses.replace(
+        GOOD, rollout=Rollout(observed=False, replicas=3, updated=3, available=3, stalled=None)
+    )
     with pytest.raises(ProbeError, match="still under way"):
         judge.rollout_complete_check(PROFILE, {"api": unseen})

@@ -82,3 +82,14 @@ class Platform(Protocol):
     def restart_policy(self, service: str) -> str:
         """What the platform does when a replica dies ("always", "on-failure", "never", ...)."""
         ...
+
+
+@runtime_checkable
+class RollsOut(Protocol):
+    """A platform with a rolling restart of its own (a Deployment's rollout): it replaces every
+    replica as its update strategy says, which is what its users run and what its strategy must
+    survive; the rolling-restart scenario uses it instead of restarting replicas one by one."""
+
+    def roll(self, service: str) -> None:
+        """Replace every replica the platform's own way; return once the rollout has completed."""
+        ...

@@ -4,7 +4,9 @@ A service is a Deployment of the profile's namespace, named as the service. Its 
 pods its selector matches that are not being deleted; a replica's id is the pod's name (the name
 the backend answers with) and its instance the pod's uid, which is new for every replacement.
 Running is the pod's phase, ready its Ready condition. Killing deletes a pod with no grace
-period; a restart deletes it gracefully and waits for the replacement to be ready. Scaling sets
+period; a restart deletes it gracefully and waits for the replacement to be ready; a rolling
+restart is the Deployment's own rollout (the restartedAt annotation, as `kubectl rollout restart`
+sets it), watched until it completed. Scaling sets
 the Deployment's scale; when a HorizontalPodAutoscaler owns the count, its minimum follows
 (recording the declared minimum on the autoscaler itself, so that scaling back, even by a later
 `infragate recover`, puts the declared one back).
@@ -23,7 +25,7 @@ from kubernetes.config.config_exception import ConfigException
 
 from infragate.errors import ProbeError
 from infragate.platforms.base import Replica, ReplicaSet
-from infragate.platforms.kubernetes_declared import DeclaredDeployment, read_declared
+from infragate.platforms.kubernetes_declared import DeclaredDeployment, Rollout, read_declared
 from infragate.profile.model import KubernetesPlatform as KubernetesConfig
 from infragate.profile.model import Profile
 from infragate.retry import poll_until
@@ -32,6 +34,8 @@ from infragate.safety import NONE, Consent
 SCALE_TAKEN_S = 30.0  # how long the Deployment may take to show a new replica count
 DECLARED_MIN = "infragate.dev/declared-min-replicas"  # on an HPA whose minimum a scaling raised
 CONVERGE_TIMEOUT_S = 120.0
+ROLL_TIMEOUT_PER_REPLICA_S = 30.0  # a rollout may take this long per replica before it is called stuck
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 REQUEST_TIMEOUT_S = 15.0
 _RESTART = {"Always": "always", "OnFailure": "on-failure", "Never": "never"}
 
@@ -151,6 +155,22 @@ class KubernetesPlatform:
         if not poll_until(lambda: self.replicas(service), replaced, CONVERGE_TIMEOUT_S, 0.2).met:
             raise ProbeError(f"no pod replaced {replica_id} of {service} within {CONVERGE_TIMEOUT_S:g} s")
 
+    def roll(self, service: str) -> None:
+        """The Deployment's own rolling restart; return once every replica is of the new template,
+        available, and no pod of the old one is left, or once the rollout stalled or ran out of
+        time (which replicas were replaced is then judged from the pods)."""
+        self.consent.require_destructive(f"rolling restart of deployment {service}")
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
+        self._call(lambda: self.apps.patch_namespaced_deployment(service, self.namespace, patch), f"restart {service}")
+        wanted = self.desired(service)
+
+        def over(rollout: Rollout) -> bool:
+            completed = rollout.observed and rollout.updated == rollout.replicas == wanted <= rollout.available
+            return rollout.stalled is not None or (completed and len(self.replicas(service).running) == wanted)
+
+        poll_until(lambda: Rollout.of(self.deployment(service)), over, ROLL_TIMEOUT_PER_REPLICA_S * max(wanted, 1), 0.2)
+
     def autoscaler(self, service: str) -> Any | None:
         """The HorizontalPodAutoscaler whose target is the service's Deployment, if one is."""
         found = self._call(
@@ -182,8 +202,9 @@ class KubernetesPlatform:
         )
 
     def scale(self, service: str, replicas: int) -> None:
-        """Set the Deployment's scale; an autoscaler's minimum follows, and returns to the declared one.
-        What is already so is not written again: an undo after a refused disruption changes nothing."""
+        """Set the Deployment's scale; on a scale-out an autoscaler's minimum follows, and any other scale
+        returns it to the declared one. What is already so is not written again: an undo after a
+        refused disruption changes nothing."""
         self.consent.require_destructive(f"scale {service} to {replicas} replicas")
         hpa = self.autoscaler(service)
         if hpa is not None:
@@ -191,8 +212,12 @@ class KubernetesPlatform:
             declared = int(annotations.get(DECLARED_MIN, hpa.spec.min_replicas or 1))
             if replicas > hpa.spec.max_replicas:
                 raise ProbeError(f"{service}'s autoscaler allows at most {hpa.spec.max_replicas} replicas")
-            minimum = max(replicas, declared)
-            note = None if minimum == declared else str(declared)
+            # Only a scale-out holds the minimum up (the autoscaler would undo it otherwise); any other
+            # scale, an undo among them, puts the declared minimum back: the count the autoscaler had
+            # chosen at the start (4 of 3-10 under load, say) is not a minimum to leave behind.
+            hold = replicas > declared and replicas > self.desired(service)
+            minimum = replicas if hold else declared
+            note = str(declared) if hold else None
             patch = {"metadata": {"annotations": {DECLARED_MIN: note}}, "spec": {"minReplicas": minimum}}
             if (hpa.spec.min_replicas, annotations.get(DECLARED_MIN)) != (minimum, note):  # no write when so already
                 self._call(

@@ -39,6 +39,7 @@ class Rollout:
     """Where the Deployment's latest rollout stands, from its status."""
 
     observed: bool  # the controller has seen the latest spec
+    replicas: int  # pods of every template, not being deleted
     updated: int  # replicas of the latest pod template
     available: int
     stalled: str | None  # the controller's message once the progress deadline passed
@@ -53,6 +54,7 @@ class Rollout:
                 stalled = condition.message or "progress deadline exceeded"
         return cls(
             observed=bool(status) and (status.observed_generation or 0) >= (deployment.metadata.generation or 0),
+            replicas=int((status and status.replicas) or 0),
             updated=int((status and status.updated_replicas) or 0),
             available=int((status and status.available_replicas) or 0),
             stalled=stalled,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from infragate.errors import ProbeError
-from infragate.platforms.base import Platform, ReplicaSet
+from infragate.platforms.base import Platform, ReplicaSet, RollsOut
 from infragate.probes.traffic import BackgroundTraffic, PlannedRequest, TrafficRecording, ssl_context
 from infragate.profile.model import Profile, Resilience, Route
 from infragate.recovery.journal import Journal, Undo
@@ -247,8 +247,18 @@ class RollingRestartResult:
         return Check.compare("every replica replaced", f"every replica of {self.service} replaced", seen, not same)
 
 
+def _one_by_one(platform: Platform, resilience: Resilience, service: str, before: ReplicaSet) -> None:
+    for replica in sorted(before.running, key=lambda item: item.id):
+        platform.restart(service, replica.id)
+        _, took = _wait(platform, service, len(before.ready), 2 * resilience.recovery_time, time.monotonic())
+        if took is None:
+            raise ProbeError(f"{service} did not become ready again after restarting {replica.id}")
+        time.sleep(resilience.min_ready)  # as minReadySeconds: let the gateway take the replica back first
+
+
 def rolling_restart(platform: Platform, journal: Journal, profile: Profile) -> RollingRestartResult:
-    """Restart the service's replicas one after another, each ready again before the next goes."""
+    """Restart the service's replicas one after another, each ready again before the next goes; or,
+    where the platform has a rolling restart of its own (a Kubernetes Deployment), that one."""
     resilience = resilience_of(profile)
     service = resilience.service
     before = settled(platform, service, resilience.recovery_time)
@@ -256,12 +266,10 @@ def rolling_restart(platform: Platform, journal: Journal, profile: Profile) -> R
         f"rolling restart of {service}", Undo(RESTORE, {"service": service, "replicas": len(before.running)})
     )
     started = time.monotonic()
-    for replica in sorted(before.running, key=lambda item: item.id):
-        platform.restart(service, replica.id)
-        _, took = _wait(platform, service, len(before.ready), 2 * resilience.recovery_time, time.monotonic())
-        if took is None:
-            raise ProbeError(f"{service} did not become ready again after restarting {replica.id}")
-        time.sleep(resilience.min_ready)  # as minReadySeconds: let the gateway take the replica back first
+    if isinstance(platform, RollsOut):  # the platform's own rollout, as its users run it
+        platform.roll(service)
+    else:
+        _one_by_one(platform, resilience, service, before)
     after = platform.replicas(service)
     return RollingRestartResult(
         service,
