@@ -56,6 +56,11 @@ def _(profile: Profile, deployments: Declared) -> None:
     expect_no_problems(kubernetes_config.rollout_complete_check(profile, deployments))
 
 
+@then("every declared scheduled job runs as often as declared")
+def _(profile: Profile, deployments: Declared) -> None:
+    expect_no_problems(kubernetes_config.cronjobs_check(profile, deployments))
+
+
 @then("a disruption budget keeps the declared replicas")
 def _(profile: Profile, deployments: Declared) -> None:
     expect_no_problems(kubernetes_config.budget_check(profile, deployments))

@@ -2,7 +2,8 @@
 Feature: Kubernetes workloads are configured as declared
   What the cluster holds for each service matches the design: an autoscaler with its bounds,
   requests and limits, health probes, rollouts that complete and disruptions that keep replicas serving,
-  pods spread apart, non-root containers and secrets kept as secrets.
+  pods spread apart, non-root containers, secrets kept as secrets and scheduled jobs (a backup)
+  that run as often as declared.
 
   Background:
     Given the declared configuration of every service is read from the cluster
@@ -23,3 +24,6 @@ Feature: Kubernetes workloads are configured as declared
   Scenario: Containers run without root and secrets stay secrets
     Then every container runs as a non-root user, none privileged
     And secrets reach the pods as Secrets, never as literal values
+
+  Scenario: Scheduled jobs run as often as declared
+    Then every declared scheduled job runs as often as declared

@@ -8,6 +8,7 @@ import pytest
 
 from infragate.errors import ProbeError
 from infragate.platforms.kubernetes_declared import DeclaredContainer, DeclaredDeployment, Probe, Rollout
+from infragate.probes import cron
 from infragate.probes import kubernetes_config as judge
 from infragate.profile.model import Profile
 
@@ -21,6 +22,7 @@ PROMISES = {
     "non_root": True,
     "secrets": ["api-secrets"],
     "min_available": 2,
+    "cronjobs": {"postgres-backup": "1d"},
 }
 PROFILE = Profile.model_validate(
     {
@@ -59,6 +61,7 @@ GOOD = DeclaredDeployment(
     pdb_min_available="2",
     pdb_max_unavailable=None,
     rollout=Rollout(observed=True, replicas=3, updated=3, available=3, stalled=None),
+    cronjobs={"postgres-backup": ("0 2 * * *", False), "report": ("0 3 * * 0", False)},
 )
 STALLED = Rollout(
     observed=True, replicas=4, updated=1, available=3, stalled='ReplicaSet "api-5f" has timed out progressing.'
@@ -76,6 +79,7 @@ def _problems(declared: DeclaredDeployment) -> dict[str, list[str]]:
         "placement": judge.placement_check(PROFILE, {"api": declared}),
         "security": judge.security_check(PROFILE, {"api": declared}),
         "secrets": judge.secrets_check(PROFILE, {"api": declared}),
+        "jobs": judge.cronjobs_check(PROFILE, {"api": declared}),
     }
     return {name: list(check.problems) for name, check in checks.items() if check.problems}
 
@@ -105,6 +109,10 @@ def test_the_declared_workload_of_the_seed_holds_every_promise() -> None:
         ({"containers": _container(privileged=True)}, "security", "observed privileged"),
         ({"containers": _container(literal_env=("DATABASE_PASSWORD",))}, "secrets", "DATABASE_PASSWORD"),
         ({"secret_volumes": ()}, "secrets", "Secret api-secrets mounted, observed not mounted"),
+        ({"cronjobs": {}}, "jobs", "observed no such CronJob"),
+        ({"cronjobs": {"postgres-backup": ("0 2 * * 0", False)}}, "jobs", "up to 604800 s between runs"),
+        ({"cronjobs": {"postgres-backup": ("0 2 * * *", True)}}, "jobs", "86400 s between runs, suspended"),
+        ({"cronjobs": {"postgres-backup": ("0 2 * * MON", False)}}, "jobs", "cron schedule '0 2 * * MON'"),
     ],
 )
 def test_each_broken_promise_is_named(changes: dict[str, object], broken: str, says: str) -> None:
@@ -136,3 +144,18 @@ def test_a_rollout_still_under_way_cannot_be_judged_yet() -> None:
     )
     with pytest.raises(ProbeError, match="still under way"):
         judge.rollout_complete_check(PROFILE, {"api": unseen})
+
+
+@pytest.mark.parametrize(
+    ("schedule", "hours"),
+    [("0 2 * * *", 24), ("*/15 * * * *", 0.25), ("0 */6 * * *", 6), ("0 2 * * 0", 168), ("0 0 * * 7", 168),
+     ("@daily", 24), ("@monthly", 31 * 24), ("30 1 1,15 * 1", 7 * 24), ("0 9-17 * * 1-5", 64)],
+)  # fmt: skip
+def test_the_longest_gap_of_a_cron_schedule(schedule: str, hours: float) -> None:
+    assert cron.longest_gap(schedule).total_seconds() == hours * 3600
+
+
+@pytest.mark.parametrize("schedule", ["61 * * * *", "* * *", "0 0 31 2 *", "0 0 * * MON", "*/0 * * * *"])
+def test_a_cron_schedule_that_cannot_be_read_says_why(schedule: str) -> None:
+    with pytest.raises(ValueError, match="cron schedule"):
+        cron.longest_gap(schedule)

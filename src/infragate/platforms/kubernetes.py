@@ -71,6 +71,7 @@ class KubernetesPlatform:
         self.apps = client.AppsV1Api(api)
         self.autoscaling = client.AutoscalingV2Api(api)
         self.policy = client.PolicyV1Api(api)
+        self.batch = client.BatchV1Api(api)
         self._call(lambda: self.core.list_namespaced_pod(self.namespace, limit=1), "list pods")
 
     def _call(self, request: Any, what: str) -> Any:
@@ -196,9 +197,10 @@ class KubernetesPlatform:
         return None
 
     def declared(self, service: str) -> DeclaredDeployment:
-        """What the Deployment, its autoscaler and its disruption budget declare."""
+        """What the Deployment, its autoscaler and its disruption budget declare, and the namespace's CronJobs."""
+        jobs = self._call(lambda: self.batch.list_namespaced_cron_job(self.namespace), "list cron jobs").items
         return read_declared(
-            service, self.deployment(service), self.autoscaler(service), self.disruption_budget(service)
+            service, self.deployment(service), self.autoscaler(service), self.disruption_budget(service), tuple(jobs)
         )
 
     def scale(self, service: str, replicas: int) -> None:

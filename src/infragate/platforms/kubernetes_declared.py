@@ -78,6 +78,7 @@ class DeclaredDeployment:
     pdb_min_available: str | None
     pdb_max_unavailable: str | None
     rollout: Rollout
+    cronjobs: dict[str, tuple[str, bool]]  # the namespace's CronJobs: schedule, and whether suspended
 
 
 def _probe(section: Any) -> Probe | None:
@@ -131,7 +132,9 @@ def _anti_affinity(affinity: Any) -> str | None:
     return None
 
 
-def read_declared(service: str, deployment: Any, hpa: Any | None, pdb: Any | None) -> DeclaredDeployment:
+def read_declared(
+    service: str, deployment: Any, hpa: Any | None, pdb: Any | None, cronjobs: tuple[Any, ...] = ()
+) -> DeclaredDeployment:
     """The declared values of a Deployment (and its autoscaler and budget), from the client's objects."""
     spec = deployment.spec
     pod = spec.template.spec
@@ -159,4 +162,5 @@ def read_declared(service: str, deployment: Any, hpa: Any | None, pdb: Any | Non
         pdb_min_available=None if pdb is None or pdb.spec.min_available is None else str(pdb.spec.min_available),
         pdb_max_unavailable=None if pdb is None or pdb.spec.max_unavailable is None else str(pdb.spec.max_unavailable),
         rollout=Rollout.of(deployment),
+        cronjobs={job.metadata.name: (job.spec.schedule, bool(job.spec.suspend)) for job in cronjobs},
     )

@@ -27,7 +27,7 @@ from infragate.retry import poll_until
 from infragate.safety import Consent
 from infragate.verdicts import Check
 
-SETTLE_AFTER_S = 10.0  # the load goes on this long after the scale-out, for the new replicas to answer
+SETTLE_AFTER_S = 5.0  # the load goes on this long after the scale-out time, for the new replicas to answer
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,18 @@ class AutoscalingResult:
     load: LoadResult | None
     load_error: str | None
 
+    def load_problem(self) -> str | None:
+        """Why the load was not the declared one (it did not run, or fell behind its schedule)."""
+        if self.load is None:
+            return f"the load did not run: {self.load_error}"
+        return self.load.self_check_problem()
+
     def scaled_out_check(self) -> Check:
-        """Replicas were added within the declared time."""
+        """Replicas were added within the declared time; with no scale-out under a load that was not
+        the declared one, nothing can be said of the autoscaler."""
+        problem = self.load_problem()
+        if self.out_after_s is None and problem is not None:
+            raise ProbeError(f"no scale-out seen, but {problem}")
         seen = (
             f"still {self.before} replicas after {self.out_limit_s:g} s (at most {self.peak})"
             if self.out_after_s is None
@@ -65,7 +75,7 @@ class AutoscalingResult:
         """No request of the load failed."""
         if self.load is None:
             raise ProbeError(f"the load did not run: {self.load_error}")
-        return self.load.error_check(0.0)
+        return self.load.error_check(0.0)  # failures are failures, whether or not the load kept its schedule
 
     def scaled_in_check(self) -> Check:
         """The added replicas went again within the declared time after the load."""

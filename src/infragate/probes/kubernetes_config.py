@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from infragate.errors import ProbeError
 from infragate.platforms.kubernetes_declared import DeclaredDeployment
+from infragate.probes import cron
 from infragate.probes.orchestrator import SECRET_NAME
 from infragate.profile.model import Profile
 from infragate.profile.workload_promises import KubernetesPromises
@@ -174,6 +175,27 @@ def rollout_complete_check(profile: Profile, declared: Declared) -> Check:
             seen += f"; stalled: {state.stalled}"
         findings.append((name, "the latest rollout completed", seen, complete))
     return _per_service("rollout completed", findings)
+
+
+def cronjobs_check(profile: Profile, declared: Declared) -> Check:
+    """Each declared CronJob exists, is not suspended, and its schedule leaves no longer gap than declared."""
+    findings: list[Finding] = []
+    for name, wanted in promises(profile).items():
+        for job, interval in wanted.cronjobs.items():
+            expected = f"CronJob {job} running at least every {interval:g} s, not suspended"
+            found = declared[name].cronjobs.get(job)
+            if found is None:
+                findings.append((name, expected, "no such CronJob", False))
+                continue
+            schedule, suspended = found
+            try:
+                gap = cron.longest_gap(schedule).total_seconds()
+            except ValueError as error:
+                findings.append((name, expected, str(error), False))
+                continue
+            seen = f"schedule {schedule!r}: up to {gap:g} s between runs" + (", suspended" if suspended else "")
+            findings.append((name, expected, seen, gap <= interval and not suspended))
+    return _per_service("scheduled jobs", findings)
 
 
 def budget_check(profile: Profile, declared: Declared) -> Check:

@@ -58,3 +58,8 @@ class KubernetesPromises(StrictModel):
     min_available: int | None = Field(
         default=None, ge=0, description="a PodDisruptionBudget keeps at least this many replicas during disruptions"
     )
+    cronjobs: dict[str, Duration] = Field(
+        default_factory=dict,
+        description="CronJobs of the namespace that go with the service (a backup, say), each by name with the "
+        "longest time its schedule may leave between two runs; none may be suspended",
+    )

@@ -11,6 +11,7 @@ One cluster at a time: the node's link, bridge and cgroup root are the machine's
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -312,7 +313,10 @@ def deploy_variant(state: ClusterState, variant: str, namespace: str) -> Path:
     """A known-bad variant's workload in a namespace of its own in a running cluster, and a profile
     for it beside the cluster's (the same promises: the variant changes only what is deployed)."""
     directory = Path(state.directory)
-    _deploy(_Api(directory / "pki", state.api_url), kubernetes_spec(variant), state.api_image, namespace)
+    # No warm-up: what the configuration feature judges is declared, not served, and each variant
+    # is ready 3 s sooner.
+    spec = dataclasses.replace(kubernetes_spec(variant), warm_up_s=0)
+    _deploy(_Api(directory / "pki", state.api_url), spec, state.api_image, namespace)
     profile = yaml.safe_load(Path(state.profile).read_text())
     profile["platform"]["namespace"] = namespace
     profile["description"] = f"infragate Kubernetes reference cluster with known defect '{variant}'"

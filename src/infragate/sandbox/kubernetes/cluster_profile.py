@@ -16,7 +16,7 @@ GATEWAY_CA = "pki-gateway/ca.pem"
 # stabilisation window after the load's last busy metrics (15-19 s).
 SCALE_OUT_WITHIN_S = 45
 SCALE_IN_WITHIN_S = 120
-# The autoscaling scenario runs the declared load for the scale-out time and 10 s more.
+# The autoscaling scenario runs the declared load for the scale-out time and 5 s more.
 MAX_REQUESTS = 20_000
 # Beside the gateway, only what this cluster runs: no database, cache or backups of its own.
 NOT_RUN_HERE = ("datastores", "backups")
@@ -62,6 +62,7 @@ def kubernetes_profile(
                 "non_root": True,
                 "secrets": [workload.SECRET],
                 "min_available": promised.hpa_min - 1,
+                "cronjobs": {"postgres-backup": "1d"},
             },
         }
     }

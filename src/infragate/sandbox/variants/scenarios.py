@@ -40,4 +40,5 @@ K8S_SCALING = "Every service autoscales within its bounds and asks for its decla
 K8S_PROBES = "Every container is checked for liveness and readiness apart"
 K8S_ROLLOUT = "Rollouts and disruptions keep replicas serving"
 K8S_SECURITY = "Containers run without root and secrets stay secrets"
+K8S_JOBS = "Scheduled jobs run as often as declared"
 AUTOSCALE = "The autoscaler scales out under load and back in after it"

@@ -1,10 +1,18 @@
 """Known-bad variants of the Kubernetes reference cluster's workload: one defect of its declared
 configuration each (autoscaler, resources, probes, rollout, disruption budget, placement, user,
-secrets)."""
+secrets, the backup's schedule)."""
 
 from __future__ import annotations
 
-from infragate.sandbox.variants.scenarios import AUTOSCALE, K8S_PROBES, K8S_ROLLOUT, K8S_SCALING, K8S_SECURITY, ROLLING
+from infragate.sandbox.variants.scenarios import (
+    AUTOSCALE,
+    K8S_JOBS,
+    K8S_PROBES,
+    K8S_ROLLOUT,
+    K8S_SCALING,
+    K8S_SECURITY,
+    ROLLING,
+)
 from infragate.sandbox.variants.variant import ExpectedFailure, Variant, kubernetes_variant
 
 AUTOSCALER_STEP = "Then every service is scaled by an autoscaler within its declared bounds"
@@ -82,5 +90,11 @@ VARIANTS: tuple[Variant, ...] = (
         "the database password is a literal value of an environment variable",
         (ExpectedFailure(K8S_SECURITY, SECRETS_STEP),),
         secret_as_env_value=True,
+    ),
+    kubernetes_variant(
+        "k8s-backup-weekly",
+        "the backup CronJob runs weekly where a daily backup is declared",
+        (ExpectedFailure(K8S_JOBS, "Then every declared scheduled job runs as often as declared"),),
+        backup_schedule="0 2 * * 0",
     ),
 )
