@@ -16,4 +16,5 @@ MODULES = (
     "infragate.steps.service_config",
     "infragate.steps.kubernetes_config",
     "infragate.steps.autoscaling",
+    "infragate.steps.monitoring",
 )

@@ -12,6 +12,7 @@ import os
 import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -50,6 +51,10 @@ Feature: Steps that disrupt, written without any tag
   Scenario: Load is offered
     Given the declared load has been offered through the gateway
     Then the p95 latency is below the declared bound
+
+  Scenario: An alert drill runs
+    When every declared alert drill stops its component and starts it again
+    Then every drilled alert reached its receiver within the declared time
 """
 REFUSED_STEPS = {
     "A replica is killed": "When one replica of the service is killed",
@@ -57,6 +62,7 @@ REFUSED_STEPS = {
     "The service is scaled back in": "Given the service runs scaled out",
     "The replicas are restarted": "When every replica of the service is restarted one after another",
     "Load is offered": "Given the declared load has been offered through the gateway",
+    "An alert drill runs": "When every declared alert drill stops its component and starts it again",
 }
 
 
@@ -75,6 +81,21 @@ def observed_replicas(directory: str) -> dict[str, int]:
         if match and match.group(3) == directory and not zombie:
             found[match.group(1)] = int(entry.name)
     return found
+
+
+def observed_redis(directory: str) -> int | None:
+    """The pid of the sandbox's redis-server running now (from /proc: Redis titles itself with its
+    address), or None."""
+    address = f"redis-server 127.0.0.1:{local.SandboxState.read(Path(directory)).ports['redis']}"
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode() if entry.name.isdigit() else ""
+            zombie = command and (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        except (OSError, IndexError):
+            continue
+        if command.strip().endswith(address) and not zombie:
+            return int(entry.name)
+    return None
 
 
 def healthy(directory: str) -> set[str]:
@@ -137,6 +158,7 @@ def test_every_destructive_step_is_refused_without_consent_whatever_the_tags(
     feature.write_text(UNTAGGED_DESTRUCTIVE)
     profile = _profile_with(target.profile, tmp_path, **safety)
     before = observed_replicas(target.directory)
+    redis_before = observed_redis(target.directory)
     if "--allow-load" in options:  # the profile forbids load: asking for it is refused before anything runs
         asked = run_cli(
             "verify", "--target", str(profile), *options, "--reports", str(tmp_path / "r0"), reports=tmp_path
@@ -159,6 +181,7 @@ def test_every_destructive_step_is_refused_without_consent_whatever_the_tags(
         assert verdicts[scenario]["failed_step"] == step
         assert "refused by the safety policy" in verdicts[scenario]["message"]
     assert observed_replicas(target.directory) == before, "a replica was disrupted without consent"
+    assert observed_redis(target.directory) == redis_before is not None, "Redis was stopped without consent"
     # The journal may hold the intent of a refused action; none may be left pending.
     pending = [entry for file in journal_dir.rglob("*.jsonl") for entry in Journal(file.parent).pending()]
     assert pending == []
@@ -258,3 +281,39 @@ def test_interrupted_destructive_runs_leave_the_target_as_it_was(
         assert healthy(target.directory) == set(before), f"run {index} ({mode}): not every replica is healthy"
     print("\n".join(map(str, outcomes)))
     assert mid_disruption >= RUNS * 3 // 4, f"only {mid_disruption} of {RUNS} runs were cut short"
+
+
+def test_a_sigkilled_alert_drill_is_put_back_by_recover(
+    target: local.SandboxState, journal_dir: Path, tmp_path: Path
+) -> None:
+    """Every process of a run killed while its drill has Redis stopped; `infragate recover` starts
+    Redis again, observed from /proc and by Redis answering."""
+    replicas = observed_replicas(target.directory)
+    assert observed_redis(target.directory) is not None
+    run = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "infragate", "verify", "--target", target.profile, "--allow-destructive"),
+            *("--features", "features/monitoring/alert_drills.feature", "--reports", str(tmp_path / "r")),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while observed_redis(target.directory) is not None and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert observed_redis(target.directory) is None, "the drill never stopped Redis"
+    _interrupt(run, "sigkill-all")
+    run.wait(timeout=30)
+    assert _pending(journal_dir)
+    recovered = run_cli("recover", "--target", target.profile, reports=tmp_path, timeout=120)
+    assert recovered.code == 0, recovered.output
+    assert "  undone " in recovered.output, recovered.output
+    assert observed_redis(target.directory) is not None
+    password = (Path(target.directory) / "secrets" / "redis-password").read_text().strip()
+    with socket.create_connection(("127.0.0.1", target.ports["redis"]), timeout=5) as connection:
+        connection.sendall(f"AUTH {password}\r\nPING\r\n".encode())
+        time.sleep(0.2)
+        assert b"+PONG" in connection.recv(256)
+    assert observed_replicas(target.directory) == replicas
+    assert not _pending(journal_dir)

@@ -93,3 +93,21 @@ class RollsOut(Protocol):
     def roll(self, service: str) -> None:
         """Replace every replica the platform's own way; return once the rollout has completed."""
         ...
+
+
+@runtime_checkable
+class StopsComponents(Protocol):
+    """A platform that can stop one component of the deployment outright and start it again (a
+    database, an exporter): what an alert drill does to prove that the outage is noticed."""
+
+    def stop_component(self, name: str) -> None:
+        """Stop the component (needs consent to disrupt); return once the platform has stopped it."""
+        ...
+
+    def start_component(self, name: str) -> None:
+        """Start the component again; return once the platform runs it."""
+        ...
+
+    def component_running(self, name: str) -> bool:
+        """Whether the platform runs the component now; ProbeError when it does not know it."""
+        ...

@@ -133,6 +133,24 @@ class LocalPlatform:
             policies.add(names.get(value.lower(), value))
         return ", ".join(sorted(policies))
 
+    def stop_component(self, name: str) -> None:
+        """Stop one program of the deployment (a database, an exporter) through the supervisor."""
+        self.consent.require_destructive(f"stop {name}")
+        if self.component_running(name):
+            self.supervisor.stop(name)
+
+    def start_component(self, name: str) -> None:
+        """Start a program again (putting back what a drill stopped needs no consent to disrupt)."""
+        if not self.component_running(name):
+            self.supervisor.start(name)
+
+    def component_running(self, name: str) -> bool:
+        """Whether the supervisor runs the program."""
+        info = self.supervisor.process(name)
+        if info is None:
+            raise ProbeError(f"the supervisor runs no program '{name}'")
+        return info.running
+
     def _known(self, service: str, replica_id: str) -> None:
         if replica_id not in {member["name"] for member in self._members(service)}:
             raise ProbeError(f"service {service} has no replica {replica_id}")

@@ -10,6 +10,7 @@ from infragate.platforms import Platform, open_platform
 from infragate.probes import disruption, orchestrator
 from infragate.probes.backup import checks as backup
 from infragate.probes.backup import cluster_drill
+from infragate.probes.monitoring import drill
 from infragate.profile.model import Profile
 from infragate.recovery.journal import Undo
 from infragate.safety import RESTORING
@@ -30,6 +31,8 @@ def performer(profile: Profile) -> Callable[[Undo], str]:
     def perform(undo: Undo) -> str:
         if undo.action == disruption.RESTORE:
             return disruption.restore(adapter(), undo)
+        if undo.action == drill.START_COMPONENT:
+            return drill.start_component(adapter(), str(undo.arguments["component"]))
         if undo.action == backup.DROP_SCRATCH:
             return backup.drop_scratch(profile)
         if undo.action == cluster_drill.REMOVE_SCRATCH_CLUSTER:

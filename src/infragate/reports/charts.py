@@ -1,8 +1,8 @@
 """Charts of evidence, drawn with matplotlib into inline SVG with its text kept as text (tick labels
 and legends can be read, searched and checked): traffic through a fault, a rate limit's admissions
-and rejections, load latency per second, its histogram, its spectrum and the answers per request
-kind. Every chart has axes with units, a legend, the declared bounds inside its range, and a
-caption with the key figures that is also its text alternative. A result names the charts that
+and rejections, load latency per second, its histogram, its spectrum, the answers per request
+kind, and an alert drill's timeline. Every chart has axes with units, a legend, the declared bounds
+inside its range, and a caption with the key figures that is also its text alternative. A result names the charts that
 explain it (its ``CHARTS``)."""
 
 from __future__ import annotations
@@ -208,6 +208,29 @@ def _limit_charts(data: dict[str, Any]) -> str:
     )
 
 
+def drill_chart(data: dict[str, Any]) -> str:
+    """An alert drill's timeline: each event at its second after the fault, the outage shaded, the
+    declared time to notification as a line."""
+    timeline = [(str(name), float(at)) for name, at in data.get("timeline") or []]
+    if not timeline:
+        return ""
+    figure, axes = _axes()
+    ended = dict(timeline).get("fault ended")
+    limit = float(data.get("notify_within_s") or 0)
+    last = max([at for _, at in timeline] + [limit])
+    axes.axvspan(0, ended if ended is not None else last, color="#ffe0b2", label=f"{data.get('component')} stopped")
+    rows = list(range(len(timeline)))
+    axes.scatter([at for _, at in timeline], rows, color=BLUE, zorder=3, label="event seen")
+    axes.set_yticks(rows, [name for name, _ in timeline], fontsize=8)
+    axes.invert_yaxis()
+    if limit:
+        axes.axvline(limit, color=RED, linestyle="--", label=f"declared: notified within {limit:g} s")
+    axes.set(xlabel="seconds after the fault", xlim=(-0.5, last * 1.05 + 0.5))
+    axes.legend(loc="lower right", fontsize=8)
+    caption = f"Alert drill {data.get('alert')}: " + ", ".join(f"{name} at {at:.1f} s" for name, at in timeline)
+    return _svg(figure, caption)
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "traffic": _traffic_chart,
     "latency": latency_chart,
@@ -215,6 +238,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "spectrum": spectrum_chart,
     "kinds": kinds_chart,
     "rate-limit": _limit_charts,
+    "alert-drill": drill_chart,
 }
 
 

@@ -20,6 +20,7 @@ NEEDS = {
     "failover": "resilience",
     "scaling": "resilience",
     "backup": "backups",
+    "monitoring": "monitoring",
     "destructive": "safety.allow_destructive and --allow-destructive",
     "load": "load, safety.allow_load and --allow-load",
     "local": "platform.kind: local",

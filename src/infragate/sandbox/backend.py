@@ -25,6 +25,8 @@ FLAKY_EVERY = 100  # "flaky": one API request in this many fails with 500
 STALL_PERIOD_S, STALL_S = 7.0, 1.0  # "stall": every replica freezes 1 s in every 7 s of wall clock
 SERIAL_S = 0.008  # "serial": one request at a time, 8 ms each (125 answers/s per replica at most)
 
+BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
 ITEMS: list[dict[str, object]] = [
     {"id": index, "name": f"item-{index}", "price_cents": 100 * index} for index in range(1, 21)
 ]
@@ -34,6 +36,45 @@ def build_app(name: str, faults: frozenset[str]) -> web.Application:
     """The aiohttp application of one replica."""
     served = 0
     one_at_a_time = asyncio.Lock()
+    # (route, status) -> requests answered; each route's 200 is there from the start, as a client
+    # library's labelled counter would be once its labels are known.
+    counted: dict[tuple[str, int], int] = {(route, 200): 0 for route in ("/api", "/auth", "/search")}
+    durations = [0] * (len(BUCKETS_S) + 1)  # per bucket, the last one +Inf
+    total_s = 0.0
+
+    @web.middleware
+    async def measure(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """Prometheus's view of the replica: requests by route and status, and how long they took."""
+        nonlocal total_s
+        if request.path in ("/metrics", "/health"):
+            return await handler(request)
+        started = time.monotonic()
+        response = await handler(request)
+        took = time.monotonic() - started
+        route = "/" + request.path.strip("/").split("/", 1)[0]
+        counted[(route, response.status)] = counted.get((route, response.status), 0) + 1
+        durations[next((i for i, bound in enumerate(BUCKETS_S) if took <= bound), len(BUCKETS_S))] += 1
+        total_s += took
+        return response
+
+    async def metrics(_: web.Request) -> web.Response:
+        lines = ["# TYPE app_http_requests_total counter"]
+        lines += [
+            f'app_http_requests_total{{route="{route}",status="{status}"}} {count}'
+            for (route, status), count in sorted(counted.items())
+        ]
+        lines.append("# TYPE app_http_request_duration_seconds histogram")
+        running = 0
+        for bound, count in zip((*(f"{b:g}" for b in BUCKETS_S), "+Inf"), durations, strict=True):
+            running += count
+            lines.append(f'app_http_request_duration_seconds_bucket{{le="{bound}"}} {running}')
+        lines += [
+            f"app_http_request_duration_seconds_sum {total_s:.6f}",
+            f"app_http_request_duration_seconds_count {running}",
+        ]
+        return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
 
     @web.middleware
     async def load_faults(
@@ -100,8 +141,9 @@ def build_app(name: str, faults: frozenset[str]) -> web.Application:
     async def not_found(_: web.Request) -> web.Response:
         return web.json_response({"error": "not found"}, status=404, dumps=json.dumps)
 
-    app = web.Application(middlewares=[name_replica, load_faults])
+    app = web.Application(middlewares=[measure, name_replica, load_faults])
     app.router.add_get("/health", health)
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/items", items)
     app.router.add_post("/auth/login", login)
     app.router.add_get("/search", search)

@@ -102,6 +102,15 @@ class SandboxSpec:
     wal_archive_fault: str = ""  # "failing" or "discarded", switched on after the first backup
     redis_appendonly: bool = True
     restore_heavy: bool = False
+    # The monitoring (Prometheus, Alertmanager, exporters): nginx gateway only; tests that check
+    # nothing of it leave it out.
+    monitoring: bool = True
+    stopped_programs: frozenset[str] = frozenset()  # monitoring programs declared but not started
+    missing_alerts: frozenset[str] = frozenset()
+    api_metric_name: str = "app_http_requests_total"  # what the API's error-rate rule reads
+    alerts_unrouted: bool = False  # the API and database alerts go to a receiver that notifies nobody
+    alert_down_for_s: int = 2  # the outage alerts' `for:`
+    exporter_misdirected: bool = False  # the Redis exporter watches a port where no Redis listens
 
     def route(self, name: str) -> RouteSpec:
         """A route by name."""

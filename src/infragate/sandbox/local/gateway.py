@@ -39,6 +39,7 @@ def write_conf(
     http_port: int,
     upstream: Mapping[str, int | str],
     pki: Path | None = None,
+    status_port: int | None = None,
 ) -> Path:
     """Render the gateway's configuration for the replicas given (a static upstream keeps the first ones)."""
     if spec.gateway not in GATEWAY_KINDS:
@@ -46,7 +47,9 @@ def write_conf(
     if spec.static_upstream:
         upstream = {name: port for name, port in upstream.items() if name in spec.replica_names(SERVICE)}
     pki = pki or directory / "pki"
-    layout = GatewayLayout(folder(directory, spec), https_port, http_port, pki / "server.pem", pki / "server.key")
+    layout = GatewayLayout(
+        folder(directory, spec), https_port, http_port, pki / "server.pem", pki / "server.key", status_port
+    )
     if spec.gateway == "haproxy":
         bundle = layout.prefix / haproxy_conf.BUNDLE
         bundle.write_text(layout.certificate.read_text() + layout.key.read_text())

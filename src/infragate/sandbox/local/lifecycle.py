@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from functools import partial
 from pathlib import Path
 
@@ -34,6 +34,7 @@ from infragate.retry import retry
 from infragate.sandbox import backup_job, binaries, pki
 from infragate.sandbox.host import alive, free_ports, is_root, sandbox_dir
 from infragate.sandbox.local import database, gateway
+from infragate.sandbox.local import prometheus_stack as monitoring
 from infragate.sandbox.local.programs import (
     READY_TIMEOUT_S,
     DownReport,
@@ -61,6 +62,7 @@ class _Ports:
     redis: int
     s3: int
     upstream: dict[str, int]
+    watch: monitoring.MonitoringPorts | None  # the monitoring's ports, when it runs
 
 
 def up(
@@ -108,8 +110,11 @@ def _make_folders(directory: Path) -> None:
 
 def _allocate(spec: SandboxSpec) -> _Ports:
     replicas = spec.replica_names(SERVICE)
-    https, http, postgres, redis, s3, *replica_ports = free_ports(5 + len(replicas))
-    return _Ports(https, http, postgres, redis, s3, dict(zip(replicas, replica_ports, strict=True)))
+    watching = len(fields(monitoring.MonitoringPorts)) if monitoring.monitored(spec) else 0
+    https, http, postgres, redis, s3, *rest = free_ports(5 + len(replicas) + watching)
+    upstream = dict(zip(replicas, rest[: len(replicas)], strict=True))
+    watched = monitoring.allocate(rest[len(replicas) :]) if watching else None
+    return _Ports(https, http, postgres, redis, s3, upstream, watched)
 
 
 def _issue_certificates(directory: Path, spec: SandboxSpec) -> None:
@@ -145,8 +150,11 @@ def _redis_conf(directory: Path, spec: SandboxSpec, port: int, password: str) ->
 
 
 def _gateway_command(directory: Path, spec: SandboxSpec, ports: _Ports) -> str:
+    if ports.watch is not None:
+        (directory / monitoring.FOLDER).mkdir(exist_ok=True)
     write_registry(directory, ports.upstream)
-    conf = gateway.write_conf(directory, spec, ports.https, ports.http, ports.upstream)
+    status_port = ports.watch.nginx_status if ports.watch is not None else None
+    conf = gateway.write_conf(directory, spec, ports.https, ports.http, ports.upstream, status_port=status_port)
     return gateway.command(directory, spec, conf)
 
 
@@ -180,6 +188,8 @@ def _start(
     }
     for replica, port in ports.upstream.items():
         programs[replica] = replica_program(spec, directory, replica, port)
+    if ports.watch is not None:
+        programs |= monitoring.programs(spec, directory, ports.watch, ports.postgres, ports.redis)
     for program_name, text in programs.items():
         (directory / "programs" / f"{program_name}.conf").write_text(text)
     supervisor, supervisor_pid = launch_supervisor(name, directory)
@@ -246,6 +256,8 @@ def _seed_and_back_up(
 def _wait_answering(supervisor: SupervisorClient, directory: Path, spec: SandboxSpec, ports: _Ports) -> None:
     """Every program runs, every started replica and the gateway answer HTTP, Redis accepts connections."""
     expected_running = {"gateway", "postgres", "redis", "s3", *(set(ports.upstream) - spec.stopped_replicas)}
+    if ports.watch is not None:
+        expected_running |= set(monitoring.PROGRAMS) - spec.stopped_programs
     wait_running(supervisor, expected_running, directory)
     session = requests.Session()
     for replica, port in ports.upstream.items():
@@ -263,6 +275,8 @@ def _wait_answering(supervisor: SupervisorClient, directory: Path, spec: Sandbox
         0.1,
         "Redis accepts connections",
     )
+    if ports.watch is not None:
+        monitoring.wait_ready(ports.watch, READY_TIMEOUT_S)
 
 
 def _record(
@@ -287,6 +301,7 @@ def _record(
         ports.postgres,
         ports.redis,
         ports.s3,
+        ports.watch,
     )
     profile.write_text(yaml.safe_dump(declared, sort_keys=False))
     state = SandboxState(
@@ -304,6 +319,7 @@ def _record(
             "postgres": ports.postgres,
             "redis": ports.redis,
             "s3": ports.s3,
+            **monitoring.named_ports(ports.watch),
             **ports.upstream,
         },
         gateway=promised.gateway,

@@ -43,6 +43,7 @@ class GatewayLayout:
     http_port: int
     certificate: Path
     key: Path
+    status_port: int | None = None  # nginx's stub_status for its exporter (the monitored deployment)
 
 
 def render(spec: SandboxSpec, layout: GatewayLayout, upstream: Mapping[str, int | str]) -> str:
@@ -139,7 +140,7 @@ http {{
         listen 127.0.0.1:{layout.http_port};
         {redirect}
     }}
-
+{_status(layout)}
     server {{
         listen 127.0.0.1:{layout.https_port} ssl;
         ssl_certificate {layout.certificate};
@@ -189,6 +190,15 @@ http {{
     }}
 }}
 """
+
+
+def _status(layout: GatewayLayout) -> str:
+    if layout.status_port is None:
+        return ""
+    return (
+        f"\n    server {{\n        listen 127.0.0.1:{layout.status_port};\n        access_log off;\n"
+        "        location = /stub_status { stub_status; }\n    }\n"
+    )
 
 
 def _keepalive(upstream: Mapping[str, int | str]) -> str:

@@ -4,6 +4,7 @@ variant switched on."""
 from __future__ import annotations
 
 from infragate.sandbox.local.database import PGBACKREST_STANZA, S3_URL
+from infragate.sandbox.local.prometheus_stack import RECEIVER, MonitoringPorts
 from infragate.sandbox.local.state import SERVICE
 from infragate.sandbox.spec import (
     BACKUP_INTERVAL_S,
@@ -30,6 +31,7 @@ def reference_profile(
     pg_port: int,
     redis_port: int,
     s3_port: int,
+    monitoring: MonitoringPorts | None = None,
 ) -> dict[str, object]:
     """The profile of the reference deployment: always its promises, whatever defect a variant switched on."""
     routes: dict[str, object] = {}
@@ -52,7 +54,7 @@ def reference_profile(
         "scratch_dsn": f"postgresql://drill:${{file:secrets/drill-password}}@127.0.0.1:{pg_port}/infragate_scratch",
         "allow_same_server": True,
     }
-    return {
+    profile: dict[str, object] = {
         "version": 1,
         "name": name,
         "description": f"infragate reference deployment{described}",
@@ -157,6 +159,51 @@ def reference_profile(
             "max_duration": "120s",
             "max_requests": MAX_PROBE_REQUESTS,
         },
+    }
+    if monitoring is not None:
+        profile["monitoring"] = monitoring_promises(spec, monitoring)
+    return profile
+
+
+NOTIFY_WITHIN = "15s"  # fault to notification: scrape 1 s + evaluation 1 s + for 2 s + group_wait 1 s, and room
+
+
+def monitoring_promises(spec: SandboxSpec, ports: MonitoringPorts) -> dict[str, object]:
+    """What the reference's monitoring promises: the seed's exporters up, rules for its categories,
+    every category routed to the on-call receiver, two outages noticed within 15 s."""
+    outages = ("ApiReplicaDown", "GatewayDown", "PostgresDown", "RedisDown")
+    rules = {
+        name: {"labels": {"category": category}, **({"notify_within": NOTIFY_WITHIN} if name in outages else {})}
+        for category, names in (
+            ("api", ("ApiReplicaDown", "ApiHighErrorRate", "ApiSlowResponses", "GatewayDown")),
+            ("database", ("PostgresDown", "PostgresTooManyConnections", "PostgresSlowQueries", "RedisDown")),
+            ("system", ("HostHighCpu", "HostLowMemory", "HostDiskFull")),
+        )
+        for name in names
+    }
+    notifications = f"http://127.0.0.1:{ports.receiver}/notifications"
+    return {
+        "prometheus": f"http://127.0.0.1:{ports.prometheus}",
+        "targets": {
+            "api": {"min_up": spec.replicas},
+            "nginx": {"reaches": "nginx_up"},
+            "postgres": {"reaches": "pg_up"},
+            "redis": {"reaches": "redis_up"},
+            "node": {},
+        },
+        "max_scrape_age": "15s",
+        "rules": rules,
+        "categories": ["api", "database", "system"],
+        "alertmanager": {
+            "url": f"http://127.0.0.1:{ports.alertmanager}",
+            "receivers": [RECEIVER],
+            "routes": [{"labels": {"category": c}, "receiver": RECEIVER} for c in ("api", "database", "system")],
+        },
+        "notify_within": NOTIFY_WITHIN,
+        "drills": [
+            {"alert": "RedisDown", "stop": "redis", "receiver": RECEIVER, "notifications": notifications},
+            {"alert": "ApiReplicaDown", "stop": "api-1", "receiver": RECEIVER, "notifications": notifications},
+        ],
     }
 
 

@@ -52,6 +52,11 @@ def write_registry(directory: Path, upstream: dict[str, int]) -> None:
     temporary = directory / "registry.json.new"
     temporary.write_text(json.dumps({"services": {SERVICE: members}}, indent=2))
     temporary.replace(directory / "registry.json")
+    monitoring = directory / "monitoring"
+    if monitoring.is_dir():  # Prometheus finds the API replicas here (file-based service discovery)
+        groups = [{"targets": [f"127.0.0.1:{port}"], "labels": {"replica": name}} for name, port in upstream.items()]
+        (monitoring / "api-targets.json.new").write_text(json.dumps(groups))
+        (monitoring / "api-targets.json.new").replace(monitoring / "api-targets.json")
 
 
 def read_registry(directory: Path) -> dict[str, int]:

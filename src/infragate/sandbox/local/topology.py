@@ -32,7 +32,14 @@ def _reload_gateway(directory: Path, state: SandboxState, upstream: dict[str, in
     spec = deployed_spec(state)
     conf = gateway.conf_path(directory, spec)
     before = conf.read_text() if conf.exists() else ""
-    gateway.write_conf(directory, spec, state.ports["https"], state.ports["http"], upstream)
+    gateway.write_conf(
+        directory,
+        spec,
+        state.ports["https"],
+        state.ports["http"],
+        upstream,
+        status_port=state.ports.get("monitoring-nginx-status"),
+    )
     if conf.read_text() != before:
         SupervisorClient(state.supervisor_url).signal("gateway", gateway.RELOAD_SIGNAL[spec.gateway])
         time.sleep(RELOAD_SETTLE_S)  # new workers take over; old ones finish their requests

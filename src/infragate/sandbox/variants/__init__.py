@@ -12,6 +12,7 @@ from __future__ import annotations
 from infragate.errors import SandboxError, UsageError
 from infragate.sandbox.spec import KubernetesSpec, SandboxSpec, SwarmSpec
 from infragate.sandbox.variants import (
+    alerting,
     backups,
     capacity,
     certificates,
@@ -32,7 +33,7 @@ from infragate.sandbox.variants.variant import (
 
 VARIANTS: dict[str, Variant] = {
     variant.name: variant
-    for family in (routing, faults, certificates, backups, capacity, orchestration, workloads)
+    for family in (routing, faults, certificates, backups, capacity, alerting, orchestration, workloads)
     for variant in family.VARIANTS
 }
 
