@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what infragate and its reference deployment need on Debian or Ubuntu: the server
-# packages (nginx, HAProxy, Redis, PostgreSQL, pgBackRest), uv, and the project's locked Python environment.
+# packages (nginx, HAProxy, Redis, PostgreSQL, pgBackRest, Prometheus, Alertmanager and exporters),
+# uv, and the project's locked Python environment.
 # Sourced by conformance.sh and test.sh; safe to run again (it installs only what is missing).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -15,6 +16,11 @@ command -v openssl >/dev/null || missing+=(openssl)  # TLS 1.3 suites and groups
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v pgbackrest >/dev/null || missing+=(pgbackrest)
 command -v runuser >/dev/null || missing+=(util-linux)
+# The reference deployment's monitoring: Prometheus, Alertmanager and the exporters the seeds name.
+for part in prometheus prometheus-alertmanager prometheus-node-exporter prometheus-nginx-exporter \
+    prometheus-postgres-exporter prometheus-redis-exporter; do
+    command -v "$part" >/dev/null || missing+=("$part")
+done
 python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]}"
