@@ -68,7 +68,7 @@ def metric_names(expression: str) -> frozenset[str]:
             calls.append(previous[1] if depth_kinds[-1] == "call" else "")
         elif kind == "close":
             if not depth_kinds:
-                raise ValueError(f"unbalanced ')' or '}}' in {expression!r}")
+                raise ValueError(f"a closing bracket without an opening one in {expression!r}")
             opened = depth_kinds.pop()
             calls.pop()
             if (opened == "labels" and text != "}") or (opened != "labels" and text != ")"):
