@@ -6,6 +6,7 @@ overloaded two cores until Swarm replaced tasks whose checks timed out.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,17 @@ from infragate.suite import BUILTIN_FEATURES
 from tests.conftest import assert_variant_breaks, run_cli
 
 SCENARIOS = scenario_steps([str(BUILTIN_FEATURES)])
+# swarm-update-continues breaks the same two scenarios on the same steps as swarm-update-pauses, and
+# is the slowest stack of all (a failed update carried on to its end, about 100 s): it failed them
+# as declared in the CI run of commit 6c88cc1 and stays out of CI for its time since; run it with
+# INFRAGATE_ALL_VARIANTS=1.
+OUT_OF_CI = () if os.environ.get("INFRAGATE_ALL_VARIANTS") else ("swarm-update-continues",)
 
 
-@pytest.mark.parametrize("variant", [pytest.param(v, id=v.name) for v in VARIANTS.values() if v.runtime == "swarm"])
+@pytest.mark.parametrize(
+    "variant",
+    [pytest.param(v, id=v.name) for v in VARIANTS.values() if v.runtime == "swarm" and v.name not in OUT_OF_CI],
+)
 def test_swarm_variant_fails_its_scenarios_on_the_expected_step(
     variant: Variant, sandbox_root: Path, tmp_path: Path
 ) -> None:
