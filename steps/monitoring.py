@@ -11,7 +11,9 @@ from pytest_bdd import given, then, when
 
 from infragate.bdd import Check, Evidence, expect_no_problems, needs, not_applicable, progress
 from infragate.platforms import Platform
+from infragate.probes.http import GatewayClient
 from infragate.probes.monitoring import judgements as checks
+from infragate.probes.monitoring.counting import CountResult, count_requests
 from infragate.probes.monitoring.drill import DrillResult, run_drill
 from infragate.probes.monitoring.prometheus_api import MonitoringApi, Rule, Sample, Target
 from infragate.profile import Profile
@@ -101,6 +103,20 @@ def _(profile: Profile, monitored: MonitoringState, evidence: Evidence) -> None:
     config = monitored.alertmanager[2] if monitored.alertmanager is not None else None
     found = evidence.record(checks.timings(monitored.rules, monitored.prometheus_config, config))
     expect_no_problems(checks.timing_check(_declared(profile), found))
+
+
+@when("requests are sent through the gateway while their counter is watched", target_fixture="counted")
+@needs("monitoring.counts")
+def _(profile: Profile, gateway: GatewayClient, evidence: Evidence) -> CountResult:
+    monitoring = _declared(profile)
+    if monitoring.counts is None:
+        not_applicable("the profile declares no monitoring.counts")
+    return evidence.record(count_requests(MonitoringApi(monitoring), gateway, profile, monitoring.counts))
+
+
+@then("the counter grew by the requests sent")
+def _(counted: CountResult) -> None:
+    expect_no_problems(counted.agrees_check())
 
 
 @when("every declared alert drill stops its component and starts it again", target_fixture="drills")

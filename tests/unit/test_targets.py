@@ -43,3 +43,12 @@ def test_marketplace_holds_its_deployment_to_the_kubernetes_promises_of_the_seed
     assert (promised.autoscaling.min, promised.autoscaling.max) == (3, 10)
     assert promised.probes and promised.max_unavailable == 0 and promised.non_root
     assert promised.anti_affinity == "preferred"
+
+
+def test_the_seeds_hold_their_monitoring_to_what_their_summaries_name() -> None:
+    market = load_profile(TARGETS / "marketplace.yaml").monitoring
+    assert market is not None and market.alertmanager is not None
+    assert set(market.targets) == {"backend", "nginx", "postgres", "redis", "mongodb", "elasticsearch", "node"}
+    assert market.categories == ["api", "database", "system", "business"]
+    bookmarks = load_profile(TARGETS / "bookmark-sync.yaml").monitoring
+    assert bookmarks is not None and bookmarks.targets["api"].min_up == 5

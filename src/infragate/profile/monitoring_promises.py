@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from infragate.profile.fields import Duration, StrictModel, Url
+from infragate.profile.fields import Duration, Share, StrictModel, Url
 
 
 class ScrapeTarget(StrictModel):
@@ -63,6 +63,19 @@ class Drill(StrictModel):
     )
 
 
+class Counted(StrictModel):
+    """Requests through a gateway route must show in a counter Prometheus scrapes: monitoring sees reality."""
+
+    route: str = Field(description="the gateway route (gateway.routes) the requests are sent to")
+    metric: str = Field(description="the counter of requests served, e.g. nginx_http_requests_total")
+    job: str = Field(description="the scrape job whose series of it are summed")
+    requests: int = Field(default=200, ge=10, le=10_000, description="requests sent (safety.max_requests caps it)")
+    rate: float = Field(
+        default=50.0, gt=0, description="requests per second (safety.max_rate and half the route's limit cap it)"
+    )
+    tolerance: Share = Field(default=0.05, description="how far the count may be from what was sent")
+
+
 class Monitoring(StrictModel):
     """Prometheus, its rules and Alertmanager, as the design promised them."""
 
@@ -83,6 +96,7 @@ class Monitoring(StrictModel):
         default=None, description="the longest time from a fault to its notification, for every drilled alert"
     )
     drills: list[Drill] = Field(default_factory=list, description="alert drills (destructive)")
+    counts: Counted | None = Field(default=None, description="a counter that must count the requests sent")
 
     @model_validator(mode="after")
     def _drilled_rules_are_declared(self) -> Monitoring:

@@ -111,6 +111,7 @@ class SandboxSpec:
     alerts_unrouted: bool = False  # the API and database alerts go to a receiver that notifies nobody
     alert_down_for_s: int = 2  # the outage alerts' `for:`
     exporter_misdirected: bool = False  # the Redis exporter watches a port where no Redis listens
+    unscraped_replicas: frozenset[str] = frozenset()  # API replicas Prometheus's relabelling drops
 
     def route(self, name: str) -> RouteSpec:
         """A route by name."""

@@ -182,7 +182,7 @@ def rules(spec: SandboxSpec) -> dict[str, object]:
     return {"groups": groups}
 
 
-def prometheus_config(ports: MonitoringPorts, folder: Path) -> dict[str, object]:
+def prometheus_config(spec: SandboxSpec, ports: MonitoringPorts, folder: Path) -> dict[str, object]:
     """Prometheus's configuration: every part scraped each second, rules evaluated each second."""
 
     def static(job: str, port: int) -> dict[str, object]:
@@ -197,7 +197,16 @@ def prometheus_config(ports: MonitoringPorts, folder: Path) -> dict[str, object]
         "rule_files": [str(folder / "rules.yml")],
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{ports.alertmanager}"]}]}]},
         "scrape_configs": [
-            {"job_name": "api", "file_sd_configs": [{"files": [str(folder / API_TARGETS)], "refresh_interval": "5s"}]},
+            {
+                "job_name": "api",
+                "file_sd_configs": [{"files": [str(folder / API_TARGETS)], "refresh_interval": "5s"}],
+                # The defect: a relabelling that drops replicas, so that part of the traffic is never counted.
+                "relabel_configs": [
+                    {"source_labels": ["replica"], "regex": "|".join(sorted(spec.unscraped_replicas)), "action": "drop"}
+                ]
+                if spec.unscraped_replicas
+                else [],
+            },
             static("nginx", ports.nginx_exporter),
             static("postgres", ports.postgres_exporter),
             static("redis", ports.redis_exporter),
@@ -240,7 +249,7 @@ def programs(
     for part in ("prometheus-data", "alertmanager-data"):
         (folder / part).mkdir(parents=True, exist_ok=True)
     (folder / "rules.yml").write_text(yaml.safe_dump(rules(spec), sort_keys=False))
-    (folder / "prometheus.yml").write_text(yaml.safe_dump(prometheus_config(ports, folder), sort_keys=False))
+    (folder / "prometheus.yml").write_text(yaml.safe_dump(prometheus_config(spec, ports, folder), sort_keys=False))
     (folder / "alertmanager.yml").write_text(yaml.safe_dump(alertmanager_config(spec, ports), sort_keys=False))
     secrets = directory / "secrets"
     redis_port_watched = ports.nowhere if spec.exporter_misdirected else redis_port

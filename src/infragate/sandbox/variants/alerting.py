@@ -1,10 +1,10 @@
 """Known-bad variants of the reference deployment's monitoring: an exporter down or watching the
-wrong port, a rule missing or reading a metric that does not exist, alerts routed to nobody, and an
-outage alert that waits too long to fire."""
+wrong port, a replica never scraped, a rule missing or reading a metric that does not exist, alerts
+routed to nobody, and an outage alert that waits too long to fire."""
 
 from __future__ import annotations
 
-from infragate.sandbox.variants.scenarios import ALERT_DRILL, ALERTS_ROUTED, RULES, SCRAPED
+from infragate.sandbox.variants.scenarios import ALERT_DRILL, ALERTS_ROUTED, COUNTED, RULES, SCRAPED
 from infragate.sandbox.variants.variant import ExpectedFailure, LocalDefect, Variant, replace_fields
 
 NGINX = ("nginx",)  # the monitoring runs with the nginx gateway, whose exporter it has
@@ -28,6 +28,16 @@ VARIANTS: tuple[Variant, ...] = (
         summary="the Redis exporter is up but watches a port where no Redis listens",
         breaks=(ExpectedFailure(SCRAPED, "And every exporter reaches what it watches"),),
         defect=LocalDefect(replace_fields(exporter_misdirected=True)),
+        gateways=NGINX,
+    ),
+    Variant(
+        name="monitoring-replica-unscraped",
+        summary="Prometheus's relabelling drops API replica api-3: a third of the API's traffic is never counted",
+        breaks=(
+            ExpectedFailure(SCRAPED, "Then every declared scrape job has its targets up and scraped recently"),
+            ExpectedFailure(COUNTED, "Then the counter grew by the requests sent"),
+        ),
+        defect=LocalDefect(replace_fields(unscraped_replicas=frozenset({"api-3"}))),
         gateways=NGINX,
     ),
     Variant(
