@@ -106,3 +106,19 @@ def test_latency_far_below_its_bounds_is_drawn_on_a_log_scale_with_plain_tick_la
     assert "latency (ms, log scale)" in texts
     assert {"1", "10", "100"} <= set(texts)  # decades, written as numbers
     assert max(float(t) for t in texts if re.fullmatch(r"\d+", t)) >= 100  # the bounds stay on the scale
+
+
+def test_an_alert_drill_shows_each_event_against_the_declared_time() -> None:
+    drill = {
+        "alert": "RedisDown",
+        "component": "redis",
+        "notify_within_s": 15.0,
+        "timeline": [["fault", 0.0], ["pending", 1.1], ["firing", 3.1], ["delivered", 4.2], ["fault ended", 4.3]],
+    }
+    texts, caption = _render("alert-drill", drill)
+    assert {"seconds after the fault", "fault", "pending", "firing", "delivered", "fault ended"} <= set(texts)
+    assert {"redis stopped", "declared: notified within 15 s", "0", "10"} <= set(texts)  # the bound in range
+    assert caption == (
+        "Alert drill RedisDown: fault at 0.0 s, pending at 1.1 s, firing at 3.1 s, delivered at 4.2 s, "
+        "fault ended at 4.3 s"
+    )

@@ -238,3 +238,15 @@ def test_the_webhook_receiver_keeps_what_it_was_sent() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_count_within_tolerance_and_background_agrees_and_a_third_missing_does_not() -> None:
+    from infragate.probes.monitoring.counting import CountResult
+
+    assert CountResult("m", "api", 200, 203.0, 0.0, 0.05).agrees_check().met
+    assert CountResult("m", "api", 200, 230.0, 25.0, 0.05).agrees_check().met  # others' traffic on top
+    short = CountResult("m", "api", 200, 134.0, 0.0, 0.05).agrees_check()
+    assert short.problems == (
+        "expected m of job api counts the 200 requests sent, 190 to 210, "
+        "observed counted 134 (and 0 in an equally long quiet window)",
+    )
