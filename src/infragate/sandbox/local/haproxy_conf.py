@@ -54,7 +54,7 @@ defaults
 frontend plain
     bind 127.0.0.1:{layout.http_port}
 {_plain(spec, layout)}
-
+{_metrics(layout)}
 frontend gateway
     bind 127.0.0.1:{layout.https_port} {_tls(spec, prefix / BUNDLE)}
 {_acls(spec)}
@@ -73,6 +73,17 @@ backend api
 {_servers(spec, upstream)}
 
 {_tables(spec)}"""
+
+
+def _metrics(layout: GatewayLayout) -> str:
+    """HAProxy's own Prometheus exporter, for the monitored deployment."""
+    if layout.status_port is None:
+        return ""
+    return (
+        f"\nfrontend metrics\n    bind 127.0.0.1:{layout.status_port}\n"
+        "    http-request use-service prometheus-exporter if { path /metrics }\n"
+        '    http-request return status 404 content-type text/plain string "not found"\n'
+    )
 
 
 def _plain(spec: SandboxSpec, layout: GatewayLayout) -> str:

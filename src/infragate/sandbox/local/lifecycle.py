@@ -153,7 +153,7 @@ def _gateway_command(directory: Path, spec: SandboxSpec, ports: _Ports) -> str:
     if ports.watch is not None:
         (directory / monitoring.FOLDER).mkdir(exist_ok=True)
     write_registry(directory, ports.upstream)
-    status_port = ports.watch.nginx_status if ports.watch is not None else None
+    status_port = ports.watch.gateway_status if ports.watch is not None else None
     conf = gateway.write_conf(directory, spec, ports.https, ports.http, ports.upstream, status_port=status_port)
     return gateway.command(directory, spec, conf)
 
@@ -257,7 +257,7 @@ def _wait_answering(supervisor: SupervisorClient, directory: Path, spec: Sandbox
     """Every program runs, every started replica and the gateway answer HTTP, Redis accepts connections."""
     expected_running = {"gateway", "postgres", "redis", "s3", *(set(ports.upstream) - spec.stopped_replicas)}
     if ports.watch is not None:
-        expected_running |= set(monitoring.PROGRAMS) - spec.stopped_programs
+        expected_running |= set(monitoring.program_names(spec)) - spec.stopped_programs
     wait_running(supervisor, expected_running, directory)
     session = requests.Session()
     for replica, port in ports.upstream.items():

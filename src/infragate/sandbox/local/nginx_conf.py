@@ -43,7 +43,7 @@ class GatewayLayout:
     http_port: int
     certificate: Path
     key: Path
-    status_port: int | None = None  # nginx's stub_status for its exporter (the monitored deployment)
+    status_port: int | None = None  # the gateway's own figures for Prometheus (the monitored deployment)
 
 
 def render(spec: SandboxSpec, layout: GatewayLayout, upstream: Mapping[str, int | str]) -> str:

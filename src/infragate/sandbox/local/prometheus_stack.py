@@ -1,7 +1,8 @@
 """The local reference deployment's monitoring, from Debian's packages: Prometheus scraping the API
-replicas (found through the service registry, as file-based service discovery), nginx, PostgreSQL,
-Redis and the host through their exporters; alert rules for the seed's categories; Alertmanager
-routing them to infragate's webhook receiver. Every part listens on 127.0.0.1 only."""
+replicas (found through the service registry, as file-based service discovery), the gateway (nginx
+through its exporter, HAProxy through its own), PostgreSQL, Redis and the host through their
+exporters; alert rules for the seed's categories; Alertmanager routing them to infragate's webhook
+receiver. Every part listens on 127.0.0.1 only."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ class MonitoringPorts:
     prometheus: int
     alertmanager: int
     receiver: int
-    nginx_status: int
+    gateway_status: int
     nginx_exporter: int
     postgres_exporter: int
     redis_exporter: int
@@ -72,8 +73,18 @@ def binaries() -> dict[str, str]:
 
 
 def monitored(spec: SandboxSpec) -> bool:
-    """Whether the deployment runs its monitoring (with the nginx gateway, whose exporter it has)."""
-    return spec.monitoring and spec.gateway == "nginx"
+    """Whether the deployment runs its monitoring."""
+    return spec.monitoring
+
+
+def program_names(spec: SandboxSpec) -> tuple[str, ...]:
+    """The monitoring's programs: nginx needs an exporter for its stub_status, HAProxy has its own."""
+    return tuple(name for name in PROGRAMS if name != "nginx-exporter" or spec.gateway == "nginx")
+
+
+def gateway_watch(spec: SandboxSpec) -> dict[str, str]:
+    """What the gateway's scrape job must reach: nginx's exporter says whether it reaches nginx."""
+    return {"reaches": "nginx_up"} if spec.gateway == "nginx" else {}
 
 
 def named_ports(ports: MonitoringPorts | None) -> dict[str, int]:
@@ -106,6 +117,7 @@ def wait_ready(ports: MonitoringPorts, timeout_s: float) -> None:
 def rules(spec: SandboxSpec) -> dict[str, object]:
     """Alert rules for the seed's categories: the API, the databases, the system."""
     down = f"{spec.alert_down_for_s}s"
+    gateway_down = 'nginx_up == 0 or up{job="gateway"} == 0' if spec.gateway == "nginx" else 'up{job="gateway"} == 0'
 
     def alert(name: str, expr: str, category: str, wait: str, summary: str) -> dict[str, object]:
         return {
@@ -133,9 +145,7 @@ def rules(spec: SandboxSpec) -> dict[str, object]:
             "30s",
             "the API's p95 is above 200 ms",
         ),
-        alert(
-            "GatewayDown", 'nginx_up == 0 or up{job="nginx"} == 0', "api", down, "nginx does not answer its exporter"
-        ),
+        alert("GatewayDown", gateway_down, "api", down, "the gateway does not answer its scrape"),
     ]
     database_rules = [
         alert("PostgresDown", "pg_up == 0", "database", down, "PostgreSQL does not answer its exporter"),
@@ -207,7 +217,7 @@ def prometheus_config(spec: SandboxSpec, ports: MonitoringPorts, folder: Path) -
                 if spec.unscraped_replicas
                 else [],
             },
-            static("nginx", ports.nginx_exporter),
+            static("gateway", ports.nginx_exporter if spec.gateway == "nginx" else ports.gateway_status),
             static("postgres", ports.postgres_exporter),
             static("redis", ports.redis_exporter),
             static("node", ports.node_exporter),
@@ -260,7 +270,7 @@ def programs(
         "alertmanager": f"{found['alertmanager']} --config.file={folder / 'alertmanager.yml'} "
         f"--storage.path={folder / 'alertmanager-data'} {listen}{ports.alertmanager} --cluster.listen-address=",
         "nginx-exporter": f"{found['nginx-exporter']} "
-        f"-nginx.scrape-uri=http://127.0.0.1:{ports.nginx_status}/stub_status "
+        f"-nginx.scrape-uri=http://127.0.0.1:{ports.gateway_status}/stub_status "
         f"-web.listen-address=127.0.0.1:{ports.nginx_exporter}",
         "postgres-exporter": "/bin/sh -c 'DATA_SOURCE_NAME=\"postgresql://monitor:'\"$(cat "
         f'{secrets / "monitor-password"})"\'@127.0.0.1:{postgres_port}/postgres?sslmode=disable" '
@@ -276,4 +286,5 @@ def programs(
     return {
         name: program(name, command, directory, autostart="false" if name in spec.stopped_programs else "true")
         for name, command in commands.items()
+        if name in program_names(spec)
     }

@@ -4,7 +4,7 @@ variant switched on."""
 from __future__ import annotations
 
 from infragate.sandbox.local.database import PGBACKREST_STANZA, S3_URL
-from infragate.sandbox.local.prometheus_stack import RECEIVER, MonitoringPorts
+from infragate.sandbox.local.prometheus_stack import RECEIVER, MonitoringPorts, gateway_watch
 from infragate.sandbox.local.state import SERVICE
 from infragate.sandbox.spec import (
     BACKUP_INTERVAL_S,
@@ -186,7 +186,7 @@ def monitoring_promises(spec: SandboxSpec, ports: MonitoringPorts) -> dict[str, 
         "prometheus": f"http://127.0.0.1:{ports.prometheus}",
         "targets": {
             "api": {"min_up": spec.replicas},
-            "nginx": {"reaches": "nginx_up"},
+            "gateway": gateway_watch(spec),
             "postgres": {"reaches": "pg_up"},
             "redis": {"reaches": "redis_up"},
             "node": {},

@@ -38,7 +38,7 @@ def _reload_gateway(directory: Path, state: SandboxState, upstream: dict[str, in
         state.ports["https"],
         state.ports["http"],
         upstream,
-        status_port=state.ports.get("monitoring-nginx-status"),
+        status_port=state.ports.get("monitoring-gateway-status"),
     )
     if conf.read_text() != before:
         SupervisorClient(state.supervisor_url).signal("gateway", gateway.RELOAD_SIGNAL[spec.gateway])
