@@ -141,13 +141,12 @@ def run_drill(
     platform.stop_component(drill.stop)
     watch = _Watch(api, drill, started, wall_started)
     last = "delivered" if drill.notifications is not None else "firing"
-    say(f"alert drill: {drill.stop} stopped, waiting up to {limit:g} s for {drill.alert} to be {last}")
+    say(f"alert drill: {drill.stop} stopped; {drill.alert} must be {last} within {limit:g} s, then resolve")
     poll_until(watch.look, lambda events: last in events, limit + 2 * POLL_S, POLL_S)
     watch.note("fault ended")
     detail = start_component(platform, drill.stop)
     journal.settle(entry, "undone", detail)
     watch.note("running again")
-    say(f"alert drill: {drill.stop} runs again, waiting up to {limit:g} s for {drill.alert} to resolve")
     if "firing" in watch.events:  # the resolved notification is awaited only where the firing one came
         wanted = "resolved delivered" if "delivered" in watch.events else "resolved"
         poll_until(watch.look, lambda events: wanted in events, limit + 2 * POLL_S, POLL_S)
