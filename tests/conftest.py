@@ -80,7 +80,15 @@ def verify_rate_limits(folder: Path, profile: dict[str, object]) -> CliRun:
     path.write_text(json.dumps(profile))  # JSON is YAML
     reports = folder / "reports"
     return run_cli(
-        "verify", "--target", str(path), "--features", RATE_FEATURE, "--reports", str(reports), reports=reports
+        "verify",
+        "--target",
+        str(path),
+        "--features",
+        RATE_FEATURE,
+        "--reports",
+        str(reports),
+        reports=reports,
+        urgent=True,
     )
 
 

@@ -15,6 +15,10 @@ import pytest
 from infragate.sandbox.haproxy import HaproxyLimits, backend_server, haproxy_gateway
 from tests.conftest import CliRun, failed_steps, verify_rate_limits
 
+# Rate-limit measurements: scripts/test.sh runs them beside the known-bad variants, in the group
+# of timing-sensitive runs that share one xdist worker in turn.
+pytestmark = pytest.mark.xdist_group("ratelimit")
+
 EVERY_ROUTE = "Every route enforces its declared rate limit"
 OTHER_CLIENT = "One client's overload does not throttle another client"
 CORRECT = HaproxyLimits().per_route  # a request rate per source address over one second, per route

@@ -197,7 +197,7 @@ Feature: Rolling restarts alone
     And no request fails
 """
 MODES = ("sigkill-all", "sigkill-command", "sigint", "sigterm")
-RUNS = 20
+RUNS = 12  # every stop mode on every feature once (4 x 3)
 
 
 def _pending(journal_dir: Path) -> bool:

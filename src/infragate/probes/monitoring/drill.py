@@ -28,6 +28,8 @@ EVENTS = (
     "target down",
     "pending",
     "firing",
+    "cannot fire in time",
+    "sent elsewhere",
     "delivered",
     "fault ended",
     "running again",
@@ -92,8 +94,11 @@ def _notified(entries: tuple[Mapping[str, Any], ...], drill: Drill, status: str,
 class _Watch:
     """Polls Prometheus (and the receiver) and notes the first time each event is seen."""
 
-    def __init__(self, api: MonitoringApi, drill: Drill, started: float, wall_started: float) -> None:
+    def __init__(
+        self, api: MonitoringApi, drill: Drill, started: float, wall_started: float, limit: float, for_s: float
+    ) -> None:
         self.api, self.drill, self.started, self.wall_started = api, drill, started, wall_started
+        self.limit, self.for_s = limit, for_s
         self.events: dict[str, float] = {"fault": 0.0}
         self.jobs = set(api.monitoring.targets)
 
@@ -101,7 +106,13 @@ class _Watch:
         self.events.setdefault(event, time.monotonic() - self.started)
 
     def look(self) -> dict[str, float]:
-        state = self.api.alerts().get(self.drill.alert)
+        state, since = self.api.alert_states().get(self.drill.alert, (None, None))
+        if state == "pending" and since is not None and since + self.for_s > self.wall_started + self.limit:
+            self.note("cannot fire in time")  # its `for:` ends after the declared time: no need to wait it out
+        if state == "firing" and "delivered" not in self.events and self.drill.receiver is not None:
+            routed = self.api.routed_to(self.drill.alert)
+            if routed is not None and self.drill.receiver not in routed:
+                self.note("sent elsewhere")  # Alertmanager has it, for other receivers only
         down = any(t.health == "down" and t.job in self.jobs for t in self.api.targets())
         if down and "fault ended" not in self.events:
             self.note("target down")
@@ -139,10 +150,14 @@ def run_drill(
     )
     wall_started, started = time.time(), time.monotonic()
     platform.stop_component(drill.stop)
-    watch = _Watch(api, drill, started, wall_started)
+    for_s = next((rule.for_s for rule in api.rules() if rule.kind == "alerting" and rule.name == drill.alert), 0.0)
+    watch = _Watch(api, drill, started, wall_started, limit, for_s)
     last = "delivered" if drill.notifications is not None else "firing"
+    hopeless = ("cannot fire in time", "sent elsewhere")
     say(f"alert drill: {drill.stop} stopped; {drill.alert} must be {last} within {limit:g} s, then resolve")
-    poll_until(watch.look, lambda events: last in events, limit + 2 * POLL_S, POLL_S)
+    poll_until(
+        watch.look, lambda events: last in events or any(e in events for e in hopeless), limit + 2 * POLL_S, POLL_S
+    )
     watch.note("fault ended")
     detail = start_component(platform, drill.stop)
     journal.settle(entry, "undone", detail)

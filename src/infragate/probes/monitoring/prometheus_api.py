@@ -3,6 +3,7 @@ does not answer, or answers what is not its API, is a ProbeError (could not veri
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -143,12 +144,36 @@ class MonitoringApi:
 
     def alerts(self) -> dict[str, str]:
         """Active alerts by name, and their state ("pending" or "firing"; firing wins)."""
-        states: dict[str, str] = {}
+        return {name: state for name, (state, _) in self.alert_states().items()}
+
+    def alert_states(self) -> dict[str, tuple[str, float | None]]:
+        """Active alerts by name: their state (firing wins) and since when they are active (epoch seconds)."""
+        states: dict[str, tuple[str, float | None]] = {}
         for entry in self._prometheus("/api/v1/alerts").get("alerts", []):
             name = str(entry.get("labels", {}).get("alertname", ""))
-            if states.get(name) != "firing":
-                states[name] = str(entry.get("state", ""))
+            if states.get(name, ("", None))[0] != "firing":
+                active = entry.get("activeAt")
+                since = None
+                if isinstance(active, str):
+                    with contextlib.suppress(ValueError):
+                        since = datetime.datetime.fromisoformat(active.replace("Z", "+00:00")).timestamp()
+                states[name] = (str(entry.get("state", "")), since)
         return states
+
+    def routed_to(self, alert: str) -> frozenset[str] | None:
+        """The receivers Alertmanager has for an active alert of this name, or None when it has none active."""
+        if self.monitoring.alertmanager is None:
+            return None
+        url = f"{self.monitoring.alertmanager.url.rstrip('/')}/api/v2/alerts"
+        found = self._get(url + "?" + requests.compat.urlencode({"filter": f'alertname="{alert}"'}), "Alertmanager")
+        entries = found if isinstance(found, list) else []
+        receivers = {
+            str(receiver.get("name"))
+            for entry in entries
+            if isinstance(entry, Mapping) and (entry.get("status") or {}).get("state") == "active"
+            for receiver in entry.get("receivers") or []
+        }
+        return frozenset(receivers) or None
 
     def alertmanagers(self) -> tuple[str, ...]:
         """The Alertmanagers Prometheus sends to."""

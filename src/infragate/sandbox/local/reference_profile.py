@@ -200,7 +200,7 @@ def monitoring_promises(spec: SandboxSpec, ports: MonitoringPorts) -> dict[str, 
             "routes": [{"labels": {"category": c}, "receiver": RECEIVER} for c in ("api", "database", "system")],
         },
         "notify_within": NOTIFY_WITHIN,
-        "counts": {"route": "api", "metric": "app_http_requests_total", "job": "api", "requests": 100},
+        "counts": {"route": "api", "metric": "app_http_requests_total", "job": "api", "requests": 50},
         "drills": [
             {"alert": "RedisDown", "stop": "redis", "receiver": RECEIVER, "notifications": notifications},
             {"alert": "ApiReplicaDown", "stop": "api-1", "receiver": RECEIVER, "notifications": notifications},
