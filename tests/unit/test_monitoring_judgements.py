@@ -205,6 +205,11 @@ def test_drill_verdicts() -> None:
     silent = DrillResult("RedisDown", "redis", 15.0, (("fault", 0.0), ("fault ended", 15.5)), True)
     assert not silent.notified_check().met
     assert silent.resolved_check().outcome is Outcome.NOT_JUDGED
+    elsewhere = DrillResult("RedisDown", "redis", 15.0, (*timeline[:3], ("sent elsewhere", 3.3)), True)
+    assert (
+        "not delivered (fault at 0.0 s, pending at 1.0 s, firing at 3.0 s, sent elsewhere at 3.3 s)"
+        in (elsewhere.notified_check().problems[0])
+    )
 
 
 def test_drills_must_name_declared_alerts_and_a_time() -> None:
