@@ -235,6 +235,20 @@ def _break_update(session: _Api, namespace: str, deadline_s: int) -> None:
         raise SandboxError(f"the broken update of {workload.SERVICE} was not reported stalled in time")
 
 
+def _wait_autoscaler(session: _Api, namespace: str) -> None:
+    """The reference is up once its autoscaler reads the pods' CPU (metrics-server's first samples
+    and the HPA's first sync come some 20 s after the pods are ready): an experiment started before
+    would measure the metrics pipeline's warm-up, not the autoscaler."""
+    url = f"{session.url}/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers/{workload.SERVICE}"
+
+    def reading() -> bool:
+        metrics = session.get(url, timeout=5).json().get("status", {}).get("currentMetrics") or []
+        return any((m.get("resource") or {}).get("current", {}).get("averageUtilization") is not None for m in metrics)
+
+    if not poll_until(reading, bool, READY_TIMEOUT_S, 1.0).met:
+        raise SandboxError(f"the autoscaler of {workload.SERVICE} read no CPU utilisation in {READY_TIMEOUT_S:g} s")
+
+
 def _deploy(session: _Api, spec: KubernetesSpec, image: str, namespace: str) -> None:
     """Create the workload and wait for it; a variant with a broken update then gets that update."""
     _apply(session, workload.manifests(spec, image, namespace))
@@ -272,6 +286,8 @@ def up(name: str = "kubernetes", variant: str | None = None, root: Path | None =
         spec = kubernetes_spec(variant)
         _apply(_Api.of(layout), config.metrics_api_objects(layout))
         _deploy(_Api.of(layout), spec, api_image, workload.NAMESPACE)
+        if spec.autoscaler:
+            _wait_autoscaler(_Api.of(layout), workload.NAMESPACE)
         gateway_url, http_url = _start_gateway(layout, supervisor)
     except BaseException:
         _stop(directory, layout.run)
