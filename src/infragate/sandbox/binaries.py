@@ -15,6 +15,11 @@ _HINTS = {
     "haproxy": "apt-get install haproxy",
     "redis-server": "apt-get install redis-server",
     "postgres": "apt-get install postgresql",
+    **{name: f"apt-get install {name}" for name in ("prometheus", "prometheus-alertmanager")},
+    **{
+        f"prometheus-{kind}-exporter": f"apt-get install prometheus-{kind}-exporter"
+        for kind in ("nginx", "postgres", "redis", "node")
+    },
 }
 
 

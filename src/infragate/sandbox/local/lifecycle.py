@@ -110,7 +110,7 @@ def _make_folders(directory: Path) -> None:
 
 def _allocate(spec: SandboxSpec) -> _Ports:
     replicas = spec.replica_names(SERVICE)
-    watching = len(fields(monitoring.MonitoringPorts)) if monitoring.monitored(spec) else 0
+    watching = len(fields(monitoring.MonitoringPorts)) if spec.monitoring else 0
     https, http, postgres, redis, s3, *rest = free_ports(5 + len(replicas) + watching)
     upstream = dict(zip(replicas, rest[: len(replicas)], strict=True))
     watched = monitoring.allocate(rest[len(replicas) :]) if watching else None

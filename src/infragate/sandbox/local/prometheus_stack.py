@@ -6,7 +6,6 @@ receiver. Every part listens on 127.0.0.1 only."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -14,8 +13,9 @@ from pathlib import Path
 import requests
 import yaml
 
-from infragate.errors import ProbeError, SandboxError
+from infragate.errors import ProbeError
 from infragate.retry import retry
+from infragate.sandbox import binaries
 from infragate.sandbox.local.programs import program
 from infragate.sandbox.spec import SandboxSpec
 
@@ -24,7 +24,6 @@ API_TARGETS = "api-targets.json"  # written with the service registry (state.wri
 SCRAPE_S = 1
 EVALUATE_S = 1
 GROUP_WAIT_S = 1
-DOWN_FOR_S = 2  # an outage alert waits this long before it fires
 RECEIVER = "oncall"
 PROGRAMS = (
     "prometheus",
@@ -58,23 +57,6 @@ class MonitoringPorts:
     redis_exporter: int
     node_exporter: int
     nowhere: int  # a port nothing listens on: where a misdirected exporter looks
-
-
-def binaries() -> dict[str, str]:
-    """Each part's program, found on PATH; SandboxError naming the packages when one is missing."""
-    found = {name: shutil.which(binary) for name, binary in BINARIES.items()}
-    missing = sorted(BINARIES[name] for name, path in found.items() if path is None)
-    if missing:
-        raise SandboxError(
-            f"the monitored reference deployment needs {', '.join(missing)} (Debian packages of the same names; "
-            "bash scripts/setup.sh installs them)"
-        )
-    return {name: str(path) for name, path in found.items()}
-
-
-def monitored(spec: SandboxSpec) -> bool:
-    """Whether the deployment runs its monitoring."""
-    return spec.monitoring
 
 
 def program_names(spec: SandboxSpec) -> tuple[str, ...]:
@@ -254,7 +236,7 @@ def programs(
     spec: SandboxSpec, directory: Path, ports: MonitoringPorts, postgres_port: int, redis_port: int
 ) -> dict[str, str]:
     """The supervisor programs of the monitoring; secrets are read from their files when each starts."""
-    found = binaries()
+    found = {name: str(binaries.find(binary)) for name, binary in BINARIES.items()}
     folder = directory / FOLDER
     for part in ("prometheus-data", "alertmanager-data"):
         (folder / part).mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from infragate.errors import SandboxError
 from infragate.sandbox.host import default_root
+from infragate.sandbox.local.prometheus_stack import API_TARGETS, FOLDER
 from infragate.sandbox.spec import SandboxSpec
 from infragate.sandbox.variants import local_spec
 
@@ -52,11 +53,11 @@ def write_registry(directory: Path, upstream: dict[str, int]) -> None:
     temporary = directory / "registry.json.new"
     temporary.write_text(json.dumps({"services": {SERVICE: members}}, indent=2))
     temporary.replace(directory / "registry.json")
-    monitoring = directory / "monitoring"
+    monitoring = directory / FOLDER
     if monitoring.is_dir():  # Prometheus finds the API replicas here (file-based service discovery)
         groups = [{"targets": [f"127.0.0.1:{port}"], "labels": {"replica": name}} for name, port in upstream.items()]
-        (monitoring / "api-targets.json.new").write_text(json.dumps(groups))
-        (monitoring / "api-targets.json.new").replace(monitoring / "api-targets.json")
+        (monitoring / f"{API_TARGETS}.new").write_text(json.dumps(groups))
+        (monitoring / f"{API_TARGETS}.new").replace(monitoring / API_TARGETS)
 
 
 def read_registry(directory: Path) -> dict[str, int]:
