@@ -178,7 +178,11 @@ def routes_check(monitoring: Monitoring, config: Mapping[str, Any]) -> Check:
 
 @dataclass(frozen=True)
 class Timing:
-    """The soonest an alert can be notified after its fault, and what that is made of."""
+    """How long, by its settings, an alert may take from its fault to its notification, and what that
+    is made of: the fault waits up to a scrape interval to be seen and up to an evaluation interval
+    to be evaluated, then `for:`, then group_wait. A fault that falls just before a scrape and an
+    evaluation is notified after `for:` and little more (sooner than group_wait when the alert's group
+    is already open at Alertmanager); none should take longer than the sum, processing apart."""
 
     alert: str
     scrape_s: float
@@ -187,7 +191,7 @@ class Timing:
     group_wait_s: float
 
     @property
-    def minimum_s(self) -> float:
+    def bound_s(self) -> float:
         """Scrape interval + evaluation interval + `for:` + group_wait."""
         return self.scrape_s + self.evaluation_s + self.for_s + self.group_wait_s
 
@@ -195,14 +199,14 @@ class Timing:
         """The sum, term by term."""
         return (
             f"{self.alert}: scrape {self.scrape_s:g} s + evaluation {self.evaluation_s:g} s + for {self.for_s:g} s "
-            f"+ group_wait {self.group_wait_s:g} s = {self.minimum_s:g} s"
+            f"+ group_wait {self.group_wait_s:g} s = {self.bound_s:g} s"
         )
 
 
 def timings(
     rules: Sequence[Rule], prometheus: Mapping[str, Any], alertmanager: Mapping[str, Any] | None
 ) -> dict[str, Timing]:
-    """The soonest notification of every loaded alert: the slowest scrape interval of any job (the
+    """The configured bound on notifying every loaded alert: the slowest scrape interval of any job (the
     rule may read any), the rule group's interval, its `for:`, and group_wait of the route it takes."""
     settings = prometheus.get("global") or {}
     default_scrape = parse_duration(str(settings.get("scrape_interval", f"{DEFAULT_SCRAPE_INTERVAL_S:g}s")))
@@ -244,7 +248,7 @@ def timing_check(monitoring: Monitoring, found: Mapping[str, Timing]) -> Check:
     problems = [
         f"{timing.describe()}, expected at most {limit:g} s"
         for name, limit in limits.items()
-        if (timing := found.get(name)) is not None and timing.minimum_s > limit
+        if (timing := found.get(name)) is not None and timing.bound_s > limit
     ]
     return Check.judged(
         "alert timing",
