@@ -79,7 +79,10 @@ def file_lock(path: Path) -> Iterator[None]:
 
 
 def alive(pid: int) -> bool:
-    """Whether a process of that pid exists (perhaps another user's)."""
+    """Whether a process of that pid exists (perhaps another user's). No pid (0, a missing pid file
+    read as 0) is no process: os.kill(0, 0) would ask about the caller's own process group."""
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
