@@ -33,6 +33,7 @@ from infragate.safety import NONE, Consent
 
 SCALE_TAKEN_S = 30.0  # how long the Deployment may take to show a new replica count
 DECLARED_MIN = "infragate.dev/declared-min-replicas"  # on an HPA whose minimum a scaling raised
+STOPPED_FROM = "infragate.dev/stopped-replicas"  # on a Deployment an alert drill scaled to zero
 CONVERGE_TIMEOUT_S = 120.0
 ROLL_TIMEOUT_PER_REPLICA_S = 30.0  # a rollout may take this long per replica before it is called stuck
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
@@ -240,3 +241,38 @@ class KubernetesPlatform:
             if time.monotonic() > deadline:
                 raise ProbeError(f"deployment {service} did not take {replicas} replicas")
             time.sleep(0.2)
+
+    def stop_component(self, name: str) -> None:
+        """Scale a Deployment of the namespace to zero, noting its replica count on it first (in the same
+        write) so that whoever starts it again, a later process among them, knows what to restore.
+        An autoscaler stands aside while its target has no replica."""
+        self.consent.require_destructive(f"stop {name}")
+        replicas = int(self.deployment(name).spec.replicas or 0)
+        if replicas == 0:
+            return
+        patch = {"metadata": {"annotations": {STOPPED_FROM: str(replicas)}}, "spec": {"replicas": 0}}
+        self._patch_deployment(name, patch, f"stop deployment {name}")
+
+    def start_component(self, name: str) -> None:
+        """Give a Deployment a drill stopped its replicas back; return once they are all ready."""
+        deployment = self.deployment(name)
+        noted = (deployment.metadata.annotations or {}).get(STOPPED_FROM)
+        if noted is None:
+            if not deployment.spec.replicas:
+                raise ProbeError(f"deployment {name} has no replica and no note of how many it had")
+            return
+        patch = {"metadata": {"annotations": {STOPPED_FROM: None}}, "spec": {"replicas": int(noted)}}
+        self._patch_deployment(name, patch, f"start deployment {name}")
+        ready = poll_until(
+            lambda: int(self.deployment(name).status.ready_replicas or 0), lambda count: count >= int(noted),
+            CONVERGE_TIMEOUT_S, 0.5,
+        )  # fmt: skip
+        if not ready.met:
+            raise ProbeError(f"deployment {name} did not have {noted} ready replicas in {CONVERGE_TIMEOUT_S:g} s")
+
+    def _patch_deployment(self, name: str, patch: dict[str, Any], what: str) -> None:
+        self._call(lambda: self.apps.patch_namespaced_deployment(name, self.namespace, patch), what)
+
+    def component_running(self, name: str) -> bool:
+        """Whether a Deployment of the namespace has a ready replica."""
+        return int(self.deployment(name).status.ready_replicas or 0) > 0

@@ -102,8 +102,7 @@ class SandboxSpec:
     wal_archive_fault: str = ""  # "failing" or "discarded", switched on after the first backup
     redis_appendonly: bool = True
     restore_heavy: bool = False
-    # The monitoring (Prometheus, Alertmanager, exporters): nginx gateway only; tests that check
-    # nothing of it leave it out.
+    # The monitoring (Prometheus, Alertmanager, exporters); tests that check nothing of it leave it out.
     monitoring: bool = True
     stopped_programs: frozenset[str] = frozenset()  # monitoring programs declared but not started
     missing_alerts: frozenset[str] = frozenset()

@@ -26,13 +26,11 @@ import yaml
 
 from infragate.errors import ProbeError, SandboxError
 from infragate.retry import poll_until, retry
-from infragate.sandbox import pki as gateway_pki
 from infragate.sandbox.host import alive, free_ports, sandbox_dir
-from infragate.sandbox.kubernetes import cluster_pki, config, containerd_images, node, workload
+from infragate.sandbox.kubernetes import cluster_pki, config, containerd_images, host_services, node, workload
 from infragate.sandbox.kubernetes.cluster_profile import kubernetes_profile
-from infragate.sandbox.local import gateway
 from infragate.sandbox.local.programs import DownReport, launch_supervisor, program, stop, wait_running
-from infragate.sandbox.spec import KubernetesSpec, SandboxSpec
+from infragate.sandbox.spec import KubernetesSpec
 from infragate.sandbox.variants import kubernetes_spec
 
 VERSION = "v1.34.4"
@@ -43,7 +41,6 @@ READY_TIMEOUT_S = 120.0
 LINGER_S = 2.0
 STOP_WAIT_S = "3"  # supervisord's stopwaitsecs for the cluster's programs
 OWNER_FILE = "owner"  # in RUN_DIR: the folder of the cluster that holds the node
-GATEWAY_PKI = "pki-gateway"  # the gateway's CA and certificate, apart from the cluster's
 COMPONENTS = (
     "etcd",
     "containerd",
@@ -93,7 +90,8 @@ def _layout(directory: Path) -> config.Layout:
 
 
 def _check_machine() -> None:
-    missing = [name for name in (*COMPONENTS[:1], *COMPONENTS[2:], "pause") if not (binaries() / name).exists()]
+    built = (*COMPONENTS[:1], *COMPONENTS[2:], "pause", "prometheus")
+    missing = [name for name in built if not (binaries() / name).exists()]
     if missing:
         raise SandboxError(
             f"the Kubernetes binaries are not built ({', '.join(missing)} missing in {binaries()}); "
@@ -286,16 +284,19 @@ def up(name: str = "kubernetes", variant: str | None = None, root: Path | None =
         spec = kubernetes_spec(variant)
         _apply(_Api.of(layout), config.metrics_api_objects(layout))
         _deploy(_Api.of(layout), spec, api_image, workload.NAMESPACE)
+        _apply(_Api.of(layout), host_services.prometheus_reader(workload.NAMESPACE))
+        monitoring = host_services.start_monitoring(layout, supervisor, spec.replicas)
         if spec.autoscaler:
             _wait_autoscaler(_Api.of(layout), workload.NAMESPACE)
-        gateway_url, http_url = _start_gateway(layout, supervisor)
+        gateway_url, http_url = host_services.start_gateway(layout, supervisor, _service_address(layout))
     except BaseException:
         _stop(directory, layout.run)
         raise
     profile = directory / PROFILE_FILE
     profile.write_text(
         yaml.safe_dump(
-            kubernetes_profile(name, variant, gateway_url, http_url, layout.kubeconfig("admin")), sort_keys=False
+            kubernetes_profile(name, variant, gateway_url, http_url, layout.kubeconfig("admin"), monitoring),
+            sort_keys=False,
         )
     )
     state = ClusterState(
@@ -304,25 +305,6 @@ def up(name: str = "kubernetes", variant: str | None = None, root: Path | None =
     )  # fmt: skip
     (directory / STATE_FILE).write_text(json.dumps(asdict(state), indent=2))
     return state
-
-
-def _start_gateway(layout: config.Layout, supervisor: Any) -> tuple[str, str]:
-    """The reference nginx gateway on the host, in front of the workload's Service; its https and http URLs."""
-    directory = layout.directory
-    https, http = free_ports(2)
-    gateway_pki.issue(directory / GATEWAY_PKI, ("127.0.0.1", "localhost"))
-    spec = SandboxSpec()
-    address = _service_address(layout)
-    upstream = {f"{workload.SERVICE}-service-{index}": address for index in (1, 2, 3)}
-    conf = gateway.write_conf(directory, spec, https, http, upstream, pki=directory / GATEWAY_PKI)
-    command = gateway.command(directory, spec, conf)
-    (directory / "programs" / "gateway.conf").write_text(program("gateway", command, directory))
-    supervisor.reload_config()
-    supervisor.add_group("gateway")
-    url = f"https://127.0.0.1:{https}"
-    ca = str(directory / GATEWAY_PKI / "ca.pem")
-    retry(lambda: requests.get(f"{url}/health", verify=ca, timeout=2).raise_for_status(), 30, 0.2, "gateway answers")
-    return url, f"http://127.0.0.1:{http}"
 
 
 def deploy_variant(state: ClusterState, variant: str, namespace: str) -> Path:
@@ -335,6 +317,7 @@ def deploy_variant(state: ClusterState, variant: str, namespace: str) -> Path:
     _deploy(_Api(directory / "pki", state.api_url), spec, state.api_image, namespace)
     profile = yaml.safe_load(Path(state.profile).read_text())
     profile["platform"]["namespace"] = namespace
+    profile.pop("monitoring", None)  # it watches the reference's namespace, not this one
     profile["description"] = f"infragate Kubernetes reference cluster with known defect '{variant}'"
     path = directory / f"profile-{namespace}.yaml"
     path.write_text(yaml.safe_dump(profile, sort_keys=False))

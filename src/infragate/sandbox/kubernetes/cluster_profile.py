@@ -23,7 +23,7 @@ NOT_RUN_HERE = ("datastores", "backups")
 
 
 def kubernetes_profile(
-    name: str, variant: str | None, gateway_url: str, http_url: str, kubeconfig: Path
+    name: str, variant: str | None, gateway_url: str, http_url: str, kubeconfig: Path, monitoring: dict[str, object]
 ) -> dict[str, object]:
     """What the cluster promises, whatever defect a variant switched on."""
     profile = reference_profile(name, variant, SandboxSpec(), gateway_url, "", http_url, 0, 0, 0)
@@ -35,6 +35,7 @@ def kubernetes_profile(
     safety = profile["safety"]
     assert isinstance(safety, dict)
     safety["max_requests"] = MAX_REQUESTS
+    profile["monitoring"] = monitoring  # beside the cluster, watching the namespace of the reference
     profile["platform"] = {"kind": "kubernetes", "kubeconfig": str(kubeconfig), "namespace": workload.NAMESPACE}
     gateway = profile["gateway"]
     assert isinstance(gateway, dict)

@@ -94,6 +94,7 @@ IDENTITIES = (
     Identity("scheduler", "system:kube-scheduler"),
     Identity("kubelet", f"system:node:{NODE}", ("system:nodes",), server_names=(NODE_IP, "127.0.0.1", NODE)),
     Identity("kube-proxy", "system:kube-proxy", ("system:node-proxier",)),
+    Identity("prometheus", "infragate:prometheus"),  # the monitoring beside the cluster: reads pods only
 )
 FRONT_PROXY = (Identity("front-proxy-client", "front-proxy-client"),)
 KUBECONFIG_USERS = ("admin", "controller-manager", "scheduler", "kubelet", "kube-proxy")

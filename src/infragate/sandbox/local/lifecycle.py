@@ -276,7 +276,7 @@ def _wait_answering(supervisor: SupervisorClient, directory: Path, spec: Sandbox
         "Redis accepts connections",
     )
     if ports.watch is not None:
-        monitoring.wait_ready(ports.watch, READY_TIMEOUT_S)
+        monitoring.wait_ready(ports.watch.prometheus, ports.watch.alertmanager, READY_TIMEOUT_S)
 
 
 def _record(

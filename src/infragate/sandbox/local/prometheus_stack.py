@@ -81,37 +81,42 @@ def allocate(ports: list[int]) -> MonitoringPorts:
     return MonitoringPorts(*ports)
 
 
-def wait_ready(ports: MonitoringPorts, timeout_s: float) -> None:
+def wait_ready(prometheus: int, alertmanager: int, timeout_s: float) -> None:
     """Prometheus answers and has scraped every target once, and Alertmanager is ready."""
     session = requests.Session()
     session.trust_env = False
 
     def scraped() -> None:
-        targets = session.get(f"http://127.0.0.1:{ports.prometheus}/api/v1/targets", timeout=2).json()
+        targets = session.get(f"http://127.0.0.1:{prometheus}/api/v1/targets", timeout=2).json()
         active = targets["data"]["activeTargets"]
         if not active or any(target["health"] == "unknown" for target in active):
             raise ProbeError("Prometheus has not scraped every target yet")
-        session.get(f"http://127.0.0.1:{ports.alertmanager}/-/ready", timeout=2).raise_for_status()
+        session.get(f"http://127.0.0.1:{alertmanager}/-/ready", timeout=2).raise_for_status()
 
     retry(scraped, timeout_s, 0.2, "Prometheus has scraped every target and Alertmanager is ready")
 
 
-def rules(spec: SandboxSpec) -> dict[str, object]:
-    """Alert rules for the seed's categories: the API, the databases, the system."""
-    down = f"{spec.alert_down_for_s}s"
-    gateway_down = 'nginx_up == 0 or up{job="gateway"} == 0' if spec.gateway == "nginx" else 'up{job="gateway"} == 0'
+def alert(name: str, expr: str, category: str, wait: str, summary: str) -> dict[str, object]:
+    """One alerting rule, labelled with its category."""
+    return {
+        "alert": name,
+        "expr": expr,
+        "for": wait,
+        "labels": {"category": category, "severity": "critical"},
+        "annotations": {"summary": summary},
+    }
 
-    def alert(name: str, expr: str, category: str, wait: str, summary: str) -> dict[str, object]:
-        return {
-            "alert": name,
-            "expr": expr,
-            "for": wait,
-            "labels": {"category": category, "severity": "critical"},
-            "annotations": {"summary": summary},
-        }
 
-    api_rules = [
-        alert("ApiReplicaDown", 'up{job="api"} == 0', "api", down, "an API replica does not answer its scrape"),
+def api_rules(spec: SandboxSpec) -> list[dict[str, object]]:
+    """What the API's own metrics alert on: a replica down, errors, slow answers."""
+    return [
+        alert(
+            "ApiReplicaDown",
+            'up{job="api"} == 0',
+            "api",
+            f"{spec.alert_down_for_s}s",
+            "an API replica does not answer its scrape",
+        ),
         alert(
             "ApiHighErrorRate",
             f'sum(rate({spec.api_metric_name}{{status=~"5.."}}[30s]))'
@@ -127,8 +132,14 @@ def rules(spec: SandboxSpec) -> dict[str, object]:
             "30s",
             "the API's p95 is above 200 ms",
         ),
-        alert("GatewayDown", gateway_down, "api", down, "the gateway does not answer its scrape"),
     ]
+
+
+def rules(spec: SandboxSpec) -> dict[str, object]:
+    """Alert rules for the seed's categories: the API, the databases, the system."""
+    down = f"{spec.alert_down_for_s}s"
+    gateway_down = 'nginx_up == 0 or up{job="gateway"} == 0' if spec.gateway == "nginx" else 'up{job="gateway"} == 0'
+    api = [*api_rules(spec), alert("GatewayDown", gateway_down, "api", down, "the gateway does not answer its scrape")]
     database_rules = [
         alert("PostgresDown", "pg_up == 0", "database", down, "PostgreSQL does not answer its exporter"),
         alert(
@@ -169,7 +180,7 @@ def rules(spec: SandboxSpec) -> dict[str, object]:
             "interval": f"{EVALUATE_S}s",
             "rules": [r for r in group if r["alert"] not in spec.missing_alerts],
         }
-        for name, group in (("api", api_rules), ("database", database_rules), ("system", system_rules))
+        for name, group in (("api", api), ("database", database_rules), ("system", system_rules))
     ]
     return {"groups": groups}
 
@@ -207,7 +218,7 @@ def prometheus_config(spec: SandboxSpec, ports: MonitoringPorts, folder: Path) -
     }
 
 
-def alertmanager_config(spec: SandboxSpec, ports: MonitoringPorts) -> dict[str, object]:
+def alertmanager_config(spec: SandboxSpec, receiver_port: int) -> dict[str, object]:
     """Alertmanager: every category to the on-call receiver (infragate's webhook receiver)."""
     routed_to = "nobody" if spec.alerts_unrouted else RECEIVER
     return {
@@ -225,10 +236,30 @@ def alertmanager_config(spec: SandboxSpec, ports: MonitoringPorts) -> dict[str, 
         "receivers": [
             {
                 "name": RECEIVER,
-                "webhook_configs": [{"url": f"http://127.0.0.1:{ports.receiver}/notify", "send_resolved": True}],
+                "webhook_configs": [{"url": f"http://127.0.0.1:{receiver_port}/notify", "send_resolved": True}],
             },
             {"name": "nobody"},
         ],
+    }
+
+
+def server_commands(
+    directory: Path, prometheus: int, alertmanager: int, receiver: int, prometheus_binary: Path | None = None
+) -> dict[str, str]:
+    """Prometheus (Debian's unless another binary is named), Alertmanager and the webhook receiver on
+    these ports, each with its folder under the sandbox's monitoring folder (where their
+    configuration files are written)."""
+    folder = directory / FOLDER
+    for part in ("prometheus-data", "alertmanager-data"):
+        (folder / part).mkdir(parents=True, exist_ok=True)
+    listen = "--web.listen-address=127.0.0.1:"
+    server = prometheus_binary or binaries.find(BINARIES["prometheus"])
+    return {
+        "prometheus": f"{server} --config.file={folder / 'prometheus.yml'} "
+        f"--storage.tsdb.path={folder / 'prometheus-data'} --storage.tsdb.retention.time=2h {listen}{prometheus}",
+        "alertmanager": f"{binaries.find(BINARIES['alertmanager'])} --config.file={folder / 'alertmanager.yml'} "
+        f"--storage.path={folder / 'alertmanager-data'} {listen}{alertmanager} --cluster.listen-address=",
+        "receiver": f"{sys.executable} -m infragate.probes.monitoring.receiver --port {receiver} --sandbox {directory}",
     }
 
 
@@ -238,19 +269,15 @@ def programs(
     """The supervisor programs of the monitoring; secrets are read from their files when each starts."""
     found = {name: str(binaries.find(binary)) for name, binary in BINARIES.items()}
     folder = directory / FOLDER
-    for part in ("prometheus-data", "alertmanager-data"):
-        (folder / part).mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "rules.yml").write_text(yaml.safe_dump(rules(spec), sort_keys=False))
     (folder / "prometheus.yml").write_text(yaml.safe_dump(prometheus_config(spec, ports, folder), sort_keys=False))
-    (folder / "alertmanager.yml").write_text(yaml.safe_dump(alertmanager_config(spec, ports), sort_keys=False))
+    (folder / "alertmanager.yml").write_text(yaml.safe_dump(alertmanager_config(spec, ports.receiver), sort_keys=False))
     secrets = directory / "secrets"
     redis_port_watched = ports.nowhere if spec.exporter_misdirected else redis_port
     listen = "--web.listen-address=127.0.0.1:"
     commands = {
-        "prometheus": f"{found['prometheus']} --config.file={folder / 'prometheus.yml'} "
-        f"--storage.tsdb.path={folder / 'prometheus-data'} --storage.tsdb.retention.time=2h {listen}{ports.prometheus}",
-        "alertmanager": f"{found['alertmanager']} --config.file={folder / 'alertmanager.yml'} "
-        f"--storage.path={folder / 'alertmanager-data'} {listen}{ports.alertmanager} --cluster.listen-address=",
+        **server_commands(directory, ports.prometheus, ports.alertmanager, ports.receiver),
         "nginx-exporter": f"{found['nginx-exporter']} "
         f"-nginx.scrape-uri=http://127.0.0.1:{ports.gateway_status}/stub_status "
         f"-web.listen-address=127.0.0.1:{ports.nginx_exporter}",
@@ -262,8 +289,6 @@ def programs(
         f"-web.listen-address=127.0.0.1:{ports.redis_exporter}'",
         "node-exporter": f"{found['node-exporter']} {listen}{ports.node_exporter} --collector.disable-defaults "
         "--collector.cpu --collector.meminfo --collector.filesystem --collector.loadavg",
-        "receiver": f"{sys.executable} -m infragate.probes.monitoring.receiver --port {ports.receiver} "
-        f"--sandbox {directory}",
     }
     return {
         name: program(name, command, directory, autostart="false" if name in spec.stopped_programs else "true")
