@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from infragate.errors import ProbeError
 from infragate.probes.ratelimit.estimator import NginxLimitReq, TokenBucket, estimate_limit
-from infragate.probes.ratelimit.measure import plan_overload
+from infragate.probes.ratelimit.measure import STEADY_ADMISSIONS_NEEDED, plan_overload
 from infragate.profile.model import RateLimit, Safety
 
 
@@ -66,8 +66,17 @@ def test_recovers_rate_and_burst_of_simulated_limiters(params: tuple[float, int,
     estimate = estimate_limit(times, admitted)
     assert estimate.rate_per_s is not None, estimate.reason
     assert estimate.capacity is not None, estimate.reason
-    assert estimate.rate_per_s == pytest.approx(rate, rel=0.03)
+    # A rate read from n admissions after the burst is exact to about one admission in n (where the
+    # burst ends and where the last admission falls lie between arrivals), and 3 % beside that for
+    # the arrivals' jitter: with a burst that takes most of the overload, few admissions are left.
+    assert estimate.rate_per_s == pytest.approx(rate, rel=0.03 + 1 / estimate.steady_admissions)
     assert abs(estimate.capacity - capacity) <= 2
+
+
+def test_the_default_tolerance_covers_the_precision_of_the_fewest_admissions_a_plan_accepts() -> None:
+    # plan_overload accepts an overload that leaves STEADY_ADMISSIONS_NEEDED admissions after the burst.
+    precision = 0.03 + 1 / STEADY_ADMISSIONS_NEEDED
+    assert precision <= RateLimit(rate="10r/s", burst=5).rate_tolerance
 
 
 def test_nginx_admits_exactly_one_plus_burst_plus_rate_times_span() -> None:
