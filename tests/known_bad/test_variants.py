@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,16 @@ def _param(variant: Variant) -> object:
     return pytest.param(variant, id=variant.name, marks=marks)
 
 
-@pytest.mark.parametrize("variant", [_param(variant) for variant in VARIANTS.values() if variant.runtime == "local"])
+# Twins of other variants, out of CI for its time (run them with INFRAGATE_ALL_VARIANTS=1):
+# tls11-enabled fails the same three scenarios on the same steps as tls10-enabled, by the same
+# directive (nginx's ssl_protocols); load-stall fails the same step as load-slow-backend, and
+# tests/integration/test_load.py runs it against an objective of its own in every CI run. Both
+# failed as declared in the CI run of commit 8c1cffa.
+OUT_OF_CI = () if os.environ.get("INFRAGATE_ALL_VARIANTS") else ("tls11-enabled", "load-stall")
+IN_CI = [v for v in VARIANTS.values() if v.runtime == "local" and v.name not in OUT_OF_CI]
+
+
+@pytest.mark.parametrize("variant", [_param(variant) for variant in IN_CI])
 def test_variant_fails_its_scenarios_on_the_expected_step(variant: Variant, sandbox_root: Path, tmp_path: Path) -> None:
     # The monitoring runs where the variant's features look at it (the full runs have it always).
     watched = any(Path(SCENARIOS[failure.scenario].file).parent.name == "monitoring" for failure in variant.breaks)
