@@ -7,19 +7,28 @@ The known-bad stacks are in test_variants.py, which runs after this module has r
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import docker
 import pytest
 
 from infragate.platforms import open_platform
+from infragate.platforms.swarm import STOPPED_FROM
 from infragate.profile import load_profile
 from infragate.sandbox import swarm
 from tests.conftest import kill_outright, run_cli, verify_until
 
 SWARM_FEATURES = ("features/platform/swarm.feature", "features/resilience/rollback.feature")
 RESILIENCE = ("features/resilience", "features/platform/replicas.feature")
+
+
+def _labels(stack: swarm.SwarmState, service: str) -> dict[str, str]:
+    """A service's labels as the Docker Engine has them (not through the adapter)."""
+    labels: dict[str, str] = docker.from_env().services.get(f"{stack.stack}_{service}").attrs["Spec"]["Labels"]
+    return labels
 
 
 def _features(*paths: str) -> list[str]:
@@ -99,3 +108,45 @@ def test_recover_after_sigkill_mid_scale_out_on_swarm(
         time.sleep(0.5)
     # Swarm chooses which slots go on a scale-in; what counts is three ready replicas.
     assert len(platform.replicas("api").ready) == 3
+
+
+@REFERENCE
+def test_monitoring_scenarios_and_the_redis_drill_pass_on_the_reference_stack(
+    stack: swarm.SwarmState, tmp_path: Path
+) -> None:
+    run = run_cli(
+        "verify", "--target", stack.profile, "--allow-destructive", "--features", "features/monitoring",
+        "--reports", str(tmp_path), reports=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert run.code == 0, run.output
+    verdicts = {name: record["verdict"] for name, record in run.verdicts().items()}
+    assert set(verdicts.values()) == {"conformant"} and len(verdicts) == 5, run.output
+    scenarios = json.loads(next(tmp_path.glob("*/evidence.json")).read_text())["scenarios"]
+    drill = next(s for s in scenarios if s["scenario"] == "Every drilled outage is notified in time and resolves")
+    timeline = dict(next(item["data"] for item in drill["evidence"] if item["type"] == "DrillResult")["timeline"])
+    assert timeline["pending"] < timeline["firing"] <= timeline["delivered"] <= 15
+    assert timeline["running again"] < timeline["resolved"]
+    platform = open_platform(load_profile(Path(stack.profile)))
+    assert platform.desired("redis") == 1 and platform.component_running("redis")  # type: ignore[attr-defined]
+
+
+@REFERENCE
+def test_recover_after_sigkill_mid_drill_gives_redis_back(
+    stack: swarm.SwarmState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INFRAGATE_JOURNAL_DIR", str(tmp_path / "journal"))
+    platform = open_platform(load_profile(Path(stack.profile)))
+    run = verify_until(
+        lambda: platform.desired("redis") == 0,
+        "--target", stack.profile, "--allow-destructive", "--features", "features/monitoring/alert_drills.feature",
+        "--reports", str(tmp_path / "reports"), timeout=60,
+    )  # fmt: skip
+    kill_outright(run)
+    labels = _labels(stack, "redis")
+    assert platform.desired("redis") == 0 and labels[STOPPED_FROM] == "1", "killed before the drill stopped Redis"
+    recovered = run_cli("recover", "--target", stack.profile, reports=tmp_path)
+    assert recovered.code == 0, recovered.output
+    assert "redis verified running again" in recovered.output
+    labels = _labels(stack, "redis")
+    assert platform.desired("redis") == 1 and STOPPED_FROM not in labels
+    assert platform.component_running("redis")  # type: ignore[attr-defined]

@@ -171,6 +171,22 @@ def test_alertmanager_readiness_receivers_and_connection() -> None:
     assert len(found.problems) == 4
 
 
+def test_prometheus_may_reach_alertmanager_by_another_address_when_declared() -> None:
+    # Inside a Swarm task Prometheus sends to 127.0.0.1:9093; infragate reads the published port.
+    inside = ("http://127.0.0.1:9093/api/v2/alerts",)
+    assert MONITORING.alertmanager is not None
+    published = MONITORING.alertmanager.model_copy(update={"url": "http://127.0.0.1:59621"})
+    elsewhere = MONITORING.model_copy(update={"alertmanager": published})
+    receivers = {"receivers": [{"name": "oncall"}]}
+    found = checks.alertmanager_check(elsewhere, True, "disabled", receivers, inside)
+    assert found.problems == (
+        "Prometheus does not send to http://127.0.0.1:59621; it sends to http://127.0.0.1:9093/api/v2/alerts",
+    )
+    declared = published.model_copy(update={"sent_to": "http://127.0.0.1:9093"})
+    seen_inside = MONITORING.model_copy(update={"alertmanager": declared})
+    assert checks.alertmanager_check(seen_inside, True, "disabled", receivers, inside).met
+
+
 def test_a_route_to_another_receiver_is_named() -> None:
     config = {"route": {"receiver": "oncall", "routes": [{"matchers": ['category="database"'], "receiver": "nobody"}]}}
     found = checks.routes_check(MONITORING, config)

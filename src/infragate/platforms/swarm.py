@@ -31,6 +31,7 @@ from infragate.safety import NONE, Consent
 
 _RESTART = {"any": "always", "on-failure": "on-failure", "none": "never"}
 CONVERGE_TIMEOUT_S = 120.0
+STOPPED_FROM = "infragate.dev/stopped-replicas"  # on a service an alert drill scaled to zero
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,54 @@ class SwarmPlatform:
                     raise ProbeError(f"could not scale {self.service_name(service)}: {exc}") from None
             if time.monotonic() > deadline:
                 raise ProbeError(f"swarm did not take {self.service_name(service)} to {replicas} replicas")
+            time.sleep(0.5)
+
+    def stop_component(self, name: str) -> None:
+        """Scale a service of the stack to zero, noting its replica count on it in the same update (a
+        service label, which changes no task) so that whoever starts it again, a later process among
+        them, knows what to restore."""
+        self.consent.require_destructive(f"stop {name}")
+        labels = dict(self._service(name).attrs["Spec"].get("Labels") or {})
+        replicas = self.desired(name)
+        if replicas:
+            self._set(name, 0, {**labels, STOPPED_FROM: str(replicas)})
+
+    def start_component(self, name: str) -> None:
+        """Give a service a drill stopped its replicas back; return once they all run healthy."""
+        labels = dict(self._service(name).attrs["Spec"].get("Labels") or {})
+        noted = labels.pop(STOPPED_FROM, None)
+        if noted is None:
+            if not self.desired(name):
+                raise ProbeError(f"{self.service_name(name)} has no replica and no note of how many it had")
+            return
+        self._set(name, int(noted), labels)
+        if not poll_until(
+            lambda: len(self.replicas(name).ready), lambda n: n >= int(noted), CONVERGE_TIMEOUT_S, 0.5
+        ).met:
+            raise ProbeError(f"{self.service_name(name)} did not run {noted} healthy tasks in {CONVERGE_TIMEOUT_S:g} s")
+
+    def component_running(self, name: str) -> bool:
+        """Whether a task of the service runs healthy."""
+        return bool(self.replicas(name).ready)
+
+    def _set(self, name: str, replicas: int, labels: dict[str, str]) -> None:
+        """Replica count and labels in one update, read back (a concurrent update can make Swarm drop it)."""
+        deadline = time.monotonic() + 30
+        while True:
+            current = self._service(name)
+            spec = current.attrs["Spec"]
+            if _replicas(spec) == replicas and (spec.get("Labels") or {}) == labels:
+                return
+            try:
+                self.client.api.update_service(
+                    current.id, current.version, labels=labels, mode={"Replicated": {"Replicas": replicas}},
+                    fetch_current_spec=True,
+                )  # fmt: skip
+            except DockerException as exc:
+                if time.monotonic() > deadline:
+                    raise ProbeError(f"could not update {self.service_name(name)}: {exc}") from None
+            if time.monotonic() > deadline:
+                raise ProbeError(f"swarm did not take {self.service_name(name)} to {replicas} replicas")
             time.sleep(0.5)
 
     def restart_policy(self, service: str) -> str:

@@ -42,6 +42,11 @@ class Alertmanager(StrictModel):
     """The Alertmanager that Prometheus sends to."""
 
     url: Url = Field(description="its base URL, e.g. http://alertmanager:9093")
+    sent_to: Url | None = Field(
+        default=None,
+        description="the base URL Prometheus sends alerts to, when it reaches this Alertmanager by another address "
+        "than infragate does (a name or port inside the deployment's own network); default: url",
+    )
     receivers: list[str] = Field(default_factory=list, description="receivers its configuration must define")
     routes: list[Route] = Field(default_factory=list, description="where alerts with given labels must go")
 

@@ -145,7 +145,7 @@ def alertmanager_check(
         for name in declared.receivers
         if name not in defined
     )
-    base = declared.url.rstrip("/")
+    base = (declared.sent_to or declared.url).rstrip("/")
     if not any(url.startswith(base + "/") for url in connected):
         problems.append(f"Prometheus does not send to {base}; it sends to {', '.join(connected) or 'no Alertmanager'}")
     return Check.judged(

@@ -31,7 +31,9 @@ from infragate.errors import SandboxError
 from infragate.retry import poll_until
 from infragate.sandbox.docker_engine import engine
 from infragate.sandbox.host import default_root, free_ports
+from infragate.sandbox.local.prometheus_stack import wait_ready
 from infragate.sandbox.swarm import images as swarm_images
+from infragate.sandbox.swarm import observability
 from infragate.sandbox.swarm.stack import API_REPLICAS, GATEWAY_CONF, profile_for, stack_file
 from infragate.sandbox.variants import swarm_spec
 
@@ -67,10 +69,12 @@ def up(name: str = "swarm", variant: str | None = None, root: Path | None = None
     for secret in ("db_password", "postgres_password", "redis_password"):
         (folder / "secrets" / secret).write_text(secrets.token_urlsafe(18) + "\n")
     (folder / "gateway.conf").write_text(GATEWAY_CONF)
-    (port,) = free_ports(1)
+    port, *watch = free_ports(1 + len(observability.PORTS))
+    # The reference is monitored; the variants' features look at no monitoring, and spare its task.
+    watched = dict(zip(observability.PORTS, watch, strict=True)) if variant is None else None
     stack = f"ig-{name}"
     compose = folder / "stack.yml"
-    compose.write_text(yaml.safe_dump(stack_file(spec, images.tags, port, folder), sort_keys=False))
+    compose.write_text(yaml.safe_dump(stack_file(spec, images.tags, port, folder, watched), sort_keys=False))
     started = time.monotonic()
     deployed = subprocess.run(
         ["docker", "stack", "deploy", "--resolve-image", "never", "--prune", "-c", str(compose), stack],
@@ -81,10 +85,13 @@ def up(name: str = "swarm", variant: str | None = None, root: Path | None = None
     if deployed.returncode != 0:
         raise SandboxError(f"docker stack deploy failed: {deployed.stderr.strip()[-300:]}")
     _converge(client, stack, {"gateway": 1, "api": API_REPLICAS, "postgres": 1, "redis": 1})
+    promised = profile_for("reference-swarm" + (f"-{variant}" if variant else ""), variant, stack, port)
+    if watched is not None:
+        wait_ready(watched["prometheus"], watched["alertmanager"], CONVERGE_TIMEOUT_S)
+        promised["monitoring"] = observability.promises(watched, API_REPLICAS)
     deploy_s = time.monotonic() - started
     profile = folder / PROFILE_FILE
-    profile_name = "reference-swarm" + (f"-{variant}" if variant else "")
-    profile.write_text(yaml.safe_dump(profile_for(profile_name, variant, stack, port), sort_keys=False))
+    profile.write_text(yaml.safe_dump(promised, sort_keys=False))
     state = SwarmState(
         name,
         variant,

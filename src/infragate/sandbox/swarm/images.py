@@ -1,7 +1,7 @@
 """The Swarm reference stack's images, built here and never pulled.
 
 One Debian rootfs from debootstrap (cached) holds every package of the stack; each role (gateway,
-api, postgres, redis) gets its own image cut from it: Debian's required packages, the role's own
+api, postgres, redis, monitoring) gets its own image cut from it: Debian's required packages, the role's own
 packages with what they depend on, and the stack's scripts. It matters because vfs, the storage
 driver that works on any machine, gives every container a full copy of its image: one image with
 everything made each container cost 350 MB to create and to remove. Which file belongs to which
@@ -26,23 +26,27 @@ from typing import Any
 from docker.errors import NotFound
 
 from infragate.errors import SandboxError
+from infragate.probes.monitoring import receiver
 from infragate.sandbox import backend
 from infragate.sandbox.docker_engine import engine
 from infragate.sandbox.host import file_lock
 
 IMAGE_REPOSITORY = "infragate/stack"
-RECIPE = 2  # bump when what goes into an image changes in a way the digest cannot see
+RECIPE = 3  # bump when what goes into an image changes in a way the digest cannot see
 ROLES: dict[str, tuple[str, ...]] = {
     "gateway": ("nginx-light", "python3"),  # python3 for its health check
     "api": ("python3-aiohttp",),
     "postgres": ("postgresql-15",),
     "redis": ("redis-server",),
+    # Prometheus, Alertmanager, the Redis exporter and infragate's webhook receiver, in one task.
+    "monitoring": ("prometheus", "prometheus-alertmanager", "prometheus-redis-exporter", "python3"),
 }
 BASE = ("procps", "ca-certificates")  # in every image, beside Debian's required packages
 # Installed as dependencies, never run by the stack, left out of every image: PostgreSQL's JIT (off
 # here) and the library only it uses, a third of the rootfs; Perl with postgresql-common's wrapper
 # scripts (the stack starts the server's binaries directly) and locale sources; apt.
 UNUSED = (
+    "libjs-moment-timezone",  # 218 MB of time zones for the web UI of Prometheus; its API needs none
     "libllvm15",
     "libz3-4",
     "perl",
@@ -54,7 +58,19 @@ UNUSED = (
     "libapt-pkg6.0",
 )
 # What debootstrap installs (this order is part of the rootfs cache key).
-PACKAGES = ("python3", "python3-aiohttp", "nginx-light", "postgresql-15", "redis-server", *BASE)
+PACKAGES = (
+    "python3",
+    "python3-aiohttp",
+    "nginx-light",
+    "postgresql-15",
+    "redis-server",
+    "prometheus",
+    "prometheus-alertmanager",
+    "prometheus-redis-exporter",
+    *BASE,
+)
+# Scripts of infragate's own each image carries in /opt/infragate (stdlib and aiohttp only).
+PROGRAMS = {"backend.py": Path(backend.__file__), "receiver.py": Path(receiver.__file__)}
 MIRROR = os.environ.get("INFRAGATE_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 SUITE = "bookworm"
 CACHE = Path(os.environ.get("INFRAGATE_IMAGE_CACHE", "/var/lib/infragate-images"))
@@ -95,6 +111,21 @@ exec runuser -u postgres -- /usr/lib/postgresql/15/bin/postgres -D "$PGDATA" \\
 set -e
 exec redis-server --requirepass "$(cat /run/secrets/redis_password)" --appendonly yes --save "900 1"
 """,
+    "monitoring.sh": """#!/bin/bash
+# The stack's monitoring in one task; it ends (and Swarm starts it again) when any part ends.
+# Redis by its task's address (tasks.redis), as the gateway finds the API: a service's virtual
+# address needs IPVS, which these machines lack.
+trap 'kill $(jobs -p) 2>/dev/null; exit 0' TERM INT
+REDIS_PASSWORD="$(cat /run/secrets/redis_password)" prometheus-redis-exporter \
+    -redis.addr=redis://tasks.redis:6379 -web.listen-address=127.0.0.1:9121 &
+prometheus-alertmanager --config.file=/etc/infragate/alertmanager.yml --storage.path=/tmp/alertmanager \
+    --web.listen-address=:9093 --cluster.listen-address= &
+prometheus --config.file=/etc/infragate/prometheus.yml --storage.tsdb.path=/tmp/prometheus \
+    --storage.tsdb.retention.time=2h --web.listen-address=:9090 &
+python3 /opt/infragate/receiver.py --host 0.0.0.0 --port 9095 &
+wait -n
+exit 1
+""",
 }
 
 
@@ -109,7 +140,8 @@ class Images:
 def image_tag(role: str) -> str:
     """A role's image tag: a digest of the recipe, the packages, the backend and the entry scripts."""
     digest = hashlib.sha256(f"{RECIPE} {SUITE} {' '.join(PACKAGES)} {role} {' '.join(ROLES[role])}".encode())
-    digest.update(Path(backend.__file__).read_bytes())
+    for program in PROGRAMS.values():
+        digest.update(program.read_bytes())
     for name, text in sorted(ENTRY_SCRIPTS.items()):
         digest.update(name.encode() + text.encode())
     return f"{IMAGE_REPOSITORY}-{role}:{digest.hexdigest()[:12]}"
@@ -229,7 +261,8 @@ def role_files(rootfs: Path, role: str) -> list[str]:
 def _install_scripts(rootfs: Path) -> None:
     opt = rootfs / "opt" / "infragate"
     opt.mkdir(parents=True, exist_ok=True)
-    shutil.copy(backend.__file__, opt / "backend.py")
+    for name, program in PROGRAMS.items():
+        shutil.copy(program, opt / name)
     for name, text in ENTRY_SCRIPTS.items():
         (opt / name).write_text(text)
         (opt / name).chmod(0o755)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from infragate.sandbox.spec import SwarmSpec
+from infragate.sandbox.swarm import observability
 
 API_REPLICAS = 3
 MAX_API_REPLICAS = 5
@@ -46,8 +47,20 @@ def _health(url: str) -> list[str]:
     return ["CMD", "python3", "-c", f"import urllib.request; urllib.request.urlopen('{url}', timeout=2)"]
 
 
-def stack_file(spec: SwarmSpec, images: dict[str, str], port: int, folder: Path) -> dict[str, Any]:
-    """The stack, shaped like the seed's docker-compose.swarm.yml."""
+def stack_file(
+    spec: SwarmSpec, images: dict[str, str], port: int, folder: Path, watched: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """The stack, shaped like the seed's docker-compose.swarm.yml; with its monitoring when the
+    ports to publish it on are given."""
+    compose = _services(spec, images, port, folder)
+    if watched is not None:
+        compose["services"]["monitoring"] = observability.service(images["monitoring"], watched)
+        files = observability.config_files(folder)
+        compose["configs"].update({name: {"file": str(path)} for name, path in files.items()})
+    return compose
+
+
+def _services(spec: SwarmSpec, images: dict[str, str], port: int, folder: Path) -> dict[str, Any]:
     manager = {"constraints": ["node.role == manager"]}
     api_env = {"DB_HOST": "postgres", "DB_USER": "app", "REDIS_HOST": "redis"}
     api_secrets = ["db_password"]
