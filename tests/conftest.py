@@ -171,6 +171,17 @@ def assert_variant_breaks(run: CliRun, variant: Variant) -> None:
     assert collateral == {}, f"variant {variant.name} broke more than it declares"
 
 
+DRILL_SCENARIO = "Every drilled outage is notified in time and resolves"
+
+
+def drill_timeline(reports: Path) -> dict[str, float]:
+    """The alert drill's timeline (event -> seconds after the fault) from a run's evidence.json."""
+    scenarios = json.loads(next(reports.glob("*/evidence.json")).read_text())["scenarios"]
+    drill = next(scenario for scenario in scenarios if scenario["scenario"] == DRILL_SCENARIO)
+    result = next(item["data"] for item in drill["evidence"] if item["type"] == "DrillResult")
+    return {event: float(seconds) for event, seconds in result["timeline"]}
+
+
 def descendants(root: int) -> list[int]:
     """Every process below root."""
     parents: dict[int, int] = {}

@@ -4,7 +4,6 @@ Deployment scaled to zero through the adapter and given its replicas back."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from infragate.profile import load_profile
 from infragate.retry import poll_until
 from infragate.safety import Consent
 from infragate.sandbox.kubernetes import cluster
-from tests.conftest import kill_outright, run_cli, verify_until
+from tests.conftest import DRILL_SCENARIO, drill_timeline, kill_outright, run_cli, verify_until
 
 
 def test_a_drill_is_refused_by_the_adapter_without_consent(reference: cluster.ClusterState) -> None:
@@ -36,10 +35,8 @@ def test_monitoring_scenarios_and_the_drill_pass_on_the_cluster(
     assert run.code == 0, run.output
     verdicts = {name: record["verdict"] for name, record in run.verdicts().items()}
     assert set(verdicts.values()) == {"conformant"}, run.output
-    assert "Every drilled outage is notified in time and resolves" in verdicts
-    scenarios = json.loads(next(tmp_path.glob("*/evidence.json")).read_text())["scenarios"]
-    drill = next(s for s in scenarios if s["scenario"] == "Every drilled outage is notified in time and resolves")
-    timeline = dict(next(item["data"] for item in drill["evidence"] if item["type"] == "DrillResult")["timeline"])
+    assert DRILL_SCENARIO in verdicts
+    timeline = drill_timeline(tmp_path)
     # Scaled to zero, the pods answer through their preStop, then the whole API is gone from the scrape.
     assert timeline["target down"] < timeline["pending"] < timeline["firing"] <= timeline["delivered"] <= 20
     assert timeline["running again"] < timeline["resolved"]

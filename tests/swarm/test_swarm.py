@@ -7,7 +7,6 @@ The known-bad stacks are in test_variants.py, which runs after this module has r
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from infragate.platforms import open_platform
 from infragate.platforms.swarm import STOPPED_FROM
 from infragate.profile import load_profile
 from infragate.sandbox import swarm
-from tests.conftest import kill_outright, run_cli, verify_until
+from tests.conftest import drill_timeline, kill_outright, run_cli, verify_until
 
 SWARM_FEATURES = ("features/platform/swarm.feature", "features/resilience/rollback.feature")
 RESILIENCE = ("features/resilience", "features/platform/replicas.feature")
@@ -121,9 +120,7 @@ def test_monitoring_scenarios_and_the_redis_drill_pass_on_the_reference_stack(
     assert run.code == 0, run.output
     verdicts = {name: record["verdict"] for name, record in run.verdicts().items()}
     assert set(verdicts.values()) == {"conformant"} and len(verdicts) == 5, run.output
-    scenarios = json.loads(next(tmp_path.glob("*/evidence.json")).read_text())["scenarios"]
-    drill = next(s for s in scenarios if s["scenario"] == "Every drilled outage is notified in time and resolves")
-    timeline = dict(next(item["data"] for item in drill["evidence"] if item["type"] == "DrillResult")["timeline"])
+    timeline = drill_timeline(tmp_path)
     assert timeline["pending"] < timeline["firing"] <= timeline["delivered"] <= 15
     assert timeline["running again"] < timeline["resolved"]
     platform = open_platform(load_profile(Path(stack.profile)))

@@ -196,19 +196,7 @@ class SwarmPlatform:
     def scale(self, service: str, replicas: int) -> None:
         """Set the service's replica count, and read it back (a concurrent update can make Swarm drop it)."""
         self.consent.require_destructive(f"scale {service} to {replicas} replicas")
-        deadline = time.monotonic() + 30
-        while True:
-            current = self._service(service)
-            if _replicas(current.attrs["Spec"]) == replicas:
-                return
-            try:
-                current.scale(replicas)
-            except DockerException as exc:
-                if time.monotonic() > deadline:
-                    raise ProbeError(f"could not scale {self.service_name(service)}: {exc}") from None
-            if time.monotonic() > deadline:
-                raise ProbeError(f"swarm did not take {self.service_name(service)} to {replicas} replicas")
-            time.sleep(0.5)
+        self._set(service, replicas)
 
     def stop_component(self, name: str) -> None:
         """Scale a service of the stack to zero, noting its replica count on it in the same update (a
@@ -238,13 +226,14 @@ class SwarmPlatform:
         """Whether a task of the service runs healthy."""
         return bool(self.replicas(name).ready)
 
-    def _set(self, name: str, replicas: int, labels: dict[str, str]) -> None:
-        """Replica count and labels in one update, read back (a concurrent update can make Swarm drop it)."""
+    def _set(self, name: str, replicas: int, labels: dict[str, str] | None = None) -> None:
+        """Replica count (and labels, when given) in one update, read back until Swarm has taken it: a
+        concurrent update can make Swarm drop it."""
         deadline = time.monotonic() + 30
         while True:
             current = self._service(name)
             spec = current.attrs["Spec"]
-            if _replicas(spec) == replicas and (spec.get("Labels") or {}) == labels:
+            if _replicas(spec) == replicas and labels in (None, spec.get("Labels") or {}):
                 return
             try:
                 self.client.api.update_service(

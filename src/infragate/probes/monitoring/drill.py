@@ -101,6 +101,7 @@ class _Watch:
         self.limit, self.for_s = limit, for_s
         self.events: dict[str, float] = {"fault": 0.0}
         self.jobs = set(api.monitoring.targets)
+        self.settled = False
 
     def note(self, event: str) -> None:
         self.events.setdefault(event, time.monotonic() - self.started)
@@ -113,10 +114,13 @@ class _Watch:
             routed = self.api.routed_to(self.drill.alert)
             if routed is not None and self.drill.receiver not in routed:
                 self.note("sent elsewhere")  # Alertmanager has it, for other receivers only
-        down = any(t.health == "down" and t.job in self.jobs for t in self.api.targets())
-        if down and "fault ended" not in self.events:
+        mine = [t for t in self.api.targets() if t.job in self.jobs]
+        if any(t.health == "down" for t in mine) and "fault ended" not in self.events:
             self.note("target down")
-        if not down and "target down" in self.events and "running again" in self.events:
+        # Up again means every target of the declared jobs scraped up: a replacement (a new pod, a new
+        # task) is a new target, "unknown" until its first scrape.
+        self.settled = bool(mine) and all(t.health == "up" for t in mine)
+        if self.settled and "target down" in self.events and "running again" in self.events:
             self.note("target up")
         if state in ("pending", "firing"):
             self.note("pending")
@@ -165,8 +169,8 @@ def run_drill(
     if "firing" in watch.events:  # the resolved notification is awaited only where the firing one came
         wanted = "resolved delivered" if "delivered" in watch.events else "resolved"
         poll_until(watch.look, lambda events: wanted in events, limit + 2 * POLL_S, POLL_S)
-    if "target down" in watch.events:  # the next scenario reads the targets: the stopped one is scraped again
-        poll_until(watch.look, lambda events: "target up" in events, limit + 2 * POLL_S, POLL_S)
+    # The next scenario reads the targets: what was stopped, or what replaced it, is scraped up again.
+    poll_until(watch.look, lambda _: watch.settled, limit + 2 * POLL_S, POLL_S)
     timeline = tuple(
         sorted(((name, watch.events[name]) for name in EVENTS if name in watch.events), key=lambda e: e[1])
     )
