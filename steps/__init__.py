@@ -17,4 +17,5 @@ MODULES = (
     "infragate.steps.kubernetes_config",
     "infragate.steps.autoscaling",
     "infragate.steps.monitoring",
+    "infragate.steps.hosts",
 )

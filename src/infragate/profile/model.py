@@ -26,6 +26,7 @@ from infragate.profile.fields import (
     replicas_bound,
     scenario_path,
 )
+from infragate.profile.host_promises import Host
 from infragate.profile.monitoring_promises import Monitoring
 from infragate.profile.storage import Backups, Datastores
 from infragate.profile.workload_promises import KubernetesPromises
@@ -348,4 +349,7 @@ class Profile(StrictModel):
     load: Load | None = Field(default=None, description="the load the design promised to carry")
     backups: Backups | None = Field(default=None, description="backup promises per data store")
     monitoring: Monitoring | None = Field(default=None, description="what the monitoring stack must notice")
+    hosts: dict[str, Host] = Field(
+        default_factory=dict, description="host name -> what must hold on it, read through testinfra"
+    )
     safety: Safety = Field(description="what infragate may do to this target")

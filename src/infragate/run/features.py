@@ -21,6 +21,7 @@ NEEDS = {
     "scaling": "resilience",
     "backup": "backups",
     "monitoring": "monitoring",
+    "hosts": "hosts",
     "destructive": "safety.allow_destructive and --allow-destructive",
     "load": "load, safety.allow_load and --allow-load",
     "local": "platform.kind: local",

@@ -60,16 +60,30 @@ def write_conf(
     return conf
 
 
+def check_command(directory: Path, spec: SandboxSpec, conf: Path) -> list[str]:
+    """The gateway's own parser on a configuration file (exit 0: it would load)."""
+    program = str(binaries.find(spec.gateway))
+    if spec.gateway == "haproxy":
+        return [program, "-c", "-q", "-f", str(conf)]
+    return [program, "-t", "-q", "-p", str(folder(directory, spec)), "-c", str(conf)]
+
+
+def drift(directory: Path, spec: SandboxSpec) -> None:
+    """Edit the configuration on disk into one the gateway's parser refuses (what a hand edit after
+    the last reload leaves: the running gateway serves on, its next reload or restart fails)."""
+    with conf_path(directory, spec).open("a") as conf:
+        conf.write("\nunknown_directive on;\n")
+
+
 def command(directory: Path, spec: SandboxSpec, conf: Path) -> str:
     """The gateway's foreground command, once its own parser accepted the configuration."""
     program = binaries.find(spec.gateway)
     prefix = folder(directory, spec)
     if spec.gateway == "haproxy":
-        check = [str(program), "-c", "-q", "-f", str(conf)]
         run = f"{program} -W -db -f {conf}"
     else:
-        check = [str(program), "-t", "-q", "-p", str(prefix), "-c", str(conf)]
         run = f'{program} -p {prefix} -c {conf} -g "daemon off;"'
+    check = check_command(directory, spec, conf)
     test = subprocess.run(check, capture_output=True, text=True, check=False)
     if test.returncode != 0:
         raise SandboxError(f"generated {spec.gateway} configuration is invalid: {(test.stdout + test.stderr).strip()}")

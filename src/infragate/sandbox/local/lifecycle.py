@@ -45,7 +45,7 @@ from infragate.sandbox.local.programs import (
     stop,
     wait_running,
 )
-from infragate.sandbox.local.reference_profile import reference_profile
+from infragate.sandbox.local.reference_profile import host_promises, reference_profile
 from infragate.sandbox.local.state import PROFILE_FILE, SERVICE, STATE_FILE, SandboxState, write_registry
 from infragate.sandbox.spec import SandboxSpec
 from infragate.sandbox.variants import local_spec
@@ -82,6 +82,8 @@ def up(
         _issue_certificates(directory, deployed)
         passwords = _write_secrets(directory, ports)
         state = _start(name, variant, promised, deployed, directory, ports, passwords, binaries_found)
+        if deployed.gateway_conf_drift:
+            gateway.drift(directory, deployed)
     except BaseException:
         stop(directory)
         raise
@@ -124,6 +126,7 @@ def _issue_certificates(directory: Path, spec: SandboxSpec) -> None:
         valid_days=5 if spec.certificate == "expiring" else 90,
         signed_by_other_ca=spec.certificate == "unknown-ca",
     )
+    (directory / "pki" / "server.key").chmod(spec.key_mode)
 
 
 def _write_secrets(directory: Path, ports: _Ports) -> dict[str, str]:
@@ -174,8 +177,8 @@ def _start(
         "gateway": program("gateway", _gateway_command(directory, spec, ports), directory),
         "postgres": program(
             "postgres",
-            f"{pg_bindir / 'postgres'} -D {pg_data} -c listen_addresses=127.0.0.1 -c port={ports.postgres} "
-            f"-c unix_socket_directories={pg_run} -c shared_buffers=64MB -c archive_mode=on "
+            f"{pg_bindir / 'postgres'} -D {pg_data} -c listen_addresses={spec.postgres_listen} "
+            f"-c port={ports.postgres} -c unix_socket_directories={pg_run} -c shared_buffers=64MB -c archive_mode=on "
             f"-c archive_timeout={spec.wal_archive_timeout_s}",
             directory,
             stopsignal="INT",
@@ -303,6 +306,7 @@ def _record(
         ports.s3,
         ports.watch,
     )
+    declared["hosts"] = host_promises(directory, promised, ports.postgres, ports.redis)
     profile.write_text(yaml.safe_dump(declared, sort_keys=False))
     state = SandboxState(
         name=name,

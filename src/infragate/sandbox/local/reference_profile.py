@@ -3,6 +3,12 @@ variant switched on."""
 
 from __future__ import annotations
 
+import os
+import pwd
+import shlex
+from pathlib import Path
+
+from infragate.sandbox.local import gateway, haproxy_conf
 from infragate.sandbox.local.database import PGBACKREST_STANZA, S3_URL
 from infragate.sandbox.local.prometheus_stack import RECEIVER, MonitoringPorts, gateway_watch
 from infragate.sandbox.local.state import SERVICE
@@ -205,6 +211,25 @@ def monitoring_promises(spec: SandboxSpec, ports: MonitoringPorts) -> dict[str, 
             {"alert": "RedisDown", "stop": "redis", "receiver": RECEIVER, "notifications": notifications},
             {"alert": "ApiReplicaDown", "stop": "api-1", "receiver": RECEIVER, "notifications": notifications},
         ],
+    }
+
+
+def host_promises(directory: Path, spec: SandboxSpec, pg_port: int, redis_port: int) -> dict[str, object]:
+    """What the reference's host holds: its TLS key and every secret readable by their owner only (the
+    user running the sandbox), PostgreSQL and Redis listening on the loopback only (behind the
+    gateway), and the gateway's configuration on disk accepted by the gateway's own parser."""
+    owner = pwd.getpwuid(os.geteuid()).pw_name
+    private = [directory / "pki" / "server.key", *sorted((directory / "secrets").iterdir())]
+    if spec.gateway == "haproxy":  # HAProxy reads certificate and key from one file of its own
+        private.append(gateway.folder(directory, spec) / haproxy_conf.BUNDLE)
+    conf = gateway.conf_path(directory, spec)
+    return {
+        "reference": {
+            "spec": "local://",
+            "files": {str(path): {"max_mode": "0600", "owner": owner} for path in private},
+            "listens": {pg_port: ["127.0.0.1"], redis_port: ["127.0.0.1"]},
+            "config_tests": [shlex.join(gateway.check_command(directory, spec, conf))],
+        }
     }
 
 

@@ -16,6 +16,7 @@ from infragate.sandbox.variants import (
     backups,
     capacity,
     certificates,
+    exposure,
     faults,
     orchestration,
     routing,
@@ -33,7 +34,7 @@ from infragate.sandbox.variants.variant import (
 
 VARIANTS: dict[str, Variant] = {
     variant.name: variant
-    for family in (routing, faults, certificates, backups, capacity, alerting, orchestration, workloads)
+    for family in (routing, faults, certificates, backups, capacity, alerting, exposure, orchestration, workloads)
     for variant in family.VARIANTS
 }
 

@@ -1,0 +1,17 @@
+@hosts
+Feature: Hosts hold what the deployment's security promises
+  Each declared host or container is read from inside through testinfra: its keys and secrets are
+  not readable by others, its services listen only on the addresses the design allows (a database
+  behind the gateway listens on no public address), and its configuration would load again.
+
+  Background:
+    Given every declared host is read through testinfra
+
+  Scenario: Keys and secrets are readable only by their owner
+    Then every declared file is no more open than its mode and owned as declared
+
+  Scenario: Services listen only where declared
+    Then every declared port listens on its declared addresses and on no other
+
+  Scenario: The configuration on disk is valid
+    Then every declared configuration test succeeds

@@ -1,0 +1,113 @@
+"""What a host must hold, judged from its observation: files no more open than declared and owned as
+declared, service ports listening exactly where declared, configuration tests passing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from infragate.probes.hosts.inventory import HostObservation
+from infragate.profile.host_promises import Host
+from infragate.verdicts import Check
+
+EVERY_ADDRESS = {"0.0.0.0": 4, "::": 6, "*": 0}  # wildcard -> the family it covers (0: both)
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+def _permissions(mode: int) -> str:
+    return "".join(
+        flag if mode & bit else "-"
+        for flag, bit in zip("rwxrwxrwx", (0o400, 0o200, 0o100, 0o40, 0o20, 0o10, 0o4, 0o2, 0o1), strict=True)
+    )
+
+
+def _granted(bits: int) -> str:
+    """Permission bits in words: "group read, others read"."""
+    words = []
+    for who, shift in (("owner", 6), ("group", 3), ("others", 0)):
+        for what, bit in (("read", 4), ("write", 2), ("execute", 1)):
+            if bits & (bit << shift):
+                words.append(f"{who} {what}")
+    return ", ".join(words)
+
+
+def files_check(hosts: Mapping[str, Host], observed: Mapping[str, HostObservation]) -> Check:
+    """Every declared file exists, with no permission beyond its declared mode, owned as declared."""
+    problems, seen = [], []
+    for name, host in hosts.items():
+        for state in observed[name].files:
+            declared = host.files[state.path]
+            where = f"{name}: {state.path}"
+            if not state.exists or state.mode is None:
+                problems.append(f"{where}: no such file")
+                continue
+            seen.append(f"{where} {state.mode:04o} {state.owner}")
+            extra = state.mode & 0o777 & ~declared.max_mode
+            if extra:
+                problems.append(
+                    f"{where}: mode {state.mode:04o} ({_permissions(state.mode)}), expected at most "
+                    f"{declared.max_mode:04o} ({_permissions(declared.max_mode)}): {_granted(extra)} beyond it"
+                )
+            if declared.owner is not None and state.owner != declared.owner:
+                problems.append(f"{where}: owned by {state.owner}, expected {declared.owner}")
+    return Check.judged(
+        "files no more open than declared",
+        "every declared file at most its mode, owned as declared",
+        "; ".join(seen) or "no file declared",
+        problems,
+    )
+
+
+def _covers(allowed: str, address: str) -> bool:
+    """Whether a declared address admits a listening one: the same, a wildcard of its family for a
+    declared wildcard, or the other loopback for a declared loopback (both stay on the host)."""
+    if allowed == address:
+        return True
+    if allowed in EVERY_ADDRESS:
+        family = EVERY_ADDRESS[allowed]
+        return family == 0 or (family == 6) == (":" in address)
+    return allowed in LOOPBACK and address in LOOPBACK
+
+
+def listens_check(hosts: Mapping[str, Host], observed: Mapping[str, HostObservation]) -> Check:
+    """Every declared port listens on each declared address and on no other."""
+    problems, seen = [], []
+    for name, host in hosts.items():
+        listeners = observed[name].listeners
+        for port, allowed in host.listens.items():
+            found = sorted({listener.address for listener in listeners if listener.port == port})
+            seen.append(f"{name}: port {port} on {', '.join(found) or 'nothing'}")
+            if not found:
+                problems.append(f"{name}: nothing listens on port {port}, declared on {', '.join(allowed)}")
+                continue
+            for address in found:
+                if not any(_covers(declared, address) for declared in allowed):
+                    every = " (every address of the host)" if address in EVERY_ADDRESS else ""
+                    problems.append(
+                        f"{name}: port {port} listens on {address}{every}, declared only on {', '.join(allowed)}"
+                    )
+            for declared in allowed:
+                if declared not in EVERY_ADDRESS and not any(_covers(declared, address) for address in found):
+                    problems.append(f"{name}: port {port} does not listen on {declared}, listens on {', '.join(found)}")
+    return Check.judged(
+        "ports listen only where declared",
+        "every declared port on its declared addresses and no other",
+        "; ".join(seen) or "no port declared",
+        problems,
+    )
+
+
+def config_check(observed: Mapping[str, HostObservation]) -> Check:
+    """Every declared configuration test exits 0."""
+    problems, seen = [], []
+    for name, observation in observed.items():
+        for result in observation.commands:
+            seen.append(f"{name}: `{result.command}` exit {result.rc}")
+            if result.rc != 0:
+                last = result.output.splitlines()[-1] if result.output else "no output"
+                problems.append(f"{name}: `{result.command}` exited {result.rc}: {last}")
+    return Check.judged(
+        "configuration tests pass",
+        "every declared configuration test exits 0",
+        "; ".join(seen) or "no configuration test declared",
+        problems,
+    )

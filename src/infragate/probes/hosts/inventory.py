@@ -1,0 +1,108 @@
+"""What a host holds, read through testinfra's modules (File, Socket, run) over the backend its spec
+names: a frozen observation per host, or a ProbeError naming the spec when the host cannot be read."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+from infragate.errors import ProbeError
+from infragate.profile.host_promises import Host
+
+COMMAND_TIMEOUT_S = 20  # a configuration test that takes longer is stopped and fails
+OUTPUT_KEPT = 400  # characters of a failed command's output kept in the observation
+
+
+@dataclass(frozen=True)
+class FileState:
+    """A file as the host reports it."""
+
+    path: str
+    exists: bool
+    mode: int | None = None
+    owner: str | None = None
+
+
+@dataclass(frozen=True)
+class Listener:
+    """A TCP socket in the listening state: its address (0.0.0.0 or :: for every one) and port."""
+
+    address: str
+    port: int
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """A configuration test: its exit status and the end of what it printed."""
+
+    command: str
+    rc: int
+    output: str
+
+
+@dataclass(frozen=True)
+class HostObservation:
+    """One host's files, listening sockets and configuration tests."""
+
+    name: str
+    spec: str
+    files: tuple[FileState, ...]
+    listeners: tuple[Listener, ...]
+    commands: tuple[CommandResult, ...]
+
+
+def parse_listener(url: str) -> Listener | None:
+    """A listener from testinfra's socket URL (tcp://0.0.0.0:22, tcp://:::22, tcp://::1:5432); None
+    for anything but TCP (unix sockets, UDP)."""
+    scheme, _, rest = url.partition("://")
+    if scheme != "tcp" or ":" not in rest:
+        return None
+    address, _, port = rest.rpartition(":")
+    if not port.isdigit():
+        return None
+    return Listener(address.strip("[]") or "::", int(port))
+
+
+def connect(spec: str) -> Any:
+    """The testinfra host of a spec; ProbeError when testinfra is missing or the backend refuses it."""
+    try:
+        import testinfra  # an optional dependency (the `hosts` extra)
+    except ImportError:
+        raise ProbeError("testinfra is not installed (install infragate's `hosts` extra)") from None
+    try:
+        return testinfra.get_host(spec)
+    except Exception as exc:  # noqa: BLE001 - each backend raises its own kind
+        raise ProbeError(f"host {spec}: testinfra cannot reach it: {exc}") from None
+
+
+def observe(name: str, host: Host) -> HostObservation:
+    """Read what the profile declares of one host; ProbeError naming the spec when it cannot be read."""
+    remote = connect(host.spec)
+    try:
+        files = tuple(_file(remote, path) for path in host.files)
+        needed = set(host.listens)
+        listeners = tuple(
+            found
+            for url in (remote.socket.get_listening_sockets() if needed else [])
+            if (found := parse_listener(url)) is not None and found.port in needed
+        )
+        commands = tuple(_run(remote, command) for command in host.config_tests)
+    except ProbeError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a backend's connection, a missing `ss`: could not verify
+        raise ProbeError(f"host {host.spec}: {type(exc).__name__}: {str(exc).strip()[:300]}") from None
+    return HostObservation(name, host.spec, files, listeners, commands)
+
+
+def _file(remote: Any, path: str) -> FileState:
+    file = remote.file(path)
+    if not file.exists:
+        return FileState(path, False)
+    return FileState(path, True, int(file.mode), str(file.user))
+
+
+def _run(remote: Any, command: str) -> CommandResult:
+    done = remote.run(f"timeout {COMMAND_TIMEOUT_S} sh -c {shlex.quote(command)}")
+    output = (done.stdout + done.stderr).strip()
+    return CommandResult(command, int(done.rc), output[-OUTPUT_KEPT:])

@@ -1,0 +1,78 @@
+"""What the deployment's hosts and containers must hold (a profile's `hosts` section), each reached
+through a testinfra backend: files that must not be readable by others (keys, secrets), the
+addresses each service port may listen on, and configuration tests that must pass."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field, field_validator
+
+from infragate.profile.fields import StrictModel
+
+# testinfra's backends that reach a host or a container (testinfra.backend.BACKENDS has more).
+SCHEMES = ("local", "ssh", "paramiko", "docker", "podman", "kubectl", "ansible", "lxc")
+
+
+def _mode(value: object) -> object:
+    """A file mode as octal text ("0600", "600") or an int; its permission bits only."""
+    if isinstance(value, str):
+        if not re.fullmatch(r"0?[0-7]{3}", value.strip()):
+            raise ValueError(f"expected an octal file mode such as 0600, got {value!r}")
+        return int(value.strip(), 8)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 0o777:
+        return value
+    raise ValueError(f"expected an octal file mode such as 0600, got {value!r}")
+
+
+FileMode = Annotated[int, BeforeValidator(_mode)]
+
+
+class HostFile(StrictModel):
+    """A file that must exist with no permission beyond a mode, owned by a user."""
+
+    max_mode: FileMode = Field(description="no permission bit beyond these, e.g. 0600 for a private key")
+    owner: str | None = Field(default=None, description="the user that must own it")
+
+
+class Host(StrictModel):
+    """One host or container, and what must hold on it."""
+
+    spec: str = Field(
+        description="a testinfra host spec: local://, ssh://user@host, docker://container, "
+        "kubectl://pod?namespace=NS, ansible://host?ansible_inventory=FILE"
+    )
+    files: dict[str, HostFile] = Field(default_factory=dict, description="absolute path -> mode and owner")
+    listens: dict[int, list[str]] = Field(
+        default_factory=dict,
+        description="service port -> the addresses it may listen on (127.0.0.1, 10.0.0.5, 0.0.0.0 for every "
+        "address): it must listen there and nowhere else",
+    )
+    config_tests: list[str] = Field(
+        default_factory=list, description="commands that must exit 0, e.g. nginx -t -c /etc/nginx/nginx.conf"
+    )
+
+    @field_validator("spec")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        scheme = value.partition("://")[0]
+        if "://" not in value or scheme not in SCHEMES:
+            raise ValueError(f"expected a testinfra host spec starting with one of {', '.join(SCHEMES)}://")
+        return value
+
+    @field_validator("files")
+    @classmethod
+    def _absolute(cls, value: dict[str, HostFile]) -> dict[str, HostFile]:
+        relative = [path for path in value if not path.startswith("/")]
+        if relative:
+            raise ValueError(f"file paths on a host must be absolute: {', '.join(relative)}")
+        return value
+
+    @field_validator("listens")
+    @classmethod
+    def _ports(cls, value: dict[int, list[str]]) -> dict[int, list[str]]:
+        bad = [str(port) for port, addresses in value.items() if not 0 < port < 65536 or not addresses]
+        if bad:
+            raise ValueError(f"expected ports 1-65535, each with at least one address: {', '.join(bad)}")
+        return value

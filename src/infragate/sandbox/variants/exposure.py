@@ -1,0 +1,38 @@
+"""Known-bad variants of the reference host: a private key anyone on the host can read, PostgreSQL
+listening on every address instead of behind the gateway, and a gateway configuration edited on
+disk into one that would not load again (the running gateway still serves the old one)."""
+
+from __future__ import annotations
+
+from infragate.sandbox.variants.scenarios import CONFIG_VALID, KEYS_PRIVATE, LISTENS_DECLARED
+from infragate.sandbox.variants.variant import ExpectedFailure, LocalDefect, Variant, replace_fields
+
+VARIANTS: tuple[Variant, ...] = (
+    Variant(
+        name="key-world-readable",
+        summary="the gateway's TLS private key is mode 0644: every user of the host can read it",
+        breaks=(
+            ExpectedFailure(
+                KEYS_PRIVATE, "Then every declared file is no more open than its mode and owned as declared"
+            ),
+        ),
+        defect=LocalDefect(replace_fields(key_mode=0o644)),
+    ),
+    Variant(
+        name="postgres-listens-everywhere",
+        summary="PostgreSQL listens on every address of the host (listen_addresses = '*'), not on the loopback only",
+        breaks=(
+            ExpectedFailure(
+                LISTENS_DECLARED, "Then every declared port listens on its declared addresses and on no other"
+            ),
+        ),
+        defect=LocalDefect(replace_fields(postgres_listen="*")),
+    ),
+    Variant(
+        name="gateway-config-drift",
+        summary="the gateway's configuration on disk was edited after it started into one its parser refuses: "
+        "the next reload or restart fails",
+        breaks=(ExpectedFailure(CONFIG_VALID, "Then every declared configuration test succeeds"),),
+        defect=LocalDefect(replace_fields(gateway_conf_drift=True)),
+    ),
+)

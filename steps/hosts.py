@@ -1,0 +1,35 @@
+"""Steps about hosts and containers, read through testinfra: files, listening ports, configuration tests."""
+
+from __future__ import annotations
+
+from pytest_bdd import given, then
+
+from infragate.bdd import Evidence, expect_no_problems, needs, not_applicable
+from infragate.probes.hosts import hardening as checks
+from infragate.probes.hosts.inventory import HostObservation, observe
+from infragate.profile import Profile
+
+
+@given("every declared host is read through testinfra", target_fixture="inspected")
+@needs("hosts")
+def _(profile: Profile, evidence: Evidence) -> dict[str, HostObservation]:
+    if not profile.hosts:
+        not_applicable("the profile declares no hosts section")
+    observed = {name: observe(name, host) for name, host in profile.hosts.items()}
+    evidence.record(tuple(observed.values()))
+    return observed
+
+
+@then("every declared file is no more open than its mode and owned as declared")
+def _(profile: Profile, inspected: dict[str, HostObservation]) -> None:
+    expect_no_problems(checks.files_check(profile.hosts, inspected))
+
+
+@then("every declared port listens on its declared addresses and on no other")
+def _(profile: Profile, inspected: dict[str, HostObservation]) -> None:
+    expect_no_problems(checks.listens_check(profile.hosts, inspected))
+
+
+@then("every declared configuration test succeeds")
+def _(inspected: dict[str, HostObservation]) -> None:
+    expect_no_problems(checks.config_check(inspected))

@@ -1,0 +1,88 @@
+"""Host judgements from observations, and the `hosts` section's validation, without a host."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from infragate.errors import ProfileError
+from infragate.probes.hosts import hardening as checks
+from infragate.probes.hosts.inventory import CommandResult, FileState, HostObservation, Listener, parse_listener
+from infragate.profile import parse_profile
+from infragate.profile.host_promises import Host
+from tests.unit.test_profile import VALID
+
+HOST = Host.model_validate(
+    {
+        "spec": "local://",
+        "files": {"/srv/pki/server.key": {"max_mode": "0600", "owner": "www"}, "/srv/secrets/db": {"max_mode": 0o640}},
+        "listens": {5432: ["127.0.0.1"], 443: ["0.0.0.0"]},
+        "config_tests": ["nginx -t"],
+    }
+)
+
+
+def _seen(files: tuple[FileState, ...] = (), listeners: tuple[Listener, ...] = (), rc: int = 0) -> HostObservation:
+    return HostObservation("edge", "local://", files, listeners, (CommandResult("nginx -t", rc, "line 1\nbad line"),))
+
+
+def test_a_file_more_open_than_declared_or_owned_by_another_is_named() -> None:
+    good = (FileState("/srv/pki/server.key", True, 0o600, "www"), FileState("/srv/secrets/db", True, 0o440, "root"))
+    assert checks.files_check({"edge": HOST}, {"edge": _seen(good)}).met
+    bad = (FileState("/srv/pki/server.key", True, 0o644, "root"), FileState("/srv/secrets/db", False))
+    found = checks.files_check({"edge": HOST}, {"edge": _seen(bad)})
+    assert found.problems == (
+        "edge: /srv/pki/server.key: mode 0644 (rw-r--r--), expected at most 0600 (rw-------): group read, "
+        "others read beyond it",
+        "edge: /srv/pki/server.key: owned by root, expected www",
+        "edge: /srv/secrets/db: no such file",
+    )
+
+
+def test_ports_listen_on_their_declared_addresses_and_no_other() -> None:
+    # The loopback of either family stays on the host; a declared wildcard admits any address of its family.
+    fine = (Listener("127.0.0.1", 5432), Listener("::1", 5432), Listener("0.0.0.0", 443), Listener("10.0.0.5", 443))
+    assert checks.listens_check({"edge": HOST}, {"edge": _seen(listeners=fine)}).met
+    everywhere = (Listener("0.0.0.0", 5432), Listener("::", 5432), Listener("0.0.0.0", 443))
+    found = checks.listens_check({"edge": HOST}, {"edge": _seen(listeners=everywhere)})
+    assert found.problems == (
+        "edge: port 5432 listens on 0.0.0.0 (every address of the host), declared only on 127.0.0.1",
+        "edge: port 5432 listens on :: (every address of the host), declared only on 127.0.0.1",
+        "edge: port 5432 does not listen on 127.0.0.1, listens on 0.0.0.0, ::",
+    )
+    silent = checks.listens_check({"edge": HOST}, {"edge": _seen(listeners=(Listener("0.0.0.0", 443),))})
+    assert silent.problems == ("edge: nothing listens on port 5432, declared on 127.0.0.1",)
+    v6_only = checks.listens_check({"edge": HOST}, {"edge": _seen(listeners=(Listener("::", 443), *fine[:2]))})
+    assert v6_only.problems == ("edge: port 443 listens on :: (every address of the host), declared only on 0.0.0.0",)
+
+
+def test_a_failing_configuration_test_is_named_with_its_last_line() -> None:
+    assert checks.config_check({"edge": _seen()}).met
+    assert checks.config_check({"edge": _seen(rc=1)}).problems == ("edge: `nginx -t` exited 1: bad line",)
+
+
+def test_listening_sockets_are_read_from_testinfra_urls() -> None:
+    assert parse_listener("tcp://0.0.0.0:22") == Listener("0.0.0.0", 22)
+    assert parse_listener("tcp://:::22") == Listener("::", 22)
+    assert parse_listener("tcp://::1:5432") == Listener("::1", 5432)
+    assert parse_listener("tcp://127.0.0.1:6379") == Listener("127.0.0.1", 6379)
+    assert parse_listener("unix:///run/docker.sock") is None
+    assert parse_listener("udp://0.0.0.0:53") is None
+
+
+@pytest.mark.parametrize(
+    ("host", "says"),
+    [
+        ({"spec": "telnet://box"}, "expected a testinfra host spec"),
+        ({"spec": "local://", "files": {"pki/key.pem": {"max_mode": "0600"}}}, "must be absolute: pki/key.pem"),
+        ({"spec": "local://", "files": {"/k": {"max_mode": "0999"}}}, "expected an octal file mode"),
+        ({"spec": "local://", "listens": {70000: ["127.0.0.1"]}}, "expected ports 1-65535"),
+        ({"spec": "local://", "listen": {}}, "hosts.edge.listen"),
+    ],
+)
+def test_a_bad_hosts_section_is_one_line_naming_file_and_key(host: dict[str, object], says: str) -> None:
+    text = yaml.safe_dump({**VALID, "hosts": {"edge": host}}, sort_keys=False)
+    with pytest.raises(ProfileError) as caught:
+        parse_profile(text, file="shop.yaml", environ={})
+    message = str(caught.value)
+    assert message.startswith("shop.yaml:") and "\n" not in message and says in message, message
