@@ -15,6 +15,7 @@ from infragate.profile import load_profile
 from infragate.safety import consent_for
 from infragate.sandbox import local
 from infragate.sandbox.host import free_ports
+from infragate.sandbox.spec import SandboxSpec
 from tests.conftest import CliRun, run_cli
 
 
@@ -175,9 +176,15 @@ def test_a_p95_only_objective_is_judged_and_the_missing_p99_is_named(
 
 
 def test_a_p95_only_objective_fails_on_the_stalling_variant(sandbox_root: Path, tmp_path: Path) -> None:
-    state = local.up("p95-stall", "load-stall", root=sandbox_root)
+    # Without the monitoring, which it does not look at (Prometheus scrapes every second: CPU the
+    # load generator's schedule shares).
+    state = local.up("p95-stall", "load-stall", root=sandbox_root, spec=SandboxSpec(monitoring=False))
     try:
-        run = _slo_run(_p95_only(state.profile, tmp_path), tmp_path)
+        run = _slo_run(_p95_only(state.profile, tmp_path), tmp_path / "first")
+        if "could not keep its schedule" in run.output:
+            # The generator found itself late (CI's run of 88312b2: 2.5 % of its requests started over
+            # 10 ms late, 1 % may): could not verify, as designed; the judgement is what is tested here.
+            run = _slo_run(_p95_only(state.profile, tmp_path), tmp_path / "again")
     finally:
         assert not local.down("p95-stall", root=sandbox_root).left_running
     latency = run.verdicts()[LATENCY]

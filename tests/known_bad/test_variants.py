@@ -73,18 +73,17 @@ def _verify_variant(variant: Variant, spec: SandboxSpec, sandbox_root: Path, tmp
     state = local.up(name, variant.name, root=sandbox_root, spec=spec)
     try:
         selection = [argument for feature in features for argument in ("--features", feature)]
-        run = run_cli(
-            "verify",
-            "--target",
-            state.profile,
-            "--allow-destructive",
-            "--allow-load",
-            "--reports",
-            str(tmp_path),
-            *selection,
-            reports=tmp_path,
-            urgent=_timing(variant),
-        )
+        for attempt in ("first", "again"):
+            reports = tmp_path / attempt
+            run = run_cli(
+                "verify", "--target", state.profile, "--allow-destructive", "--allow-load",
+                "--reports", str(reports), *selection, reports=reports, urgent=_timing(variant),
+            )  # fmt: skip
+            # A load generator that found itself late measured itself, not the target: could not
+            # verify, as designed (CI's run of edd4872: 21 of 2000 requests, 1.1 %, for load-undersized,
+            # where 1 % may); the variant's judgement is what is tested, so it runs once more.
+            if "could not keep its schedule" not in run.output:
+                break
     finally:
         assert not local.down(name, root=sandbox_root).left_running
     assert_variant_breaks(run, variant)
