@@ -97,13 +97,7 @@ def _prometheus_config(layout: config.Layout, alertmanager: int, folder: Path) -
         return {"source_labels": [f"__meta_kubernetes_pod_{label}"], "regex": value, "action": "keep"}
 
     return {
-        "global": {
-            "scrape_interval": f"{stack.SCRAPE_S}s",
-            "scrape_timeout": f"{stack.SCRAPE_S}s",
-            "evaluation_interval": f"{stack.EVALUATE_S}s",
-        },
-        "rule_files": [str(folder / "rules.yml")],
-        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{alertmanager}"]}]}]},
+        **stack.server_settings(str(folder / "rules.yml"), f"127.0.0.1:{alertmanager}"),
         "scrape_configs": [
             {
                 "job_name": workload.SERVICE,

@@ -185,6 +185,20 @@ def rules(spec: SandboxSpec) -> dict[str, object]:
     return {"groups": groups}
 
 
+def server_settings(rule_file: str, alertmanager: str) -> dict[str, object]:
+    """Every reference Prometheus's settings beside its scrape jobs: scrape each second (and give up
+    within it), evaluate each second, read one rule file, send to one Alertmanager."""
+    return {
+        "global": {
+            "scrape_interval": f"{SCRAPE_S}s",
+            "scrape_timeout": f"{SCRAPE_S}s",
+            "evaluation_interval": f"{EVALUATE_S}s",
+        },
+        "rule_files": [rule_file],
+        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]},
+    }
+
+
 def prometheus_config(spec: SandboxSpec, ports: MonitoringPorts, folder: Path) -> dict[str, object]:
     """Prometheus's configuration: every part scraped each second, rules evaluated each second."""
 
@@ -192,13 +206,7 @@ def prometheus_config(spec: SandboxSpec, ports: MonitoringPorts, folder: Path) -
         return {"job_name": job, "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}
 
     return {
-        "global": {
-            "scrape_interval": f"{SCRAPE_S}s",
-            "scrape_timeout": f"{SCRAPE_S}s",
-            "evaluation_interval": f"{EVALUATE_S}s",
-        },
-        "rule_files": [str(folder / "rules.yml")],
-        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{ports.alertmanager}"]}]}]},
+        **server_settings(str(folder / "rules.yml"), f"127.0.0.1:{ports.alertmanager}"),
         "scrape_configs": [
             {
                 "job_name": "api",

@@ -38,13 +38,7 @@ def _rules(spec: SandboxSpec) -> dict[str, object]:
 def _prometheus() -> dict[str, object]:
     """Every API task through Swarm's DNS (re-read each second), the Redis exporter beside Prometheus."""
     return {
-        "global": {
-            "scrape_interval": f"{stack.SCRAPE_S}s",
-            "scrape_timeout": f"{stack.SCRAPE_S}s",
-            "evaluation_interval": f"{stack.EVALUATE_S}s",
-        },
-        "rule_files": [f"{CONFIG}/{FILES['alert_rules']}"],
-        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{PORTS['alertmanager']}"]}]}]},
+        **stack.server_settings(f"{CONFIG}/{FILES['alert_rules']}", f"127.0.0.1:{PORTS['alertmanager']}"),
         "scrape_configs": [
             {
                 "job_name": "api",
