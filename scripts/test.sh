@@ -33,12 +33,14 @@ tail -n 1 "$silent"
 # way (.ci/run starts one early), awaited; either way before the timing-sensitive tests begin.
 uv run python -m infragate.sandbox.swarm
 # The integration tests watch the machine's processes, so they run alone; the known-bad variants
-# (each with its own reference deployment) run on two workers, with the rate-limit measurements of
+# (each with its own reference deployment) run on three workers, with the rate-limit measurements of
 # HAProxy and Traefik configurations in the group of timing-sensitive runs that take one worker in
-# turn. --durations lists the slowest tests: CI has 35 minutes on a machine with its build caches.
+# turn (their sandboxes mostly wait: on two cores, three workers left a third of the CPU idle and
+# took 546 s where two took 825 s in CI). --durations lists the slowest tests: CI has 35 minutes on
+# a machine with its build caches.
 gateways=(tests/integration/test_haproxy.py tests/integration/test_traefik.py)
 uv run pytest --durations=15 tests/integration "${gateways[@]/#/--ignore=}" --ignore="$silent_tests"
-uv run pytest --durations=15 -n 2 --dist loadgroup tests/known_bad "${gateways[@]}"
+uv run pytest --durations=15 -n 3 --dist loadgroup tests/known_bad "${gateways[@]}"
 # The Swarm tests run alone too: beside the known-bad variants, the CPU they share made timing
 # checks fail. They must run, not skip: the summary line says how many ran, -rs lists any skip.
 uv run pytest --durations=10 -rs tests/swarm
