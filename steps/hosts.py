@@ -1,4 +1,5 @@
-"""Steps about hosts and containers, read through testinfra: files, listening ports, configuration tests."""
+"""Steps about hosts and containers, read through testinfra: process users, files, listening ports,
+configuration tests."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ def _(profile: Profile, evidence: Evidence) -> dict[str, HostObservation]:
     observed = {name: observe(name, host) for name, host in profile.hosts.items()}
     evidence.record(tuple(observed.values()))
     return observed
+
+
+@then("every declared service runs only as its declared users")
+def _(profile: Profile, inspected: dict[str, HostObservation]) -> None:
+    expect_no_problems(checks.processes_check(profile.hosts, inspected))
 
 
 @then("every declared file is no more open than its mode and owned as declared")

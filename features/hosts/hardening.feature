@@ -1,11 +1,14 @@
 @hosts
 Feature: Hosts hold what the deployment's security promises
-  Each declared host or container is read from inside through testinfra: its keys and secrets are
-  not readable by others, its services listen only on the addresses the design allows (a database
+  Each declared host or container is read from inside through testinfra: its services run as the
+  users the design gives them (root only where declared), its keys and secrets are not readable by others, its services listen only on the addresses the design allows (a database
   behind the gateway listens on no public address), and its configuration would load again.
 
   Background:
     Given every declared host is read through testinfra
+
+  Scenario: No service runs as a user it was not given, root least of all
+    Then every declared service runs only as its declared users
 
   Scenario: Keys and secrets are readable only by their owner
     Then every declared file is no more open than its mode and owned as declared

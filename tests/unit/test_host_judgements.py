@@ -7,7 +7,14 @@ import yaml
 
 from infragate.errors import ProfileError
 from infragate.probes.hosts import hardening as checks
-from infragate.probes.hosts.inventory import CommandResult, FileState, HostObservation, Listener, parse_listener
+from infragate.probes.hosts.inventory import (
+    CommandResult,
+    FileState,
+    HostObservation,
+    Listener,
+    ProcessState,
+    parse_listener,
+)
 from infragate.profile import parse_profile
 from infragate.profile.host_promises import Host
 from tests.unit.test_profile import VALID
@@ -15,6 +22,10 @@ from tests.unit.test_profile import VALID
 HOST = Host.model_validate(
     {
         "spec": "local://",
+        "processes": {
+            "redis": {"command": r"redis-server .*/srv/redis\.conf", "users": ["redis"]},
+            "gateway": {"command": "nginx: master", "users": ["root", "www"]},
+        },
         "files": {"/srv/pki/server.key": {"max_mode": "0600", "owner": "www"}, "/srv/secrets/db": {"max_mode": 0o640}},
         "listens": {5432: ["127.0.0.1"], 443: ["0.0.0.0"]},
         "config_tests": ["nginx -t"],
@@ -22,8 +33,27 @@ HOST = Host.model_validate(
 )
 
 
-def _seen(files: tuple[FileState, ...] = (), listeners: tuple[Listener, ...] = (), rc: int = 0) -> HostObservation:
-    return HostObservation("edge", "local://", files, listeners, (CommandResult("nginx -t", rc, "line 1\nbad line"),))
+def _seen(
+    files: tuple[FileState, ...] = (),
+    listeners: tuple[Listener, ...] = (),
+    rc: int = 0,
+    processes: tuple[ProcessState, ...] = (),
+) -> HostObservation:
+    commands = (CommandResult("nginx -t", rc, "line 1\nbad line"),)
+    return HostObservation("edge", "local://", processes, files, listeners, commands)
+
+
+def test_a_service_running_as_a_user_it_was_not_declared_to_run_as_is_named() -> None:
+    redis = ProcessState("redis", 41, "redis", "redis-server 127.0.0.1:6379 /srv/redis.conf")
+    master = ProcessState("gateway", 7, "root", "nginx: master process /usr/sbin/nginx")
+    assert checks.processes_check({"edge": HOST}, {"edge": _seen(processes=(redis, master))}).met
+    as_root = ProcessState("redis", 42, "root", redis.args)
+    found = checks.processes_check({"edge": HOST}, {"edge": _seen(processes=(redis, as_root))})
+    assert found.problems == (
+        "edge: redis pid 42 runs as root, declared to run as redis only: redis-server 127.0.0.1:6379 /srv/redis.conf",
+        "edge: no process of gateway runs (none matches /nginx: master/)",
+    )
+    assert "edge: redis as redis, root (2 processes)" in found.observed
 
 
 def test_a_file_more_open_than_declared_or_owned_by_another_is_named() -> None:
@@ -78,6 +108,8 @@ def test_listening_sockets_are_read_from_testinfra_urls() -> None:
         ({"spec": "local://", "files": {"/k": {"max_mode": "0999"}}}, "expected an octal file mode"),
         ({"spec": "local://", "listens": {70000: ["127.0.0.1"]}}, "expected ports 1-65535"),
         ({"spec": "local://", "listen": {}}, "hosts.edge.listen"),
+        ({"spec": "local://", "processes": {"db": {"command": "post(gres", "users": ["pg"]}}}, "regular expression"),
+        ({"spec": "local://", "processes": {"db": {"command": "postgres", "users": []}}}, "processes.db.users"),
     ],
 )
 def test_a_bad_hosts_section_is_one_line_naming_file_and_key(host: dict[str, object], says: str) -> None:

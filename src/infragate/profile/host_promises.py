@@ -1,6 +1,7 @@
 """What the deployment's hosts and containers must hold (a profile's `hosts` section), each reached
-through a testinfra backend: files that must not be readable by others (keys, secrets), the
-addresses each service port may listen on, and configuration tests that must pass."""
+through a testinfra backend: the users each service's processes run as, files that must not be
+readable by others (keys, secrets), the addresses each service port may listen on, and
+configuration tests that must pass."""
 
 from __future__ import annotations
 
@@ -36,12 +37,37 @@ class HostFile(StrictModel):
     owner: str | None = Field(default=None, description="the user that must own it")
 
 
+class HostProcess(StrictModel):
+    """A service's processes, found by their command line, and the users they may run as."""
+
+    command: str = Field(
+        description="a regular expression searched in each process's command line, e.g. 'redis-server .*6379'"
+    )
+    users: list[str] = Field(min_length=1, description="the users its processes may run as; root only if named")
+
+    @field_validator("command")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"expected a regular expression, got {value!r}: {exc}") from None
+        if not value.strip():
+            raise ValueError("expected a regular expression that names the service's command, got nothing")
+        return value
+
+
 class Host(StrictModel):
     """One host or container, and what must hold on it."""
 
     spec: str = Field(
         description="a testinfra host spec: local://, ssh://user@host, docker://container, "
         "kubectl://pod?namespace=NS, ansible://host?ansible_inventory=FILE"
+    )
+    processes: dict[str, HostProcess] = Field(
+        default_factory=dict,
+        description="service -> its command line and the users it may run as: at least one of its processes "
+        "runs, and each as one of these users",
     )
     files: dict[str, HostFile] = Field(default_factory=dict, description="absolute path -> mode and owner")
     listens: dict[int, list[str]] = Field(

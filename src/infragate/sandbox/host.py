@@ -1,5 +1,5 @@
 """What every sandbox runtime shares on this machine: its root folder, free ports, file locks, the
-PostgreSQL server user, and which processes of a sandbox are still alive."""
+accounts its servers run as (PostgreSQL's and Redis's own), and which processes of a sandbox are still alive."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from pathlib import Path
 
 from infragate.errors import SandboxError, UsageError
 from infragate.probes.backup.postgres import SERVER_USER
+
+REDIS_USER = "redis"
 
 
 def default_root() -> Path:
@@ -51,22 +53,41 @@ def is_root() -> bool:
     return os.geteuid() == 0
 
 
+# The servers that run as their own account when infragate runs as root: Debian's packages create it.
+ACCOUNTS = {SERVER_USER: "postgresql", REDIS_USER: "redis-server"}
+
+
+def account(name: str) -> pwd.struct_passwd:
+    """A server's own account (postgres, redis), which must exist when running as root."""
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        package = ACCOUNTS.get(name, name)
+        raise SandboxError(f"running as root needs the '{name}' user (apt-get install {package} creates it)") from None
+
+
 def postgres_user() -> pwd.struct_passwd:
     """The PostgreSQL server's user, which must exist when running as root."""
-    try:
-        return pwd.getpwnam(SERVER_USER)
-    except KeyError:
-        raise SandboxError(
-            "running as root needs the 'postgres' user (apt-get install postgresql creates it)"
-        ) from None
+    return account(SERVER_USER)
+
+
+def runs_as(name: str) -> str:
+    """The user a server of that account runs as: the account itself as root, else the user running
+    infragate (who cannot switch)."""
+    return name if is_root() else pwd.getpwuid(os.geteuid()).pw_name
+
+
+def chown_to(path: Path, name: str) -> None:
+    """Give a folder tree (or a file) to a server's account (when running as root)."""
+    if is_root():
+        user = account(name)
+        for item in [path, *path.rglob("*")]:
+            os.chown(item, user.pw_uid, user.pw_gid, follow_symlinks=False)
 
 
 def chown_to_postgres(path: Path) -> None:
     """Give a folder tree to the PostgreSQL server's user (when running as root)."""
-    if is_root():
-        user = postgres_user()
-        for item in [path, *path.rglob("*")]:
-            os.chown(item, user.pw_uid, user.pw_gid, follow_symlinks=False)
+    chown_to(path, SERVER_USER)
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""What a host must hold, judged from its observation: files no more open than declared and owned as
+"""What a host must hold, judged from its observation: each service's processes running as its
+declared users only (root only where declared), files no more open than declared and owned as
 declared, service ports listening exactly where declared, configuration tests passing."""
 
 from __future__ import annotations
@@ -28,6 +29,32 @@ def _granted(bits: int) -> str:
             if bits & (bit << shift):
                 words.append(f"{who} {what}")
     return ", ".join(words)
+
+
+def processes_check(hosts: Mapping[str, Host], observed: Mapping[str, HostObservation]) -> Check:
+    """Every declared service has a process running, and each of its processes runs as a declared user."""
+    problems, seen = [], []
+    for name, host in hosts.items():
+        for service, declared in host.processes.items():
+            mine = [process for process in observed[name].processes if process.service == service]
+            if not mine:
+                problems.append(f"{name}: no process of {service} runs (none matches /{declared.command}/)")
+                continue
+            users = sorted({process.user for process in mine})
+            count = f"{len(mine)} process" + ("es" if len(mine) > 1 else "")
+            seen.append(f"{name}: {service} as {', '.join(users)} ({count})")
+            for process in mine:
+                if process.user not in declared.users:
+                    problems.append(
+                        f"{name}: {service} pid {process.pid} runs as {process.user}, declared to run as "
+                        f"{', '.join(declared.users)} only: {process.args[:120]}"
+                    )
+    return Check.judged(
+        "services run as their declared users",
+        "every declared service's processes run as its declared users only",
+        "; ".join(seen) or "no service declared",
+        problems,
+    )
 
 
 def files_check(hosts: Mapping[str, Host], observed: Mapping[str, HostObservation]) -> Check:

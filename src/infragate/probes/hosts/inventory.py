@@ -1,8 +1,9 @@
-"""What a host holds, read through testinfra's modules (File, Socket, run) over the backend its spec
+"""What a host holds, read through testinfra's modules (Process, File, Socket, run) over the backend its spec
 names: a frozen observation per host, or a ProbeError naming the spec when the host cannot be read."""
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,16 @@ from infragate.profile.host_promises import Host
 
 COMMAND_TIMEOUT_S = 20  # a configuration test that takes longer is stopped and fails
 OUTPUT_KEPT = 400  # characters of a failed command's output kept in the observation
+
+
+@dataclass(frozen=True)
+class ProcessState:
+    """A running process of a declared service: its pid, the user it runs as and its command line."""
+
+    service: str
+    pid: int
+    user: str
+    args: str
 
 
 @dataclass(frozen=True)
@@ -43,10 +54,11 @@ class CommandResult:
 
 @dataclass(frozen=True)
 class HostObservation:
-    """One host's files, listening sockets and configuration tests."""
+    """One host's processes of declared services, files, listening sockets and configuration tests."""
 
     name: str
     spec: str
+    processes: tuple[ProcessState, ...]
     files: tuple[FileState, ...]
     listeners: tuple[Listener, ...]
     commands: tuple[CommandResult, ...]
@@ -80,6 +92,7 @@ def observe(name: str, host: Host) -> HostObservation:
     """Read what the profile declares of one host; ProbeError naming the spec when it cannot be read."""
     remote = connect(host.spec)
     try:
+        processes = _processes(remote, host) if host.processes else ()
         files = tuple(_file(remote, path) for path in host.files)
         needed = set(host.listens)
         listeners = tuple(
@@ -92,7 +105,30 @@ def observe(name: str, host: Host) -> HostObservation:
         raise
     except Exception as exc:  # noqa: BLE001 - a backend's connection, a missing `ss`: could not verify
         raise ProbeError(f"host {host.spec}: {type(exc).__name__}: {str(exc).strip()[:300]}") from None
-    return HostObservation(name, host.spec, files, listeners, commands)
+    return HostObservation(name, host.spec, processes, files, listeners, commands)
+
+
+def _processes(remote: Any, host: Host) -> tuple[ProcessState, ...]:
+    """The processes whose command line matches a declared service's, with their users (testinfra
+    reads each user by its pid; a process that ended in between is left out)."""
+    listed = remote.process.filter()
+    found = []
+    for service, declared in host.processes.items():
+        pattern = re.compile(declared.command)
+        for process in listed:
+            if not pattern.search(str(process.args)) or _is_the_listing(str(process.args)):
+                continue
+            try:
+                user = str(process.user)
+            except Exception:  # noqa: BLE001 - `ps -p` of a process that has ended fails
+                continue
+            found.append(ProcessState(service, int(process.pid), user, str(process.args)))
+    return tuple(found)
+
+
+def _is_the_listing(args: str) -> bool:
+    """Whether a command line is testinfra's own `ps` (or the shell running it), not a service's."""
+    return args.startswith(("ps -", "/bin/sh -c ps ", "sh -c ps "))
 
 
 def _file(remote: Any, path: str) -> FileState:

@@ -32,7 +32,7 @@ from infragate.platforms.supervisor import SupervisorClient
 from infragate.probes.backup.postgres import Dsn
 from infragate.retry import retry
 from infragate.sandbox import backup_job, binaries, pki
-from infragate.sandbox.host import alive, free_ports, is_root, sandbox_dir
+from infragate.sandbox.host import REDIS_USER, alive, chown_to, free_ports, is_root, sandbox_dir
 from infragate.sandbox.local import database, gateway
 from infragate.sandbox.local import prometheus_stack as monitoring
 from infragate.sandbox.local.programs import (
@@ -141,7 +141,10 @@ def _write_secrets(directory: Path, ports: _Ports) -> dict[str, str]:
     return values
 
 
-def _redis_conf(directory: Path, spec: SandboxSpec, port: int, password: str) -> Path:
+def _redis(directory: Path, spec: SandboxSpec, redis_bin: Path, port: int, password: str) -> str:
+    """Redis's program, as its own account when running as root (unless the spec leaves it as root,
+    as someone starting the packaged server by hand would): its configuration, which holds the
+    password, readable by that account only."""
     conf = directory / "redis" / "redis.conf"
     conf.write_text(
         f"bind 127.0.0.1\nport {port}\nprotected-mode yes\ndaemonize no\ndir {directory / 'redis'}\n"
@@ -149,7 +152,10 @@ def _redis_conf(directory: Path, spec: SandboxSpec, port: int, password: str) ->
         f"appendonly {'yes' if spec.redis_appendonly else 'no'}\n"
         "appendfsync everysec\n"
     )
-    return conf
+    conf.chmod(0o600)
+    chown_to(directory / "redis", REDIS_USER)
+    own_account = is_root() and not spec.redis_as_root
+    return program("redis", f"{redis_bin} {conf}", directory, **({"user": REDIS_USER} if own_account else {}))
 
 
 def _gateway_command(directory: Path, spec: SandboxSpec, ports: _Ports) -> str:
@@ -184,9 +190,7 @@ def _start(
             stopsignal="INT",
             **({"user": "postgres"} if is_root() else {}),
         ),
-        "redis": program(
-            "redis", f"{redis_bin} {_redis_conf(directory, spec, ports.redis, passwords['redis-password'])}", directory
-        ),
+        "redis": _redis(directory, spec, redis_bin, ports.redis, passwords["redis-password"]),
         "s3": program("s3", f"{sys.executable} -m moto.server -H 127.0.0.1 -p {ports.s3}", directory),
     }
     for replica, port in ports.upstream.items():

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import shlex
 from pathlib import Path
 
+from infragate.probes.backup.postgres import SERVER_USER
+from infragate.sandbox.host import REDIS_USER, runs_as
 from infragate.sandbox.local import gateway, haproxy_conf
 from infragate.sandbox.local.database import PGBACKREST_STANZA, S3_URL
 from infragate.sandbox.local.prometheus_stack import RECEIVER, MonitoringPorts, gateway_watch
@@ -215,18 +218,27 @@ def monitoring_promises(spec: SandboxSpec, ports: MonitoringPorts) -> dict[str, 
 
 
 def host_promises(directory: Path, spec: SandboxSpec, pg_port: int, redis_port: int) -> dict[str, object]:
-    """What the reference's host holds: its TLS key and every secret readable by their owner only (the
-    user running the sandbox), PostgreSQL and Redis listening on the loopback only (behind the
-    gateway), and the gateway's configuration on disk accepted by the gateway's own parser."""
+    """What the reference's host holds: PostgreSQL and Redis running as their own accounts (when the
+    sandbox runs as root; as its user otherwise), its TLS key and every secret readable by their
+    owner only (Redis's configuration, which holds its password, by Redis's account), PostgreSQL and
+    Redis listening on the loopback only (behind the gateway), and the gateway's configuration on
+    disk accepted by the gateway's own parser."""
     owner = pwd.getpwuid(os.geteuid()).pw_name
     private = [directory / "pki" / "server.key", *sorted((directory / "secrets").iterdir())]
     if spec.gateway == "haproxy":  # HAProxy reads certificate and key from one file of its own
         private.append(gateway.folder(directory, spec) / haproxy_conf.BUNDLE)
+    files = {str(path): {"max_mode": "0600", "owner": owner} for path in private}
+    files[str(directory / "redis" / "redis.conf")] = {"max_mode": "0600", "owner": runs_as(REDIS_USER)}
     conf = gateway.conf_path(directory, spec)
     return {
         "reference": {
             "spec": "local://",
-            "files": {str(path): {"max_mode": "0600", "owner": owner} for path in private},
+            "processes": {
+                # The postmaster by its data folder; Redis by the address it shows as its title.
+                "postgres": {"command": f"postgres -D {re.escape(str(directory))}/", "users": [runs_as(SERVER_USER)]},
+                "redis": {"command": rf"redis-server 127\.0\.0\.1:{redis_port}\b", "users": [runs_as(REDIS_USER)]},
+            },
+            "files": files,
             "listens": {pg_port: ["127.0.0.1"], redis_port: ["127.0.0.1"]},
             "config_tests": [shlex.join(gateway.check_command(directory, spec, conf))],
         }

@@ -1,13 +1,20 @@
-"""Known-bad variants of the reference host: a private key anyone on the host can read, PostgreSQL
-listening on every address instead of behind the gateway, and a gateway configuration edited on
+"""Known-bad variants of the reference host: Redis running as root, a private key anyone on the host
+can read, PostgreSQL listening on every address instead of behind the gateway, and a gateway configuration edited on
 disk into one that would not load again (the running gateway still serves the old one)."""
 
 from __future__ import annotations
 
-from infragate.sandbox.variants.scenarios import CONFIG_VALID, KEYS_PRIVATE, LISTENS_DECLARED
+from infragate.sandbox.variants.scenarios import CONFIG_VALID, KEYS_PRIVATE, LISTENS_DECLARED, SERVICE_USERS
 from infragate.sandbox.variants.variant import ExpectedFailure, LocalDefect, Variant, replace_fields
 
 VARIANTS: tuple[Variant, ...] = (
+    Variant(
+        name="redis-runs-as-root",
+        summary="Redis runs as root instead of its own account: a flaw in it (or a CONFIG SET dir/dbfilename "
+        "write) acts with every right on the host",
+        breaks=(ExpectedFailure(SERVICE_USERS, "Then every declared service runs only as its declared users"),),
+        defect=LocalDefect(replace_fields(redis_as_root=True)),
+    ),
     Variant(
         name="key-world-readable",
         summary="the gateway's TLS private key is mode 0644: every user of the host can read it",
