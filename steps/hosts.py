@@ -1,14 +1,18 @@
-"""Steps about hosts and containers, read through testinfra: process users, files, listening ports,
-configuration tests."""
+"""Steps about hosts and containers, read through testinfra (process users, files, listening ports,
+configuration tests), and about the machine seen from outside (a scan from a namespace of its own)."""
 
 from __future__ import annotations
 
 from pytest_bdd import given, then
 
 from infragate.bdd import Evidence, expect_no_problems, needs, not_applicable
+from infragate.probes.exposure.knock import scan
+from infragate.probes.exposure.outside import outside
+from infragate.probes.exposure.surface import ScanResult, exposure_check
 from infragate.probes.hosts import hardening as checks
 from infragate.probes.hosts.inventory import HostObservation, observe
 from infragate.profile import Profile
+from infragate.recovery.journal import Journal
 
 
 @given("every declared host is read through testinfra", target_fixture="inspected")
@@ -39,3 +43,18 @@ def _(profile: Profile, inspected: dict[str, HostObservation]) -> None:
 @then("every declared configuration test succeeds")
 def _(inspected: dict[str, HostObservation]) -> None:
     expect_no_problems(checks.config_check(inspected))
+
+
+@given("a client outside this machine has tried every scanned port", target_fixture="surface")
+@needs("exposure", "root (a network namespace)")
+def _(profile: Profile, journal: Journal, evidence: Evidence) -> ScanResult:
+    if profile.exposure is None:
+        not_applicable("the profile declares no exposure section")
+    with outside(journal) as where:
+        return evidence.record(scan(where, profile.exposure))
+
+
+@then("no port answers that is not declared exposed")
+def _(profile: Profile, surface: ScanResult) -> None:
+    assert profile.exposure is not None
+    expect_no_problems(exposure_check(profile.exposure, surface))

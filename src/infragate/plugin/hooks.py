@@ -45,6 +45,7 @@ MARKERS = {
     "backup": "checks backups and restore drills",
     "monitoring": "checks Prometheus, its rules and Alertmanager; alert drills are also @destructive",
     "hosts": "reads hosts and containers from inside through testinfra",
+    "exposure": "scans this machine's ports from a network namespace of the run's own (needs root)",
     "destructive": "disrupts the target; runs only when the profile and --allow-destructive both allow it",
     "load": "puts load on the target; runs only when the profile and --allow-load both allow it",
     "local": "applies only to targets on the local platform",

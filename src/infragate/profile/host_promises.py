@@ -1,7 +1,7 @@
 """What the deployment's hosts and containers must hold (a profile's `hosts` section), each reached
 through a testinfra backend: the users each service's processes run as, files that must not be
 readable by others (keys, secrets), the addresses each service port may listen on, and
-configuration tests that must pass."""
+configuration tests that must pass; and what the machine answers on seen from outside (`exposure`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field, field_validator
 
-from infragate.profile.fields import StrictModel
+from infragate.profile.fields import Duration, StrictModel
 
 # testinfra's backends that reach a host or a container (testinfra.backend.BACKENDS has more).
 SCHEMES = ("local", "ssh", "paramiko", "docker", "podman", "kubectl", "ansible", "lxc")
@@ -102,3 +102,44 @@ class Host(StrictModel):
         if bad:
             raise ValueError(f"expected ports 1-65535, each with at least one address: {', '.join(bad)}")
         return value
+
+
+MAX_SCANNED = 65535
+
+
+def parse_ports(value: object) -> object:
+    """Ports as a list of numbers and "FIRST-LAST" ranges (or one such text, comma-separated)."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list):
+        raise ValueError(f"expected ports as a list of numbers and FIRST-LAST ranges, got {value!r}")
+    ports: set[int] = set()
+    for item in items:
+        text = str(item).strip()
+        match = re.fullmatch(r"(\d+)(?:-(\d+))?", text)
+        first, last = (int(match[1]), int(match[2] or match[1])) if match else (0, -1)
+        if isinstance(item, bool) or not match or not 0 < first <= last < 65536:
+            raise ValueError(f"expected a port 1-65535 or a range FIRST-LAST of them, got {item!r}")
+        ports.update(range(first, last + 1))
+    return sorted(ports)
+
+
+PortList = Annotated[list[int], BeforeValidator(parse_ports)]
+
+
+class Exposure(StrictModel):
+    """What this machine answers on to a neighbour: a client in a network namespace of the run's own,
+    linked to the machine by a veth pair, connects to every scanned port of the machine's end."""
+
+    exposed: PortList = Field(description="the ports that may answer from outside, e.g. [443, 80]; any other fails")
+    ports: PortList | None = Field(
+        default=None, description="the ports scanned: numbers and FIRST-LAST ranges; every port when absent"
+    )
+    connect_timeout: Duration = Field(default=1.0, description="how long one connection may take to be answered")
+    within: Duration = Field(
+        default=120.0, description="the bound of the whole scan; one not finished by then is could not verify"
+    )
+
+    @property
+    def scanned(self) -> list[int]:
+        """The ports the scan connects to."""
+        return self.ports if self.ports is not None else [*range(1, MAX_SCANNED + 1)]

@@ -26,7 +26,7 @@ from infragate.profile.fields import (
     replicas_bound,
     scenario_path,
 )
-from infragate.profile.host_promises import Host
+from infragate.profile.host_promises import Exposure, Host
 from infragate.profile.monitoring_promises import Monitoring
 from infragate.profile.storage import Backups, Datastores
 from infragate.profile.workload_promises import KubernetesPromises
@@ -351,5 +351,8 @@ class Profile(StrictModel):
     monitoring: Monitoring | None = Field(default=None, description="what the monitoring stack must notice")
     hosts: dict[str, Host] = Field(
         default_factory=dict, description="host name -> what must hold on it, read through testinfra"
+    )
+    exposure: Exposure | None = Field(
+        default=None, description="the ports this machine may answer on, seen from a network namespace of its own"
     )
     safety: Safety = Field(description="what infragate may do to this target")

@@ -10,6 +10,7 @@ from infragate.platforms import Platform, open_platform
 from infragate.probes import disruption, orchestrator
 from infragate.probes.backup import checks as backup
 from infragate.probes.backup import cluster_drill
+from infragate.probes.exposure import outside
 from infragate.probes.monitoring import drill
 from infragate.profile.model import Profile
 from infragate.recovery.journal import Undo
@@ -37,6 +38,8 @@ def performer(profile: Profile) -> Callable[[Undo], str]:
             return backup.drop_scratch(profile)
         if undo.action == cluster_drill.REMOVE_SCRATCH_CLUSTER:
             return cluster_drill.remove_scratch_cluster(Path(str(undo.arguments["folder"])))
+        if undo.action == outside.REMOVE_NAMESPACE:
+            return outside.remove(str(undo.arguments["namespace"]), str(undo.arguments["link"]))
         if undo.action == orchestrator.RESTORE_ENVIRONMENT:
             arguments = undo.arguments
             return orchestrator.restore_environment(

@@ -22,6 +22,7 @@ NEEDS = {
     "backup": "backups",
     "monitoring": "monitoring",
     "hosts": "hosts",
+    "exposure": "exposure, and root",
     "destructive": "safety.allow_destructive and --allow-destructive",
     "load": "load, safety.allow_load and --allow-load",
     "local": "platform.kind: local",

@@ -106,6 +106,7 @@ class SandboxSpec:
     postgres_listen: str = "127.0.0.1"  # listen_addresses: behind the gateway, on the loopback only
     gateway_conf_drift: bool = False  # the configuration on disk edited after the gateway started
     redis_as_root: bool = False  # Redis left running as root instead of its own account
+    redis_exposed: bool = False  # Redis on every address, protected mode off, no password
     # The monitoring (Prometheus, Alertmanager, exporters); tests that check nothing of it leave it out.
     monitoring: bool = True
     stopped_programs: frozenset[str] = frozenset()  # monitoring programs declared but not started

@@ -45,7 +45,7 @@ from infragate.sandbox.local.programs import (
     stop,
     wait_running,
 )
-from infragate.sandbox.local.reference_profile import host_promises, reference_profile
+from infragate.sandbox.local.reference_profile import exposure_promise, host_promises, reference_profile
 from infragate.sandbox.local.state import PROFILE_FILE, SERVICE, STATE_FILE, SandboxState, write_registry
 from infragate.sandbox.spec import SandboxSpec
 from infragate.sandbox.variants import local_spec
@@ -146,9 +146,11 @@ def _redis(directory: Path, spec: SandboxSpec, redis_bin: Path, port: int, passw
     as someone starting the packaged server by hand would): its configuration, which holds the
     password, readable by that account only."""
     conf = directory / "redis" / "redis.conf"
+    access = "bind * -::*\nprotected-mode no\n" if spec.redis_exposed else "bind 127.0.0.1\nprotected-mode yes\n"
     conf.write_text(
-        f"bind 127.0.0.1\nport {port}\nprotected-mode yes\ndaemonize no\ndir {directory / 'redis'}\n"
-        f"requirepass {password}\nsave 900 1\nsave 300 10\n"
+        f"{access}port {port}\ndaemonize no\ndir {directory / 'redis'}\n"
+        + ("" if spec.redis_exposed else f"requirepass {password}\n")
+        + "save 900 1\nsave 300 10\n"
         f"appendonly {'yes' if spec.redis_appendonly else 'no'}\n"
         "appendfsync everysec\n"
     )
@@ -311,6 +313,9 @@ def _record(
         ports.watch,
     )
     declared["hosts"] = host_promises(directory, promised, ports.postgres, ports.redis)
+    given = [ports.https, ports.http, ports.postgres, ports.redis, ports.s3, *ports.upstream.values()]
+    if is_root():  # a scan from a network namespace of its own needs root
+        declared["exposure"] = exposure_promise([*given, *monitoring.named_ports(ports.watch).values()])
     profile.write_text(yaml.safe_dump(declared, sort_keys=False))
     state = SandboxState(
         name=name,

@@ -234,15 +234,22 @@ def host_promises(directory: Path, spec: SandboxSpec, pg_port: int, redis_port: 
         "reference": {
             "spec": "local://",
             "processes": {
-                # The postmaster by its data folder; Redis by the address it shows as its title.
+                # The postmaster by its data folder; Redis by the address:port it shows as its title.
                 "postgres": {"command": f"postgres -D {re.escape(str(directory))}/", "users": [runs_as(SERVER_USER)]},
-                "redis": {"command": rf"redis-server 127\.0\.0\.1:{redis_port}\b", "users": [runs_as(REDIS_USER)]},
+                "redis": {"command": rf"redis-server \S*:{redis_port}\b", "users": [runs_as(REDIS_USER)]},
             },
             "files": files,
             "listens": {pg_port: ["127.0.0.1"], redis_port: ["127.0.0.1"]},
             "config_tests": [shlex.join(gateway.check_command(directory, spec, conf))],
         }
     }
+
+
+def exposure_promise(ports: list[int]) -> dict[str, object]:
+    """What the reference answers on from outside: nothing. Every one of its programs listens on the
+    loopback, so a neighbour on the machine's link reaches none of them. The scan covers the ports the
+    deployment was given (not the machine's others, nor another sandbox's running beside it)."""
+    return {"exposed": [], "ports": sorted(ports), "connect_timeout": "1s", "within": "30s"}
 
 
 def _limit_model(spec: SandboxSpec, burst: int) -> dict[str, object]:

@@ -1,11 +1,21 @@
 """Known-bad variants of the reference host: Redis running as root, a private key anyone on the host
-can read, PostgreSQL listening on every address instead of behind the gateway, and a gateway configuration edited on
-disk into one that would not load again (the running gateway still serves the old one)."""
+can read, PostgreSQL listening on every address instead of behind the gateway (seen from inside and
+from outside), Redis open to every address without a password, and a gateway configuration edited
+on disk into one that would not load again (the running gateway still serves the old one)."""
 
 from __future__ import annotations
 
-from infragate.sandbox.variants.scenarios import CONFIG_VALID, KEYS_PRIVATE, LISTENS_DECLARED, SERVICE_USERS
+from infragate.sandbox.variants.scenarios import (
+    CONFIG_VALID,
+    KEYS_PRIVATE,
+    LISTENS_DECLARED,
+    NOTHING_EXPOSED,
+    SERVICE_USERS,
+)
 from infragate.sandbox.variants.variant import ExpectedFailure, LocalDefect, Variant, replace_fields
+
+LISTENS_STEP = "Then every declared port listens on its declared addresses and on no other"
+EXPOSED_STEP = "Then no port answers that is not declared exposed"
 
 VARIANTS: tuple[Variant, ...] = (
     Variant(
@@ -28,12 +38,15 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         name="postgres-listens-everywhere",
         summary="PostgreSQL listens on every address of the host (listen_addresses = '*'), not on the loopback only",
-        breaks=(
-            ExpectedFailure(
-                LISTENS_DECLARED, "Then every declared port listens on its declared addresses and on no other"
-            ),
-        ),
+        breaks=(ExpectedFailure(LISTENS_DECLARED, LISTENS_STEP), ExpectedFailure(NOTHING_EXPOSED, EXPOSED_STEP)),
         defect=LocalDefect(replace_fields(postgres_listen="*")),
+    ),
+    Variant(
+        name="redis-exposed",
+        summary="Redis listens on every address with protected mode off and no password: anyone who reaches the "
+        "host reads and writes the cache (and, through CONFIG SET, files)",
+        breaks=(ExpectedFailure(LISTENS_DECLARED, LISTENS_STEP), ExpectedFailure(NOTHING_EXPOSED, EXPOSED_STEP)),
+        defect=LocalDefect(replace_fields(redis_exposed=True)),
     ),
     Variant(
         name="gateway-config-drift",
