@@ -16,6 +16,8 @@ fi
 # Go's caches) while the unit tests run; the integration and Kubernetes tests need them. Beside them
 # too: the silent-target tests, which start no sandbox and spend their minute and a half waiting out
 # time-outs of a target that never answers (their bound, 240 s, is far from what CPU can change).
+began=$SECONDS
+stage() { echo "test.sh: $1 done at +$((SECONDS - began)) s"; }
 built=$(mktemp)
 (bash "$(dirname "${BASH_SOURCE[0]}")/gateways.sh" && bash "$(dirname "${BASH_SOURCE[0]}")/kubernetes.sh") \
     > "$built" 2>&1 &
@@ -29,9 +31,11 @@ wait "$gateways" || { cat "$built" >&2; exit 3; }
 cat "$built"
 wait "$waiting" || { cat "$silent" >&2; exit 1; }
 tail -n 1 "$silent"
+stage "unit tests, silent targets and the Go-built parts"
 # The Swarm stack's images: built here (a debootstrap on a clean machine), or, when a build is under
 # way (.ci/run starts one early), awaited; either way before the timing-sensitive tests begin.
 uv run python -m infragate.sandbox.swarm
+stage "Swarm images"
 # The integration tests watch the machine's processes, so they run alone; the known-bad variants
 # (each with its own reference deployment) run on three workers, with the rate-limit measurements of
 # HAProxy and Traefik configurations in the group of timing-sensitive runs that take one worker in
@@ -40,9 +44,13 @@ uv run python -m infragate.sandbox.swarm
 # a machine with its build caches.
 gateways=(tests/integration/test_haproxy.py tests/integration/test_traefik.py)
 uv run pytest --durations=15 tests/integration "${gateways[@]/#/--ignore=}" --ignore="$silent_tests"
+stage "integration"
 uv run pytest --durations=15 -n 3 --dist loadgroup tests/known_bad "${gateways[@]}"
+stage "known-bad variants"
 # The Swarm tests run alone too: beside the known-bad variants, the CPU they share made timing
 # checks fail. They must run, not skip: the summary line says how many ran, -rs lists any skip.
 uv run pytest --durations=10 -rs tests/swarm
+stage "Swarm"
 # The Kubernetes cluster last, alone: it needs the machine's cgroups, iptables and a bridge.
 uv run pytest --durations=10 -rs tests/kubernetes
+stage "Kubernetes"

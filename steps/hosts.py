@@ -3,46 +3,62 @@ configuration tests), and about the machine seen from outside (a scan from a nam
 
 from __future__ import annotations
 
+import pytest
 from pytest_bdd import given, then
 
 from infragate.bdd import Evidence, expect_no_problems, needs, not_applicable
+from infragate.platforms import Platform
 from infragate.probes.exposure.knock import scan
 from infragate.probes.exposure.outside import outside
 from infragate.probes.exposure.surface import ScanResult, exposure_check
 from infragate.probes.hosts import hardening as checks
-from infragate.probes.hosts.inventory import HostObservation, observe
+from infragate.probes.hosts.inventory import Inspection, inspect
 from infragate.profile import Profile
 from infragate.recovery.journal import Journal
 
 
 @given("every declared host is read through testinfra", target_fixture="inspected")
 @needs("hosts")
-def _(profile: Profile, evidence: Evidence) -> dict[str, HostObservation]:
+def _(profile: Profile, request: pytest.FixtureRequest, evidence: Evidence) -> Inspection:
     if not profile.hosts:
         not_applicable("the profile declares no hosts section")
-    observed = {name: observe(name, host) for name, host in profile.hosts.items()}
-    evidence.record(tuple(observed.values()))
-    return observed
+    # The platform adapter only where a service's replicas are to be found: hosts named by their
+    # spec need no orchestrator to be reachable.
+    selected = any(host.service is not None for host in profile.hosts.values())
+    platform: Platform | None = request.getfixturevalue("platform") if selected else None
+    inspection = inspect(profile.hosts, platform)
+    evidence.record(tuple(inspection.observed.values()))
+    return inspection
+
+
+def _declaring(inspected: Inspection, part: str) -> None:
+    """A scenario about a part no host declares is not applicable, not a pass on nothing."""
+    if not any(getattr(host, part) for host in inspected.hosts.values()):
+        not_applicable(f"no host declares {part}")
 
 
 @then("every declared service runs only as its declared users")
-def _(profile: Profile, inspected: dict[str, HostObservation]) -> None:
-    expect_no_problems(checks.processes_check(profile.hosts, inspected))
+def _(inspected: Inspection) -> None:
+    _declaring(inspected, "processes")
+    expect_no_problems(checks.processes_check(inspected.hosts, inspected.observed))
 
 
 @then("every declared file is no more open than its mode and owned as declared")
-def _(profile: Profile, inspected: dict[str, HostObservation]) -> None:
-    expect_no_problems(checks.files_check(profile.hosts, inspected))
+def _(inspected: Inspection) -> None:
+    _declaring(inspected, "files")
+    expect_no_problems(checks.files_check(inspected.hosts, inspected.observed))
 
 
 @then("every declared port listens on its declared addresses and on no other")
-def _(profile: Profile, inspected: dict[str, HostObservation]) -> None:
-    expect_no_problems(checks.listens_check(profile.hosts, inspected))
+def _(inspected: Inspection) -> None:
+    _declaring(inspected, "listens")
+    expect_no_problems(checks.listens_check(inspected.hosts, inspected.observed))
 
 
 @then("every declared configuration test succeeds")
-def _(inspected: dict[str, HostObservation]) -> None:
-    expect_no_problems(checks.config_check(inspected))
+def _(inspected: Inspection) -> None:
+    _declaring(inspected, "config_tests")
+    expect_no_problems(checks.config_check(inspected.observed))
 
 
 @given("a client outside this machine has tried every scanned port", target_fixture="surface")

@@ -80,6 +80,24 @@ def test_resilience_and_swarm_scenarios_pass_on_the_reference_stack(stack: swarm
 
 
 @REFERENCE
+def test_every_task_runs_as_its_declared_user_read_from_inside(stack: swarm.SwarmState, tmp_path: Path) -> None:
+    arguments = ("verify", "--target", stack.profile, "--features", "features/hosts/hardening.feature")
+    run = run_cli(*arguments, "--reports", str(tmp_path), reports=tmp_path, timeout=300)
+    assert run.code == 0, run.output
+    verdicts = {name: record["verdict"] for name, record in run.verdicts().items()}
+    assert verdicts == {
+        "No service runs as a user it was not given, root least of all": "conformant",
+        "The configuration on disk is valid": "conformant",
+        "Keys and secrets are readable only by their owner": "not applicable",
+        "Services listen only where declared": "not applicable",
+    }, run.output
+    (scenario,) = [s for s in run.evidence()["scenarios"] if s["scenario"].startswith("No service runs")]
+    observed = scenario["steps"][1]["checks"][0]["observed"]
+    assert all(f"api/api-{slot}: api as nobody" in observed for slot in (1, 2, 3)), observed
+    assert "redis/redis-1: redis as redis" in observed and "postgres/postgres-1: postgres as postgres" in observed
+
+
+@REFERENCE
 def test_recover_after_sigkill_mid_scale_out_on_swarm(
     stack: swarm.SwarmState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from infragate.errors import ProfileError
+from infragate.errors import ProbeError, ProfileError
 from infragate.probes.hosts import hardening as checks
 from infragate.probes.hosts.inventory import (
     CommandResult,
@@ -13,6 +13,7 @@ from infragate.probes.hosts.inventory import (
     HostObservation,
     Listener,
     ProcessState,
+    expand,
     parse_listener,
 )
 from infragate.profile import parse_profile
@@ -118,3 +119,30 @@ def test_a_bad_hosts_section_is_one_line_naming_file_and_key(host: dict[str, obj
         parse_profile(text, file="shop.yaml", environ={})
     message = str(caught.value)
     assert message.startswith("shop.yaml:") and "\n" not in message and says in message, message
+
+
+class _Tasks:
+    """The part of a platform adapter that names its replicas' hosts."""
+
+    def host_specs(self, service: str) -> dict[str, str]:
+        return {f"{service}-1": "docker://c1", f"{service}-2": "docker://c2"}
+
+
+def test_a_service_selector_becomes_a_host_per_running_replica() -> None:
+    selected = Host.model_validate({"service": "api", "processes": {"api": {"command": "backend", "users": ["app"]}}})
+    expanded = expand({"api": selected, "edge": HOST}, _Tasks())
+    assert {name: host.spec for name, host in expanded.items()} == {
+        "api/api-1": "docker://c1",
+        "api/api-2": "docker://c2",
+        "edge": "local://",
+    }
+    assert expanded["api/api-1"].processes == selected.processes
+    with pytest.raises(ProbeError, match="cannot name the replicas of api as hosts"):
+        expand({"api": selected}, object())
+
+
+@pytest.mark.parametrize("host", [{"spec": "local://", "service": "api"}, {"files": {}}])
+def test_a_host_is_named_by_a_spec_or_a_service_not_both(host: dict[str, object]) -> None:
+    text = yaml.safe_dump({**VALID, "hosts": {"edge": host}}, sort_keys=False)
+    with pytest.raises(ProfileError, match="expected exactly one of spec"):
+        parse_profile(text, file="shop.yaml", environ={})

@@ -96,6 +96,16 @@ class RollsOut(Protocol):
 
 
 @runtime_checkable
+class ReachesHosts(Protocol):
+    """A platform that names how testinfra reaches each running replica of a service: a Swarm task's
+    container (docker://), or this machine for the local platform (local://)."""
+
+    def host_specs(self, service: str) -> dict[str, str]:
+        """Replica name -> the testinfra host spec that reads it from inside; ProbeError when none runs."""
+        ...
+
+
+@runtime_checkable
 class StopsComponents(Protocol):
     """A platform that can stop one component of the deployment outright and start it again (a
     database, an exporter): what an alert drill does to prove that the outage is noticed."""

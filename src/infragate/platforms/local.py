@@ -53,6 +53,11 @@ class LocalPlatform:
             raise ProbeError(f"service registry {self._config.registry} has no service '{service}'") from None
         return members
 
+    def host_specs(self, service: str) -> dict[str, str]:
+        """Every program of the local platform runs on this machine: one host, read in place."""
+        self.replicas(service)  # a service the platform does not know is an error, as elsewhere
+        return {"local": "local://"}
+
     def replicas(self, service: str) -> ReplicaSet:
         """Every registered replica of a service: running per supervisord, ready per its health endpoint."""
         health_path = self._profile.services[service].health_path if service in self._profile.services else "/health"

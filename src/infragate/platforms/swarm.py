@@ -148,6 +148,19 @@ class SwarmPlatform:
             found.append(Replica(service, f"{service}-{task.get('Slot')}", task["ID"], running, ready, detail))
         return ReplicaSet(service, tuple(found))
 
+    def host_specs(self, service: str) -> dict[str, str]:
+        """Each running task's container, reached through the docker command line of this machine
+        (its engine must be the one running the task)."""
+        found = {
+            f"{service}-{task.get('Slot')}": f"docker://{container}"
+            for task in sorted(self._tasks(service), key=lambda item: item.get("Slot", 0))
+            if task.get("Status", {}).get("State") == "running"
+            and (container := task.get("Status", {}).get("ContainerStatus", {}).get("ContainerID"))
+        }
+        if not found:
+            raise ProbeError(f"no running task of {self.service_name(service)} to read from inside")
+        return found
+
     def desired(self, service: str) -> int:
         """The service's replica count in its spec (a global service: one per node, not counted here)."""
         spec = self._service(service).attrs["Spec"]

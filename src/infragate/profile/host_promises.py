@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from infragate.profile.fields import Duration, StrictModel
 
@@ -60,9 +60,15 @@ class HostProcess(StrictModel):
 class Host(StrictModel):
     """One host or container, and what must hold on it."""
 
-    spec: str = Field(
+    spec: str | None = Field(
+        default=None,
         description="a testinfra host spec: local://, ssh://user@host, docker://container, "
-        "kubectl://pod?namespace=NS, ansible://host?ansible_inventory=FILE"
+        "kubectl://pod?namespace=NS, ansible://host?ansible_inventory=FILE (or `service` instead)",
+    )
+    service: str | None = Field(
+        default=None,
+        description="instead of a spec: every running replica of this service, as the platform adapter "
+        "reaches it (a Swarm task's container, this machine for the local platform)",
     )
     processes: dict[str, HostProcess] = Field(
         default_factory=dict,
@@ -79,9 +85,17 @@ class Host(StrictModel):
         default_factory=list, description="commands that must exit 0, e.g. nginx -t -c /etc/nginx/nginx.conf"
     )
 
+    @model_validator(mode="after")
+    def _one_way_in(self) -> Host:
+        if (self.spec is None) == (self.service is None):
+            raise ValueError("expected exactly one of spec (a testinfra host spec) and service (a service's replicas)")
+        return self
+
     @field_validator("spec")
     @classmethod
-    def _known_backend(cls, value: str) -> str:
+    def _known_backend(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         scheme = value.partition("://")[0]
         if "://" not in value or scheme not in SCHEMES:
             raise ValueError(f"expected a testinfra host spec starting with one of {', '.join(SCHEMES)}://")

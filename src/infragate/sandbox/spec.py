@@ -140,6 +140,7 @@ class SwarmSpec:
     secret_as_environment: bool = False
     encrypted_network: bool = True
     update_failure_action: str = "rollback"
+    api_user: str = "nobody"  # the API's containers run as this user ("" leaves them as root)
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from infragate.errors import ProbeError
+from infragate.platforms.base import ReachesHosts
 from infragate.profile.host_promises import Host
 
 COMMAND_TIMEOUT_S = 20  # a configuration test that takes longer is stopped and fails
@@ -88,8 +90,40 @@ def connect(spec: str) -> Any:
         raise ProbeError(f"host {spec}: testinfra cannot reach it: {exc}") from None
 
 
+@dataclass(frozen=True)
+class Inspection:
+    """The hosts as read: each declared one (a service's replicas one by one) and what it holds."""
+
+    hosts: Mapping[str, Host]
+    observed: Mapping[str, HostObservation]
+
+
+def inspect(hosts: Mapping[str, Host], platform: object) -> Inspection:
+    """Expand the service selectors and read every host; ProbeError when one cannot be read."""
+    expanded = expand(hosts, platform)
+    return Inspection(expanded, {name: observe(name, host) for name, host in expanded.items()})
+
+
+def expand(hosts: Mapping[str, Host], platform: object) -> dict[str, Host]:
+    """The declared hosts with each `service` selector replaced by a host per running replica of that
+    service (named HOST/REPLICA), as the platform adapter reaches it; ProbeError when it cannot."""
+    expanded: dict[str, Host] = {}
+    for name, host in hosts.items():
+        if host.service is None:
+            expanded[name] = host
+            continue
+        if not isinstance(platform, ReachesHosts):
+            describe = getattr(platform, "describe", lambda: "this platform")()
+            raise ProbeError(f"hosts.{name}: {describe} cannot name the replicas of {host.service} as hosts")
+        for replica, spec in platform.host_specs(host.service).items():
+            expanded[f"{name}/{replica}"] = host.model_copy(update={"spec": spec, "service": None})
+    return expanded
+
+
 def observe(name: str, host: Host) -> HostObservation:
     """Read what the profile declares of one host; ProbeError naming the spec when it cannot be read."""
+    if host.spec is None:
+        raise ProbeError(f"hosts.{name}: a service's replicas must be expanded to hosts before they are read")
     remote = connect(host.spec)
     try:
         processes = _processes(remote, host) if host.processes else ()

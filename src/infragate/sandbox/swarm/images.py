@@ -32,7 +32,7 @@ from infragate.sandbox.docker_engine import engine
 from infragate.sandbox.host import file_lock
 
 IMAGE_REPOSITORY = "infragate/stack"
-RECIPE = 3  # bump when what goes into an image changes in a way the digest cannot see
+RECIPE = 4  # bump when what goes into an image changes in a way the digest cannot see
 ROLES: dict[str, tuple[str, ...]] = {
     "gateway": ("nginx-light", "python3"),  # python3 for its health check
     "api": ("python3-aiohttp",),
@@ -109,7 +109,8 @@ exec runuser -u postgres -- /usr/lib/postgresql/15/bin/postgres -D "$PGDATA" \\
 """,
     "redis.sh": """#!/bin/sh
 set -e
-exec redis-server --requirepass "$(cat /run/secrets/redis_password)" --appendonly yes --save "900 1"
+exec redis-server --requirepass "$(cat /run/secrets/redis_password)" --appendonly yes --save "900 1" \\
+    --dir /var/lib/redis
 """,
     "monitoring.sh": """#!/bin/bash
 # The stack's monitoring in one task; it ends (and Swarm starts it again) when any part ends.

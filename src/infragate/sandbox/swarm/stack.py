@@ -95,6 +95,7 @@ def _services(spec: SwarmSpec, images: dict[str, str], port: int, folder: Path) 
             "api": {
                 "image": images["api"],
                 "command": ["/opt/infragate/api.sh"],
+                **({"user": spec.api_user} if spec.api_user else {}),
                 "hostname": "api-{{.Task.Slot}}",
                 "environment": api_env,
                 "secrets": api_secrets,
@@ -137,6 +138,7 @@ def _services(spec: SwarmSpec, images: dict[str, str], port: int, folder: Path) 
             "redis": {
                 "image": images["redis"],
                 "command": ["/opt/infragate/redis.sh"],
+                "user": "redis",
                 "secrets": ["redis_password"],
                 "networks": ["backend"],
                 "healthcheck": {
@@ -162,6 +164,21 @@ def _services(spec: SwarmSpec, images: dict[str, str], port: int, folder: Path) 
             for name in ("db_password", "postgres_password", "redis_password")
         },
         "configs": {"gateway_conf": {"file": str(folder / "gateway.conf")}},
+    }
+
+
+def _hosts() -> dict[str, Any]:
+    """Each service's tasks read from inside (docker exec): the API as nobody, Redis and PostgreSQL
+    as their own accounts (the postmaster, not the runuser that starts it), the gateway's
+    configuration accepted by nginx."""
+    return {
+        "api": {"service": "api", "processes": {"api": {"command": r"backend\.py", "users": ["nobody"]}}},
+        "redis": {"service": "redis", "processes": {"redis": {"command": "^redis-server", "users": ["redis"]}}},
+        "postgres": {
+            "service": "postgres",
+            "processes": {"postgres": {"command": "^/usr/lib/postgresql/15/bin/postgres -D", "users": ["postgres"]}},
+        },
+        "gateway": {"service": "gateway", "config_tests": ["nginx -t -q -c /etc/infragate/nginx.conf"]},
     }
 
 
@@ -211,6 +228,7 @@ def profile_for(name: str, variant: str | None, stack: str, port: int) -> dict[s
                 "deploy": {**small, "restart_condition": "any", "healthcheck": True, "secrets": ["redis_password"]},
             },
         },
+        "hosts": _hosts(),
         "resilience": {
             "service": "api",
             "traffic_rate": 40,

@@ -1,4 +1,5 @@
-"""Known-bad variants of the Swarm reference stack: restart, limits, secrets, networks and update policies."""
+"""Known-bad variants of the Swarm reference stack: restart, limits, secrets, networks, update
+policies, and the user its API runs as."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from infragate.sandbox.variants.scenarios import (
     POLICY_STEP,
     ROLLBACK,
     ROLLS_BACK,
+    SERVICE_USERS,
     SWARM_NETWORKS,
     SWARM_POLICIES,
     SWARM_RESOURCES,
@@ -38,6 +40,12 @@ VARIANTS: tuple[Variant, ...] = (
         "the services' overlay network is not encrypted",
         (ExpectedFailure(SWARM_NETWORKS, "Then every overlay network of a service that declares it is encrypted"),),
         encrypted_network=False,
+    ),
+    swarm_variant(
+        "swarm-api-as-root",
+        "the API's containers run as root (no user: in the stack), against the seed's non-root execution",
+        (ExpectedFailure(SERVICE_USERS, "Then every declared service runs only as its declared users"),),
+        api_user="",
     ),
     swarm_variant(
         "swarm-update-pauses",
