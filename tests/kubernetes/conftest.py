@@ -3,6 +3,7 @@ then the machine checked with its own tools for anything the cluster left."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,8 @@ from infragate.sandbox.kubernetes import cluster
 
 @pytest.fixture(scope="session")
 def reference(sandbox_root: Path) -> Iterator[cluster.ClusterState]:
+    # testinfra reads pods through `kubectl exec`: the cluster's own kubectl, for the runs under test.
+    os.environ["PATH"] = f"{cluster.binaries()}{os.pathsep}{os.environ['PATH']}"
     state = cluster.up("t-k8s", root=sandbox_root)
     print(f"\nkubernetes reference cluster up in {state.up_s:.1f} s")
     yield state

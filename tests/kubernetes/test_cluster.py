@@ -33,6 +33,17 @@ def test_the_adapter_sees_the_deployment_pods_and_autoscaler(reference: cluster.
     assert (hpa.spec.min_replicas, hpa.spec.max_replicas) == (3, 10)
 
 
+def test_every_pod_runs_as_its_declared_user_read_from_inside(reference: cluster.ClusterState, tmp_path: Path) -> None:
+    arguments = ("verify", "--target", reference.profile, *_features("features/hosts/hardening.feature"))
+    run = run_cli(*arguments, "--reports", str(tmp_path), reports=tmp_path)
+    assert run.code == 0, run.output
+    verdicts = {name: record["verdict"] for name, record in run.verdicts().items()}
+    assert verdicts["No service runs as a user it was not given, root least of all"] == "conformant", run.output
+    (scenario,) = [s for s in run.evidence()["scenarios"] if s["scenario"].startswith("No service runs")]
+    observed = scenario["steps"][1]["checks"][0]["observed"]
+    assert observed.count(": api as 10001 (") == 3, observed  # one per pod, each read through kubectl exec
+
+
 def test_platform_resilience_and_autoscaling_scenarios_pass_on_the_cluster(
     reference: cluster.ClusterState, tmp_path: Path
 ) -> None:

@@ -98,7 +98,7 @@ class RollsOut(Protocol):
 @runtime_checkable
 class ReachesHosts(Protocol):
     """A platform that names how testinfra reaches each running replica of a service: a Swarm task's
-    container (docker://), or this machine for the local platform (local://)."""
+    container (docker://), a pod (kubectl://), or this machine for the local platform (local://)."""
 
     def host_specs(self, service: str) -> dict[str, str]:
         """Replica name -> the testinfra host spec that reads it from inside; ProbeError when none runs."""

@@ -14,8 +14,10 @@ the Deployment's scale; when a HorizontalPodAutoscaler owns the count, its minim
 
 from __future__ import annotations
 
+import shutil
 import time
 from typing import Any
+from urllib.parse import quote
 
 import urllib3
 from kubernetes import client
@@ -109,6 +111,22 @@ class KubernetesPlatform:
             (pod for pod in pods if pod.metadata.deletion_timestamp is None),
             key=lambda pod: (pod.metadata.creation_timestamp, pod.metadata.name),
         )
+
+    def host_specs(self, service: str) -> dict[str, str]:
+        """Each running pod of the service, read through `kubectl exec` (testinfra's kubectl backend),
+        with the profile's kubeconfig; kubectl must be on the PATH."""
+        if shutil.which("kubectl") is None:
+            raise ProbeError("kubectl is not on the PATH: testinfra reads a pod from inside through `kubectl exec`")
+        config = self._config
+        extra = f"&kubeconfig={quote(str(config.kubeconfig))}" if config.kubeconfig else ""
+        found = {
+            pod.metadata.name: f"kubectl://{pod.metadata.name}?namespace={self.namespace}{extra}"
+            for pod in self._pods(service)
+            if pod.status.phase == "Running"
+        }
+        if not found:
+            raise ProbeError(f"no running pod of {service} in {self.namespace} to read from inside")
+        return found
 
     def replicas(self, service: str) -> ReplicaSet:
         """The service's pods that are not being deleted: running by phase, ready by their Ready condition."""

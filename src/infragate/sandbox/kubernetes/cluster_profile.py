@@ -67,4 +67,8 @@ def kubernetes_profile(
             },
         }
     }
+    # Each pod read from inside (kubectl exec): the API as the user its pod's securityContext gives it
+    # (10001, which has no name in the image, so ps shows the number).
+    api = {"command": r"backend\.py", "users": [str(promised.run_as_user)]}
+    profile["hosts"] = {"api": {"service": workload.SERVICE, "processes": {"api": api}}}
     return profile

@@ -12,6 +12,7 @@ from infragate.sandbox.variants.scenarios import (
     K8S_SCALING,
     K8S_SECURITY,
     ROLLING,
+    SERVICE_USERS,
 )
 from infragate.sandbox.variants.variant import ExpectedFailure, Variant, kubernetes_variant
 
@@ -25,6 +26,7 @@ BUDGET_STEP = "And a disruption budget keeps the declared replicas"
 PLACEMENT_STEP = "And pods keep away from each other as declared"
 ROOT_STEP = "Then every container runs as a non-root user, none privileged"
 SECRETS_STEP = "And secrets reach the pods as Secrets, never as literal values"
+USERS_STEP = "Then every declared service runs only as its declared users"
 
 VARIANTS: tuple[Variant, ...] = (
     kubernetes_variant(
@@ -82,7 +84,7 @@ VARIANTS: tuple[Variant, ...] = (
     kubernetes_variant(
         "k8s-root",
         "the API's containers run as root",
-        (ExpectedFailure(K8S_SECURITY, ROOT_STEP),),
+        (ExpectedFailure(K8S_SECURITY, ROOT_STEP), ExpectedFailure(SERVICE_USERS, USERS_STEP)),
         run_as_user=0,
     ),
     kubernetes_variant(
