@@ -152,6 +152,33 @@ def build_app(name: str, faults: frozenset[str]) -> web.Application:
     return app
 
 
+def _admin_console(name: str) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
+    """An operator's console as services grow them (heap dumps, reloads): it greets and hangs up. It
+    belongs on the loopback; bound on every address, anyone on the network reaches it."""
+
+    async def greet(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(f"{name} admin console\r\n".encode())
+        await writer.drain()
+        writer.close()
+
+    return greet
+
+
+def _with_admin(app: web.Application, name: str, address: str) -> web.Application:
+    host, _, port = address.rpartition(":")
+
+    async def open_console(app: web.Application) -> None:
+        app["admin"] = await asyncio.start_server(_admin_console(name), host, int(port))
+
+    async def close_console(app: web.Application) -> None:
+        app["admin"].close()
+        await app["admin"].wait_closed()
+
+    app.on_startup.append(open_console)
+    app.on_cleanup.append(close_console)
+    return app
+
+
 def main() -> None:
     """Entry point of one backend replica."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -160,13 +187,15 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--fault", action="append", choices=FAULTS, default=[])
     parser.add_argument("--sandbox", help="the sandbox folder; marks the process as the sandbox's")
+    parser.add_argument("--admin", metavar="ADDRESS:PORT", help="where the replica's admin console listens")
     args = parser.parse_args()
     # Faults may also come from the environment (a Swarm service update switches one on).
     args.fault += [fault for fault in os.environ.get("INFRAGATE_FAULTS", "").split(",") if fault in FAULTS]
     if "slow-start" in args.fault:
         time.sleep(SLOW_START_S)  # a replica that takes long to become ready, as a cold JVM would
+    app = build_app(args.name, frozenset(args.fault))
     web.run_app(
-        build_app(args.name, frozenset(args.fault)),
+        _with_admin(app, args.name, args.admin) if args.admin else app,
         host=args.host,
         port=args.port,
         access_log=None,

@@ -107,6 +107,7 @@ class SandboxSpec:
     gateway_conf_drift: bool = False  # the configuration on disk edited after the gateway started
     redis_as_root: bool = False  # Redis left running as root instead of its own account
     redis_exposed: bool = False  # Redis on every address, protected mode off, no password
+    admin_address: str = "127.0.0.1"  # where the first replica's admin console listens
     # The monitoring (Prometheus, Alertmanager, exporters); tests that check nothing of it leave it out.
     monitoring: bool = True
     stopped_programs: frozenset[str] = frozenset()  # monitoring programs declared but not started

@@ -61,6 +61,7 @@ class _Ports:
     postgres: int
     redis: int
     s3: int
+    admin: int  # the first replica's admin console
     upstream: dict[str, int]
     watch: monitoring.MonitoringPorts | None  # the monitoring's ports, when it runs
 
@@ -113,10 +114,10 @@ def _make_folders(directory: Path) -> None:
 def _allocate(spec: SandboxSpec) -> _Ports:
     replicas = spec.replica_names(SERVICE)
     watching = len(fields(monitoring.MonitoringPorts)) if spec.monitoring else 0
-    https, http, postgres, redis, s3, *rest = free_ports(5 + len(replicas) + watching)
+    https, http, postgres, redis, s3, admin, *rest = free_ports(6 + len(replicas) + watching)
     upstream = dict(zip(replicas, rest[: len(replicas)], strict=True))
     watched = monitoring.allocate(rest[len(replicas) :]) if watching else None
-    return _Ports(https, http, postgres, redis, s3, upstream, watched)
+    return _Ports(https, http, postgres, redis, s3, admin, upstream, watched)
 
 
 def _issue_certificates(directory: Path, spec: SandboxSpec) -> None:
@@ -195,8 +196,8 @@ def _start(
         "redis": _redis(directory, spec, redis_bin, ports.redis, passwords["redis-password"]),
         "s3": program("s3", f"{sys.executable} -m moto.server -H 127.0.0.1 -p {ports.s3}", directory),
     }
-    for replica, port in ports.upstream.items():
-        programs[replica] = replica_program(spec, directory, replica, port)
+    for index, (replica, port) in enumerate(ports.upstream.items()):
+        programs[replica] = replica_program(spec, directory, replica, port, ports.admin if index == 0 else None)
     if ports.watch is not None:
         programs |= monitoring.programs(spec, directory, ports.watch, ports.postgres, ports.redis)
     for program_name, text in programs.items():
@@ -312,8 +313,8 @@ def _record(
         ports.s3,
         ports.watch,
     )
-    declared["hosts"] = host_promises(directory, promised, ports.postgres, ports.redis)
-    given = [ports.https, ports.http, ports.postgres, ports.redis, ports.s3, *ports.upstream.values()]
+    declared["hosts"] = host_promises(directory, promised, ports.postgres, ports.redis, ports.admin)
+    given = [ports.https, ports.http, ports.postgres, ports.redis, ports.s3, ports.admin, *ports.upstream.values()]
     if is_root():  # a scan from a network namespace of its own needs root
         declared["exposure"] = exposure_promise([*given, *monitoring.named_ports(ports.watch).values()])
     profile.write_text(yaml.safe_dump(declared, sort_keys=False))
@@ -332,6 +333,7 @@ def _record(
             "postgres": ports.postgres,
             "redis": ports.redis,
             "s3": ports.s3,
+            "admin": ports.admin,
             **monitoring.named_ports(ports.watch),
             **ports.upstream,
         },

@@ -39,9 +39,11 @@ def program(name: str, command: str, directory: Path, **options: str) -> str:
     return "\n".join([f"[program:{name}]", *(f"{key}={value}" for key, value in settings.items())]) + "\n"
 
 
-def replica_program(spec: SandboxSpec, directory: Path, replica: str, port: int) -> str:
-    """The supervisor program of one backend replica."""
+def replica_program(spec: SandboxSpec, directory: Path, replica: str, port: int, admin: int | None = None) -> str:
+    """The supervisor program of one backend replica (with its admin console, where it has one)."""
     faults = "".join(f" --fault {fault}" for fault in sorted(spec.replica_faults.get(replica, ())))
+    if admin is not None:
+        faults += f" --admin {spec.admin_address}:{admin}"
     return program(
         replica,
         f"{sys.executable} -m infragate.sandbox.backend --name {replica} --port {port} --sandbox {directory}{faults}",

@@ -217,12 +217,12 @@ def monitoring_promises(spec: SandboxSpec, ports: MonitoringPorts) -> dict[str, 
     }
 
 
-def host_promises(directory: Path, spec: SandboxSpec, pg_port: int, redis_port: int) -> dict[str, object]:
+def host_promises(directory: Path, spec: SandboxSpec, pg_port: int, redis_port: int, admin: int) -> dict[str, object]:
     """What the reference's host holds: PostgreSQL and Redis running as their own accounts (when the
     sandbox runs as root; as its user otherwise), its TLS key and every secret readable by their
-    owner only (Redis's configuration, which holds its password, by Redis's account), PostgreSQL and
-    Redis listening on the loopback only (behind the gateway), and the gateway's configuration on
-    disk accepted by the gateway's own parser."""
+    owner only (Redis's configuration, which holds its password, by Redis's account), PostgreSQL,
+    Redis and the first API replica's admin console listening on the loopback only (behind the
+    gateway), and the gateway's configuration on disk accepted by the gateway's own parser."""
     owner = pwd.getpwuid(os.geteuid()).pw_name
     private = [directory / "pki" / "server.key", *sorted((directory / "secrets").iterdir())]
     if spec.gateway == "haproxy":  # HAProxy reads certificate and key from one file of its own
@@ -239,7 +239,7 @@ def host_promises(directory: Path, spec: SandboxSpec, pg_port: int, redis_port: 
                 "redis": {"command": rf"redis-server \S*:{redis_port}\b", "users": [runs_as(REDIS_USER)]},
             },
             "files": files,
-            "listens": {pg_port: ["127.0.0.1"], redis_port: ["127.0.0.1"]},
+            "listens": {pg_port: ["127.0.0.1"], redis_port: ["127.0.0.1"], admin: ["127.0.0.1"]},
             "config_tests": [shlex.join(gateway.check_command(directory, spec, conf))],
         }
     }

@@ -32,7 +32,7 @@ from infragate.sandbox.docker_engine import engine
 from infragate.sandbox.host import file_lock
 
 IMAGE_REPOSITORY = "infragate/stack"
-RECIPE = 4  # bump when what goes into an image changes in a way the digest cannot see
+RECIPE = 5  # bump when what goes into an image changes in a way the digest cannot see
 ROLES: dict[str, tuple[str, ...]] = {
     "gateway": ("nginx-light", "python3"),  # python3 for its health check
     "api": ("python3-aiohttp",),

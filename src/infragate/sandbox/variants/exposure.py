@@ -49,6 +49,13 @@ VARIANTS: tuple[Variant, ...] = (
         defect=LocalDefect(replace_fields(redis_exposed=True)),
     ),
     Variant(
+        name="admin-console-exposed",
+        summary="the first API replica's admin console listens on every address, not on the loopback: anyone "
+        "on the network reaches it",
+        breaks=(ExpectedFailure(LISTENS_DECLARED, LISTENS_STEP), ExpectedFailure(NOTHING_EXPOSED, EXPOSED_STEP)),
+        defect=LocalDefect(replace_fields(admin_address="0.0.0.0")),
+    ),
+    Variant(
         name="gateway-config-drift",
         summary="the gateway's configuration on disk was edited after it started into one its parser refuses: "
         "the next reload or restart fails",
