@@ -7,6 +7,7 @@ import yaml
 
 from infragate.errors import ProbeError, ProfileError
 from infragate.probes.hosts import hardening as checks
+from infragate.probes.hosts import inventory
 from infragate.probes.hosts.inventory import (
     CommandResult,
     FileState,
@@ -146,3 +147,29 @@ def test_a_host_is_named_by_a_spec_or_a_service_not_both(host: dict[str, object]
     text = yaml.safe_dump({**VALID, "hosts": {"edge": host}}, sort_keys=False)
     with pytest.raises(ProfileError, match="expected exactly one of spec"):
         parse_profile(text, file="shop.yaml", environ={})
+
+
+class _Slim:
+    """A host as testinfra sees a slim image: only some commands exist."""
+
+    def __init__(self, *present: str) -> None:
+        self.present = present
+
+    def exists(self, command: str) -> bool:
+        return command in self.present
+
+
+def test_a_missing_ps_or_ss_is_named_with_its_remedy() -> None:
+    declared = Host.model_validate(
+        {"spec": "docker://api-1", "processes": {"api": {"command": "app", "users": ["app"]}}, "listens": {80: ["*"]}}
+    )
+    with pytest.raises(ProbeError) as caught:
+        inventory._require_tools(_Slim("ss"), declared)
+    assert str(caught.value) == (
+        "host docker://api-1: ps is not installed there; testinfra's Process module reads processes with it "
+        "(install procps or iproute2 in the image, or declare no processes for it)"
+    )
+    with pytest.raises(ProbeError, match="ss or netstat is not installed there"):
+        inventory._require_tools(_Slim("ps"), declared)
+    inventory._require_tools(_Slim("ps", "netstat"), declared)
+    inventory._require_tools(_Slim(), Host.model_validate({"spec": "docker://api-1", "files": {}}))

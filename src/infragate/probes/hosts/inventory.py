@@ -126,6 +126,7 @@ def observe(name: str, host: Host) -> HostObservation:
         raise ProbeError(f"hosts.{name}: a service's replicas must be expanded to hosts before they are read")
     remote = connect(host.spec)
     try:
+        _require_tools(remote, host)
         processes = _processes(remote, host) if host.processes else ()
         files = tuple(_file(remote, path) for path in host.files)
         needed = set(host.listens)
@@ -140,6 +141,21 @@ def observe(name: str, host: Host) -> HostObservation:
     except Exception as exc:  # noqa: BLE001 - a backend's connection, a missing `ss`: could not verify
         raise ProbeError(f"host {host.spec}: {type(exc).__name__}: {str(exc).strip()[:300]}") from None
     return HostObservation(name, host.spec, processes, files, listeners, commands)
+
+
+# What testinfra's modules run on the host: any one of each group will do.
+TOOLS = {"processes": (("ps",), "Process"), "listens": (("ss", "netstat"), "Socket")}
+
+
+def _require_tools(remote: Any, host: Host) -> None:
+    """ProbeError naming what is missing when the host (a slim container, say) lacks the command a
+    declared part is read with: could not verify, with the remedy, not a backend's traceback."""
+    for part, (commands, module) in TOOLS.items():
+        if getattr(host, part) and not any(remote.exists(command) for command in commands):
+            raise ProbeError(
+                f"host {host.spec}: {' or '.join(commands)} is not installed there; testinfra's {module} module "
+                f"reads {part} with it (install procps or iproute2 in the image, or declare no {part} for it)"
+            )
 
 
 def _processes(remote: Any, host: Host) -> tuple[ProcessState, ...]:
