@@ -36,14 +36,17 @@ stage "unit tests, silent targets and the Go-built parts"
 # way (.ci/run starts one early), awaited; either way before the timing-sensitive tests begin.
 uv run python -m infragate.sandbox.swarm
 stage "Swarm images"
-# The integration tests watch the machine's processes, so they run alone; the known-bad variants
+# The integration tests run on two workers: the full runs and the load tests, which measure time, in
+# one group that takes a worker in turn (run urgent, as the rate-limit measurements below), the rest
+# beside them (each test watches only the processes of its own sandbox root); the known-bad variants
 # (each with its own reference deployment) run on three workers, with the rate-limit measurements of
 # HAProxy and Traefik configurations in the group of timing-sensitive runs that take one worker in
 # turn (their sandboxes mostly wait: on two cores, three workers left a third of the CPU idle and
 # took 546 s where two took 825 s in CI). --durations lists the slowest tests: CI has 35 minutes on
 # a machine with its build caches.
 gateways=(tests/integration/test_haproxy.py tests/integration/test_traefik.py)
-uv run pytest --durations=15 tests/integration "${gateways[@]/#/--ignore=}" --ignore="$silent_tests"
+uv run pytest --durations=15 -n 2 --dist loadgroup tests/integration "${gateways[@]/#/--ignore=}" \
+    --ignore="$silent_tests"
 stage "integration"
 uv run pytest --durations=15 -n 3 --dist loadgroup tests/known_bad "${gateways[@]}"
 stage "known-bad variants"

@@ -49,6 +49,12 @@ def _(inspected: Inspection) -> None:
     expect_no_problems(checks.files_check(inspected.hosts, inspected.observed))
 
 
+@then("no file others may read in the declared folders holds a secret of the profile")
+def _(inspected: Inspection) -> None:
+    _declaring(inspected, "no_secrets_in")
+    expect_no_problems(checks.secret_copies_check(inspected.hosts, inspected.observed))
+
+
 @then("every declared port listens on its declared addresses and on no other")
 def _(inspected: Inspection) -> None:
     _declaring(inspected, "listens")

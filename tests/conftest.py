@@ -74,22 +74,30 @@ class CliRun:
 RATE_FEATURE = "features/gateway/rate_limits.feature"
 
 
+# What a prober or load generator says when it found itself late: it measured this machine, not the
+# target, and the run is could not verify by design. A test of a judgement runs once more then.
+BUSY_MACHINE = ("could not keep its schedule", "this machine is busy")
+
+
+def busy_machine(run: CliRun) -> bool:
+    """Whether a run could not measure because the machine running it was busy."""
+    return any(message in run.output for message in BUSY_MACHINE)
+
+
 def verify_rate_limits(folder: Path, profile: dict[str, object]) -> CliRun:
-    """`infragate verify` of the rate-limit feature against this profile (written into folder)."""
+    """`infragate verify` of the rate-limit feature against this profile (written into folder), once
+    more when the prober found the machine too busy to keep its schedule."""
     path = folder / "profile.yaml"
     path.write_text(json.dumps(profile))  # JSON is YAML
-    reports = folder / "reports"
-    return run_cli(
-        "verify",
-        "--target",
-        str(path),
-        "--features",
-        RATE_FEATURE,
-        "--reports",
-        str(reports),
-        reports=reports,
-        urgent=True,
-    )
+    for attempt in ("first", "again"):
+        reports = folder / "reports" / attempt
+        run = run_cli(
+            "verify", "--target", str(path), "--features", RATE_FEATURE, "--reports", str(reports),
+            reports=reports, urgent=True,
+        )  # fmt: skip
+        if not busy_machine(run):
+            break
+    return run
 
 
 def failed_steps(run: CliRun) -> dict[str, str]:

@@ -13,6 +13,9 @@ Feature: Hosts hold what the deployment's security promises
   Scenario: Keys and secrets are readable only by their owner
     Then every declared file is no more open than its mode and owned as declared
 
+  Scenario: No copy of a secret lies where others can read it
+    Then no file others may read in the declared folders holds a secret of the profile
+
   Scenario: Services listen only where declared
     Then every declared port listens on its declared addresses and on no other
 

@@ -16,6 +16,10 @@ from infragate.sandbox.spec import SandboxSpec
 from infragate.sandbox.variants import VARIANTS, local_spec
 from tests.conftest import run_cli
 
+# The full runs and the load tests measure time (rate limits, latency, failover budgets): they take
+# one xdist worker, in turn, while the other runs the rest of this folder (scripts/test.sh).
+pytestmark = pytest.mark.xdist_group("timing")
+
 HAPROXY = SandboxSpec(gateway="haproxy")
 APPLICABLE = [
     name for name, variant in VARIANTS.items() if variant.runtime == "local" and "haproxy" in variant.gateways
@@ -65,6 +69,7 @@ def test_the_haproxy_reference_passes_every_scenario(sandbox_root: Path, tmp_pat
             "--reports",
             str(tmp_path),
             reports=tmp_path,
+            urgent=True,
         )
     finally:
         assert run_cli("sandbox", "down", "--name", "haproxy-reference", reports=tmp_path).code == 0

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from infragate.loadgen.histogram import new_histogram, percentile_s, record_seconds
 from infragate.loadgen.runner import WORKER_COMMAND_FILE, run_load
 from infragate.probes.load import plan_for, scenario_of
@@ -17,6 +19,9 @@ from infragate.sandbox import local
 from infragate.sandbox.host import free_ports
 from infragate.sandbox.spec import SandboxSpec
 from tests.conftest import CliRun, run_cli
+
+# Load measures time: in the group of timing-sensitive tests that take one xdist worker in turn.
+pytestmark = pytest.mark.xdist_group("timing")
 
 
 def test_an_ad_hoc_load_run_reports_and_judges_the_objectives(reference: local.SandboxState, tmp_path: Path) -> None:

@@ -20,8 +20,11 @@ SCENARIOS = scenario_steps([str(BUILTIN_FEATURES)])
 # swarm-update-continues breaks the same two scenarios on the same steps as swarm-update-pauses, and
 # is the slowest stack of all (a failed update carried on to its end, about 100 s): it failed them
 # as declared in the CI run of commit 6c88cc1 and stays out of CI for its time since; run it with
-# INFRAGATE_ALL_VARIANTS=1.
-OUT_OF_CI = () if os.environ.get("INFRAGATE_ALL_VARIANTS") else ("swarm-update-continues",)
+# INFRAGATE_ALL_VARIANTS=1. swarm-api-as-root fails the process-users scenario on the same step, by
+# the same judgement, as redis-runs-as-root and k8s-root in every CI run (its tasks are reached by
+# docker exec, which the reference stack's own hosts test runs in CI); it failed as declared here at
+# commit 34cdadb (40 s for a stack of its own) and is out of CI for its time.
+OUT_OF_CI = () if os.environ.get("INFRAGATE_ALL_VARIANTS") else ("swarm-update-continues", "swarm-api-as-root")
 
 
 @pytest.mark.parametrize(

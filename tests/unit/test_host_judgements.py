@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 import yaml
 
@@ -14,11 +16,13 @@ from infragate.probes.hosts.inventory import (
     HostObservation,
     Listener,
     ProcessState,
+    SecretCopy,
     expand,
     parse_listener,
 )
 from infragate.profile import parse_profile
 from infragate.profile.host_promises import Host
+from infragate.profile.secrets import Redactor
 from tests.unit.test_profile import VALID
 
 HOST = Host.model_validate(
@@ -108,6 +112,7 @@ def test_listening_sockets_are_read_from_testinfra_urls() -> None:
         ({"spec": "telnet://box"}, "expected a testinfra host spec"),
         ({"spec": "local://", "files": {"pki/key.pem": {"max_mode": "0600"}}}, "must be absolute: pki/key.pem"),
         ({"spec": "local://", "files": {"/k": {"max_mode": "0999"}}}, "expected an octal file mode"),
+        ({"spec": "local://", "no_secrets_in": ["srv"]}, "must be absolute: srv"),
         ({"spec": "local://", "listens": {70000: ["127.0.0.1"]}}, "expected ports 1-65535"),
         ({"spec": "local://", "listen": {}}, "hosts.edge.listen"),
         ({"spec": "local://", "processes": {"db": {"command": "post(gres", "users": ["pg"]}}}, "regular expression"),
@@ -173,3 +178,23 @@ def test_a_missing_ps_or_ss_is_named_with_its_remedy() -> None:
         inventory._require_tools(_Slim("ps"), declared)
     inventory._require_tools(_Slim("ps", "netstat"), declared)
     inventory._require_tools(_Slim(), Host.model_validate({"spec": "docker://api-1", "files": {}}))
+
+
+def test_a_secret_copied_where_others_can_read_it_is_named_without_the_secret() -> None:
+    searched = Host.model_validate({"spec": "local://", "no_secrets_in": ["/srv"]})
+    clean = HostObservation("edge", "local://", (), (), (), (), (), 12)
+    assert checks.secret_copies_check({"edge": searched}, {"edge": clean}).observed == (
+        "edge: 12 files others may read in /srv"
+    )
+    leaked = HostObservation("edge", "local://", (), (), (), (), (SecretCopy("/srv/app.env", 0o644),), 12)
+    assert checks.secret_copies_check({"edge": searched}, {"edge": leaked}).problems == (
+        "edge: /srv/app.env (mode 0644, group read, others read) holds a secret of the profile",
+    )
+
+
+def test_the_redactor_knows_a_secret_in_its_encodings() -> None:
+    redactor = Redactor()
+    redactor.register("s3cr3t-pa55word")
+    assert redactor.holds_secret("DATABASE_URL=postgresql://app:s3cr3t-pa55word@db/app")
+    assert redactor.holds_secret("Authorization: Basic " + base64.b64encode(b"app:s3cr3t-pa55word").decode())
+    assert not redactor.holds_secret("DATABASE_URL=postgresql://app@db/app")

@@ -76,6 +76,11 @@ class Host(StrictModel):
         "runs, and each as one of these users",
     )
     files: dict[str, HostFile] = Field(default_factory=dict, description="absolute path -> mode and owner")
+    no_secrets_in: list[str] = Field(
+        default_factory=list,
+        description="absolute folders where no file that others may read holds a secret of the profile (or an "
+        "encoding of one): a password copied into a log, an env file, a dump",
+    )
     listens: dict[int, list[str]] = Field(
         default_factory=dict,
         description="service port -> the addresses it may listen on (127.0.0.1, 10.0.0.5, 0.0.0.0 for every "
@@ -101,9 +106,9 @@ class Host(StrictModel):
             raise ValueError(f"expected a testinfra host spec starting with one of {', '.join(SCHEMES)}://")
         return value
 
-    @field_validator("files")
+    @field_validator("files", "no_secrets_in")
     @classmethod
-    def _absolute(cls, value: dict[str, HostFile]) -> dict[str, HostFile]:
+    def _absolute(cls, value: dict[str, HostFile] | list[str]) -> dict[str, HostFile] | list[str]:
         relative = [path for path in value if not path.startswith("/")]
         if relative:
             raise ValueError(f"file paths on a host must be absolute: {', '.join(relative)}")

@@ -36,6 +36,10 @@ class Redactor:
                 self._values.add(value)
                 self._values.update(variant for variant in encodings(value) if len(variant) >= 4)
 
+    def holds_secret(self, text: str) -> bool:
+        """Whether a remembered secret (or an encoding of one) appears in the text."""
+        return self.redact(text) != text
+
     def redact(self, text: str) -> str:
         """Text with every remembered secret replaced by the mask, longest first."""
         with self._lock:

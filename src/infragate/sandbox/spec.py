@@ -108,6 +108,7 @@ class SandboxSpec:
     redis_as_root: bool = False  # Redis left running as root instead of its own account
     redis_exposed: bool = False  # Redis on every address, protected mode off, no password
     admin_address: str = "127.0.0.1"  # where the first replica's admin console listens
+    secret_copied: bool = False  # the database's DSN left in a world-readable env file
     # The monitoring (Prometheus, Alertmanager, exporters); tests that check nothing of it leave it out.
     monitoring: bool = True
     stopped_programs: frozenset[str] = frozenset()  # monitoring programs declared but not started

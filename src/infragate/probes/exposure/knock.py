@@ -104,7 +104,14 @@ def scan(where: Outside, exposure: Exposure) -> ScanResult:
         owners = {}
     answered = tuple(Answer(port, said, owners.get(port, "")) for port, said in found["answered"])
     return ScanResult(
-        where.host_address, len(ports), answered, found["refused"], found["silent"], 0, found["elapsed_s"]
+        where.host_address,
+        where.namespace,
+        len(ports),
+        answered,
+        found["refused"],
+        found["silent"],
+        0,
+        found["elapsed_s"],
     )
 
 

@@ -30,6 +30,7 @@ class ScanResult:
     """One scan of the machine's end of the link: how many ports were tried and what answered."""
 
     address: str
+    namespace: str  # where the scan came from (removed after it)
     scanned: int
     answered: tuple[Answer, ...]
     refused: int

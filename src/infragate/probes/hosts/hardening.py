@@ -84,6 +84,26 @@ def files_check(hosts: Mapping[str, Host], observed: Mapping[str, HostObservatio
     )
 
 
+def secret_copies_check(hosts: Mapping[str, Host], observed: Mapping[str, HostObservation]) -> Check:
+    """No file others may read in a declared folder holds a secret of the profile."""
+    problems, seen = [], []
+    for name, host in hosts.items():
+        if not host.no_secrets_in:
+            continue
+        found = observed[name]
+        seen.append(f"{name}: {found.searched} files others may read in {', '.join(host.no_secrets_in)}")
+        problems += [
+            f"{name}: {copy.path} (mode {copy.mode:04o}, {_granted(copy.mode & 0o077)}) holds a secret of the profile"
+            for copy in found.secret_copies
+        ]
+    return Check.judged(
+        "no secret copied where others can read it",
+        "no file others may read in the declared folders holds a secret",
+        "; ".join(seen) or "no folder declared",
+        problems,
+    )
+
+
 def _covers(allowed: str, address: str) -> bool:
     """Whether a declared address admits a listening one: the same, a wildcard of its family for a
     declared wildcard, or the other loopback for a declared loopback (both stay on the host)."""

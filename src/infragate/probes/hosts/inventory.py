@@ -12,8 +12,11 @@ from typing import Any
 from infragate.errors import ProbeError
 from infragate.platforms.base import ReachesHosts
 from infragate.profile.host_promises import Host
+from infragate.profile.secrets import REDACTOR
 
 COMMAND_TIMEOUT_S = 20  # a configuration test that takes longer is stopped and fails
+SEARCHED_MAX = 2000  # files searched for secrets per host, at most
+SEARCHED_MAX_KIB = 1024  # larger files (data, archives) are not searched
 OUTPUT_KEPT = 400  # characters of a failed command's output kept in the observation
 
 
@@ -35,6 +38,14 @@ class FileState:
     exists: bool
     mode: int | None = None
     owner: str | None = None
+
+
+@dataclass(frozen=True)
+class SecretCopy:
+    """A file others may read that holds a secret of the profile (the secret itself is never kept)."""
+
+    path: str
+    mode: int
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,8 @@ class HostObservation:
     files: tuple[FileState, ...]
     listeners: tuple[Listener, ...]
     commands: tuple[CommandResult, ...]
+    secret_copies: tuple[SecretCopy, ...] = ()
+    searched: int = 0  # files others may read that were searched for secrets
 
 
 def parse_listener(url: str) -> Listener | None:
@@ -136,11 +149,12 @@ def observe(name: str, host: Host) -> HostObservation:
             if (found := parse_listener(url)) is not None and found.port in needed
         )
         commands = tuple(_run(remote, command) for command in host.config_tests)
+        searched, copies = _secret_copies(remote, host.no_secrets_in)
     except ProbeError:
         raise
     except Exception as exc:  # noqa: BLE001 - a backend's connection, a missing `ss`: could not verify
         raise ProbeError(f"host {host.spec}: {type(exc).__name__}: {str(exc).strip()[:300]}") from None
-    return HostObservation(name, host.spec, processes, files, listeners, commands)
+    return HostObservation(name, host.spec, processes, files, listeners, commands, copies, searched)
 
 
 # What testinfra's modules run on the host: any one of each group will do.
@@ -179,6 +193,30 @@ def _processes(remote: Any, host: Host) -> tuple[ProcessState, ...]:
 def _is_the_listing(args: str) -> bool:
     """Whether a command line is testinfra's own `ps` (or the shell running it), not a service's."""
     return args.startswith(("ps -", "/bin/sh -c ps ", "sh -c ps "))
+
+
+def _secret_copies(remote: Any, folders: list[str]) -> tuple[int, tuple[SecretCopy, ...]]:
+    """Files others may read under the folders (below a size, a bounded number), read through testinfra
+    and searched here for the profile's secrets: no secret is sent to the host to search with. A
+    folder others cannot enter is skipped with all it holds (its files are not readable to them)."""
+    if not folders:
+        return 0, ()
+    quoted = " ".join(shlex.quote(folder) for folder in folders)
+    listed = remote.run(
+        f"find {quoted} -xdev -type d ! -perm -o=x -prune -o -type f -perm -o=r -size -{SEARCHED_MAX_KIB}k "
+        f"-print 2>/dev/null | head -n {SEARCHED_MAX}"
+    )
+    paths = [line for line in listed.stdout.splitlines() if line.startswith("/")]
+    copies = []
+    for path in paths:
+        file = remote.file(path)
+        try:
+            text = file.content.decode("utf-8", "replace")
+        except Exception:  # noqa: BLE001 - a file gone or unreadable in between: nothing to search
+            continue
+        if REDACTOR.holds_secret(text):
+            copies.append(SecretCopy(path, int(file.mode)))
+    return len(paths), tuple(copies)
 
 
 def _file(remote: Any, path: str) -> FileState:

@@ -85,6 +85,9 @@ def up(
         state = _start(name, variant, promised, deployed, directory, ports, passwords, binaries_found)
         if deployed.gateway_conf_drift:
             gateway.drift(directory, deployed)
+        if deployed.secret_copied:  # what a deploy script writing an env file for the API would leave
+            (directory / "app.env").write_text(f"DATABASE_URL={passwords['postgres-dsn']}\n")
+            (directory / "app.env").chmod(0o644)
     except BaseException:
         stop(directory)
         raise

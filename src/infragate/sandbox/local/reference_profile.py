@@ -239,6 +239,7 @@ def host_promises(directory: Path, spec: SandboxSpec, pg_port: int, redis_port: 
                 "redis": {"command": rf"redis-server \S*:{redis_port}\b", "users": [runs_as(REDIS_USER)]},
             },
             "files": files,
+            "no_secrets_in": [str(directory)],
             "listens": {pg_port: ["127.0.0.1"], redis_port: ["127.0.0.1"], admin: ["127.0.0.1"]},
             "config_tests": [shlex.join(gateway.check_command(directory, spec, conf))],
         }

@@ -10,6 +10,7 @@ from infragate.sandbox.variants.scenarios import (
     KEYS_PRIVATE,
     LISTENS_DECLARED,
     NOTHING_EXPOSED,
+    SECRET_COPIES,
     SERVICE_USERS,
 )
 from infragate.sandbox.variants.variant import ExpectedFailure, LocalDefect, Variant, replace_fields
@@ -34,6 +35,17 @@ VARIANTS: tuple[Variant, ...] = (
             ),
         ),
         defect=LocalDefect(replace_fields(key_mode=0o644)),
+    ),
+    Variant(
+        name="secret-copied",
+        summary="the database's connection string, password included, copied into an env file anyone on the host "
+        "can read (mode 0644), as a deploy script might leave it",
+        breaks=(
+            ExpectedFailure(
+                SECRET_COPIES, "Then no file others may read in the declared folders holds a secret of the profile"
+            ),
+        ),
+        defect=LocalDefect(replace_fields(secret_copied=True)),
     ),
     Variant(
         name="postgres-listens-everywhere",
