@@ -120,5 +120,5 @@ def _link_exists(link: str) -> bool:
 
 
 def leftovers() -> list[str]:
-    """Scan namespaces of any run still on this machine (for tests and for `recover`'s report)."""
+    """Scan namespaces of any run still on this machine (what a test looks for after a kill)."""
     return sorted(name for name in _namespaces() if name.startswith(PREFIX))
