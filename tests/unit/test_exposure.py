@@ -17,8 +17,8 @@ LISTEN 0 4096 [::]:9100 [::]:*
 LISTEN 0 128 *:6379 *:* users:(("redis-server",pid=77,fd=6))"""
 
 
-def _result(*answered: Answer, unfinished: int = 0) -> ScanResult:
-    return ScanResult("169.254.213.1", "igscan-1", 1000, answered, 1000 - len(answered), 0, unfinished, 1.5)
+def _result(*answered: Answer) -> ScanResult:
+    return ScanResult("169.254.213.1", "igscan-1", 1000, answered, 1000 - len(answered), 0, 1.5)
 
 
 def test_an_answering_port_not_declared_exposed_is_named_with_what_listens_there() -> None:

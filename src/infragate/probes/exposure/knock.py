@@ -110,7 +110,6 @@ def scan(where: Outside, exposure: Exposure) -> ScanResult:
         answered,
         found["refused"],
         found["silent"],
-        0,
         found["elapsed_s"],
     )
 

@@ -35,7 +35,6 @@ class ScanResult:
     answered: tuple[Answer, ...]
     refused: int
     silent: int  # neither accepted nor refused within the connect timeout (a firewall drops them)
-    unfinished: int  # not tried before the scan's bound
     elapsed_s: float
 
 
