@@ -84,20 +84,25 @@ def busy_machine(run: CliRun) -> bool:
     return any(message in run.output for message in BUSY_MACHINE)
 
 
-def verify_rate_limits(folder: Path, profile: dict[str, object]) -> CliRun:
-    """`infragate verify` of the rate-limit feature against this profile (written into folder), once
-    more when the prober found the machine too busy to keep its schedule."""
-    path = folder / "profile.yaml"
-    path.write_text(json.dumps(profile))  # JSON is YAML
+def run_measuring(*args: str, reports: Path, timeout: float = 300) -> CliRun:
+    """`infragate ARGS --reports REPORTS/<attempt>` as an urgent run, once more when a prober or load
+    generator found this machine too busy to keep its schedule (it measured itself, not the target:
+    could not verify, as designed; what the test looks at is the judgement of the target). CI's run
+    of c3ff217: the main job's load generator started 26 of 2000 requests late (1.3 %, 1 % may)
+    while the other xdist worker ran its tests."""
     for attempt in ("first", "again"):
-        reports = folder / "reports" / attempt
-        run = run_cli(
-            "verify", "--target", str(path), "--features", RATE_FEATURE, "--reports", str(reports),
-            reports=reports, urgent=True,
-        )  # fmt: skip
+        folder = reports / attempt
+        run = run_cli(*args, "--reports", str(folder), reports=folder, timeout=timeout, urgent=True)
         if not busy_machine(run):
             break
     return run
+
+
+def verify_rate_limits(folder: Path, profile: dict[str, object]) -> CliRun:
+    """`infragate verify` of the rate-limit feature against this profile (written into folder)."""
+    path = folder / "profile.yaml"
+    path.write_text(json.dumps(profile))  # JSON is YAML
+    return run_measuring("verify", "--target", str(path), "--features", RATE_FEATURE, reports=folder / "reports")
 
 
 def failed_steps(run: CliRun) -> dict[str, str]:

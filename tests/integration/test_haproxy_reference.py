@@ -14,7 +14,7 @@ from infragate.sandbox import binaries, pki
 from infragate.sandbox.local import gateway
 from infragate.sandbox.spec import SandboxSpec
 from infragate.sandbox.variants import VARIANTS, local_spec
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_measuring
 
 # The full runs and the load tests measure time (rate limits, latency, failover budgets): they take
 # one xdist worker, in turn, while the other runs the rest of this folder (scripts/test.sh).
@@ -60,16 +60,8 @@ def test_the_haproxy_reference_passes_every_scenario(sandbox_root: Path, tmp_pat
     declared = yaml.safe_load(profile.read_text())["gateway"]["routes"]["api"]["rate_limit"]
     assert declared["algorithm"] == "sliding-window-counter" and "burst" not in declared
     try:
-        run = run_cli(
-            "verify",
-            "--target",
-            str(profile),
-            "--allow-destructive",
-            "--allow-load",
-            "--reports",
-            str(tmp_path),
-            reports=tmp_path,
-            urgent=True,
+        run = run_measuring(
+            "verify", "--target", str(profile), "--allow-destructive", "--allow-load", reports=tmp_path / "runs"
         )
     finally:
         assert run_cli("sandbox", "down", "--name", "haproxy-reference", reports=tmp_path).code == 0

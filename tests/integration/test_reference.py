@@ -14,7 +14,7 @@ import yaml
 from infragate.sandbox import local
 from infragate.sandbox.variants import scenario_steps
 from infragate.suite import BUILTIN_FEATURES
-from tests.conftest import allure_reader, cucumber_reader, run_cli, server_processes
+from tests.conftest import allure_reader, cucumber_reader, run_cli, run_measuring, server_processes
 
 # The full runs and the load tests measure time (rate limits, latency, failover budgets): they take
 # one xdist worker, in turn, while the other runs the rest of this folder (scripts/test.sh).
@@ -51,7 +51,7 @@ def test_a_target_run_writes_every_report(reference: local.SandboxState, tmp_pat
 def test_the_main_job_passes_every_scenario_and_tears_down(sandbox_root: Path, tmp_path: Path) -> None:
     """`infragate verify` with no target: every built-in scenario, destructive ones included, passes."""
     before = server_processes(sandbox_root)
-    run = run_cli("verify", "--reports", str(tmp_path), reports=tmp_path, urgent=True)
+    run = run_measuring("verify", reports=tmp_path)
     assert run.code == 0, run.output
     scenarios = run.evidence()["scenarios"]
     assert len(scenarios) == len(scenario_steps([str(BUILTIN_FEATURES)]))
