@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from infragate.platforms.base import Replica, ReplicaSet
 from infragate.platforms.swarm import DeclaredService
-from infragate.probes import orchestrator
+from infragate.probes import orchestrator, spread
 from infragate.probes.replicas import ReplicaCensus
 from infragate.probes.spread import ServiceSpread, SpreadResult, SpreadSurvey
 from infragate.profile import Profile, parse_profile
@@ -63,6 +63,47 @@ def test_the_spread_fails_when_a_replica_answers_nothing() -> None:
     (problem,) = check.problems
     assert problem.startswith("service search: expected answers from every replica of route api (api-1, api-2, api-3)")
     assert problem.endswith("(none from api-3; statuses {200: 30})")
+
+
+class _Answer:
+    def __init__(self, replica: str) -> None:
+        self.status, self._replica = 200, replica
+
+    def header(self, name: str) -> str | None:
+        return self._replica if name == "X-Replica" else None
+
+
+class _Balancer:
+    """A gateway that sends each stream round the replicas in its rules: api-3 joins them at the
+    second stream (a proxy that had not synced yet), or never."""
+
+    def __init__(self, joins: bool) -> None:
+        self.calls, self.joins = 0, joins
+
+    def call(self, route: object) -> _Answer:
+        self.calls += 1
+        members = ["api-1", "api-2", "api-3"] if self.joins and self.calls > 30 else ["api-1", "api-2"]
+        return _Answer(members[self.calls % len(members)])
+
+
+class _Three:
+    def replicas(self, service: str) -> ReplicaSet:
+        return _replicas(3, 3)
+
+
+@pytest.mark.parametrize("joins", [True, False])
+def test_a_replica_the_proxy_adds_late_is_given_a_second_stream_and_one_never_reached_fails(
+    joins: bool, profile: Profile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(spread, "UNLIMITED_ROUTE_RATE", 10_000.0)  # no pacing worth waiting for here
+    balancer = _Balancer(joins)
+    survey = spread.survey_spread(balancer, _Three(), profile)  # type: ignore[arg-type]
+    assert balancer.calls == 60  # two streams of ten requests per replica, api-3 missing from the first
+    (entry,) = survey.services
+    assert entry.spread.sent == 60
+    assert survey.check().met is joins
+    if not joins:
+        assert next(iter(survey.check().problems)).endswith("(none from api-3; statuses {200: 60})")
 
 
 @pytest.fixture(scope="module")
