@@ -1,7 +1,10 @@
 """Steps about hosts and containers, read through testinfra (process users, files, listening ports,
-configuration tests), and about the machine seen from outside (a scan from a namespace of its own)."""
+configuration tests, packages, kernel settings), and about the machine seen from outside (a scan
+from a namespace of its own)."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from pytest_bdd import given, then
@@ -16,17 +19,29 @@ from infragate.probes.hosts.inventory import Inspection, inspect
 from infragate.profile import Profile
 from infragate.recovery.journal import Journal
 
+# The hosts are read once for the scenarios of a feature that follow each other (its Background),
+# not once per scenario: a Swarm stack's six containers cost some forty `docker exec` calls a reading.
+# A reading older than this is not reused.
+REUSED_FOR_S = 60.0
+_READ: pytest.StashKey[tuple[str, float, Inspection]] = pytest.StashKey()
+
 
 @given("every declared host is read through testinfra", target_fixture="inspected")
 @needs("hosts")
 def _(profile: Profile, request: pytest.FixtureRequest, evidence: Evidence) -> Inspection:
     if not profile.hosts:
         not_applicable("the profile declares no hosts section")
-    # The platform adapter only where a service's replicas are to be found: hosts named by their
-    # spec need no orchestrator to be reachable.
-    selected = any(host.service is not None for host in profile.hosts.values())
-    platform: Platform | None = request.getfixturevalue("platform") if selected else None
-    inspection = inspect(profile.hosts, platform)
+    feature = evidence.feature_file
+    earlier = request.config.stash.get(_READ, None)
+    if earlier is not None and earlier[0] == feature and time.monotonic() - earlier[1] < REUSED_FOR_S:
+        inspection = earlier[2]
+    else:
+        # The platform adapter only where a service's replicas are to be found: hosts named by their
+        # spec need no orchestrator to be reachable.
+        selected = any(host.service is not None for host in profile.hosts.values())
+        platform: Platform | None = request.getfixturevalue("platform") if selected else None
+        inspection = inspect(profile.hosts, platform)
+        request.config.stash[_READ] = (feature, time.monotonic(), inspection)
     evidence.record(tuple(inspection.observed.values()))
     return inspection
 
@@ -65,6 +80,18 @@ def _(inspected: Inspection) -> None:
 def _(inspected: Inspection) -> None:
     _declaring(inspected, "config_tests")
     expect_no_problems(checks.config_check(inspected.observed))
+
+
+@then("every declared package is installed at its declared version or above")
+def _(inspected: Inspection) -> None:
+    _declaring(inspected, "packages")
+    expect_no_problems(checks.packages_check(inspected.hosts, inspected.observed))
+
+
+@then("every declared kernel setting has its declared value")
+def _(inspected: Inspection) -> None:
+    _declaring(inspected, "sysctls")
+    expect_no_problems(checks.sysctls_check(inspected.hosts, inspected.observed))
 
 
 @given("a client outside this machine has tried every scanned port", target_fixture="surface")

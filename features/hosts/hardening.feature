@@ -1,8 +1,10 @@
 @hosts
 Feature: Hosts hold what the deployment's security promises
   Each declared host or container is read from inside through testinfra: its services run as the
-  users the design gives them (root only where declared), its keys and secrets are not readable by others, its services listen only on the addresses the design allows (a database
-  behind the gateway listens on no public address), and its configuration would load again.
+  users the design gives them (root only where declared), its keys and secrets are not readable by
+  others, its services listen only on the addresses the design allows (a database behind the
+  gateway listens on no public address), its configuration would load again, its security-relevant
+  packages carry the fixes the design counts on, and its kernel settings are the hardened ones.
 
   Background:
     Given every declared host is read through testinfra
@@ -21,3 +23,9 @@ Feature: Hosts hold what the deployment's security promises
 
   Scenario: The configuration on disk is valid
     Then every declared configuration test succeeds
+
+  Scenario: Security-relevant packages are at least their declared versions
+    Then every declared package is installed at its declared version or above
+
+  Scenario: Kernel settings are the declared ones
+    Then every declared kernel setting has its declared value

@@ -37,6 +37,11 @@ class Evidence:
     def __init__(self, record: ScenarioRecord | None) -> None:
         self._record = record
 
+    @property
+    def feature_file(self) -> str:
+        """The feature file of the scenario the evidence is for ("" outside a recorded run)."""
+        return self._record.feature_file if self._record is not None else ""
+
     def record(self, result: T) -> T:
         """Keep a probe result as evidence and hand it back."""
         if self._record is not None:

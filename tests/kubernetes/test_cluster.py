@@ -33,12 +33,19 @@ def test_the_adapter_sees_the_deployment_pods_and_autoscaler(reference: cluster.
     assert (hpa.spec.min_replicas, hpa.spec.max_replicas) == (3, 10)
 
 
-def test_every_pod_runs_as_its_declared_user_read_from_inside(reference: cluster.ClusterState, tmp_path: Path) -> None:
-    arguments = ("verify", "--target", reference.profile, *_features("features/hosts/hardening.feature"))
+def test_every_pod_holds_what_the_cluster_promises_read_from_inside_and_out(
+    reference: cluster.ClusterState, tmp_path: Path
+) -> None:
+    features = _features("features/hosts/hardening.feature", "features/hosts/exposure.feature")
+    arguments = ("verify", "--target", reference.profile, *features)
     run = run_cli(*arguments, "--reports", str(tmp_path), reports=tmp_path)
     assert run.code == 0, run.output
     verdicts = {name: record["verdict"] for name, record in run.verdicts().items()}
     assert verdicts["No service runs as a user it was not given, root least of all"] == "conformant", run.output
+    assert verdicts["Security-relevant packages are at least their declared versions"] == "conformant", run.output
+    assert verdicts["Kernel settings are the declared ones"] == "conformant", run.output
+    # Nothing of the cluster answers from outside: its API server and kubelet are on the node's own link.
+    assert verdicts["No port answers from outside that is not declared exposed"] == "conformant", run.output
     (scenario,) = [s for s in run.evidence()["scenarios"] if s["scenario"].startswith("No service runs")]
     observed = scenario["steps"][1]["checks"][0]["observed"]
     assert observed.count(": api as 10001 (") == 3, observed  # one per pod, each read through kubectl exec

@@ -18,7 +18,7 @@ from infragate.platforms import open_platform
 from infragate.platforms.swarm import STOPPED_FROM
 from infragate.profile import load_profile
 from infragate.sandbox import swarm
-from tests.conftest import drill_timeline, kill_outright, run_cli, verify_until
+from tests.conftest import CliRun, drill_timeline, kill_outright, run_cli, verify_until
 
 SWARM_FEATURES = ("features/platform/swarm.feature", "features/resilience/rollback.feature")
 RESILIENCE = ("features/resilience", "features/platform/replicas.feature")
@@ -79,23 +79,39 @@ def test_resilience_and_swarm_scenarios_pass_on_the_reference_stack(stack: swarm
     assert len(verdicts) == 12  # 4 resilience, 2 replicas, 5 swarm configuration, 1 rollback
 
 
+def _observed(run: CliRun, scenario: str) -> str:
+    """What the judging step of a scenario observed (the step after the Background's)."""
+    (record,) = [s for s in run.evidence()["scenarios"] if s["scenario"] == scenario]
+    observed: str = record["steps"][1]["checks"][0]["observed"]
+    return observed
+
+
 @REFERENCE
-def test_every_task_runs_as_its_declared_user_read_from_inside(stack: swarm.SwarmState, tmp_path: Path) -> None:
-    arguments = ("verify", "--target", stack.profile, "--features", "features/hosts/hardening.feature")
-    run = run_cli(*arguments, "--reports", str(tmp_path), reports=tmp_path, timeout=300)
+def test_every_task_holds_what_the_stack_promises_read_from_inside_and_out(
+    stack: swarm.SwarmState, tmp_path: Path
+) -> None:
+    features = _features("features/hosts/hardening.feature", "features/hosts/exposure.feature")
+    run = run_cli("verify", "--target", stack.profile, *features, "--reports", str(tmp_path), reports=tmp_path)
     assert run.code == 0, run.output
     verdicts = {name: record["verdict"] for name, record in run.verdicts().items()}
     assert verdicts == {
         "No service runs as a user it was not given, root least of all": "conformant",
+        "Keys and secrets are readable only by their owner": "conformant",
         "The configuration on disk is valid": "conformant",
-        "Keys and secrets are readable only by their owner": "not applicable",
+        "Security-relevant packages are at least their declared versions": "conformant",
+        "Kernel settings are the declared ones": "conformant",
+        "No port answers from outside that is not declared exposed": "conformant",
         "No copy of a secret lies where others can read it": "not applicable",
         "Services listen only where declared": "not applicable",
     }, run.output
-    (scenario,) = [s for s in run.evidence()["scenarios"] if s["scenario"].startswith("No service runs")]
-    observed = scenario["steps"][1]["checks"][0]["observed"]
-    assert all(f"api/api-{slot}: api as nobody" in observed for slot in (1, 2, 3)), observed
-    assert "redis/redis-1: redis as redis" in observed and "postgres/postgres-1: postgres as postgres" in observed
+    users = _observed(run, "No service runs as a user it was not given, root least of all")
+    assert all(f"api/api-{slot}: api as nobody" in users for slot in (1, 2, 3)), users
+    assert "redis/redis-1: redis as redis" in users and "postgres/postgres-1: postgres as postgres" in users
+    files = _observed(run, "Keys and secrets are readable only by their owner")
+    assert "api/api-1: /run/secrets/db_password 0400 nobody" in files, files
+    assert "redis/redis-1: /run/secrets/redis_password 0400 redis" in files, files
+    packages = _observed(run, "Security-relevant packages are at least their declared versions")
+    assert packages.count("libssl3 3.0.") == 3, packages
 
 
 @REFERENCE

@@ -23,8 +23,15 @@ SCENARIOS = scenario_steps([str(BUILTIN_FEATURES)])
 # INFRAGATE_ALL_VARIANTS=1. swarm-api-as-root fails the process-users scenario on the same step, by
 # the same judgement, as redis-runs-as-root and k8s-root in every CI run (its tasks are reached by
 # docker exec, which the reference stack's own hosts test runs in CI); it failed as declared here at
-# commit 34cdadb (40 s for a stack of its own) and is out of CI for its time.
-OUT_OF_CI = () if os.environ.get("INFRAGATE_ALL_VARIANTS") else ("swarm-update-continues", "swarm-api-as-root")
+# commit 34cdadb (40 s for a stack of its own) and is out of CI for its time. swarm-secret-world-readable
+# fails the file-modes scenario on the same step, by the same judgement, as key-world-readable does in
+# every CI run (the files read through docker exec as the reference stack's hosts test does in CI);
+# it failed as declared here at the commit that added it (70 s).
+OUT_OF_CI = (
+    ()
+    if os.environ.get("INFRAGATE_ALL_VARIANTS")
+    else ("swarm-update-continues", "swarm-api-as-root", "swarm-secret-world-readable")
+)
 
 
 @pytest.mark.parametrize(

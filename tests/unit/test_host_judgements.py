@@ -39,6 +39,17 @@ HOST = Host.model_validate(
 )
 
 
+def test_a_service_declared_without_users_may_run_as_anyone_but_root() -> None:
+    anyone = Host.model_validate({"spec": "docker://api-1", "processes": {"api": {"command": "node"}}})
+    app = ProcessState("api", 7, "node", "node dist/main.js")
+    assert checks.processes_check({"edge": anyone}, {"edge": _seen(processes=(app,))}).met
+    by_number = ProcessState("api", 8, "0", "node dist/worker.js")  # uid 0 with no passwd entry
+    found = checks.processes_check({"edge": anyone}, {"edge": _seen(processes=(app, by_number))})
+    assert found.problems == (
+        "edge: api pid 8 runs as root, declared to run as any user but root: node dist/worker.js",
+    )
+
+
 def _seen(
     files: tuple[FileState, ...] = (),
     listeners: tuple[Listener, ...] = (),
@@ -116,7 +127,7 @@ def test_listening_sockets_are_read_from_testinfra_urls() -> None:
         ({"spec": "local://", "listens": {70000: ["127.0.0.1"]}}, "expected ports 1-65535"),
         ({"spec": "local://", "listen": {}}, "hosts.edge.listen"),
         ({"spec": "local://", "processes": {"db": {"command": "post(gres", "users": ["pg"]}}}, "regular expression"),
-        ({"spec": "local://", "processes": {"db": {"command": "postgres", "users": []}}}, "processes.db.users"),
+        ({"spec": "local://", "processes": {"db": {"command": "postgres", "users": "pg"}}}, "processes.db.users"),
     ],
 )
 def test_a_bad_hosts_section_is_one_line_naming_file_and_key(host: dict[str, object], says: str) -> None:
@@ -172,7 +183,7 @@ def test_a_missing_ps_or_ss_is_named_with_its_remedy() -> None:
         inventory._require_tools(_Slim("ss"), declared)
     assert str(caught.value) == (
         "host docker://api-1: ps is not installed there; testinfra's Process module reads processes with it "
-        "(install procps or iproute2 in the image, or declare no processes for it)"
+        "(install procps or iproute2 there, or declare no processes for it)"
     )
     with pytest.raises(ProbeError, match="ss or netstat is not installed there"):
         inventory._require_tools(_Slim("ps"), declared)

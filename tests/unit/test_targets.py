@@ -45,6 +45,13 @@ def test_marketplace_holds_its_deployment_to_the_kubernetes_promises_of_the_seed
     assert promised.anti_affinity == "preferred"
 
 
+def test_the_seeds_hold_their_containers_to_run_without_root() -> None:
+    for name, service in (("marketplace.yaml", "backend"), ("bookmark-sync.yaml", "api")):
+        host = load_profile(TARGETS / name).hosts[service]
+        assert host.service == service and host.spec is None
+        assert {part: declared.users for part, declared in host.processes.items()} == {service: []}
+
+
 def test_the_seeds_hold_their_monitoring_to_what_their_summaries_name() -> None:
     market = load_profile(TARGETS / "marketplace.yaml").monitoring
     assert market is not None and market.alertmanager is not None

@@ -1,7 +1,8 @@
 """What the deployment's hosts and containers must hold (a profile's `hosts` section), each reached
 through a testinfra backend: the users each service's processes run as, files that must not be
-readable by others (keys, secrets), the addresses each service port may listen on, and
-configuration tests that must pass; and what the machine answers on seen from outside (`exposure`)."""
+readable by others (keys, secrets), the addresses each service port may listen on,
+configuration tests that must pass, the lowest version of each security-relevant package and the
+values of kernel settings; and what the machine answers on seen from outside (`exposure`)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,10 @@ class HostProcess(StrictModel):
     command: str = Field(
         description="a regular expression searched in each process's command line, e.g. 'redis-server .*6379'"
     )
-    users: list[str] = Field(min_length=1, description="the users its processes may run as; root only if named")
+    users: list[str] = Field(
+        default_factory=list,
+        description="the users its processes may run as, root only if named; when absent, any user but root",
+    )
 
     @field_validator("command")
     @classmethod
@@ -73,7 +77,7 @@ class Host(StrictModel):
     processes: dict[str, HostProcess] = Field(
         default_factory=dict,
         description="service -> its command line and the users it may run as: at least one of its processes "
-        "runs, and each as one of these users",
+        "runs, and each as one of these users (or as any user but root)",
     )
     files: dict[str, HostFile] = Field(default_factory=dict, description="absolute path -> mode and owner")
     no_secrets_in: list[str] = Field(
@@ -88,6 +92,16 @@ class Host(StrictModel):
     )
     config_tests: list[str] = Field(
         default_factory=list, description="commands that must exit 0, e.g. nginx -t -c /etc/nginx/nginx.conf"
+    )
+    packages: dict[str, str] = Field(
+        default_factory=dict,
+        description="package -> the lowest version allowed, e.g. libssl3: 3.0.18 (installed, at that version or "
+        "above in Debian's version order)",
+    )
+    sysctls: dict[str, int | str] = Field(
+        default_factory=dict,
+        description="kernel setting -> its value, e.g. net.ipv4.tcp_syncookies: 1 (as the host's network "
+        "namespace sees it: a container's own for net.*)",
     )
 
     @model_validator(mode="after")
@@ -112,6 +126,33 @@ class Host(StrictModel):
         relative = [path for path in value if not path.startswith("/")]
         if relative:
             raise ValueError(f"file paths on a host must be absolute: {', '.join(relative)}")
+        return value
+
+    @field_validator("packages", mode="before")
+    @classmethod
+    def _quoted(cls, value: object) -> object:
+        # YAML reads 1.20 as the number 1.2: a version must be quoted to keep what was written.
+        if isinstance(value, dict):
+            numbers = [f"{name}: {floor!r}" for name, floor in value.items() if not isinstance(floor, str)]
+            if numbers:
+                listed = ", ".join(numbers)
+                raise ValueError(f"expected each version quoted, e.g. '1.20' (YAML reads 1.20 as 1.2): {listed}")
+        return value
+
+    @field_validator("packages")
+    @classmethod
+    def _floors(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [f"{name}: {floor!r}" for name, floor in value.items() if not re.fullmatch(r"[\w.+~:-]+", str(floor))]
+        if bad:
+            raise ValueError(f"expected a version such as 3.0.18 or 1:2.3-4, got {', '.join(bad)}")
+        return value
+
+    @field_validator("sysctls")
+    @classmethod
+    def _settings(cls, value: dict[str, int | str]) -> dict[str, int | str]:
+        bad = [name for name in value if not re.fullmatch(r"[a-z0-9_]+(\.[\w-]+)+", name)]
+        if bad:
+            raise ValueError(f"expected kernel setting names such as net.ipv4.tcp_syncookies, got {', '.join(bad)}")
         return value
 
     @field_validator("listens")

@@ -143,6 +143,9 @@ class SwarmSpec:
     encrypted_network: bool = True
     update_failure_action: str = "rollback"
     api_user: str = "nobody"  # the API's containers run as this user ("" leaves them as root)
+    secret_mode: int = 0o400  # each secret's file inside its containers (Docker's default is 0444)
+    gateway_syncookies: bool = True  # False: the gateway's network namespace switches SYN cookies off
+    api_openssl_pinned_back: bool = False  # True: the API's image holds an OpenSSL below the declared floor
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,20 @@
 """What a host must hold, judged from its observation: each service's processes running as its
 declared users only (root only where declared), files no more open than declared and owned as
-declared, service ports listening exactly where declared, configuration tests passing."""
+declared, service ports listening exactly where declared, configuration tests passing, packages
+at their lowest declared versions or above, kernel settings at their declared values."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from infragate.probes.hosts.inventory import HostObservation
+from infragate.probes.hosts.versions import at_least
 from infragate.profile.host_promises import Host
 from infragate.verdicts import Check
 
 EVERY_ADDRESS = {"0.0.0.0": 4, "::": 6, "*": 0}  # wildcard -> the family it covers (0: both)
 LOOPBACK = ("127.0.0.1", "::1")
+ROOT = ("root", "0")  # uid 0 by its name, or by its number where the image has no passwd entry
 
 
 def _permissions(mode: int) -> str:
@@ -44,10 +47,15 @@ def processes_check(hosts: Mapping[str, Host], observed: Mapping[str, HostObserv
             count = f"{len(mine)} process" + ("es" if len(mine) > 1 else "")
             seen.append(f"{name}: {service} as {', '.join(users)} ({count})")
             for process in mine:
-                if process.user not in declared.users:
+                if declared.users and process.user not in declared.users:
                     problems.append(
                         f"{name}: {service} pid {process.pid} runs as {process.user}, declared to run as "
                         f"{', '.join(declared.users)} only: {process.args[:120]}"
+                    )
+                elif not declared.users and process.user in ROOT:
+                    problems.append(
+                        f"{name}: {service} pid {process.pid} runs as root, declared to run as any user but root: "
+                        f"{process.args[:120]}"
                     )
     return Check.judged(
         "services run as their declared users",
@@ -156,5 +164,45 @@ def config_check(observed: Mapping[str, HostObservation]) -> Check:
         "configuration tests pass",
         "every declared configuration test exits 0",
         "; ".join(seen) or "no configuration test declared",
+        problems,
+    )
+
+
+def packages_check(hosts: Mapping[str, Host], observed: Mapping[str, HostObservation]) -> Check:
+    """Every declared package is installed at its declared lowest version or above (Debian's order)."""
+    problems, seen = [], []
+    for name, host in hosts.items():
+        for state in observed[name].packages:
+            floor = host.packages[state.name]
+            if not state.installed or state.version is None:
+                problems.append(f"{name}: {state.name} is not installed, declared at least {floor}")
+                continue
+            seen.append(f"{name}: {state.name} {state.version}")
+            if not at_least(state.version, floor):
+                problems.append(f"{name}: {state.name} {state.version} is below the declared {floor}")
+    return Check.judged(
+        "packages at least their declared versions",
+        "every declared package installed at its lowest version or above",
+        "; ".join(seen) or "no package declared",
+        problems,
+    )
+
+
+def sysctls_check(hosts: Mapping[str, Host], observed: Mapping[str, HostObservation]) -> Check:
+    """Every declared kernel setting has its declared value."""
+    problems, seen = [], []
+    for name, host in hosts.items():
+        for state in observed[name].sysctls:
+            declared = host.sysctls[state.name]
+            if state.value is None:
+                problems.append(f"{name}: the kernel has no setting {state.name} there, declared {declared}")
+                continue
+            seen.append(f"{name}: {state.name} = {state.value}")
+            if str(state.value).split() != str(declared).split():
+                problems.append(f"{name}: {state.name} is {state.value}, declared {declared}")
+    return Check.judged(
+        "kernel settings as declared",
+        "every declared kernel setting at its declared value",
+        "; ".join(seen) or "no kernel setting declared",
         problems,
     )

@@ -66,6 +66,23 @@ class CommandResult:
 
 
 @dataclass(frozen=True)
+class PackageState:
+    """A package as the host's package manager records it: installed or not, and at which version."""
+
+    name: str
+    installed: bool
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class SysctlState:
+    """A kernel setting as the host sees it (None: the kernel has no such setting there)."""
+
+    name: str
+    value: int | str | None
+
+
+@dataclass(frozen=True)
 class HostObservation:
     """One host's processes of declared services, files, listening sockets and configuration tests."""
 
@@ -77,6 +94,8 @@ class HostObservation:
     commands: tuple[CommandResult, ...]
     secret_copies: tuple[SecretCopy, ...] = ()
     searched: int = 0  # files others may read that were searched for secrets
+    packages: tuple[PackageState, ...] = ()
+    sysctls: tuple[SysctlState, ...] = ()
 
 
 def parse_listener(url: str) -> Listener | None:
@@ -150,15 +169,21 @@ def observe(name: str, host: Host) -> HostObservation:
         )
         commands = tuple(_run(remote, command) for command in host.config_tests)
         searched, copies = _secret_copies(remote, host.no_secrets_in)
+        packages = tuple(_package(remote, package) for package in host.packages)
+        sysctls = tuple(SysctlState(setting, _sysctl(remote, setting)) for setting in host.sysctls)
     except ProbeError:
         raise
     except Exception as exc:  # noqa: BLE001 - a backend's connection, a missing `ss`: could not verify
         raise ProbeError(f"host {host.spec}: {type(exc).__name__}: {str(exc).strip()[:300]}") from None
-    return HostObservation(name, host.spec, processes, files, listeners, commands, copies, searched)
+    return HostObservation(name, host.spec, processes, files, listeners, commands, copies, searched, packages, sysctls)
 
 
 # What testinfra's modules run on the host: any one of each group will do.
-TOOLS = {"processes": (("ps",), "Process"), "listens": (("ss", "netstat"), "Socket")}
+TOOLS = {
+    "processes": (("ps",), "Process"),
+    "listens": (("ss", "netstat"), "Socket"),
+    "sysctls": (("sysctl",), "Sysctl"),
+}
 
 
 def _require_tools(remote: Any, host: Host) -> None:
@@ -168,7 +193,7 @@ def _require_tools(remote: Any, host: Host) -> None:
         if getattr(host, part) and not any(remote.exists(command) for command in commands):
             raise ProbeError(
                 f"host {host.spec}: {' or '.join(commands)} is not installed there; testinfra's {module} module "
-                f"reads {part} with it (install procps or iproute2 in the image, or declare no {part} for it)"
+                f"reads {part} with it (install procps or iproute2 there, or declare no {part} for it)"
             )
 
 
@@ -217,6 +242,25 @@ def _secret_copies(remote: Any, folders: list[str]) -> tuple[int, tuple[SecretCo
         if REDACTOR.holds_secret(text):
             copies.append(SecretCopy(path, int(file.mode)))
     return len(paths), tuple(copies)
+
+
+def _package(remote: Any, name: str) -> PackageState:
+    """testinfra's Package module, over the host's own package manager (dpkg, rpm, apk, ...)."""
+    package = remote.package(name)
+    if not package.is_installed:
+        return PackageState(name, False)
+    return PackageState(name, True, str(package.version))
+
+
+def _sysctl(remote: Any, name: str) -> int | str | None:
+    """testinfra's Sysctl module; None when the kernel has no such setting (sysctl: unknown key)."""
+    try:
+        value: int | str = remote.sysctl(name)
+    except AssertionError as exc:  # testinfra's check_output: the command failed, its stderr in the text
+        if "unknown key" in str(exc) or "No such file" in str(exc):
+            return None
+        raise ProbeError(f"sysctl {name}: {str(exc).strip()[:200]}") from None
+    return value
 
 
 def _file(remote: Any, path: str) -> FileState:

@@ -293,12 +293,9 @@ def up(name: str = "kubernetes", variant: str | None = None, root: Path | None =
         _stop(directory, layout.run)
         raise
     profile = directory / PROFILE_FILE
-    profile.write_text(
-        yaml.safe_dump(
-            kubernetes_profile(name, variant, gateway_url, http_url, layout.kubeconfig("admin"), monitoring),
-            sort_keys=False,
-        )
-    )
+    ports = list(asdict(layout.ports).values())
+    promised = kubernetes_profile(name, variant, gateway_url, http_url, layout.kubeconfig("admin"), monitoring, ports)
+    profile.write_text(yaml.safe_dump(promised, sort_keys=False))
     state = ClusterState(
         name, variant, str(directory), str(profile), str(layout.kubeconfig("admin")), layout.api_url, gateway_url,
         supervisor.url, time.time(), round(time.monotonic() - started, 1), api_image,

@@ -4,11 +4,14 @@ autoscaling bounds, and the platform's API through the cluster's admin kubeconfi
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 from infragate.sandbox.kubernetes import workload
-from infragate.sandbox.local.reference_profile import MAX_REPLICAS, reference_profile
+from infragate.sandbox.local.reference_profile import MAX_REPLICAS, exposure_promise, reference_profile
 from infragate.sandbox.spec import KubernetesSpec, SandboxSpec
+from infragate.sandbox.swarm.stack import OPENSSL_FLOOR, OPENSSL_PACKAGES
 
 GATEWAY_CA = "pki-gateway/ca.pem"
 # Metrics every 10 s, the autoscaler every 5 s, a pod ready in about 4 s (3 s of warm-up): the
@@ -23,7 +26,13 @@ NOT_RUN_HERE = ("datastores", "backups")
 
 
 def kubernetes_profile(
-    name: str, variant: str | None, gateway_url: str, http_url: str, kubeconfig: Path, monitoring: dict[str, object]
+    name: str,
+    variant: str | None,
+    gateway_url: str,
+    http_url: str,
+    kubeconfig: Path,
+    monitoring: dict[str, object],
+    cluster_ports: list[int],
 ) -> dict[str, object]:
     """What the cluster promises, whatever defect a variant switched on."""
     profile = reference_profile(name, variant, SandboxSpec(), gateway_url, "", http_url, 0, 0, 0)
@@ -36,6 +45,11 @@ def kubernetes_profile(
     assert isinstance(safety, dict)
     safety["max_requests"] = MAX_REQUESTS
     profile["monitoring"] = monitoring  # beside the cluster, watching the namespace of the reference
+    # From outside, nothing answers: the API server and the kubelet listen on the node's address of
+    # the cluster's own link, every other component, the gateway and the monitoring on the loopback.
+    # The scan covers every port the cluster and its host services were given.
+    given = [int(port) for port in re.findall(r"://[^/\s]+:(\d+)", json.dumps([gateway_url, http_url, monitoring]))]
+    profile["exposure"] = exposure_promise([*cluster_ports, *given])
     profile["platform"] = {"kind": "kubernetes", "kubeconfig": str(kubeconfig), "namespace": workload.NAMESPACE}
     gateway = profile["gateway"]
     assert isinstance(gateway, dict)
@@ -68,7 +82,15 @@ def kubernetes_profile(
         }
     }
     # Each pod read from inside (kubectl exec): the API as the user its pod's securityContext gives it
-    # (10001, which has no name in the image, so ps shows the number).
+    # (10001, which has no name in the image, so ps shows the number), its image's OpenSSL at least
+    # the floor the Swarm stack's images share, SYN cookies on in its network namespace.
     api = {"command": r"backend\.py", "users": [str(promised.run_as_user)]}
-    profile["hosts"] = {"api": {"service": workload.SERVICE, "processes": {"api": api}}}
+    profile["hosts"] = {
+        "api": {
+            "service": workload.SERVICE,
+            "processes": {"api": api},
+            "packages": dict.fromkeys(OPENSSL_PACKAGES, OPENSSL_FLOOR),
+            "sysctls": {"net.ipv4.tcp_syncookies": 1},
+        }
+    }
     return profile

@@ -217,12 +217,23 @@ def monitoring_promises(spec: SandboxSpec, ports: MonitoringPorts) -> dict[str, 
     }
 
 
+# The reference's gateway, PostgreSQL and Redis link the machine's OpenSSL 3 (TLS 1.3 and the Mozilla
+# profiles it declares): 3.0.7 or above, which fixed the X.509 email address overflows
+# (CVE-2022-3602, CVE-2022-3786). The reference is made for Debian 12 (scripts/setup.sh); another
+# distribution backports fixes under its own version strings and would declare those.
+OPENSSL_FLOOR = "3.0.7"
+# What every mainstream kernel defaults to and a hardened host keeps: address space layout
+# randomisation in full, SYN cookies against a SYN flood.
+HARDENED_KERNEL = {"kernel.randomize_va_space": 2, "net.ipv4.tcp_syncookies": 1}
+
+
 def host_promises(directory: Path, spec: SandboxSpec, pg_port: int, redis_port: int, admin: int) -> dict[str, object]:
     """What the reference's host holds: PostgreSQL and Redis running as their own accounts (when the
     sandbox runs as root; as its user otherwise), its TLS key and every secret readable by their
     owner only (Redis's configuration, which holds its password, by Redis's account), PostgreSQL,
     Redis and the first API replica's admin console listening on the loopback only (behind the
-    gateway), and the gateway's configuration on disk accepted by the gateway's own parser."""
+    gateway), the gateway's configuration on disk accepted by the gateway's own parser, the machine's
+    OpenSSL at its floor or above and its kernel hardened as such hosts are by default."""
     owner = pwd.getpwuid(os.geteuid()).pw_name
     private = [directory / "pki" / "server.key", *sorted((directory / "secrets").iterdir())]
     if spec.gateway == "haproxy":  # HAProxy reads certificate and key from one file of its own
@@ -242,6 +253,8 @@ def host_promises(directory: Path, spec: SandboxSpec, pg_port: int, redis_port: 
             "no_secrets_in": [str(directory)],
             "listens": {pg_port: ["127.0.0.1"], redis_port: ["127.0.0.1"], admin: ["127.0.0.1"]},
             "config_tests": [shlex.join(gateway.check_command(directory, spec, conf))],
+            "packages": {"libssl3": OPENSSL_FLOOR},
+            "sysctls": dict(HARDENED_KERNEL),
         }
     }
 

@@ -34,7 +34,16 @@ from infragate.sandbox.host import default_root, free_ports
 from infragate.sandbox.local.prometheus_stack import wait_ready
 from infragate.sandbox.swarm import images as swarm_images
 from infragate.sandbox.swarm import observability
-from infragate.sandbox.swarm.stack import API_REPLICAS, GATEWAY_CONF, profile_for, stack_file
+from infragate.sandbox.swarm.pinned import newest_below, pinned_image
+from infragate.sandbox.swarm.stack import (
+    API_REPLICAS,
+    GATEWAY_CONF,
+    OPENSSL_FLOOR,
+    OPENSSL_PACKAGES,
+    exposure,
+    profile_for,
+    stack_file,
+)
 from infragate.sandbox.variants import swarm_spec
 
 CONVERGE_TIMEOUT_S = 180.0
@@ -62,6 +71,10 @@ def up(name: str = "swarm", variant: str | None = None, root: Path | None = None
     spec = swarm_spec(variant)
     client = engine()
     images = swarm_images.build_images(client)
+    tags = dict(images.tags)
+    if spec.api_openssl_pinned_back:
+        older = newest_below(OPENSSL_PACKAGES, OPENSSL_FLOOR)
+        tags["api"] = pinned_image(client, tags["api"], dict.fromkeys(OPENSSL_PACKAGES, older))
     folder = (root or default_root()) / name
     if folder.exists() or _leftovers(client, f"ig-{name}"):
         down(name, root)  # what an earlier stack of this name left, files or engine objects
@@ -74,7 +87,8 @@ def up(name: str = "swarm", variant: str | None = None, root: Path | None = None
     watched = dict(zip(observability.PORTS, watch, strict=True)) if variant is None else None
     stack = f"ig-{name}"
     compose = folder / "stack.yml"
-    compose.write_text(yaml.safe_dump(stack_file(spec, images.tags, port, folder, watched), sort_keys=False))
+    stacked = stack_file(spec, tags, port, folder, swarm_images.account_ids(), watched)
+    compose.write_text(yaml.safe_dump(stacked, sort_keys=False))
     started = time.monotonic()
     deployed = subprocess.run(
         ["docker", "stack", "deploy", "--resolve-image", "never", "--prune", "-c", str(compose), stack],
@@ -89,6 +103,7 @@ def up(name: str = "swarm", variant: str | None = None, root: Path | None = None
     if watched is not None:
         wait_ready(watched["prometheus"], watched["alertmanager"], CONVERGE_TIMEOUT_S)
         promised["monitoring"] = observability.promises(watched, API_REPLICAS)
+    promised["exposure"] = exposure(port, list((watched or {}).values()))
     deploy_s = time.monotonic() - started
     profile = folder / PROFILE_FILE
     profile.write_text(yaml.safe_dump(promised, sort_keys=False))
@@ -99,7 +114,7 @@ def up(name: str = "swarm", variant: str | None = None, root: Path | None = None
         str(folder),
         str(profile),
         f"http://127.0.0.1:{port}",
-        images.tags,
+        tags,
         images.build_s,
         deploy_s,
     )

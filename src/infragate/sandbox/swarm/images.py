@@ -307,6 +307,14 @@ def _import(rootfs: Path, paths: list[str], tag: str) -> None:
         raise SandboxError(f"docker import of {tag} failed: {imported.stderr.strip()[-300:]}")
 
 
+def account_ids() -> dict[str, int]:
+    """Every account of the images by name, with its uid (the rootfs they are cut from gives them out
+    in the order its packages were installed, so they are read, not assumed)."""
+    with file_lock(CACHE / ".build.lock"):
+        passwd = (_rootfs() / "etc" / "passwd").read_text()
+    return {fields[0]: int(fields[2]) for line in passwd.splitlines() if len(fields := line.split(":")) > 2}
+
+
 def build_images(client: Any) -> Images:
     """Each role's image, built from the cached rootfs where missing."""
     tags = {role: image_tag(role) for role in ROLES}

@@ -71,7 +71,7 @@ def service(image: str, published: dict[str, int]) -> dict[str, Any]:
         "image": image,
         "command": ["/opt/infragate/monitoring.sh"],
         "configs": [{"source": config, "target": f"{CONFIG}/{name}"} for config, name in FILES.items()],
-        "secrets": ["redis_password"],
+        "secrets": [{"source": "redis_password", "target": "redis_password", "mode": 0o400}],  # read as root
         "networks": ["backend"],
         "ports": [
             {"target": PORTS[part], "published": port, "protocol": "tcp", "mode": "host"}

@@ -11,6 +11,10 @@ from infragate.sandbox.swarm import observability
 
 API_REPLICAS = 3
 MAX_API_REPLICAS = 5
+# The lowest OpenSSL the stack's images were approved with (Debian's version order; a distribution's
+# own version strings, as it backports fixes without changing the upstream number).
+OPENSSL_FLOOR = "3.0.18"
+OPENSSL_PACKAGES = ("libssl3", "openssl")
 
 GATEWAY_CONF = """worker_processes 1;
 error_log stderr warn;
@@ -42,17 +46,34 @@ http {
 """
 
 
+# Each secret, the service that reads it and the account it reads it as (PostgreSQL's initdb reads
+# its password file as postgres).
+SECRET_READERS = {"db_password": ("api", "nobody"), "postgres_password": ("postgres", "postgres")}
+SECRET_READERS["redis_password"] = ("redis", "redis")
+
+
+def _secret(name: str, uids: dict[str, int], spec: SwarmSpec) -> dict[str, Any]:
+    """A secret mounted readable by the account that reads it only (Docker's default is 0444)."""
+    uid = str(uids[SECRET_READERS[name][1]])
+    return {"source": name, "target": name, "uid": uid, "gid": "0", "mode": spec.secret_mode}
+
+
 def _health(url: str) -> list[str]:
     """A health check that fetches a URL inside the container."""
     return ["CMD", "python3", "-c", f"import urllib.request; urllib.request.urlopen('{url}', timeout=2)"]
 
 
 def stack_file(
-    spec: SwarmSpec, images: dict[str, str], port: int, folder: Path, watched: dict[str, int] | None = None
+    spec: SwarmSpec,
+    images: dict[str, str],
+    port: int,
+    folder: Path,
+    uids: dict[str, int],
+    watched: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """The stack, shaped like the seed's docker-compose.swarm.yml; with its monitoring when the
-    ports to publish it on are given."""
-    compose = _services(spec, images, port, folder)
+    """The stack, shaped like the seed's docker-compose.swarm.yml (uids: the images' accounts by
+    name); with its monitoring when the ports to publish it on are given."""
+    compose = _services(spec, images, port, folder, uids)
     if watched is not None:
         compose["services"]["monitoring"] = observability.service(images["monitoring"], watched)
         files = observability.config_files(folder)
@@ -60,10 +81,10 @@ def stack_file(
     return compose
 
 
-def _services(spec: SwarmSpec, images: dict[str, str], port: int, folder: Path) -> dict[str, Any]:
+def _services(spec: SwarmSpec, images: dict[str, str], port: int, folder: Path, uids: dict[str, int]) -> dict[str, Any]:
     manager = {"constraints": ["node.role == manager"]}
     api_env = {"DB_HOST": "postgres", "DB_USER": "app", "REDIS_HOST": "redis"}
-    api_secrets = ["db_password"]
+    api_secrets = [_secret("db_password", uids, spec)]
     if spec.secret_as_environment:
         api_env["DB_PASSWORD"] = (folder / "secrets" / "db_password").read_text().strip()
         api_secrets = []
@@ -83,6 +104,7 @@ def _services(spec: SwarmSpec, images: dict[str, str], port: int, folder: Path) 
                 "command": ["nginx", "-c", "/etc/infragate/nginx.conf", "-g", "daemon off;"],
                 "configs": [{"source": "gateway_conf", "target": "/etc/infragate/nginx.conf"}],
                 "ports": [{"target": 80, "published": port, "protocol": "tcp", "mode": "host"}],
+                **({} if spec.gateway_syncookies else {"sysctls": {"net.ipv4.tcp_syncookies": 0}}),
                 "networks": ["backend"],
                 "healthcheck": {"test": _health("http://127.0.0.1/health"), **check},
                 "deploy": {
@@ -125,7 +147,7 @@ def _services(spec: SwarmSpec, images: dict[str, str], port: int, folder: Path) 
             "postgres": {
                 "image": images["postgres"],
                 "command": ["/opt/infragate/postgres.sh"],
-                "secrets": ["postgres_password"],
+                "secrets": [_secret("postgres_password", uids, spec)],
                 "networks": ["backend"],
                 "healthcheck": {"test": ["CMD", "/usr/lib/postgresql/15/bin/pg_isready", "-h", "127.0.0.1"], **check},
                 "deploy": {
@@ -139,7 +161,7 @@ def _services(spec: SwarmSpec, images: dict[str, str], port: int, folder: Path) 
                 "image": images["redis"],
                 "command": ["/opt/infragate/redis.sh"],
                 "user": "redis",
-                "secrets": ["redis_password"],
+                "secrets": [_secret("redis_password", uids, spec)],
                 "networks": ["backend"],
                 "healthcheck": {
                     "test": ["CMD-SHELL", 'redis-cli -a "$$(cat /run/secrets/redis_password)" --no-auth-warning ping'],
@@ -168,18 +190,43 @@ def _services(spec: SwarmSpec, images: dict[str, str], port: int, folder: Path) 
 
 
 def _hosts() -> dict[str, Any]:
-    """Each service's tasks read from inside (docker exec): the API as nobody, Redis and PostgreSQL
-    as their own accounts (the postmaster, not the runuser that starts it), the gateway's
-    configuration accepted by nginx."""
-    return {
-        "api": {"service": "api", "processes": {"api": {"command": r"backend\.py", "users": ["nobody"]}}},
+    """Each service's tasks read from inside (docker exec): the API as nobody with at least the
+    stack's OpenSSL, Redis and PostgreSQL as their own accounts (the postmaster, not the runuser that
+    starts it), the gateway's configuration accepted by nginx and its SYN cookies on (the kernel's
+    default in a new network namespace, which a service's sysctls can switch off); each secret's
+    file readable by the account that reads it only."""
+    hosts: dict[str, Any] = {
+        "api": {
+            "service": "api",
+            "processes": {"api": {"command": r"backend\.py", "users": ["nobody"]}},
+            "packages": dict.fromkeys(OPENSSL_PACKAGES, OPENSSL_FLOOR),
+        },
         "redis": {"service": "redis", "processes": {"redis": {"command": "^redis-server", "users": ["redis"]}}},
         "postgres": {
             "service": "postgres",
             "processes": {"postgres": {"command": "^/usr/lib/postgresql/15/bin/postgres -D", "users": ["postgres"]}},
         },
-        "gateway": {"service": "gateway", "config_tests": ["nginx -t -q -c /etc/infragate/nginx.conf"]},
+        "gateway": {
+            "service": "gateway",
+            "config_tests": ["nginx -t -q -c /etc/infragate/nginx.conf"],
+            "sysctls": {"net.ipv4.tcp_syncookies": 1},
+        },
     }
+    for secret, (service, account) in SECRET_READERS.items():
+        hosts[service]["files"] = {f"/run/secrets/{secret}": {"max_mode": "0400", "owner": account}}
+    return hosts
+
+
+# Ports that must not answer from outside: the API's, PostgreSQL's and Redis's (only the overlay
+# reaches them), the swarm's own (management, gossip).
+UNEXPOSED = (8000, 5432, 6379, 2377, 7946)
+
+
+def exposure(port: int, published: list[int]) -> dict[str, Any]:
+    """What the stack answers on from outside: its gateway, and the monitoring the gate reads (Swarm
+    publishes a host-mode port on every address of the machine; it has no address to bind one to)."""
+    exposed = sorted({port, *published})
+    return {"exposed": exposed, "ports": sorted({*exposed, *UNEXPOSED}), "connect_timeout": "1s", "within": "30s"}
 
 
 def profile_for(name: str, variant: str | None, stack: str, port: int) -> dict[str, Any]:

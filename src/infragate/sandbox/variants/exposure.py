@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from infragate.sandbox.variants.scenarios import (
     CONFIG_VALID,
+    FILES_STEP,
     KEYS_PRIVATE,
     LISTENS_DECLARED,
     NOTHING_EXPOSED,
@@ -29,11 +30,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         name="key-world-readable",
         summary="the gateway's TLS private key is mode 0644: every user of the host can read it",
-        breaks=(
-            ExpectedFailure(
-                KEYS_PRIVATE, "Then every declared file is no more open than its mode and owned as declared"
-            ),
-        ),
+        breaks=(ExpectedFailure(KEYS_PRIVATE, FILES_STEP),),
         defect=LocalDefect(replace_fields(key_mode=0o644)),
     ),
     Variant(

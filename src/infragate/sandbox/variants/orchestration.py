@@ -1,9 +1,14 @@
 """Known-bad variants of the Swarm reference stack: restart, limits, secrets, networks, update
-policies, and the user its API runs as."""
+policies, the user its API runs as, its gateway's kernel settings and its API's OpenSSL."""
 
 from __future__ import annotations
 
 from infragate.sandbox.variants.scenarios import (
+    FILES_STEP,
+    KERNEL_SETTINGS,
+    KEYS_PRIVATE,
+    PACKAGE_FLOORS,
+    PACKAGES_STEP,
     POLICY_STEP,
     ROLLBACK,
     ROLLS_BACK,
@@ -13,6 +18,7 @@ from infragate.sandbox.variants.scenarios import (
     SWARM_RESOURCES,
     SWARM_RESTART,
     SWARM_SECRETS,
+    SYSCTLS_STEP,
 )
 from infragate.sandbox.variants.variant import ExpectedFailure, Variant, swarm_variant
 
@@ -46,6 +52,24 @@ VARIANTS: tuple[Variant, ...] = (
         "the API's containers run as root (no user: in the stack), against the seed's non-root execution",
         (ExpectedFailure(SERVICE_USERS, "Then every declared service runs only as its declared users"),),
         api_user="",
+    ),
+    swarm_variant(
+        "swarm-secret-world-readable",
+        "the stack's secrets are mounted readable by every user of their containers (mode 0444, Docker's default)",
+        (ExpectedFailure(KEYS_PRIVATE, FILES_STEP),),
+        secret_mode=0o444,
+    ),
+    swarm_variant(
+        "swarm-gateway-syncookies-off",
+        "the gateway's containers answer a SYN flood without SYN cookies (sysctls: net.ipv4.tcp_syncookies: 0)",
+        (ExpectedFailure(KERNEL_SETTINGS, SYSCTLS_STEP),),
+        gateway_syncookies=False,
+    ),
+    swarm_variant(
+        "swarm-stale-openssl",
+        "the API's image holds an OpenSSL older than the stack's floor (pinned back to one Debian still serves)",
+        (ExpectedFailure(PACKAGE_FLOORS, PACKAGES_STEP),),
+        api_openssl_pinned_back=True,
     ),
     swarm_variant(
         "swarm-update-pauses",
