@@ -1,6 +1,6 @@
 """The infragate command line.
 
-    infragate verify [--target FILE] [--tags EXPR] [--allow-destructive] [--allow-load]
+    infragate verify [--target FILE] [--tags EXPR] [--allow-destructive] [--allow-load] [--waivers FILE]
     infragate profile check FILE
     infragate recover --target FILE
     infragate load --target FILE [--rate R] [--for T] [--workers N] [--mix KIND=W,...]
@@ -67,6 +67,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--allow-load", action="store_true", help="run @load scenarios the profile allows")
     verify.add_argument("--reports", metavar="DIR", default="reports", help="where run folders go (default: reports)")
+    verify.add_argument(
+        "--waivers", metavar="FILE", help="known deviations (reason, owner, expiry): reported as WAIVED, not failed"
+    )
     verify.add_argument("--verbose", "-v", action="store_true", help="show every step as it runs")
 
     profile = commands.add_parser("profile", help="work with target profiles")
@@ -223,6 +226,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 allow_load=args.allow_load,
                 reports=Path(args.reports),
                 verbose=args.verbose,
+                waivers=args.waivers,
             )
         )
     if args.command == "load":

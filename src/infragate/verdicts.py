@@ -19,6 +19,7 @@ class Verdict(StrEnum):
     NOT_APPLICABLE = "not applicable"
     NOT_RUN = "not run"
     REFUSED = "refused by the safety policy"
+    WAIVED = "waived"  # non-conformant, or held back, under a waiver that still holds
 
     @property
     def severity(self) -> int:
@@ -30,6 +31,7 @@ _SEVERITY = {
     Verdict.CONFORMANT: 0,
     Verdict.NOT_APPLICABLE: 1,
     Verdict.NOT_RUN: 2,
+    Verdict.WAIVED: 2,
     Verdict.COULD_NOT_VERIFY: 3,
     Verdict.NON_CONFORMANT: 4,
     Verdict.BAD_USAGE: 5,

@@ -31,6 +31,7 @@ from infragate.reports import RunRecord, write_reports
 from infragate.safety import held_back
 from infragate.steps import MODULES as STEP_MODULES
 from infragate.verdicts import NOT_APPLICABLE_PREFIX, NOT_RUN_PREFIX
+from infragate.waivers.apply import SKIP_ENV, skip_reason
 
 pytest_plugins = ["infragate.plugin.recording", "infragate.plugin.fixtures", *STEP_MODULES]
 
@@ -152,6 +153,11 @@ def _refusal(profile: Profile, config: pytest.Config, tags: set[str]) -> str | N
     return f"{NOT_RUN_PREFIX}safety policy: {held}" if held else None
 
 
+def _waived(scenario: Scenario, feature: Feature) -> str | None:
+    """Why a skip waiver holds this scenario back, or None (`verify` passes the skip waivers)."""
+    return skip_reason(os.environ.get(SKIP_ENV, ""), scenario.name, scenario.tags | feature.tags)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Feature, scenario: Scenario) -> None:
     """Start the scenario's record, and hold it back when it does not apply or is not allowed."""
@@ -159,6 +165,8 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Feature,
     config = request.config
     if PROFILE in config.stash:
         reason = _refusal(config.stash[PROFILE], config, set(scenario.tags | feature.tags))
+        if reason is None:
+            reason = _waived(scenario, feature)
         if reason is not None:
             pytest.skip(reason)
 

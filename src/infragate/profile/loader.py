@@ -12,7 +12,7 @@ import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -33,6 +33,7 @@ MAX_PROFILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32  # profiles nest about six deep
 MAX_ALIASES = 64  # a profile may reuse an anchor; a billion laughs may not
 MAX_NODES = 100_000
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def load_profile(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Profile:
@@ -56,8 +57,24 @@ def parse_profile(
 
 
 def _parse(text: str, file: str, base_dir: Path | None, env: dict[str, str]) -> Profile:
+    data, lines = read_document(text, file, "profile")
+    try:
+        data = _expand_secrets(data, (), base_dir, env)
+    except _KeyedError as exc:
+        raise ProfileError(file, dotted(exc.key), str(exc.reason), lines.get(exc.key)) from None
+    profile = validate_document(Profile, data, file, lines, {"base_dir": base_dir})
+    check_references(profile, file, lines)
+    check_scratch(profile, file, lines)
+    check_wal_archive(profile, file, lines)
+    check_load(profile, file, lines)
+    return profile
+
+
+def read_document(text: str, file: str, kind: str) -> tuple[Any, dict[KeyPath, int]]:
+    """A YAML document of infragate's (a profile, a waivers file) as plain data, with the line of
+    every key; bounded in size, depth, aliases and nodes. ProfileError naming file and line."""
     if len(text) > MAX_PROFILE_BYTES:
-        raise ProfileError(file, "(file)", f"a profile of at most {MAX_PROFILE_BYTES // 1024} KiB")
+        raise ProfileError(file, "(file)", f"a {kind} of at most {MAX_PROFILE_BYTES // 1024} KiB")
     try:
         _check_depth(text, file)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -69,23 +86,20 @@ def _parse(text: str, file: str, base_dir: Path | None, env: dict[str, str]) -> 
         raise ProfileError(file, "(syntax)", f"YAML nested at most {MAX_DEPTH} levels deep") from None
     if not isinstance(root, yaml.MappingNode):
         raise ProfileError(
-            file, "(top level)", "a mapping of profile keys", 1 if root is None else root.start_mark.line + 1
+            file, "(top level)", f"a mapping of {kind} keys", 1 if root is None else root.start_mark.line + 1
         )
     lines: dict[KeyPath, int] = {}
-    data = _construct(root, (), lines, file, _Budget())
+    return _construct(root, (), lines, file, _Budget()), lines
+
+
+def validate_document(
+    model: type[Model], data: Any, file: str, lines: dict[KeyPath, int], context: dict[str, Any] | None = None
+) -> Model:
+    """The model validated from a document's data; its first problem as a ProfileError at its line."""
     try:
-        data = _expand_secrets(data, (), base_dir, env)
-    except _KeyedError as exc:
-        raise ProfileError(file, dotted(exc.key), str(exc.reason), lines.get(exc.key)) from None
-    try:
-        profile = Profile.model_validate(data, context={"base_dir": base_dir})
+        return model.model_validate(data, context=context)
     except ValidationError as exc:
-        raise _first_error(exc, file, lines) from None
-    check_references(profile, file, lines)
-    check_scratch(profile, file, lines)
-    check_wal_archive(profile, file, lines)
-    check_load(profile, file, lines)
-    return profile
+        raise _first_error(exc, file, lines, model) from None
 
 
 _OPENS = (
@@ -199,11 +213,11 @@ def _as_written(key: KeyPath, lines: dict[KeyPath, int]) -> KeyPath:
     return key
 
 
-def _first_error(exc: ValidationError, file: str, lines: dict[KeyPath, int]) -> ProfileError:
+def _first_error(exc: ValidationError, file: str, lines: dict[KeyPath, int], root: type[BaseModel]) -> ProfileError:
     # An unknown key is most often a typo of a required one: report it first, with a suggestion.
     errors = sorted(exc.errors(include_url=False), key=lambda error: error["type"] != "extra_forbidden")
     first = errors[0]
-    data_key, model = _data_key(tuple(first["loc"]))
+    data_key, model = _data_key(tuple(first["loc"]), root)
     data_key = _as_written(data_key, lines)
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
     kind = first["type"]
@@ -232,14 +246,14 @@ def _first_error(exc: ValidationError, file: str, lines: dict[KeyPath, int]) -> 
     return ProfileError(file, dotted(data_key), f"{message}{more}", lines.get(line_key))
 
 
-def _data_key(loc: KeyPath) -> tuple[KeyPath, type[BaseModel] | None]:
+def _data_key(loc: KeyPath, root: type[BaseModel]) -> tuple[KeyPath, type[BaseModel] | None]:
     """The key path in the data for a pydantic error location, and the model owning its last key.
 
     Pydantic puts discriminator tags and union member names into locations; the data has neither.
     """
     data_key: list[str | int] = []
     owner: type[BaseModel] | None = None
-    pending: Any = Profile
+    pending: Any = root
     for part in loc:
         annotation = _optional_member(_unwrap(pending))
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):

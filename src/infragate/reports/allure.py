@@ -27,6 +27,7 @@ _STATUS = {
     Verdict.BAD_USAGE: "broken",
     Verdict.NOT_APPLICABLE: "skipped",
     Verdict.NOT_RUN: "skipped",
+    Verdict.WAIVED: "skipped",
 }
 # Allure's categories, matched in order: each of infragate's verdicts that needs a look is one.
 CATEGORIES = [
@@ -105,6 +106,8 @@ def _message(scenario: ScenarioRecord) -> str:
     reason = scenario.message or (f"cleanup {scenario.cleanup}" if scenario.cleanup else "")
     if scenario.verdict in HELD_BACK and reason.startswith(scenario.verdict.value):
         return reason  # already "not applicable: ..." or "not run: ..."
+    if scenario.verdict is Verdict.WAIVED:
+        return reason  # "WAIVED: reason (owner, until); what it found"
     return f"{scenario.verdict.value}: {reason}" if reason else scenario.verdict.value
 
 

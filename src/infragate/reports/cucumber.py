@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from infragate.reports.records import RunRecord, ScenarioRecord
-from infragate.verdicts import HELD_BACK, NEEDS_ATTENTION
+from infragate.verdicts import HELD_BACK, NEEDS_ATTENTION, Verdict
 
 _STATUS = {"passed": "passed", "failed": "failed", "undefined": "undefined"}
 
@@ -58,7 +58,10 @@ def _element(feature_id: str, scenario: ScenarioRecord, interrupted: str) -> dic
         "keyword": "Scenario",
         "name": scenario.scenario,
         "description": "",
-        "tags": [{"name": f"@{tag}", "line": max((scenario.line or 2) - 1, 1)} for tag in scenario.tags],
+        "tags": [
+            {"name": f"@{tag}", "line": max((scenario.line or 2) - 1, 1)}
+            for tag in [*scenario.tags, *(["waived"] if scenario.verdict is Verdict.WAIVED else [])]
+        ],
         "steps": steps,
     }
 
@@ -74,7 +77,9 @@ def _steps(scenario: ScenarioRecord) -> list[dict[str, Any]]:
             result = {"status": _STATUS.get(step.outcome, "failed"), "duration": int(step.duration_s * 1e9)}
             if result["status"] != "passed":
                 result["error_message"] = scenario.step_error(step)
-        elif held and index == 0:
+            if result["status"] == "failed" and scenario.verdict is Verdict.WAIVED:
+                result = {**result, "status": "skipped", "error_message": f"{scenario.message}"}
+        elif (held or scenario.verdict is Verdict.WAIVED) and index == 0:
             result["error_message"] = scenario.message or scenario.verdict.value
         steps.append(
             {

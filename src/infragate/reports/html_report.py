@@ -27,6 +27,7 @@ COLOURS = {
     Verdict.NOT_APPLICABLE: "#757575",
     Verdict.NOT_RUN: "#9e9e9e",
     Verdict.REFUSED: "#283593",
+    Verdict.WAIVED: "#8d6e63",
 }
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 0; color: #222; background: #f5f5f5; }
@@ -194,7 +195,13 @@ def render_html(run: RunRecord) -> str:
     attention = run.needing_attention()
     passed = [s for s in run.scenarios if s.verdict is Verdict.CONFORMANT]
     held = [s for s in run.scenarios if s.verdict in HELD_BACK]
-    notes = "".join(f"<li>{html.escape(note)}</li>" for note in [*run.collection_errors, *run.notes])
+    waived = [s for s in run.scenarios if s.verdict is Verdict.WAIVED]
+    notes = "".join(
+        f"<li>{html.escape(note)}</li>" for note in [*run.collection_errors, *run.notes, *run.unmatched_waivers]
+    )
+    waived_section = (
+        f"<section><h2>Waived ({len(waived)})</h2>{''.join(_card(s) for s in waived)}</section>" if waived else ""
+    )
     first = (
         f"<section><h2>Needs attention ({len(attention)})</h2>{''.join(_card(s) for s in attention)}</section>"
         if attention
@@ -210,6 +217,7 @@ took {run.finished_at - run.started_at:.1f} s.</p>
 {_bar(run)}{f"<ul>{notes}</ul>" if notes else ""}
 {_filters(run)}
 {first}
+{waived_section}
 {_folded("Conformant", passed)}
 {_folded("Not applicable or not run", held)}
 </main></body></html>

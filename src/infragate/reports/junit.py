@@ -65,8 +65,8 @@ def _case(suite: ET.Element, feature: str, scenario: ScenarioRecord) -> None:
     elif scenario.verdict in _ERRORS:
         body = f"{scenario.failed_step or ''}\n{scenario.message}".strip()
         ET.SubElement(case, "error", message=first_line, type=scenario.verdict.value).text = body
-    elif scenario.verdict in HELD_BACK:
-        ET.SubElement(case, "skipped", message=scenario.message or scenario.verdict.value)
+    elif scenario.verdict in HELD_BACK or scenario.verdict is Verdict.WAIVED:
+        ET.SubElement(case, "skipped", message=first_line).text = scenario.message
     ET.SubElement(case, "system-out").text = "\n".join(_step_lines(scenario))
 
 
@@ -85,5 +85,5 @@ def _count(suite: ET.Element, verdicts: list[Verdict], seconds: float) -> None:
     suite.set("tests", str(len(verdicts)))
     suite.set("failures", str(sum(v is Verdict.NON_CONFORMANT for v in verdicts)))
     suite.set("errors", str(sum(v in _ERRORS for v in verdicts)))
-    suite.set("skipped", str(sum(v in HELD_BACK for v in verdicts)))
+    suite.set("skipped", str(sum(v in HELD_BACK or v is Verdict.WAIVED for v in verdicts)))
     suite.set("time", f"{seconds:.3f}")

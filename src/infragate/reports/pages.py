@@ -51,6 +51,7 @@ def render_markdown(run: RunRecord) -> str:
     ]
     lines += [f"- collection error: {error}" for error in run.collection_errors]
     lines += [f"- note: {note}" for note in run.notes]
+    lines += [f"- unmatched waiver: {waiver}" for waiver in run.unmatched_waivers]
     lines += ["", "| verdict | feature | scenario | step | detail |", "| --- | --- | --- | --- | --- |"]
     for scenario in run.scenarios:
         detail = scenario.message.replace("|", "\\|").replace("\n", " ")[:300]

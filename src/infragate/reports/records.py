@@ -63,6 +63,7 @@ class ScenarioRecord:
     feature_line: int = 0
     planned: list[dict[str, Any]] = field(default_factory=list)  # every step as written: keyword, name, line
     started_at: float = 0.0  # when its first phase began (seconds since the epoch)
+    waiver: dict[str, str] | None = None  # the waiver that covers it: reason, owner, expires, mode, verdict
 
     def step_error(self, step: StepRecord) -> str:
         """Why a step that did not pass failed: its broken promises, else the scenario's message."""
@@ -90,6 +91,7 @@ class RunRecord:
     collection_errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     interrupted: str = ""  # what stopped the run before its end ("SIGTERM", ...); such a run is never conformant
+    unmatched_waivers: list[str] = field(default_factory=list)  # waivers that covered no finding
 
     @property
     def exit_code(self) -> int:

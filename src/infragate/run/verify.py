@@ -31,6 +31,8 @@ from infragate.sandbox import local
 from infragate.sandbox.variants import get_variant
 from infragate.suite import FEATURES_ENV, SUITE_INI, SUITE_MODULE
 from infragate.verdicts import RUN_VERDICT, Verdict
+from infragate.waivers.apply import SKIP_ENV, apply_waivers, skip_payload
+from infragate.waivers.waiver_file import Waiver, load_waivers
 
 # The suite undoes its disruptions when told to stop; a restore may wait up to 90 s for replicas.
 _CHILD_GRACE_S = OWNER_WAIT_S
@@ -53,6 +55,7 @@ class VerifyRequest:
     allow_load: bool
     reports: Path
     verbose: bool
+    waivers: str | None = None  # a waivers file
 
 
 class _Interrupted(Exception):
@@ -72,6 +75,7 @@ def run_verify(args: VerifyRequest) -> int:
     for path in args.features:
         if not Path(path).exists():
             raise UsageError(f"verify: --features: no such file or folder: {path}")
+    waivers = load_waivers(args.waivers) if args.waivers else []  # an expired one fails here, before any work
     previous = {sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     sandbox_name: str | None = None
     finished: tuple[RunRecord, Path] | None = None
@@ -97,7 +101,7 @@ def run_verify(args: VerifyRequest) -> int:
             args.allow_destructive = args.allow_load = True
         profile = load_profile(target)
         check_requested(profile.safety, profile.name, args.allow_destructive, args.allow_load)
-        finished = _run_suite(profile, target, args)
+        finished = _run_suite(profile, target, args, waivers)
         code = finished[0].exit_code
     except _Interrupted as exc:
         say(f"infragate: interrupted by {exc}; cleaning up")
@@ -133,7 +137,7 @@ def new_run_dir(base: Path, profile: Profile) -> Path:
     return directory
 
 
-def _run_suite(profile: Profile, target: Path, args: VerifyRequest) -> tuple[RunRecord, Path]:
+def _run_suite(profile: Profile, target: Path, args: VerifyRequest, waivers: list[Waiver]) -> tuple[RunRecord, Path]:
     """Run the features in a child pytest; its reports land in a new run folder."""
     run_dir = new_run_dir(args.reports, profile)
     run_id = f"{run_dir.name}-{os.getpid()}"
@@ -164,6 +168,7 @@ def _run_suite(profile: Profile, target: Path, args: VerifyRequest) -> tuple[Run
     if args.allow_load:
         command.append("--allow-load")
     env = dict(os.environ)
+    env[SKIP_ENV] = skip_payload(waivers)
     if args.features:
         env[FEATURES_ENV] = os.pathsep.join(str(Path(path).resolve()) for path in args.features)
     say(f"infragate: verifying target '{profile.name}' ({target})")
@@ -209,6 +214,9 @@ def _run_suite(profile: Profile, target: Path, args: VerifyRequest) -> tuple[Run
             if args.tags
             else "verify: no scenario found in the features"
         )
+    if waivers:
+        apply_waivers(run, waivers)
+        write_reports(run, run_dir)
     _print_summary(run, run_dir)
     return run, run_dir
 
@@ -290,6 +298,14 @@ def _print_summary(run: RunRecord, run_dir: Path) -> None:
             say(f"{_INDENT}at step: {scenario.failed_step}")
         if scenario.message:
             say(f"{_INDENT}{_one_line(scenario.message)}")
+    waived = [scenario for scenario in run.scenarios if scenario.verdict is Verdict.WAIVED]
+    if waived or run.unmatched_waivers:
+        say("infragate: waived (known deviations, not failed while their waivers hold):")
+    for scenario in waived:
+        say(f"  {Verdict.WAIVED.value:<16}  {scenario.feature}: {scenario.scenario}")
+        say(f"{_INDENT}{_one_line(scenario.message)}")
+    for line in run.unmatched_waivers:
+        say(f"  unmatched waiver  {line}")
     counts = ", ".join(f"{count} {verdict}" for verdict, count in sorted(run.counts().items())) or "no scenario ran"
     meaning = RUN_VERDICT[run.exit_code]
     say(f"infragate: {meaning}: {counts} ({run.finished_at - run.started_at:.1f} s), exit {run.exit_code}")
