@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 
@@ -9,12 +10,22 @@ import pytest
 import yaml
 
 from infragate.profile.loader import parse_profile
+from infragate.waivers.waiver_file import parse_waivers
 
 ROOT = Path(__file__).resolve().parents[2]
 # The README holds the whole example profile first; docs/ hold the sections they explain.
 TEXT = "\n".join(path.read_text() for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
-BLOCKS = re.findall(r"^```yaml\n(.*?)^```", TEXT, flags=re.S | re.M)
+YAML = re.findall(r"^```yaml\n(.*?)^```", TEXT, flags=re.S | re.M)
+# Waivers files are not profiles: they are read as what they are (test_waivers_examples_are_valid).
+BLOCKS = [block for block in YAML if not block.startswith("waivers:")]
+WAIVERS = [block for block in YAML if block.startswith("waivers:")]
 SECRETS = {name: f"s3cret-{name.lower()}" for name in re.findall(r"\$\{([A-Z][A-Z0-9_]*)", TEXT)}
+
+
+def test_the_waivers_examples_are_valid_waivers_files() -> None:
+    assert WAIVERS, "the README shows a waivers file"
+    for block in WAIVERS:
+        assert parse_waivers(block, "README", datetime.date(2026, 12, 1))
 
 
 @pytest.fixture
