@@ -1,6 +1,7 @@
 """The infragate command line.
 
     infragate verify [--target FILE] [--tags EXPR] [--allow-destructive] [--allow-load] [--waivers FILE]
+                     [--format text|json]
     infragate profile check FILE
     infragate recover --target FILE
     infragate load --target FILE [--rate R] [--for T] [--workers N] [--mix KIND=W,...]
@@ -23,8 +24,9 @@ from typing import NoReturn
 from infragate.errors import ExitCode, InfragateError, UsageError
 from infragate.profile.reference import render_reference
 from infragate.quantities import parse_duration, parse_rate
+from infragate.reports.machine import run_document
 from infragate.run import commands
-from infragate.run.verify import VerifyRequest, run_verify, say
+from infragate.run.verify import VerifyRequest, lines_for_people_to_stderr, run_verify, say
 from infragate.sandbox.spec import GATEWAY_KINDS
 
 
@@ -71,6 +73,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "--waivers", metavar="FILE", help="known deviations (reason, owner, expiry): reported as WAIVED, not failed"
     )
     verify.add_argument("--verbose", "-v", action="store_true", help="show every step as it runs")
+    verify.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="json: the run as one JSON document on stdout (lines for people go to stderr)",
+    )
 
     profile = commands.add_parser("profile", help="work with target profiles")
     profile_commands = profile.add_subparsers(dest="profile_command", required=True, parser_class=_Parser)
@@ -152,12 +160,15 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Entry point of the infragate command."""
+    args: argparse.Namespace | None = None
     try:
         args = _build_parser().parse_args(argv)
         code = _dispatch(args)
     except InfragateError as exc:
         say(f"infragate: {exc}")
         code = exc.exit_code
+        if getattr(args, "format", "text") == "json":  # the pipeline reads why, as it reads a verdict
+            print(run_document(None, code, error=str(exc)), flush=True)
     except KeyboardInterrupt:
         say("infragate: interrupted")
         code = ExitCode.COULD_NOT_VERIFY
@@ -216,6 +227,8 @@ def _mix_option(text: str) -> dict[str, float]:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "verify":
+        if args.format == "json":
+            lines_for_people_to_stderr()
         return run_verify(
             VerifyRequest(
                 target=args.target,
@@ -227,6 +240,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 reports=Path(args.reports),
                 verbose=args.verbose,
                 waivers=args.waivers,
+                format=args.format,
             )
         )
     if args.command == "load":

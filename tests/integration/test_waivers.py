@@ -5,6 +5,8 @@ waiver stops the run before it starts."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,3 +104,31 @@ def test_an_expired_waiver_stops_the_run_before_it_starts(disclosing: local.Sand
         f"'{DISCLOSES}' (edge-team) expired on 2020-01-31; fix the deviation, or renew the waiver with its reason"
     ]
     assert not reports.exists()
+
+
+def test_format_json_gives_pipelines_one_document_on_stdout(disclosing: local.SandboxState, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    command = [sys.executable, "-m", "infragate", "verify", "--target", disclosing.profile, *FEATURES]
+    done = subprocess.run(
+        [*command, "--waivers", str(_waivers(tmp_path)), "--reports", str(reports), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)  # nothing else on stdout
+    assert (document["verdict"], document["counts"]) == ("conformant", {"conformant": 1, "waived": 2})
+    (folder,) = reports.iterdir()
+    assert document["reports"] == str(folder)
+    assert "infragate: conformant: 1 conformant, 2 waived" in done.stderr  # the lines for people
+    assert f"  waived            Security headers: {DISCLOSES} (" in done.stderr  # and the suite's own
+    expired = subprocess.run(
+        [*command, "--waivers", str(_waivers(tmp_path, expires="2020-01-31")), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert expired.returncode == 3
+    assert json.loads(expired.stdout)["error"].endswith("renew the waiver with its reason")

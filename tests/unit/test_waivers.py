@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -13,10 +14,11 @@ from infragate.errors import ExitCode, ProfileError
 from infragate.reports.cucumber import render_cucumber
 from infragate.reports.html_report import render_html
 from infragate.reports.junit import render_junit
+from infragate.reports.machine import run_document
 from infragate.reports.pages import render_markdown
 from infragate.reports.records import RunRecord, StepRecord
 from infragate.verdicts import Verdict
-from infragate.waivers.apply import SKIPPED_PREFIX, apply_waivers, skip_payload, skip_reason
+from infragate.waivers.apply import SKIPPED_PREFIX, apply_waivers, shown_verdict, skip_reason, waivers_payload
 from infragate.waivers.waiver_file import Waiver, parse_waivers
 from tests.unit.run_records import PLANNED, RATE_CHECK, scenario_record
 
@@ -126,12 +128,18 @@ def test_a_waiver_never_hides_a_check_that_could_not_run_nor_outlives_its_fix() 
     assert "its scenarios were could not verify" in run.unmatched_waivers[0]
 
 
-def test_only_skip_waivers_reach_the_suite_and_hold_their_scenarios_back() -> None:
-    payload = skip_payload(parse_waivers(FILE, "waivers.yaml", TODAY))
-    assert [waiver["tag"] for waiver in json.loads(payload)] == ["@exposure"]
+def test_the_suite_holds_back_what_skip_waivers_cover_and_shows_waived_findings_as_waived() -> None:
+    payload = waivers_payload(parse_waivers(FILE, "waivers.yaml", TODAY))
     reason = skip_reason(payload, "No port answers from outside that is not declared exposed", {"exposure"})
     assert reason is not None and reason.startswith(SKIPPED_PREFIX + "monitoring published")
-    assert skip_reason(payload, "Broken", {"gateway"}) is None
+    assert skip_reason(payload, "Broken", {"gateway"}) is None  # a run waiver: it runs
+    conformant, broken, held = _run().scenarios
+    assert [shown_verdict(payload, record) for record in (conformant, broken, held)] == [
+        Verdict.CONFORMANT,
+        Verdict.WAIVED,
+        Verdict.WAIVED,
+    ]
+    assert shown_verdict("", broken) is Verdict.NON_CONFORMANT
 
 
 def test_every_report_shows_a_waived_scenario_as_waived() -> None:
@@ -151,3 +159,21 @@ def test_every_report_shows_a_waived_scenario_as_waived() -> None:
     assert "WAIVED: OPS-42" in render_markdown(run)
     page = render_html(run)
     assert "<h2>Waived (2)</h2>" in page and "WAIVED: OPS-42" in page
+
+
+def test_a_run_as_one_json_document_for_pipelines() -> None:
+    run = _run()
+    apply_waivers(run, parse_waivers(FILE, "waivers.yaml", TODAY))
+    document = json.loads(run_document(run, run.exit_code, Path("reports/r1")))
+    assert (document["schema"], document["verdict"], document["exit_code"]) == ("infragate.run/v1", "conformant", 0)
+    assert document["counts"] == {"conformant": 1, "waived": 2} and document["reports"] == "reports/r1"
+    broken = next(scenario for scenario in document["scenarios"] if scenario["scenario"] == "Broken")
+    assert broken["verdict"] == "waived" and broken["waiver"]["owner"] == "platform-team"
+    assert broken["failed_step"] == "Then each route admits its declared rate"
+    stopped = json.loads(run_document(None, 3, error="waivers.yaml:9: waivers[1].expires: ..."))
+    assert stopped == {
+        "schema": "infragate.run/v1",
+        "verdict": "bad usage",
+        "exit_code": 3,
+        "error": "waivers.yaml:9: waivers[1].expires: ...",
+    }

@@ -31,7 +31,7 @@ from infragate.reports import RunRecord, write_reports
 from infragate.safety import held_back
 from infragate.steps import MODULES as STEP_MODULES
 from infragate.verdicts import NOT_APPLICABLE_PREFIX, NOT_RUN_PREFIX
-from infragate.waivers.apply import SKIP_ENV, skip_reason
+from infragate.waivers.apply import WAIVERS_ENV, skip_reason
 
 pytest_plugins = ["infragate.plugin.recording", "infragate.plugin.fixtures", *STEP_MODULES]
 
@@ -155,7 +155,7 @@ def _refusal(profile: Profile, config: pytest.Config, tags: set[str]) -> str | N
 
 def _waived(scenario: Scenario, feature: Feature) -> str | None:
     """Why a skip waiver holds this scenario back, or None (`verify` passes the skip waivers)."""
-    return skip_reason(os.environ.get(SKIP_ENV, ""), scenario.name, scenario.tags | feature.tags)
+    return skip_reason(os.environ.get(WAIVERS_ENV, ""), scenario.name, scenario.tags | feature.tags)
 
 
 @pytest.hookimpl(tryfirst=True)

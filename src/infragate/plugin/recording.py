@@ -9,6 +9,7 @@ not applicable or not run.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sys
 import time
@@ -23,6 +24,7 @@ from infragate.errors import InfragateError, SafetyError, UsageError
 from infragate.profile.secrets import REDACTOR
 from infragate.reports import RunRecord, ScenarioRecord, StepRecord
 from infragate.verdicts import NOT_APPLICABLE_PREFIX, NOT_RUN_PREFIX, Check, Outcome, Verdict
+from infragate.waivers.apply import WAIVERS_ENV, shown_verdict
 
 RUN = pytest.StashKey[RunRecord]()
 RECORD = pytest.StashKey[ScenarioRecord]()
@@ -213,7 +215,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             record.message = REDACTOR.redact(f"cleanup failed: {message}")
     report.user_properties.append(("verdict", record.verdict.value))
     if report.when == "teardown":
-        line = f"  {record.verdict.value:<16}  {record.feature}: {record.scenario} ({record.duration_s:.1f} s)"
+        shown = shown_verdict(os.environ.get(WAIVERS_ENV, ""), record).value
+        line = f"  {shown:<16}  {record.feature}: {record.scenario} ({record.duration_s:.1f} s)"
         progress(item.config, line)
 
 

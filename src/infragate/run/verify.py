@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from types import FrameType
+from typing import TextIO
 
 from infragate.errors import ExitCode, InfragateError, UsageError
 from infragate.profile import Profile, load_profile
@@ -26,21 +27,34 @@ from infragate.profile.secrets import REDACTOR, redact_tree
 from infragate.recovery.journal import OWNER_WAIT_S, Journal, journal_root, undo_pending
 from infragate.recovery.undo import performer
 from infragate.reports import ALLURE_DIR, CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, RunRecord, write_reports
+from infragate.reports.machine import run_document
 from infragate.safety import check_requested
 from infragate.sandbox import local
 from infragate.sandbox.variants import get_variant
 from infragate.suite import FEATURES_ENV, SUITE_INI, SUITE_MODULE
 from infragate.verdicts import RUN_VERDICT, Verdict
-from infragate.waivers.apply import SKIP_ENV, apply_waivers, skip_payload
+from infragate.waivers.apply import WAIVERS_ENV, apply_waivers, waivers_payload
 from infragate.waivers.waiver_file import Waiver, load_waivers
 
 # The suite undoes its disruptions when told to stop; a restore may wait up to 90 s for replicas.
 _CHILD_GRACE_S = OWNER_WAIT_S
 
 
+_ON_STDERR = [False]  # lines for people go to stderr when stdout carries one JSON document
+
+
+def _people() -> TextIO:
+    return sys.stderr if _ON_STDERR[0] else sys.stdout
+
+
 def say(message: str) -> None:
     """Print one line for people, with every secret scrubbed."""
-    print(REDACTOR.redact(message), flush=True)
+    print(REDACTOR.redact(message), file=_people(), flush=True)
+
+
+def lines_for_people_to_stderr(on: bool = True) -> None:
+    """Whether lines for people go to stderr: stdout is then for one JSON document (--format json)."""
+    _ON_STDERR[0] = on
 
 
 @dataclass
@@ -56,6 +70,7 @@ class VerifyRequest:
     reports: Path
     verbose: bool
     waivers: str | None = None  # a waivers file
+    format: str = "text"  # json: the run as one JSON document on stdout, lines for people on stderr
 
 
 class _Interrupted(Exception):
@@ -122,6 +137,9 @@ def run_verify(args: VerifyRequest) -> int:
                 write_reports(*finished)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if args.format == "json":
+        run, run_dir = finished if finished is not None else (None, None)
+        print(run_document(run, code, run_dir), flush=True)
     return code
 
 
@@ -168,7 +186,7 @@ def _run_suite(profile: Profile, target: Path, args: VerifyRequest, waivers: lis
     if args.allow_load:
         command.append("--allow-load")
     env = dict(os.environ)
-    env[SKIP_ENV] = skip_payload(waivers)
+    env[WAIVERS_ENV] = waivers_payload(waivers)
     if args.features:
         env[FEATURES_ENV] = os.pathsep.join(str(Path(path).resolve()) for path in args.features)
     say(f"infragate: verifying target '{profile.name}' ({target})")
@@ -179,6 +197,7 @@ def _run_suite(profile: Profile, target: Path, args: VerifyRequest, waivers: lis
         child = subprocess.Popen(
             command,
             env=env,
+            stdout=_people() if _ON_STDERR[0] else None,  # the suite's line per scenario is for people too
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,

@@ -11,7 +11,7 @@ from infragate.reports.records import RunRecord, ScenarioRecord
 from infragate.verdicts import NOT_RUN_PREFIX, Verdict
 from infragate.waivers.waiver_file import Waiver
 
-SKIP_ENV = "INFRAGATE_SKIP_WAIVERS"  # the skip waivers, as JSON, for the suite's own process
+WAIVERS_ENV = "INFRAGATE_WAIVERS"  # the waivers, as JSON, for the suite's own process
 SKIPPED_PREFIX = f"{NOT_RUN_PREFIX}waived: "
 WAIVED_PREFIX = "WAIVED: "  # how every report starts a waived scenario's message
 
@@ -28,18 +28,32 @@ def describe(waiver: Waiver) -> str:
     return f"{waiver.reason} (owner {waiver.owner}, until {waiver.expires.isoformat()})"
 
 
-def skip_payload(waivers: Sequence[Waiver]) -> str:
-    """The skip waivers for the suite, which holds their scenarios back before any step runs."""
-    return json.dumps([waiver.model_dump(mode="json") for waiver in waivers if waiver.mode == "skip"])
+def waivers_payload(waivers: Sequence[Waiver]) -> str:
+    """The waivers for the suite: it holds back what skip waivers cover before any step runs, and its
+    line per scenario says waived where a waiver covers the finding."""
+    return json.dumps([waiver.model_dump(mode="json") for waiver in waivers])
+
+
+def _read(payload: str) -> list[Waiver]:
+    return [Waiver.model_validate(raw) for raw in json.loads(payload or "[]")]
 
 
 def skip_reason(payload: str, name: str, tags: Iterable[str]) -> str | None:
     """Inside the suite: why a scenario is held back by a skip waiver, or None."""
-    for raw in json.loads(payload or "[]"):
-        waiver = Waiver.model_validate(raw)
-        if covers(waiver, name, tags):
+    for waiver in _read(payload):
+        if waiver.mode == "skip" and covers(waiver, name, tags):
             return f"{SKIPPED_PREFIX}{describe(waiver)}"
     return None
+
+
+def shown_verdict(payload: str, record: ScenarioRecord) -> Verdict:
+    """Inside the suite: the verdict a scenario's line shows, waived where a waiver will cover it
+    (the same rule as apply_waivers, which settles it for the reports once the run has ended)."""
+    held = record.verdict is Verdict.NOT_RUN and record.message.startswith(SKIPPED_PREFIX)
+    if record.verdict is not Verdict.NON_CONFORMANT and not held:
+        return record.verdict
+    covered = any(covers(waiver, record.scenario, record.tags) for waiver in _read(payload))
+    return Verdict.WAIVED if covered else record.verdict
 
 
 def _waive(record: ScenarioRecord, waiver: Waiver) -> None:
