@@ -44,6 +44,8 @@ def test_every_pod_holds_what_the_cluster_promises_read_from_inside_and_out(
     assert verdicts["No service runs as a user it was not given, root least of all"] == "conformant", run.output
     assert verdicts["Security-relevant packages are at least their declared versions"] == "conformant", run.output
     assert verdicts["Kernel settings are the declared ones"] == "conformant", run.output
+    # The Secret's file, a link into its current version, judged by what it leads to: 0440, root's.
+    assert verdicts["Keys and secrets are readable only by their owner"] == "conformant", run.output
     # Nothing of the cluster answers from outside: its API server and kubelet are on the node's own link.
     assert verdicts["No port answers from outside that is not declared exposed"] == "conformant", run.output
     (scenario,) = [s for s in run.evidence()["scenarios"] if s["scenario"].startswith("No service runs")]

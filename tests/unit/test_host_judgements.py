@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import pytest
 import yaml
@@ -209,3 +210,18 @@ def test_the_redactor_knows_a_secret_in_its_encodings() -> None:
     assert redactor.holds_secret("DATABASE_URL=postgresql://app:s3cr3t-pa55word@db/app")
     assert redactor.holds_secret("Authorization: Basic " + base64.b64encode(b"app:s3cr3t-pa55word").decode())
     assert not redactor.holds_secret("DATABASE_URL=postgresql://app@db/app")
+
+
+def test_a_declared_link_is_judged_by_the_file_it_leads_to(tmp_path: Path) -> None:
+    # A Kubernetes Secret's file is a link into the Secret's current version; a link's own mode is 0777.
+    version = tmp_path / "..2026_12_03" / "database-password"
+    version.parent.mkdir()
+    version.write_text("s3cret\n")
+    version.chmod(0o440)
+    (tmp_path / "..data").symlink_to(version.parent.name)
+    (tmp_path / "database-password").symlink_to("..data/database-password")
+    host = Host.model_validate(
+        {"spec": "local://", "files": {str(tmp_path / "database-password"): {"max_mode": "0440"}}}
+    )
+    (state,) = inventory.observe("pod", host).files
+    assert (state.path, state.exists, state.mode) == (str(tmp_path / "database-password"), True, 0o440)

@@ -75,7 +75,8 @@ def test_the_conformant_workload_has_every_promise_of_the_seed() -> None:
     assert container["readinessProbe"] != container["livenessProbe"]
     assert container["lifecycle"]["preStop"]["exec"]["command"] == ["/bin/sleep", "2"]
     assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0  # type: ignore[index]
-    assert pod["securityContext"] == {"runAsNonRoot": True, "runAsUser": 10001}
+    assert pod["securityContext"] == {"runAsNonRoot": True, "runAsUser": 10001, "fsGroup": 10001}
+    assert pod["volumes"] == [{"name": "secrets", "secret": {"secretName": "api-secrets", "defaultMode": 0o440}}]
     assert all("value" not in item or "PASSWORD" not in item["name"] or item["name"].endswith("_FILE")
                for item in container["env"])  # fmt: skip
     (hpa,) = [item for item in objects if item["kind"] == "HorizontalPodAutoscaler"]

@@ -264,7 +264,11 @@ def _sysctl(remote: Any, name: str) -> int | str | None:
 
 
 def _file(remote: Any, path: str) -> FileState:
+    """A declared file as testinfra's File module reads it; a link is judged by the file it leads to
+    (a Kubernetes Secret's files are links into its current version, and a link's own mode is 0777)."""
     file = remote.file(path)
+    if file.exists and file.is_symlink:
+        file = remote.file(remote.check_output(f"readlink -f {shlex.quote(path)}"))
     if not file.exists:
         return FileState(path, False)
     return FileState(path, True, int(file.mode), str(file.user))

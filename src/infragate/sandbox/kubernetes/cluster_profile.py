@@ -83,7 +83,8 @@ def kubernetes_profile(
     }
     # Each pod read from inside (kubectl exec): the API as the user its pod's securityContext gives it
     # (10001, which has no name in the image, so ps shows the number), its image's OpenSSL at least
-    # the floor the Swarm stack's images share, SYN cookies on in its network namespace.
+    # the floor the Swarm stack's images share, SYN cookies on in its network namespace, its Secret's
+    # file readable by its group only.
     api = {"command": r"backend\.py", "users": [str(promised.run_as_user)]}
     profile["hosts"] = {
         "api": {
@@ -91,6 +92,7 @@ def kubernetes_profile(
             "processes": {"api": api},
             "packages": dict.fromkeys(OPENSSL_PACKAGES, OPENSSL_FLOOR),
             "sysctls": {"net.ipv4.tcp_syncookies": 1},
+            "files": {workload.SECRET_FILE: {"max_mode": f"{workload.SECRET_MODE:04o}", "owner": "root"}},
         }
     }
     return profile

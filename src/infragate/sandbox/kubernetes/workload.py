@@ -20,6 +20,8 @@ NAMESPACE = "marketplace"
 SERVICE = "api"
 PORT = 8000
 SECRET = "api-secrets"
+SECRET_MODE = 0o440  # the Secret volume's files: owner root, group the API's (fsGroup), no one else
+SECRET_FILE = "/run/secrets/api/database-password"
 BROKEN_IMAGE = "infragate/api:missing"  # never imported: its pods cannot start (imagePullPolicy Never)
 
 
@@ -61,7 +63,7 @@ def _container(spec: KubernetesSpec, image: str, password: str) -> dict[str, Any
         container["env"] = [{"name": "DATABASE_PASSWORD", "value": password}]
     else:
         container["env"] = [
-            {"name": "DATABASE_PASSWORD_FILE", "value": "/run/secrets/api/database-password"},
+            {"name": "DATABASE_PASSWORD_FILE", "value": SECRET_FILE},
         ]
     return container
 
@@ -70,9 +72,15 @@ def manifests(spec: KubernetesSpec, image: str, namespace: str = NAMESPACE) -> l
     """Every object of the workload in a namespace of its own, in the order they are created."""
     password = secrets.token_urlsafe(18)
     pod_spec: dict[str, Any] = {
-        "securityContext": {"runAsNonRoot": spec.run_as_user != 0, "runAsUser": spec.run_as_user},
+        # The Secret's files readable by the API's group only (the volume's default is 0644, readable by
+        # every user of the pod): the kubelet gives them to fsGroup, which the API's user is in.
+        "securityContext": {
+            "runAsNonRoot": spec.run_as_user != 0,
+            "runAsUser": spec.run_as_user,
+            "fsGroup": spec.run_as_user,
+        },
         "containers": [_container(spec, image, password)],
-        "volumes": [{"name": "secrets", "secret": {"secretName": SECRET}}],
+        "volumes": [{"name": "secrets", "secret": {"secretName": SECRET, "defaultMode": SECRET_MODE}}],
         "terminationGracePeriodSeconds": 10,
         "enableServiceLinks": False,
         "automountServiceAccountToken": False,
