@@ -20,6 +20,7 @@ from infragate.sandbox.kubernetes import config, workload
 from infragate.sandbox.local import gateway
 from infragate.sandbox.local import prometheus_stack as stack
 from infragate.sandbox.local.programs import program
+from infragate.sandbox.monitoring_promise import Watch, monitoring_section
 from infragate.sandbox.spec import SandboxSpec
 
 GATEWAY_PKI = "pki-gateway"  # the gateway's CA and certificate, apart from the cluster's
@@ -138,29 +139,11 @@ def start_monitoring(layout: config.Layout, supervisor: Any, replicas: int) -> d
 
 def _promises(prometheus: int, alertmanager: int, receiver: int, replicas: int) -> dict[str, object]:
     """The seed's API alerts, routed to the on-call receiver; the whole API gone noticed in time."""
-    rules = {
-        name: {"labels": {"category": "api"}, **({"notify_within": NOTIFY_WITHIN} if name == "ApiDown" else {})}
-        for name in ("ApiDown", "ApiReplicaDown", "ApiHighErrorRate", "ApiSlowResponses")
-    }
-    return {
-        "prometheus": f"http://127.0.0.1:{prometheus}",
-        "targets": {workload.SERVICE: {"min_up": replicas}},
-        "max_scrape_age": "15s",
-        "rules": rules,
-        "categories": ["api"],
-        "alertmanager": {
-            "url": f"http://127.0.0.1:{alertmanager}",
-            "receivers": [stack.RECEIVER],
-            "routes": [{"labels": {"category": "api"}, "receiver": stack.RECEIVER}],
-        },
-        "notify_within": NOTIFY_WITHIN,
-        "counts": {"route": "api", "metric": "app_http_requests_total", "job": workload.SERVICE, "requests": 50},
-        "drills": [
-            {
-                "alert": "ApiDown",
-                "stop": workload.SERVICE,
-                "receiver": stack.RECEIVER,
-                "notifications": f"http://127.0.0.1:{receiver}/notifications",
-            }
-        ],
-    }
+    return monitoring_section(
+        Watch(prometheus, alertmanager, receiver),
+        {workload.SERVICE: {"min_up": replicas}},
+        {"api": ("ApiDown", "ApiReplicaDown", "ApiHighErrorRate", "ApiSlowResponses")},
+        drills={"ApiDown": workload.SERVICE},
+        notify_within=NOTIFY_WITHIN,
+        job=workload.SERVICE,
+    )

@@ -13,8 +13,9 @@ from infragate.probes.backup.postgres import SERVER_USER
 from infragate.sandbox.host import REDIS_USER, runs_as
 from infragate.sandbox.local import gateway, haproxy_conf
 from infragate.sandbox.local.database import PGBACKREST_STANZA, S3_URL
-from infragate.sandbox.local.prometheus_stack import RECEIVER, MonitoringPorts, gateway_watch
+from infragate.sandbox.local.prometheus_stack import MonitoringPorts, gateway_watch
 from infragate.sandbox.local.state import SERVICE
+from infragate.sandbox.monitoring_promise import Watch, monitoring_section
 from infragate.sandbox.spec import (
     BACKUP_INTERVAL_S,
     BACKUP_RETENTION_S,
@@ -180,41 +181,27 @@ NOTIFY_WITHIN = "15s"  # fault to notification: scrape 1 s + evaluation 1 s + fo
 def monitoring_promises(spec: SandboxSpec, ports: MonitoringPorts) -> dict[str, object]:
     """What the reference's monitoring promises: the seed's exporters up, rules for its categories,
     every category routed to the on-call receiver, two outages noticed within 15 s."""
-    outages = ("ApiReplicaDown", "GatewayDown", "PostgresDown", "RedisDown")
+    targets = {
+        "api": {"min_up": spec.replicas},
+        "gateway": gateway_watch(spec),
+        "postgres": {"reaches": "pg_up"},
+        "redis": {"reaches": "redis_up"},
+        "node": {},
+    }
     rules = {
-        name: {"labels": {"category": category}, **({"notify_within": NOTIFY_WITHIN} if name in outages else {})}
-        for category, names in (
-            ("api", ("ApiReplicaDown", "ApiHighErrorRate", "ApiSlowResponses", "GatewayDown")),
-            ("database", ("PostgresDown", "PostgresTooManyConnections", "PostgresSlowQueries", "RedisDown")),
-            ("system", ("HostHighCpu", "HostLowMemory", "HostDiskFull")),
-        )
-        for name in names
+        "api": ("ApiReplicaDown", "ApiHighErrorRate", "ApiSlowResponses", "GatewayDown"),
+        "database": ("PostgresDown", "PostgresTooManyConnections", "PostgresSlowQueries", "RedisDown"),
+        "system": ("HostHighCpu", "HostLowMemory", "HostDiskFull"),
     }
-    notifications = f"http://127.0.0.1:{ports.receiver}/notifications"
-    return {
-        "prometheus": f"http://127.0.0.1:{ports.prometheus}",
-        "targets": {
-            "api": {"min_up": spec.replicas},
-            "gateway": gateway_watch(spec),
-            "postgres": {"reaches": "pg_up"},
-            "redis": {"reaches": "redis_up"},
-            "node": {},
-        },
-        "max_scrape_age": "15s",
-        "rules": rules,
-        "categories": ["api", "database", "system"],
-        "alertmanager": {
-            "url": f"http://127.0.0.1:{ports.alertmanager}",
-            "receivers": [RECEIVER],
-            "routes": [{"labels": {"category": c}, "receiver": RECEIVER} for c in ("api", "database", "system")],
-        },
-        "notify_within": NOTIFY_WITHIN,
-        "counts": {"route": "api", "metric": "app_http_requests_total", "job": "api", "requests": 50},
-        "drills": [
-            {"alert": "RedisDown", "stop": "redis", "receiver": RECEIVER, "notifications": notifications},
-            {"alert": "ApiReplicaDown", "stop": "api-1", "receiver": RECEIVER, "notifications": notifications},
-        ],
-    }
+    return monitoring_section(
+        Watch(ports.prometheus, ports.alertmanager, ports.receiver),
+        targets,
+        rules,
+        drills={"RedisDown": "redis", "ApiReplicaDown": "api-1"},
+        notify_within=NOTIFY_WITHIN,
+        job="api",
+        timed=("ApiReplicaDown", "GatewayDown", "PostgresDown", "RedisDown"),
+    )
 
 
 # The reference's gateway, PostgreSQL and Redis link the machine's OpenSSL 3 (TLS 1.3 and the Mozilla

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from infragate.sandbox.local import prometheus_stack as stack
+from infragate.sandbox.monitoring_promise import Watch, monitoring_section
 from infragate.sandbox.spec import SandboxSpec
 
 CONFIG = "/etc/infragate"
@@ -88,34 +89,12 @@ def service(image: str, published: dict[str, int]) -> dict[str, Any]:
 
 def promises(published: dict[str, int], replicas: int) -> dict[str, object]:
     """The profile's `monitoring:` section: the API's tasks and Redis watched, Redis's outage drilled."""
-    rules = {
-        name: {"labels": {"category": category}, **({"notify_within": NOTIFY_WITHIN} if name == "RedisDown" else {})}
-        for category, names in (
-            ("api", ("ApiReplicaDown", "ApiHighErrorRate", "ApiSlowResponses")),
-            ("database", ("RedisDown",)),
-        )
-        for name in names
-    }
-    return {
-        "prometheus": f"http://127.0.0.1:{published['prometheus']}",
-        "targets": {"api": {"min_up": replicas}, "redis": {"reaches": "redis_up"}},
-        "max_scrape_age": "15s",
-        "rules": rules,
-        "categories": ["api", "database"],
-        "alertmanager": {
-            "url": f"http://127.0.0.1:{published['alertmanager']}",
-            "sent_to": f"http://127.0.0.1:{PORTS['alertmanager']}",  # inside the monitoring task
-            "receivers": [stack.RECEIVER],
-            "routes": [{"labels": {"category": c}, "receiver": stack.RECEIVER} for c in ("api", "database")],
-        },
-        "notify_within": NOTIFY_WITHIN,
-        "counts": {"route": "api", "metric": "app_http_requests_total", "job": "api", "requests": 50},
-        "drills": [
-            {
-                "alert": "RedisDown",
-                "stop": "redis",
-                "receiver": stack.RECEIVER,
-                "notifications": f"http://127.0.0.1:{published['receiver']}/notifications",
-            }
-        ],
-    }
+    return monitoring_section(
+        Watch(published["prometheus"], published["alertmanager"], published["receiver"]),
+        {"api": {"min_up": replicas}, "redis": {"reaches": "redis_up"}},
+        {"api": ("ApiReplicaDown", "ApiHighErrorRate", "ApiSlowResponses"), "database": ("RedisDown",)},
+        drills={"RedisDown": "redis"},
+        notify_within=NOTIFY_WITHIN,
+        job="api",
+        sent_to=f"http://127.0.0.1:{PORTS['alertmanager']}",  # inside the monitoring task
+    )
