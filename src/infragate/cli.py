@@ -3,6 +3,7 @@
     infragate verify [--target FILE] [--tags EXPR] [--allow-destructive] [--allow-load] [--waivers FILE]
                      [--format text|json]
     infragate profile check FILE
+    infragate waivers check FILE
     infragate recover --target FILE
     infragate load --target FILE [--rate R] [--for T] [--workers N] [--mix KIND=W,...]
     infragate sandbox up|down|status|variants
@@ -85,6 +86,11 @@ def _build_parser() -> argparse.ArgumentParser:
     check = profile_commands.add_parser("check", help="validate a profile")
     check.add_argument("file", metavar="FILE")
     profile_commands.add_parser("reference", help="print the profile reference (every key, type, default, meaning)")
+
+    waivers = commands.add_parser("waivers", help="work with waivers files")
+    waivers_commands = waivers.add_subparsers(dest="waivers_command", required=True, parser_class=_Parser)
+    waivers_check = waivers_commands.add_parser("check", help="validate a waivers file; name waivers ending soon")
+    waivers_check.add_argument("file", metavar="FILE")
 
     recover = commands.add_parser("recover", help="undo what a killed run left behind (from the recovery journal)")
     recover.add_argument("--target", metavar="FILE", required=True, help="the profile the killed run used")
@@ -250,6 +256,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return ExitCode.CONFORMANT
     if args.command == "profile":
         return commands.profile_check(Path(args.file))
+    if args.command == "waivers":
+        return commands.waivers_check(Path(args.file))
     if args.command == "recover":
         return commands.recover(Path(args.target))
     if args.command == "features":

@@ -17,6 +17,7 @@ from infragate.reports.junit import render_junit
 from infragate.reports.machine import run_document
 from infragate.reports.pages import render_markdown
 from infragate.reports.records import RunRecord, StepRecord
+from infragate.run.commands import waivers_check
 from infragate.verdicts import Verdict
 from infragate.waivers.apply import SKIPPED_PREFIX, apply_waivers, shown_verdict, skip_reason, waivers_payload
 from infragate.waivers.waiver_file import Waiver, parse_waivers
@@ -177,3 +178,19 @@ def test_a_run_as_one_json_document_for_pipelines() -> None:
         "exit_code": 3,
         "error": "waivers.yaml:9: waivers[1].expires: ...",
     }
+
+
+def test_waivers_check_validates_and_names_the_waivers_ending_soon(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "waivers.yaml"
+    path.write_text(FILE)
+    assert waivers_check(path, TODAY) == ExitCode.CONFORMANT
+    assert capsys.readouterr().out.splitlines() == [f"{path}: ok: 2 waiver(s)"]  # none ends within 14 days
+    assert waivers_check(path, datetime.date(2026, 12, 20)) == ExitCode.CONFORMANT
+    assert capsys.readouterr().out.splitlines() == [
+        f"{path}: ok: 2 waiver(s)",
+        "  ends in 11 day(s), on 2026-12-31: the waiver of tag @exposure (ops@example.test)",
+    ]
+    with pytest.raises(ProfileError, match="expired on 2026-12-31"):
+        waivers_check(path, datetime.date(2027, 1, 1))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime
 import time
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from infragate.sandbox.spec import GATEWAY_KINDS, SandboxSpec
 from infragate.sandbox.variants import VARIANTS, get_variant, local_spec, scenario_table
 from infragate.suite import BUILTIN_FEATURES
 from infragate.verdicts import Outcome
+from infragate.waivers.waiver_file import load_waivers
 
 
 def load(args: argparse.Namespace) -> int:
@@ -77,6 +79,22 @@ def profile_check(file: Path) -> int:
         f"{len(profile.gateway.routes)} route(s), {len(profile.services)} service(s), "
         f"environment {profile.safety.environment}"
     )
+    return ExitCode.CONFORMANT
+
+
+SOON_DAYS = 14  # a waiver that ends within this many days is named, so that it is renewed or fixed in time
+
+
+def waivers_check(file: Path, today: datetime.date | None = None) -> int:
+    """Validate a waivers file (an expired waiver is an error, exit 3) and name those ending soon."""
+    today = today or datetime.date.today()
+    waivers = load_waivers(file, today)
+    say(f"{file}: ok: {len(waivers)} waiver(s)")
+    for waiver in sorted(waivers, key=lambda item: item.expires):
+        left = (waiver.expires - today).days
+        if left <= SOON_DAYS:
+            ends = waiver.expires.isoformat()
+            say(f"  ends in {left} day(s), on {ends}: the waiver of {waiver.label} ({waiver.owner})")
     return ExitCode.CONFORMANT
 
 
