@@ -4,6 +4,7 @@
                      [--format text|json]
     infragate profile check FILE
     infragate waivers check FILE
+    infragate trend --history DIR [--target NAME] [--window N] [--tolerance PCT] [--fail-on-regression]
     infragate recover --target FILE
     infragate load --target FILE [--rate R] [--for T] [--workers N] [--mix KIND=W,...]
     infragate sandbox up|down|status|variants
@@ -75,6 +76,12 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--verbose", "-v", action="store_true", help="show every step as it runs")
     verify.add_argument(
+        "--history", metavar="DIR", help="keep the run's figures in this history folder and flag regressions"
+    )
+    verify.add_argument(
+        "--fail-on-regression", action="store_true", help="with --history: a regressed figure fails the gate (exit 1)"
+    )
+    verify.add_argument(
         "--format",
         choices=("text", "json"),
         default="text",
@@ -86,6 +93,15 @@ def _build_parser() -> argparse.ArgumentParser:
     check = profile_commands.add_parser("check", help="validate a profile")
     check.add_argument("file", metavar="FILE")
     profile_commands.add_parser("reference", help="print the profile reference (every key, type, default, meaning)")
+
+    trend = commands.add_parser("trend", help="chart each figure of a target's runs and flag regressions")
+    trend.add_argument("--history", metavar="DIR", required=True, help="the history folder verify --history kept")
+    trend.add_argument("--target", metavar="NAME", help="the target (needed when the history holds several)")
+    trend.add_argument("--window", type=_positive_int, default=5, help="earlier runs the newest is compared with")
+    trend.add_argument(
+        "--tolerance", type=float, default=10.0, help="percent worse than their median that is a regression"
+    )
+    trend.add_argument("--fail-on-regression", action="store_true", help="exit 1 when a figure regressed")
 
     waivers = commands.add_parser("waivers", help="work with waivers files")
     waivers_commands = waivers.add_subparsers(dest="waivers_command", required=True, parser_class=_Parser)
@@ -247,6 +263,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                 verbose=args.verbose,
                 waivers=args.waivers,
                 format=args.format,
+                history=Path(args.history) if args.history else None,
+                fail_on_regression=args.fail_on_regression,
             )
         )
     if args.command == "load":
@@ -256,6 +274,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return ExitCode.CONFORMANT
     if args.command == "profile":
         return commands.profile_check(Path(args.file))
+    if args.command == "trend":
+        return commands.show_trend(args)
     if args.command == "waivers":
         return commands.waivers_check(Path(args.file))
     if args.command == "recover":

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from infragate.errors import ExitCode, UsageError
+from infragate.history.gate import trend
 from infragate.loadgen.load_page import LOAD_JSON, verdict_word, write_load_report
 from infragate.loadgen.runner import progress_line
 from infragate.probes.load import judge, offer_load, plan_for
@@ -96,6 +97,21 @@ def waivers_check(file: Path, today: datetime.date | None = None) -> int:
             ends = waiver.expires.isoformat()
             say(f"  ends in {left} day(s), on {ends}: the waiver of {waiver.label} ({waiver.owner})")
     return ExitCode.CONFORMANT
+
+
+def show_trend(args: argparse.Namespace) -> int:
+    """`infragate trend`: the trend page of a target's history, and its regressions."""
+    if not 0 <= args.tolerance < 1000:
+        raise UsageError(f"trend: --tolerance: expected a percentage from 0, got {args.tolerance:g}")
+    found = trend(Path(args.history), args.target, args.window, args.tolerance / 100)
+    runs = max((len(series.points) for series in found.series), default=0)
+    say(f"infragate: trend of '{found.target}': {len(found.series)} figures over {runs} runs; page {found.page}")
+    for regression in found.regressions:
+        say(f"  regression        {regression.line()}")
+    if not found.regressions:
+        say("infragate: no figure regressed")
+        return ExitCode.CONFORMANT
+    return ExitCode.NON_CONFORMANT if args.fail_on_regression else ExitCode.CONFORMANT
 
 
 def recover(target: Path) -> int:

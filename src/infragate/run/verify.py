@@ -22,6 +22,7 @@ from types import FrameType
 from typing import TextIO
 
 from infragate.errors import ExitCode, InfragateError, UsageError
+from infragate.history.gate import keep_run, trend
 from infragate.profile import Profile, load_profile
 from infragate.profile.secrets import REDACTOR, redact_tree
 from infragate.recovery.journal import OWNER_WAIT_S, Journal, journal_root, undo_pending
@@ -71,6 +72,8 @@ class VerifyRequest:
     verbose: bool
     waivers: str | None = None  # a waivers file
     format: str = "text"  # json: the run as one JSON document on stdout, lines for people on stderr
+    history: Path | None = None  # a history folder: the run's figures are kept there and judged
+    fail_on_regression: bool = False  # a figure that regressed against the history fails the gate
 
 
 class _Interrupted(Exception):
@@ -137,9 +140,29 @@ def run_verify(args: VerifyRequest) -> int:
                 write_reports(*finished)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if finished is not None and args.history is not None:
+        code = _judge_history(args, *finished, code)
     if args.format == "json":
         run, run_dir = finished if finished is not None else (None, None)
         print(run_document(run, code, run_dir), flush=True)
+    return code
+
+
+def _judge_history(args: VerifyRequest, run: RunRecord, run_dir: Path, code: int) -> int:
+    """Keep the run's figures in the history and name what regressed against it; with
+    --fail-on-regression, a regression makes a conformant run non-conformant (exit 1)."""
+    assert args.history is not None
+    kept = keep_run(args.history, run, run_dir)
+    found = trend(args.history, run.target)
+    say(f"infragate: history: {kept} figures kept in {args.history}; trend page {found.page}")
+    for regression in found.regressions:
+        say(f"  regression        {regression.line()}")
+        run.notes.append(f"regression: {regression.line()}")
+    if found.regressions:
+        write_reports(run, run_dir)
+        if args.fail_on_regression and code == ExitCode.CONFORMANT:
+            say("infragate: non-conformant: a figure regressed and --fail-on-regression was given, exit 1")
+            return int(ExitCode.NON_CONFORMANT)
     return code
 
 

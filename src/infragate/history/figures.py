@@ -1,0 +1,76 @@
+"""The figures of a run worth following from night to night, read from its record: how many
+scenarios got each verdict, the load's latency percentiles, throughput and errors, each
+certificate's days left, each restore drill's time, each failover's recovery time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from infragate.loadgen.histogram import decode, percentile_s
+from infragate.reports.records import RunRecord
+
+Better = Literal["lower", "higher"]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measured figure: its name (stable from run to run), value, unit and which way is better."""
+
+    name: str
+    value: float
+    unit: str
+    better: Better
+
+
+def _load(data: dict[str, Any]) -> list[Figure]:
+    histogram = decode(data["histogram_text"])
+    scheduled = max(int(data["scheduled"]), 1)
+    counts = data["counts"]
+    figures = [Figure(f"load p{p}", round(percentile_s(histogram, p) * 1000, 3), "ms", "lower") for p in (50, 95, 99)]
+    figures.append(
+        Figure("load throughput", round(counts.get("ok_in_window", 0) / data["plan"]["duration_s"], 3), "/s", "higher")
+    )
+    errors = counts.get("errors", 0) + counts.get("unfinished", 0)
+    figures.append(Figure("load error ratio", round(errors / scheduled, 6), "", "lower"))
+    return figures
+
+
+def _of(kind: str, data: dict[str, Any]) -> list[Figure]:
+    if kind == "LoadResult":
+        return _load(data)
+    if kind == "CertificateReport":
+        return [Figure(f"certificate days left {data['url']}", round(float(data["days_left"]), 2), "days", "higher")]
+    if kind in ("DrillResult", "ClusterDrillResult") and data.get("restore_ok"):
+        return [Figure("restore time", round(float(data["restore_s"]), 3), "s", "lower")]
+    if kind == "KillResult" and data.get("back_after_s") is not None:
+        return [
+            Figure(
+                f"failover recovery {data.get('service', '')}".strip(),
+                round(float(data["back_after_s"]), 3),
+                "s",
+                "lower",
+            )
+        ]
+    return []
+
+
+def figures_of(run: RunRecord) -> list[Figure]:
+    """Every figure of a run: verdict counts, then those of its evidence (first of each name kept)."""
+    counts = run.counts()
+    followed: tuple[tuple[str, Better], ...] = (
+        ("conformant", "higher"),
+        ("non-conformant", "lower"),
+        ("could not verify", "lower"),
+    )
+    found = [Figure(f"scenarios {verdict}", float(counts.get(verdict, 0)), "", better) for verdict, better in followed]
+    seen = {figure.name for figure in found}
+    for scenario in run.scenarios:
+        for entry in scenario.evidence:
+            if not isinstance(entry.get("data"), dict):
+                continue
+            for figure in _of(str(entry.get("type")), entry["data"]):
+                if figure.name not in seen:
+                    seen.add(figure.name)
+                    found.append(figure)
+    return found
