@@ -8,19 +8,21 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 bash "$(dirname "${BASH_SOURCE[0]}")/docker.sh"
 export INFRAGATE_TRAEFIK="${XDG_DATA_HOME:-$HOME/.local/share}/infragate/tools/bin/traefik"
 if [ $# -gt 0 ]; then
+    bash "$(dirname "${BASH_SOURCE[0]}")/browser.sh"
     bash "$(dirname "${BASH_SOURCE[0]}")/gateways.sh"
     bash "$(dirname "${BASH_SOURCE[0]}")/kubernetes.sh"
     exec uv run pytest "$@"
 fi
-# Traefik and the Kubernetes parts build from their Go modules (minutes the first time, seconds with
-# Go's caches) while the unit tests run; the integration and Kubernetes tests need them. Beside them
+# Chromium (Debian's package, for the trend page's screenshot), Traefik and the Kubernetes parts
+# (built from their Go modules: minutes the first time, seconds with Go's caches) are installed while
+# the unit tests run; the integration and Kubernetes tests need them. Beside them
 # too: the silent-target tests, which start no sandbox and spend their minute and a half waiting out
 # time-outs of a target that never answers (their bound, 240 s, is far from what CPU can change).
 began=$SECONDS
 stage() { echo "test.sh: $1 done at +$((SECONDS - began)) s"; }
 built=$(mktemp)
-(bash "$(dirname "${BASH_SOURCE[0]}")/gateways.sh" && bash "$(dirname "${BASH_SOURCE[0]}")/kubernetes.sh") \
-    > "$built" 2>&1 &
+(bash "$(dirname "${BASH_SOURCE[0]}")/browser.sh" && bash "$(dirname "${BASH_SOURCE[0]}")/gateways.sh" \
+    && bash "$(dirname "${BASH_SOURCE[0]}")/kubernetes.sh") > "$built" 2>&1 &
 gateways=$!
 silent_tests=tests/integration/test_silent_targets.py
 silent=$(mktemp)

@@ -3,14 +3,21 @@ page is written, and a figure worse than the history's median fails the gate whe
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
+
 from infragate.history.figures import Figure
+from infragate.history.gate import trend
 from infragate.history.store import STORE_FILE, append
 from infragate.reports.records import RunRecord
 from infragate.sandbox import local
 from tests.conftest import run_cli
+from tests.unit.test_history import _history
 
 HEALTH = ("--features", "features/gateway/health.feature")
 
@@ -46,3 +53,31 @@ def test_a_regressed_figure_fails_the_gate_when_asked(reference: local.SandboxSt
     assert run.evidence()["notes"] == [
         "regression: scenarios conformant: 1 in the newest run, the median of the 5 runs before it 3"
     ]
+
+
+def _screenshot(page: Path, shot: Path) -> Image.Image:
+    chromium = shutil.which("chromium")
+    assert chromium, "chromium is not installed (scripts/browser.sh installs it)"
+    done = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1200,1700",
+         f"--screenshot={shot}", page.as_uri()],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0 and shot.exists(), done.stderr[-500:]
+    return Image.open(shot).convert("RGB")
+
+
+def _pixels(image: Image.Image, colour: tuple[int, int, int]) -> int:
+    """How many pixels are within a few levels of a colour."""
+    near = np.abs(np.asarray(image, dtype=np.int16) - np.array(colour, dtype=np.int16)) <= 12
+    return int(near.all(axis=2).sum())
+
+
+def test_the_trend_page_shows_its_charts_in_a_real_browser(tmp_path: Path) -> None:
+    # Headless Chromium renders the page as people see it: the line of every chart is drawn (blue),
+    # and the regression's circle and median (red) only where a drift was planted.
+    for drift, folder in ((True, tmp_path / "drift"), (False, tmp_path / "steady")):
+        _history(folder, drift)
+        image = _screenshot(trend(folder).page, folder / "trend.png")
+        assert _pixels(image, (0x15, 0x65, 0xC0)) > 10 * 400, "the charts' lines are not drawn"
+        assert (_pixels(image, (0xC6, 0x28, 0x28)) > 100) is drift

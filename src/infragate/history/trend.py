@@ -85,7 +85,8 @@ def _chart(series: Series, regression: Regression | None) -> str:
             f'<line x1="{_LEFT}" x2="{_W - 12}" y1="{y(regression.median):.1f}" y2="{y(regression.median):.1f}" '
             'stroke="#c62828" stroke-dasharray="4 3"/>'
         )
-    unit = f" ({html.escape(series.unit)})" if series.unit else ""
+    # The y axis says what is counted; the chart's heading names the figure.
+    axis = html.escape(series.unit or ("scenarios" if series.name.startswith("scenarios") else "share"))
     return (
         f'<svg class="chart" width="{_W}" height="{_H}" viewBox="0 0 {_W} {_H}" font-size="11" '
         f'role="img" aria-label="{html.escape(series.name)} over runs">{ticks}'
@@ -95,7 +96,7 @@ def _chart(series: Series, regression: Regression | None) -> str:
         f'<text x="{(_W + _LEFT) / 2:.0f}" y="{_H - 6}" text-anchor="middle">'
         f"run (oldest left, {len(values)} runs)</text>"
         f'<text x="12" y="{(_H - _BOTTOM) / 2:.0f}" transform="rotate(-90 12 {(_H - _BOTTOM) / 2:.0f})" '
-        f'text-anchor="middle">{html.escape(series.name)}{unit}</text></svg>'
+        f'text-anchor="middle">{axis}</text></svg>'
     )
 
 
