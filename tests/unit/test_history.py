@@ -115,12 +115,15 @@ def test_the_command_writes_the_page_and_fails_on_a_regression_when_asked(
 
 def test_a_store_of_another_schema_or_no_store_is_one_clear_error(tmp_path: Path) -> None:
     _history(tmp_path, drift=False)
+    with pytest.raises(UsageError, match="has no run of target 'bank'"):
+        trend(tmp_path, "bank")
+    with pytest.raises(UsageError, match=r"no history in .*empty"):
+        trend(tmp_path / "empty")
+    assert not (tmp_path / "empty").exists()  # looking made nothing
+    (tmp_path / "file").write_text("")
+    with pytest.raises(UsageError, match="is not a folder"):
+        series(tmp_path / "file", "shop")
     with sqlite3.connect(tmp_path / STORE_FILE) as connection:
         connection.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
     with pytest.raises(UsageError, match="has schema 99; this infragate reads 1"):
         series(tmp_path, "shop")
-    (tmp_path / "file").write_text("")
-    with pytest.raises(UsageError, match="is not a folder"):
-        series(tmp_path / "file", "shop")
-    with pytest.raises(UsageError, match="has no run of target 'bank'"):
-        trend(tmp_path / "empty", "bank")

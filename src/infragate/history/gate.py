@@ -8,7 +8,7 @@ from pathlib import Path
 
 from infragate.errors import UsageError
 from infragate.history.figures import figures_of
-from infragate.history.store import Series, append, series, targets
+from infragate.history.store import STORE_FILE, Series, append, series, targets
 from infragate.history.trend import TOLERANCE, WINDOW, Regression, regressions, render_trend
 from infragate.reports.records import RunRecord
 
@@ -40,6 +40,8 @@ def trend(
     page: Path | None = None,
 ) -> Trend:
     """Judge the newest run of a target (the only one in the store when not named) and write its page."""
+    if not (folder / STORE_FILE).is_file():
+        raise UsageError(f"trend: no history in {folder} (verify --history {folder} keeps one)")
     known = targets(folder)
     if target is None:
         if len(known) != 1:
