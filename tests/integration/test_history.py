@@ -59,7 +59,7 @@ def _screenshot(page: Path, shot: Path) -> Image.Image:
     chromium = shutil.which("chromium")
     assert chromium, "chromium is not installed (scripts/browser.sh installs it)"
     done = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1200,1700",
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1240,2600",
          f"--screenshot={shot}", page.as_uri()],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from infragate.history.store import Series
+from infragate.reports.charts import BLUE, RED, chart_axes, chart_svg
 
 WINDOW = 5  # runs the newest one is compared with
 TOLERANCE = 0.10  # worse than their median by more than this share is a regression
@@ -54,50 +55,32 @@ def regressions(every: Sequence[Series], window: int = WINDOW, tolerance: float 
     return [found for series in every if (found := regression_of(series, window, tolerance)) is not None]
 
 
-_W, _H, _LEFT, _BOTTOM = 520, 200, 64, 36
-
-
 def _chart(series: Series, regression: Regression | None) -> str:
-    """A line chart of one figure: runs along x (oldest left), the value up y, both axes labelled."""
+    """A line chart of one figure, drawn as every other chart of the reports: runs along x (oldest
+    left), the value up y in its unit, the regression circled against the median it is worse than."""
+    figure, axes = chart_axes()
     values = [point.value for point in series.points]
-    low, high = min(values), max(values)
-    span = (high - low) or (abs(high) or 1.0)
-    low, high = low - span * 0.1, high + span * 0.1
-
-    def x(index: int) -> float:
-        return _LEFT + (_W - _LEFT - 12) * (index / max(len(values) - 1, 1))
-
-    def y(value: float) -> float:
-        return 12 + (_H - _BOTTOM - 12) * (1 - (value - low) / (high - low))
-
-    path = " ".join(f"{'M' if i == 0 else 'L'}{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
-    dots = "".join(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3"/>' for i, v in enumerate(values))
-    ticks = "".join(
-        f'<text x="{_LEFT - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:.4g}</text>'
-        f'<line x1="{_LEFT}" x2="{_W - 12}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#eee"/>'
-        for v in (low + (high - low) * k / 4 for k in range(5))
-    )
-    flag = ""
+    runs = range(1, len(values) + 1)
+    axes.plot(runs, values, color=BLUE, marker="o", markersize=3, label=series.name)
+    caption = f"{series.name} over {len(values)} runs (oldest left): newest {values[-1]:g}{_unit(series)}"
     if regression is not None:
-        last = len(values) - 1
-        flag = (
-            f'<circle cx="{x(last):.1f}" cy="{y(values[-1]):.1f}" r="7" fill="none" stroke="#c62828" stroke-width="2"/>'
-            f'<line x1="{_LEFT}" x2="{_W - 12}" y1="{y(regression.median):.1f}" y2="{y(regression.median):.1f}" '
-            'stroke="#c62828" stroke-dasharray="4 3"/>'
+        axes.axhline(
+            regression.median, color=RED, linestyle="--", linewidth=1, label=f"median of {regression.runs} before"
         )
-    # The y axis says what is counted; the chart's heading names the figure.
-    axis = html.escape(series.unit or ("scenarios" if series.name.startswith("scenarios") else "share"))
-    return (
-        f'<svg class="chart" width="{_W}" height="{_H}" viewBox="0 0 {_W} {_H}" font-size="11" '
-        f'role="img" aria-label="{html.escape(series.name)} over runs">{ticks}'
-        f'<line x1="{_LEFT}" y1="{_H - _BOTTOM}" x2="{_W - 12}" y2="{_H - _BOTTOM}" stroke="#333"/>'
-        f'<line x1="{_LEFT}" y1="12" x2="{_LEFT}" y2="{_H - _BOTTOM}" stroke="#333"/>'
-        f'<path d="{path}" fill="none" stroke="#1565c0" stroke-width="2"/><g fill="#1565c0">{dots}</g>{flag}'
-        f'<text x="{(_W + _LEFT) / 2:.0f}" y="{_H - 6}" text-anchor="middle">'
-        f"run (oldest left, {len(values)} runs)</text>"
-        f'<text x="12" y="{(_H - _BOTTOM) / 2:.0f}" transform="rotate(-90 12 {(_H - _BOTTOM) / 2:.0f})" '
-        f'text-anchor="middle">{axis}</text></svg>'
-    )
+        axes.plot([len(values)], [values[-1]], "o", markersize=9, markerfacecolor="none", color=RED, label="regression")
+        caption += f", the median of the {regression.runs} runs before it {regression.median:g}{_unit(series)}"
+    axes.set(xlabel=f"run (oldest left, {len(values)} runs)", ylabel=series.unit or _counted(series))
+    axes.legend(loc="best", fontsize=8)
+    return chart_svg(figure, caption).replace("<svg ", '<svg class="chart" ', 1)
+
+
+def _unit(series: Series) -> str:
+    return f" {series.unit}" if series.unit else ""
+
+
+def _counted(series: Series) -> str:
+    """The y axis of a figure without a unit: a count of scenarios, or a share."""
+    return "scenarios" if series.name.startswith("scenarios") else "share"
 
 
 def render_trend(target: str, every: Sequence[Series], found: Sequence[Regression]) -> str:
@@ -113,7 +96,8 @@ def render_trend(target: str, every: Sequence[Series], found: Sequence[Regressio
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>infragate trend: {html.escape(target)}</title>"
-        "<style>body{font-family:system-ui,sans-serif;margin:1.5em;color:#222} svg.chart{background:#fff;"
-        "border:1px solid #ddd} section{display:inline-block;margin:0 1em 1em 0;vertical-align:top}</style>"
+        "<style>body{font-family:system-ui,sans-serif;margin:1.5em;color:#222} figure{margin:0} "
+        "svg.chart{background:#fff;border:1px solid #ddd} "
+        "section{display:inline-block;margin:0 1em 1em 0;vertical-align:top}</style>"
         f"</head><body><h1>infragate trend: {html.escape(target)}</h1>{head}{charts}</body></html>"
     )

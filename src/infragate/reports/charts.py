@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn, not by every 
 GREEN, ORANGE, RED, BLUE, GREY = "#2e7d32", "#ef6c00", "#c62828", "#1565c0", "#616161"
 
 
-def _axes() -> tuple[Figure, Axes]:
+def chart_axes() -> tuple[Figure, Axes]:
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(7.5, 2.8), dpi=72)
@@ -31,7 +31,7 @@ def _axes() -> tuple[Figure, Axes]:
     return figure, axes
 
 
-def _svg(figure: Figure, caption: str) -> str:
+def chart_svg(figure: Figure, caption: str) -> str:
     """The figure as inline SVG in a <figure>, its caption also its text alternative."""
     import matplotlib
 
@@ -48,7 +48,7 @@ def _traffic_chart(data: dict[str, Any]) -> str:
     seconds = data.get("seconds") or []
     if not seconds:
         return ""
-    figure, axes = _axes()
+    figure, axes = chart_axes()
     start, end = data.get("window", (0, 0))
     axes.axvspan(start, end, color="#ffe0b2", label="fault window")
     at = [entry["second"] for entry in seconds]
@@ -61,7 +61,7 @@ def _traffic_chart(data: dict[str, Any]) -> str:
         f"requests per second: {data['sent']} sent, {data['failed']} failed; the fault from {start:.1f} s "
         f"to {end:.1f} s (shaded)"
     )
-    return _svg(figure, caption)
+    return chart_svg(figure, caption)
 
 
 def _limit_chart(result: dict[str, Any]) -> str:
@@ -76,7 +76,7 @@ def _limit_chart(result: dict[str, Any]) -> str:
         kept.append((sample["sent_ms"] / 1000, len(kept) + 1))
     span = max(sample["sent_ms"] for sample in samples) / 1000 or 1.0
     capacity, rate = result["declared_capacity"], result["declared_rate_per_s"]
-    figure, axes = _axes()
+    figure, axes = chart_axes()
     for admitted, colour, label in ((True, BLUE, "admitted"), (False, RED, "rejected")):
         if counted[admitted]:
             times, totals = zip(*counted[admitted], strict=True)
@@ -91,7 +91,7 @@ def _limit_chart(result: dict[str, Any]) -> str:
         f"{len(samples)} answered requests over {span:.1f} s at {result['offered_per_s']:g}/s; declared "
         f"{rate:g}/s with {capacity:g} at once"
     )
-    return _svg(figure, caption)
+    return chart_svg(figure, caption)
 
 
 def latency_chart(data: dict[str, Any]) -> str:
@@ -99,7 +99,7 @@ def latency_chart(data: dict[str, Any]) -> str:
     rows = data.get("seconds") or []
     if not rows:
         return ""
-    figure, axes = _axes()
+    figure, axes = chart_axes()
     at = [row["second"] for row in rows]
     for key, colour in (("p50_ms", GREEN), ("p95_ms", ORANGE), ("p99_ms", RED)):
         axes.plot(at, [row[key] for row in rows], color=colour, label=key.removesuffix("_ms"))
@@ -130,7 +130,7 @@ def latency_chart(data: dict[str, Any]) -> str:
         f"{worst['second']}), {sum(errors)} errors"
         + "".join(f"; declared {key} {objectives[key] * 1000:g} ms" for key in ("p95", "p99") if objectives.get(key))
     )
-    return _svg(figure, caption)
+    return chart_svg(figure, caption)
 
 
 def histogram_chart(data: dict[str, Any]) -> str:
@@ -138,7 +138,7 @@ def histogram_chart(data: dict[str, Any]) -> str:
     bars = data.get("bars") or []
     if not bars:
         return ""
-    figure, axes = _axes()
+    figure, axes = chart_axes()
     positions = list(range(len(bars)))
     drawn = axes.bar(positions, [count for _, count in bars], color=BLUE, label="requests")
     axes.bar_label(drawn, fontsize=7)
@@ -151,7 +151,7 @@ def histogram_chart(data: dict[str, Any]) -> str:
     axes.legend(loc="upper right", fontsize=8)
     total = sum(count for _, count in bars)
     caption = f"{total} requests by latency; the most in the bar up to {max(bars, key=lambda bar: bar[1])[0]:g} ms"
-    return _svg(figure, caption + (f"; declared p95 {p95 * 1000:g} ms" if p95 else ""))
+    return chart_svg(figure, caption + (f"; declared p95 {p95 * 1000:g} ms" if p95 else ""))
 
 
 def spectrum_chart(data: dict[str, Any]) -> str:
@@ -163,14 +163,14 @@ def spectrum_chart(data: dict[str, Any]) -> str:
     def x_of(percentile: float) -> float:
         return math.log10(1 / max(1 - percentile / 100, 1e-5))
 
-    figure, axes = _axes()
+    figure, axes = chart_axes()
     axes.plot([x_of(p) for p, _ in spectrum], [ms for _, ms in spectrum], color=BLUE, label="latency")
     ticks = (50, 90, 99, 99.9, 99.99)
     axes.set_xticks([x_of(tick) for tick in ticks], [f"p{tick:g}" for tick in ticks])
     axes.set(xlabel="percentile", ylabel="latency (ms)", xlim=(0, x_of(99.99)))
     axes.legend(loc="upper left", fontsize=8)
     figures = ", ".join(f"p{p:g} {ms:.1f} ms" for p, ms in spectrum if p in (50, 99, 99.9))
-    return _svg(figure, f"latency by percentile, every request merged over the workers: {figures}")
+    return chart_svg(figure, f"latency by percentile, every request merged over the workers: {figures}")
 
 
 def kinds_chart(data: dict[str, Any]) -> str:
@@ -178,7 +178,7 @@ def kinds_chart(data: dict[str, Any]) -> str:
     rows = [(row["kind"], row["ok"], row["throttled"], row["errors"]) for row in data.get("per_kind") or []]
     if not rows:
         return ""
-    figure, axes = _axes()
+    figure, axes = chart_axes()
     figure.set_figheight(max(1.6, 0.55 * len(rows) + 1.0))
     positions = list(range(len(rows)))
     left = [0] * len(rows)
@@ -195,7 +195,7 @@ def kinds_chart(data: dict[str, Any]) -> str:
         f"{name} {ok + throttled + errors} ({throttled} throttled, {errors} errors)"
         for name, ok, throttled, errors in rows
     )
-    return _svg(figure, caption)
+    return chart_svg(figure, caption)
 
 
 def _limit_charts(data: dict[str, Any]) -> str:
@@ -214,7 +214,7 @@ def drill_chart(data: dict[str, Any]) -> str:
     timeline = [(str(name), float(at)) for name, at in data.get("timeline") or []]
     if not timeline:
         return ""
-    figure, axes = _axes()
+    figure, axes = chart_axes()
     ended = dict(timeline).get("fault ended")
     limit = float(data.get("notify_within_s") or 0)
     last = max([at for _, at in timeline] + [limit])
@@ -228,7 +228,7 @@ def drill_chart(data: dict[str, Any]) -> str:
     axes.set(xlabel="seconds after the fault", xlim=(-0.5, last * 1.05 + 0.5))
     axes.legend(loc="lower right", fontsize=8)
     caption = f"Alert drill {data.get('alert')}: " + ", ".join(f"{name} at {at:.1f} s" for name, at in timeline)
-    return _svg(figure, caption)
+    return chart_svg(figure, caption)
 
 
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
