@@ -46,14 +46,21 @@ def skip_reason(payload: str, name: str, tags: Iterable[str]) -> str | None:
     return None
 
 
+def _waives(waiver: Waiver, record: ScenarioRecord) -> bool:
+    """Whether a waiver turns a scenario's finding into WAIVED: a proven deviation it covers, or a
+    scenario its skip held back."""
+    if not covers(waiver, record.scenario, record.tags):
+        return False
+    held = record.verdict is Verdict.NOT_RUN and record.message.startswith(SKIPPED_PREFIX)
+    return record.verdict is Verdict.NON_CONFORMANT or (held and waiver.mode == "skip")
+
+
 def shown_verdict(payload: str, record: ScenarioRecord) -> Verdict:
     """Inside the suite: the verdict a scenario's line shows, waived where a waiver will cover it
-    (the same rule as apply_waivers, which settles it for the reports once the run has ended)."""
-    held = record.verdict is Verdict.NOT_RUN and record.message.startswith(SKIPPED_PREFIX)
-    if record.verdict is not Verdict.NON_CONFORMANT and not held:
+    (the rule apply_waivers settles it by for the reports once the run has ended)."""
+    if record.verdict not in (Verdict.NON_CONFORMANT, Verdict.NOT_RUN):
         return record.verdict
-    covered = any(covers(waiver, record.scenario, record.tags) for waiver in _read(payload))
-    return Verdict.WAIVED if covered else record.verdict
+    return Verdict.WAIVED if any(_waives(waiver, record) for waiver in _read(payload)) else record.verdict
 
 
 def _waive(record: ScenarioRecord, waiver: Waiver) -> None:
@@ -76,10 +83,7 @@ def apply_waivers(run: RunRecord, waivers: Sequence[Waiver]) -> None:
     used: set[int] = set()
     for record in run.scenarios:
         for index, waiver in enumerate(waivers):
-            if not covers(waiver, record.scenario, record.tags):
-                continue
-            held = record.verdict is Verdict.NOT_RUN and record.message.startswith(SKIPPED_PREFIX)
-            if record.verdict is Verdict.NON_CONFORMANT or (held and waiver.mode == "skip"):
+            if _waives(waiver, record):
                 _waive(record, waiver)
                 used.add(index)
                 break
