@@ -218,6 +218,13 @@ def test_drill_verdicts() -> None:
     assert late.problems == (
         "expected RedisDown delivered within 3.5 s of stopping redis, observed delivered after 4.0 s",
     )
+    # The clock for the resolve starts when the platform runs the component again, however long that took.
+    slow_platform = (*timeline, ("running again", 19.0), ("resolved", 20.5))
+    assert DrillResult("RedisDown", "redis", 15.0, slow_platform, True).resolved_check().met
+    stuck = DrillResult("RedisDown", "redis", 15.0, (*timeline, ("running again", 5.0), ("resolved", 21.0)), True)
+    assert stuck.resolved_check().problems == (
+        "expected RedisDown resolved within 15 s of redis starting again, observed resolved after 16.0 s",
+    )
     silent = DrillResult("RedisDown", "redis", 15.0, (("fault", 0.0), ("fault ended", 15.5)), True)
     assert not silent.notified_check().met
     assert silent.resolved_check().outcome is Outcome.NOT_JUDGED

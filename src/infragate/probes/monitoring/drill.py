@@ -68,12 +68,14 @@ class DrillResult:
         )
 
     def resolved_check(self) -> Check:
-        """Once the component is started again, the alert resolves within notify_within."""
-        restored, resolved = self.at("fault ended"), self.at("resolved")
+        """Once the platform runs the component again, the alert resolves within notify_within. The
+        clock starts when the component is seen running, not when it is asked to start: how long a
+        platform takes to schedule it (a Swarm task, a pod) is not the monitoring's time to notice."""
+        restored, resolved = self.at("running again"), self.at("resolved")
         expected = f"{self.alert} resolved within {self.notify_within_s:g} s of {self.component} starting again"
         if self.at("firing") is None:
             return Check.not_judged("alert resolved", expected, f"{self.alert} never fired")
-        if restored is None or self.at("running again") is None:
+        if restored is None:
             return Check.not_judged("alert resolved", expected, f"{self.component} was not seen running again")
         took = None if resolved is None else resolved - restored
         seen = f"resolved after {took:.1f} s" if took is not None else f"still active ({self._seen()})"
