@@ -4,7 +4,8 @@
                      [--format text|json]
     infragate profile check FILE
     infragate waivers check FILE
-    infragate trend --history DIR [--target NAME] [--window N] [--tolerance PCT] [--fail-on-regression]
+    infragate trend --history DIR [--target NAME] [--window N] [--tolerance PCT] [--horizon DAYS]
+                    [--fail-on-regression]
     infragate recover --target FILE
     infragate load --target FILE [--rate R] [--for T] [--workers N] [--mix KIND=W,...]
     infragate sandbox up|down|status|variants
@@ -101,7 +102,15 @@ def _build_parser() -> argparse.ArgumentParser:
     trend.add_argument(
         "--tolerance", type=float, default=10.0, help="percent worse than their median that is a regression"
     )
-    trend.add_argument("--fail-on-regression", action="store_true", help="exit 1 when a figure regressed")
+    trend.add_argument(
+        "--horizon",
+        type=float,
+        default=7.0,
+        help="days ahead: a figure on course to pass its declared bound is named",
+    )
+    trend.add_argument(
+        "--fail-on-regression", action="store_true", help="exit 1 when a figure regressed or is on course to cross"
+    )
 
     waivers = commands.add_parser("waivers", help="work with waivers files")
     waivers_commands = waivers.add_subparsers(dest="waivers_command", required=True, parser_class=_Parser)

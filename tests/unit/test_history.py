@@ -14,6 +14,7 @@ from infragate.errors import UsageError
 from infragate.history.figures import figures_of
 from infragate.history.gate import keep_run, trend
 from infragate.history.store import STORE_FILE, series
+from infragate.history.trend import Regression
 from infragate.loadgen.histogram import encode, new_histogram, record_seconds
 from infragate.reports.records import RunRecord, StepRecord
 from infragate.verdicts import Verdict
@@ -30,9 +31,10 @@ def _run(day: int, p95_ms: float, restore_s: float, rng: random.Random) -> RunRe
         "scheduled": 2000,
         "counts": {"ok_in_window": 2000, "errors": 0},
         "plan": {"duration_s": 10.0},
+        "objectives": {"p95": 0.2},
     }
-    drill = {"restore_ok": True, "restore_s": restore_s}
-    certificate = {"url": "https://shop.example.test", "days_left": 80.0 - day}
+    drill = {"restore_ok": True, "restore_s": restore_s, "rto_s": 3600.0}
+    certificate = {"url": "https://shop.example.test", "days_left": 80.0 - day, "min_days_valid": 30.0}
     passed = [StepRecord(f"{s['keyword']} {s['name']}", "passed", 0.5) for s in PLANNED]
     scenario = scenario_record("Nightly", Verdict.CONFORMANT, passed)
     scenario.evidence = [
@@ -67,6 +69,10 @@ def test_a_run_gives_its_figures() -> None:
     }
     assert 110 < figures["load p95"].value < 130 and figures["load p95"].better == "lower"
     assert (figures["load throughput"].value, figures["load throughput"].better) == (200.0, "higher")
+    # The declared bounds come along: the p95 objective in ms, the RTO, the least days left; none for p50.
+    assert figures["load p95"].threshold == 200.0 and figures["load p50"].threshold is None
+    assert figures["restore time"].threshold == 3600.0
+    assert figures["certificate days left https://shop.example.test"].threshold == 30.0
 
 
 def test_ten_runs_with_a_planted_drift_flag_it_and_only_it(tmp_path: Path) -> None:
@@ -75,6 +81,7 @@ def test_ten_runs_with_a_planted_drift_flag_it_and_only_it(tmp_path: Path) -> No
     # Every request slower by 30 %: each latency percentile regressed, nothing else did.
     assert [regression.name for regression in found.regressions] == ["load p50", "load p95", "load p99"]
     regression = found.regressions[1]
+    assert isinstance(regression, Regression)
     assert regression.runs == 5 and regression.latest > regression.median * 1.2
     assert regression.line().startswith("load p95: ") and "the median of the 5 runs before it" in regression.line()
 
@@ -125,5 +132,5 @@ def test_a_store_of_another_schema_or_no_store_is_one_clear_error(tmp_path: Path
         series(tmp_path / "file", "shop")
     with sqlite3.connect(tmp_path / STORE_FILE) as connection:
         connection.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
-    with pytest.raises(UsageError, match="has schema 99; this infragate reads 1"):
+    with pytest.raises(UsageError, match="has schema 99; this infragate reads 2"):
         series(tmp_path, "shop")

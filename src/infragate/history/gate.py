@@ -9,7 +9,7 @@ from pathlib import Path
 from infragate.errors import UsageError
 from infragate.history.figures import figures_of
 from infragate.history.store import STORE_FILE, Series, append, series, targets
-from infragate.history.trend import TOLERANCE, WINDOW, Regression, regressions, render_trend
+from infragate.history.trend import HORIZON_DAYS, TOLERANCE, WINDOW, Finding, regressions, render_trend
 from infragate.reports.records import RunRecord
 
 TREND_FILE = "trend.html"
@@ -21,7 +21,7 @@ class Trend:
 
     target: str
     series: tuple[Series, ...]
-    regressions: tuple[Regression, ...]
+    regressions: tuple[Finding, ...]  # regressions against the median, and courses crossing a bound
     page: Path
 
 
@@ -38,6 +38,7 @@ def trend(
     window: int = WINDOW,
     tolerance: float = TOLERANCE,
     page: Path | None = None,
+    horizon_days: float = HORIZON_DAYS,
 ) -> Trend:
     """Judge the newest run of a target (the only one in the store when not named) and write its page."""
     if not (folder / STORE_FILE).is_file():
@@ -51,7 +52,7 @@ def trend(
     elif target not in known:
         raise UsageError(f"trend: the history in {folder} has no run of target '{target}'")
     every = tuple(series(folder, target))
-    found = tuple(regressions(every, window, tolerance))
+    found = tuple(regressions(every, window, tolerance, horizon_days))
     written = page or folder / TREND_FILE
     written.write_text(render_trend(target, every, found))
     return Trend(target, every, found, written)

@@ -1,5 +1,6 @@
 """The history store: one SQLite file in a folder the user names, a row per run and a row per figure
-of it. Runs append; nothing is rewritten. The schema carries its version."""
+of it. Runs append; nothing is rewritten. The schema carries its version; a store of schema 1
+(before figures kept their declared bound) is brought to 2 by adding the column, empty for old runs."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from infragate.history.figures import Better, Figure
 from infragate.reports.records import RunRecord
 
 STORE_FILE = "history.sqlite"
-SCHEMA = 1
+SCHEMA = 2
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -23,7 +24,7 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE TABLE IF NOT EXISTS figures (
     run INTEGER NOT NULL REFERENCES runs(id), name TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL,
-    better TEXT NOT NULL CHECK (better IN ('lower', 'higher'))
+    better TEXT NOT NULL CHECK (better IN ('lower', 'higher')), threshold REAL
 );
 CREATE INDEX IF NOT EXISTS figures_by_name ON figures (name);
 """
@@ -39,12 +40,13 @@ class Point:
 
 @dataclass(frozen=True)
 class Series:
-    """One figure of one target over its runs, oldest first."""
+    """One figure of one target over its runs, oldest first, with the bound the newest run declared."""
 
     name: str
     unit: str
     better: Better
     points: tuple[Point, ...]
+    threshold: float | None = None
 
 
 def _open(folder: Path) -> sqlite3.Connection:
@@ -57,6 +59,10 @@ def _open(folder: Path) -> sqlite3.Connection:
         found = connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
         if found is None:
             connection.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
+        elif found[0] == "1":
+            with connection:
+                connection.execute("ALTER TABLE figures ADD COLUMN threshold REAL")
+                connection.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA),))
         elif found[0] != str(SCHEMA):
             raise UsageError(f"--history: {folder / STORE_FILE} has schema {found[0]}; this infragate reads {SCHEMA}")
     except sqlite3.DatabaseError as exc:
@@ -73,8 +79,11 @@ def append(folder: Path, run: RunRecord, figures: Sequence[Figure], reports: Pat
             (run.target, run.started_at, run.exit_code, str(reports)),
         )
         connection.executemany(
-            "INSERT INTO figures VALUES (?, ?, ?, ?, ?)",
-            [(cursor.lastrowid, figure.name, figure.value, figure.unit, figure.better) for figure in figures],
+            "INSERT INTO figures (run, name, value, unit, better, threshold) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (cursor.lastrowid, figure.name, figure.value, figure.unit, figure.better, figure.threshold)
+                for figure in figures
+            ],
         )
 
 
@@ -88,11 +97,13 @@ def series(folder: Path, target: str) -> list[Series]:
     """Every figure of a target over its runs, oldest first, by name."""
     with closing(_open(folder)) as connection:
         rows = connection.execute(
-            "SELECT f.name, f.unit, f.better, r.started_at, f.value FROM figures f JOIN runs r ON f.run = r.id "
-            "WHERE r.target = ? ORDER BY f.name, r.started_at, r.id",
+            "SELECT f.name, f.unit, f.better, r.started_at, f.value, f.threshold FROM figures f "
+            "JOIN runs r ON f.run = r.id WHERE r.target = ? ORDER BY f.name, r.started_at, r.id",
             (target,),
         ).fetchall()
     found: dict[str, tuple[str, Better, list[Point]]] = {}
-    for name, unit, better, started_at, value in rows:
+    bounds: dict[str, float | None] = {}
+    for name, unit, better, started_at, value, threshold in rows:
         found.setdefault(name, (unit, better, []))[2].append(Point(started_at, value))
-    return [Series(name, unit, better, tuple(points)) for name, (unit, better, points) in found.items()]
+        bounds[name] = threshold  # the newest run's bound: the profile may have changed it
+    return [Series(name, unit, better, tuple(points), bounds[name]) for name, (unit, better, points) in found.items()]

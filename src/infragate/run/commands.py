@@ -103,13 +103,15 @@ def show_trend(args: argparse.Namespace) -> int:
     """`infragate trend`: the trend page of a target's history, and its regressions."""
     if not 0 <= args.tolerance < 1000:
         raise UsageError(f"trend: --tolerance: expected a percentage from 0, got {args.tolerance:g}")
-    found = trend(Path(args.history), args.target, args.window, args.tolerance / 100)
+    if not 0 <= args.horizon <= 3650:
+        raise UsageError(f"trend: --horizon: expected days from 0 to 3650, got {args.horizon:g}")
+    found = trend(Path(args.history), args.target, args.window, args.tolerance / 100, horizon_days=args.horizon)
     runs = max((len(series.points) for series in found.series), default=0)
     say(f"infragate: trend of '{found.target}': {len(found.series)} figures over {runs} runs; page {found.page}")
-    for regression in found.regressions:
-        say(f"  regression        {regression.line()}")
+    for finding in found.regressions:
+        say(f"  {finding.LABEL:<17} {finding.line()}")
     if not found.regressions:
-        say("infragate: no figure regressed")
+        say("infragate: no figure regressed or is on course to pass its declared bound")
         return ExitCode.CONFORMANT
     return ExitCode.NON_CONFORMANT if args.fail_on_regression else ExitCode.CONFORMANT
 

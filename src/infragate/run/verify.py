@@ -155,9 +155,9 @@ def _judge_history(args: VerifyRequest, run: RunRecord, run_dir: Path, code: int
     kept = keep_run(args.history, run, run_dir)
     found = trend(args.history, run.target)
     say(f"infragate: history: {kept} figures kept in {args.history}; trend page {found.page}")
-    for regression in found.regressions:
-        say(f"  regression        {regression.line()}")
-        run.notes.append(f"regression: {regression.line()}")
+    for finding in found.regressions:
+        say(f"  {finding.LABEL:<17} {finding.line()}")
+        run.notes.append(f"{finding.LABEL}: {finding.line()}")
     if found.regressions:
         write_reports(run, run_dir)
         if args.fail_on_regression and code == ExitCode.CONFORMANT:

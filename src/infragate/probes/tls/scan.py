@@ -26,7 +26,7 @@ from cryptography.x509.oid import SignatureAlgorithmOID
 from infragate.errors import ProbeError
 from infragate.probes.survey import Survey
 from infragate.probes.tls.mozilla import PROFILES
-from infragate.profile.model import Profile
+from infragate.profile.model import Profile, Tls
 from infragate.verdicts import Check
 
 VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
@@ -193,6 +193,7 @@ class CertificateReport:
     host_matches: bool
     checked_name: str
     ocsp_stapling: str
+    min_days_valid: float  # the declared least number of days left, carried for the history's course
 
     def chain_check(self) -> Check:
         """The chain verifies against the trust anchors."""
@@ -208,15 +209,16 @@ class CertificateReport:
             "certificate name", expected, ", ".join(self.names) or "no subjectAltName", self.host_matches
         )
 
-    def expiry_check(self, min_days: float) -> Check:
-        """The certificate stays valid for at least min_days."""
-        expected = f"the certificate of {self.url} valid for at least {min_days:g} more days"
+    def expiry_check(self) -> Check:
+        """The certificate stays valid for at least the declared number of days."""
+        expected = f"the certificate of {self.url} valid for at least {self.min_days_valid:g} more days"
         observed = f"{self.days_left:.1f} (until {self.not_after})"
-        return Check.compare("certificate validity", expected, observed, self.days_left >= min_days)
+        return Check.compare("certificate validity", expected, observed, self.days_left >= self.min_days_valid)
 
 
-def inspect_certificate(endpoint: Endpoint, ca_bundle: Path | None) -> CertificateReport:
-    """Fetch the leaf certificate, verify the chain against the trust anchors, match the name."""
+def inspect_certificate(endpoint: Endpoint, ca_bundle: Path | None, min_days_valid: float) -> CertificateReport:
+    """Fetch the leaf certificate, verify the chain against the trust anchors, match the name; the
+    report carries the declared least number of days left."""
     try:
         with _connected(endpoint, _client(None, "DEFAULT")) as tls:
             der = tls.getpeercert(binary_form=True)
@@ -251,6 +253,7 @@ def inspect_certificate(endpoint: Endpoint, ca_bundle: Path | None) -> Certifica
         host_matches=_matches(endpoint.server_name, names),
         checked_name=endpoint.server_name,
         ocsp_stapling="not inspected (the standard library cannot request it; the deep scan reports it)",
+        min_days_valid=min_days_valid,
     )
 
 
@@ -341,4 +344,5 @@ def survey_protocols(profile: Profile) -> Survey[ProtocolScan]:
 
 def survey_certificates(profile: Profile) -> Survey[CertificateReport]:
     """Inspect the certificate of every TLS endpoint."""
-    return Survey(tuple(inspect_certificate(e, profile.gateway.ca_bundle) for e in tls_endpoints(profile)))
+    least = (profile.tls or Tls()).min_days_valid
+    return Survey(tuple(inspect_certificate(e, profile.gateway.ca_bundle, least) for e in tls_endpoints(profile)))
