@@ -225,3 +225,16 @@ def test_a_declared_link_is_judged_by_the_file_it_leads_to(tmp_path: Path) -> No
     )
     (state,) = inventory.observe("pod", host).files
     assert (state.path, state.exists, state.mode) == (str(tmp_path / "database-password"), True, 0o440)
+
+
+def test_a_backend_whose_client_is_not_installed_is_named_before_testinfra_runs_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # In infragate's container image there is no docker client: the host cannot be read (could not
+    # verify), and the line says why instead of testinfra's "exit code 127".
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(ProbeError, match=r"^host docker://abc: testinfra's docker backend runs `docker`, which is not"):
+        inventory.connect("docker://abc")
+    with pytest.raises(ProbeError, match="kubectl backend runs `kubectl`"):
+        inventory.connect("kubectl://api-0?namespace=marketplace")
+    assert inventory.connect("local://").run("echo here").stdout == "here\n"  # the local backend runs no client

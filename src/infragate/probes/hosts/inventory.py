@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -110,12 +111,21 @@ def parse_listener(url: str) -> Listener | None:
     return Listener(address.strip("[]") or "::", int(port))
 
 
+# testinfra's backends that run a client program, by the scheme of a host's spec.
+CLIENTS = {"docker": "docker", "kubectl": "kubectl", "podman": "podman", "ssh": "ssh", "lxc": "lxc"}
+
+
 def connect(spec: str) -> Any:
-    """The testinfra host of a spec; ProbeError when testinfra is missing or the backend refuses it."""
+    """The testinfra host of a spec; ProbeError when testinfra is missing, the backend's client
+    program is not on PATH, or the backend refuses it."""
     try:
         import testinfra  # an optional dependency (the `hosts` extra)
     except ImportError:
         raise ProbeError("testinfra is not installed (install infragate's `hosts` extra)") from None
+    scheme = spec.partition("://")[0]
+    client = CLIENTS.get(scheme)
+    if client is not None and shutil.which(client) is None:
+        raise ProbeError(f"host {spec}: testinfra's {scheme} backend runs `{client}`, which is not on PATH here")
     try:
         return testinfra.get_host(spec)
     except Exception as exc:  # noqa: BLE001 - each backend raises its own kind
