@@ -7,6 +7,9 @@ The known-bad stacks are in test_variants.py, which runs after this module has r
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +17,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from infragate.image.build import build_image, load_into_docker
 from infragate.platforms import open_platform
 from infragate.platforms.swarm import STOPPED_FROM
 from infragate.profile import load_profile
@@ -182,3 +186,39 @@ def test_recover_after_sigkill_mid_drill_gives_redis_back(
     labels = _labels(stack, "redis")
     assert platform.desired("redis") == 1 and STOPPED_FROM not in labels
     assert platform.component_running("redis")  # type: ignore[attr-defined]
+
+
+# What the image runs against the stack: the gateway through its published port, the platform's
+# configuration through the Engine's socket, the monitoring through its ports. (Not the hosts: the
+# image has no docker client for testinfra's docker backend; they would be could not verify.)
+IMAGE_FEATURES = (
+    "/features/gateway/health.feature",
+    "/features/platform/swarm.feature",
+    "/features/monitoring/monitoring.feature",
+)
+
+
+@REFERENCE
+def test_the_container_image_verifies_the_reference_stack(stack: swarm.SwarmState, tmp_path: Path) -> None:
+    image = build_image()
+    load_into_docker(image)
+    reports = tmp_path / "reports"
+    reports.mkdir(mode=0o777)
+    reports.chmod(0o777)  # the image runs as nobody
+    folder = Path(stack.directory)
+    socket = "/var/run/docker.sock"
+    command = [
+        "docker", "run", "--rm", "--network", "host", "--group-add", str(os.stat(socket).st_gid),
+        "-v", f"{socket}:{socket}", "-v", f"{folder}:{folder}:ro", "-v", f"{reports}:/work/reports",
+        image.tag, "verify", "--target", stack.profile, *_features(*IMAGE_FEATURES), "--format", "json",
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    document = json.loads(done.stdout)
+    assert (document["verdict"], document["target"]) == ("conformant", "reference-swarm")
+    verdicts = {scenario["scenario"]: scenario["verdict"] for scenario in document["scenarios"]}
+    assert set(verdicts.values()) == {"conformant"} and len(verdicts) == 10, verdicts
+    (run_dir,) = reports.iterdir()  # written by nobody into the mounted folder
+    assert document["reports"] == f"/work/reports/{run_dir.name}"
+    assert {"report.html", "junit.xml", "evidence.json"} <= {path.name for path in run_dir.iterdir()}
+    assert run_dir.stat().st_uid == 65534

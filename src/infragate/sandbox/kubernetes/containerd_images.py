@@ -32,12 +32,15 @@ class ImageFile:
 
 @dataclass(frozen=True)
 class ImageConfig:
-    """What an image runs, and as whom."""
+    """What an image runs, and as whom, where and with what (its tag, and any further tags)."""
 
     tag: str
     entrypoint: tuple[str, ...]
     user: str = ""
     env: tuple[str, ...] = field(default=("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",))
+    cmd: tuple[str, ...] = ()
+    workdir: str = ""
+    more_tags: tuple[str, ...] = ()
 
 
 def write_layer(files: Mapping[str, ImageFile], destination: Path) -> None:
@@ -68,10 +71,16 @@ def write_archive(config: ImageConfig, layer: Path, destination: Path) -> None:
     image_config = {
         "architecture": "amd64",
         "os": "linux",
-        "config": {"Entrypoint": list(config.entrypoint), "Env": list(config.env), "User": config.user},
+        "config": {
+            "Entrypoint": list(config.entrypoint),
+            "Cmd": list(config.cmd),
+            "Env": list(config.env),
+            "User": config.user,
+            "WorkingDir": config.workdir,
+        },
         "rootfs": {"type": "layers", "diff_ids": [f"sha256:{digest.hexdigest()}"]},
     }
-    manifest = [{"Config": "config.json", "RepoTags": [config.tag], "Layers": ["layer.tar"]}]
+    manifest = [{"Config": "config.json", "RepoTags": [config.tag, *config.more_tags], "Layers": ["layer.tar"]}]
     with tarfile.open(destination, mode="w") as image:
         image.add(layer, arcname="layer.tar")
         for name, content in (("config.json", image_config), ("manifest.json", manifest)):
@@ -83,8 +92,13 @@ def write_archive(config: ImageConfig, layer: Path, destination: Path) -> None:
 
 def import_archive(layout: Layout, archive: Path, tag: str) -> None:
     """Import a docker-archive into the cluster's containerd, where the kubelet finds it by tag."""
+    import_into(layout.containerd_socket, archive, tag)
+
+
+def import_into(socket: Path, archive: Path, tag: str) -> None:
+    """Import a docker-archive into the containerd at this socket, in the kubelet's namespace."""
     done = subprocess.run(
-        ["ctr", "--address", str(layout.containerd_socket), "--namespace", NAMESPACE, "images", "import", str(archive)],
+        ["ctr", "--address", str(socket), "--namespace", NAMESPACE, "images", "import", str(archive)],
         capture_output=True,
         check=False,
         timeout=300,

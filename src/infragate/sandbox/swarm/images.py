@@ -238,8 +238,14 @@ def _owned_files(rootfs: Path, package: str) -> set[str]:
 
 def role_files(rootfs: Path, role: str) -> list[str]:
     """Every path of the rootfs the role's image holds: all but what only other roles (or nothing) use."""
+    return package_files(rootfs, ROLES[role])
+
+
+def package_files(rootfs: Path, roots: Iterable[str]) -> list[str]:
+    """Every path of the rootfs an image of these packages holds: Debian's required packages, the
+    base ones, the roots and what they depend on; none of what only other packages (or nothing) use."""
     packages = installed_packages(rootfs)
-    kept = closure(packages, [*(p.name for p in packages.values() if p.required), *BASE, *ROLES[role]])
+    kept = closure(packages, [*(p.name for p in packages.values() if p.required), *BASE, *roots])
     kept -= set(UNUSED)
     keep_paths = set().union(*(_owned_files(rootfs, name) for name in kept))
     dropped = set().union(*(_owned_files(rootfs, name) for name in set(packages) - kept)) - keep_paths
@@ -267,6 +273,12 @@ def _install_scripts(rootfs: Path) -> None:
     for name, text in ENTRY_SCRIPTS.items():
         (opt / name).write_text(text)
         (opt / name).chmod(0o755)
+
+
+def cached_rootfs() -> Path:
+    """The cached Debian rootfs every image is cut from (built by debootstrap when missing)."""
+    with file_lock(CACHE / ".build.lock"):
+        return _rootfs()
 
 
 def role_layer(role: str, destination: Path) -> None:
