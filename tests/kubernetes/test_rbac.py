@@ -1,6 +1,6 @@
-"""The Role in docs/kubernetes-rbac.yaml is enough, and no more than needed: a run with only its
-read-only part passes every read-only Kubernetes scenario and is refused a disruption by the API
-(could not verify, never non-conformant); with both parts, the disruption runs and passes."""
+"""The Roles in deploy/kubernetes are enough, and no more than needed: a run with only rbac.yaml
+(the read-only part) passes every read-only Kubernetes scenario and is refused a disruption by the API
+(could not verify, never non-conformant); with rbac-disrupt.yaml too, the disruption runs and passes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from kubernetes import client, config, utils
 from infragate.sandbox.kubernetes import cluster, workload
 from tests.conftest import run_cli
 
-RBAC = Path(__file__).resolve().parents[2] / "docs" / "kubernetes-rbac.yaml"
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "kubernetes"
 READ_ONLY = ("features/platform/kubernetes.feature", "features/platform/replicas.feature")
 KILL = "Losing a replica stays within the failover budget"
 
@@ -41,9 +41,10 @@ def _service_account_profile(reference: cluster.ClusterState, api: client.ApiCli
 
 def test_the_documented_role_is_enough_for_each_kind_of_run(reference: cluster.ClusterState, tmp_path: Path) -> None:
     api = config.new_client_from_config(config_file=reference.kubeconfig)  # type: ignore[no-untyped-call]
-    documents = list(yaml.safe_load_all(RBAC.read_text()))
-    disrupt = [item for item in documents if item["metadata"]["name"] == "infragate-disrupt"]
-    utils.create_from_yaml(api, yaml_objects=[item for item in documents if item not in disrupt])  # type: ignore[no-untyped-call]
+    read_only = list(yaml.safe_load_all((DEPLOY / "rbac.yaml").read_text()))
+    disrupt = list(yaml.safe_load_all((DEPLOY / "rbac-disrupt.yaml").read_text()))
+    assert not any(item["metadata"]["name"] == "infragate-disrupt" for item in read_only)
+    utils.create_from_yaml(api, yaml_objects=read_only)  # type: ignore[no-untyped-call]
     profile = _service_account_profile(reference, api, tmp_path)
 
     read = run_cli("verify", "--target", str(profile), *_features(*READ_ONLY), "--reports", str(tmp_path / "read"),

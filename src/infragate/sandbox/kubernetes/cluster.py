@@ -53,6 +53,11 @@ COMPONENTS = (
 )
 
 
+def import_image(archive: Path, tag: str) -> None:
+    """Import a docker-archive (infragate's own image) into the running cluster's containerd."""
+    containerd_images.import_into(config.containerd_socket(RUN_DIR), archive, tag)
+
+
 def binaries() -> Path:
     """Where scripts/kubernetes.sh puts the cluster's binaries."""
     tools = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "infragate" / "tools"

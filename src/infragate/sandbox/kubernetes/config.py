@@ -48,6 +48,11 @@ class Ports:
         return cls(*ports)
 
 
+def containerd_socket(run: Path) -> Path:
+    """containerd's socket in the cluster's run folder."""
+    return run / "containerd.sock"
+
+
 @dataclass(frozen=True)
 class Layout:
     """Where one cluster keeps its files, and the binaries it runs."""
@@ -63,7 +68,7 @@ class Layout:
 
     @property
     def containerd_socket(self) -> Path:
-        return self.run / "containerd.sock"
+        return containerd_socket(self.run)
 
     def kubeconfig(self, user: str) -> Path:
         return self.directory / "kubeconfigs" / f"{user}.kubeconfig"
