@@ -80,7 +80,12 @@ def digest(root: Path) -> str:
 
 
 def _run(command: list[str], what: str, cwd: Path | None = None) -> None:
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, timeout=900)
+    try:
+        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, timeout=900)
+    except FileNotFoundError:
+        raise SandboxError(f"{what} needs `{command[0]}`, which is not on PATH") from None
+    except subprocess.TimeoutExpired:
+        raise SandboxError(f"{what} took more than 900 s") from None
     if done.returncode != 0:
         raise SandboxError(f"{what} failed: {(done.stderr or done.stdout).strip()[-400:]}")
 
@@ -168,6 +173,9 @@ def build_image(root: Path | None = None) -> Image:
 
 def load_into_docker(image: Image) -> None:
     """`docker load` the archive, unless the engine has the image already."""
-    known = subprocess.run(["docker", "image", "inspect", image.tag], capture_output=True, check=False)
+    try:
+        known = subprocess.run(["docker", "image", "inspect", image.tag], capture_output=True, check=False, timeout=60)
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        raise SandboxError("loading the image needs a Docker Engine and its `docker` client") from None
     if known.returncode != 0:
         _run(["docker", "load", "-q", "-i", str(image.archive)], f"docker load of {image.tag}")
