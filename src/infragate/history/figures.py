@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from infragate.loadgen.histogram import decode, percentile_s
+from infragate.loadgen.result import error_share, throughput_per_s
 from infragate.reports.records import RunRecord
 
 Better = Literal["lower", "higher"]
@@ -46,11 +47,9 @@ def _load(data: dict[str, Any]) -> list[Figure]:
         )
         for p in (50, 95, 99)
     ]
-    figures.append(
-        Figure("load throughput", round(counts.get("ok_in_window", 0) / data["plan"]["duration_s"], 3), "/s", "higher")
-    )
-    errors = counts.get("errors", 0) + counts.get("unfinished", 0)
-    figures.append(Figure("load error ratio", round(errors / scheduled, 6), "", "lower"))
+    throughput = throughput_per_s(counts, float(data["plan"]["duration_s"]))
+    figures.append(Figure("load throughput", round(throughput, 3), "/s", "higher"))
+    figures.append(Figure("load error ratio", round(error_share(counts, scheduled), 6), "", "lower"))
     return figures
 
 

@@ -50,6 +50,17 @@ class KindOutcome:
     errors: int
 
 
+def error_share(counts: dict[str, int], scheduled: int) -> float:
+    """Errors (not throttling) among the scheduled requests; unfinished ones count as errors. (Also
+    what the run history reads from a run's evidence.)"""
+    return (int(counts.get("errors", 0)) + int(counts.get("unfinished", 0))) / max(scheduled, 1)
+
+
+def throughput_per_s(counts: dict[str, int], duration_s: float) -> float:
+    """Successful answers per second of the schedule (answers within the grace after it count)."""
+    return int(counts.get("ok_in_window", 0)) / duration_s
+
+
 @dataclass(frozen=True)
 class LoadResult:
     """The measured outcome of one load run."""
@@ -101,7 +112,7 @@ class LoadResult:
     @property
     def error_share(self) -> float:
         """Errors (not throttling) among the scheduled requests; unfinished ones count as errors."""
-        return (self.count("errors") + self.count("unfinished")) / max(self.scheduled, 1)
+        return error_share(self.counts, self.scheduled)
 
     @property
     def throttled_share(self) -> float:
@@ -111,7 +122,7 @@ class LoadResult:
     @property
     def throughput_per_s(self) -> float:
         """Successful answers per second of the schedule (answers within the grace after it count)."""
-        return self.count("ok_in_window") / self.plan.duration_s
+        return throughput_per_s(self.counts, self.plan.duration_s)
 
     def _split(self, attribute: str) -> str:
         """'; by kind: login 12.0 % (30 of 250), ...' for a mix of several kinds, worst first."""
