@@ -80,7 +80,7 @@ def _verify_variant(variant: Variant, spec: SandboxSpec, sandbox_root: Path, tmp
     state = local.up(name, variant.name, root=sandbox_root, spec=spec)
     try:
         selection = [argument for feature in features for argument in ("--features", feature)]
-        for attempt in ("first", "again"):
+        for attempt in ("first", "again", "third"):
             reports = tmp_path / attempt
             run = run_cli(
                 "verify", "--target", state.profile, "--allow-destructive", "--allow-load",
@@ -90,7 +90,9 @@ def _verify_variant(variant: Variant, spec: SandboxSpec, sandbox_root: Path, tmp
             # not verify, as designed (CI's run of edd4872: 21 of 2000 requests, 1.1 %, for
             # load-undersized, where 1 % may; of 5aee5c8: 65 of 900 overload requests late for
             # ratelimit-search-shares-api-zone on HAProxy); the variant's judgement is what is tested,
-            # so it runs once more.
+            # so it runs again, up to three times in all (CI's run of 8ceb93c: load-undersized's
+            # generator was late for 38 and 41 of 2000 requests, 1.9 % and 2.1 %, on both tries: it
+            # opens a connection, TLS handshake and all, for each of the ~1000 requests a queue holds).
             if not busy_machine(run):
                 break
     finally:
