@@ -7,6 +7,8 @@ only as its own process. One layer, written as a docker-archive that `docker loa
 
 The image runs `infragate` as nobody (uid 65534) in /work, with HOME and Matplotlib's cache in /tmp,
 so that it also runs with a read-only root file system; the built-in features are at /features.
+The recovery journal is in /var/lib/infragate/journal, where a volume is meant to be mounted: a
+container killed during a disruption leaves its journal for `infragate recover` in the next one.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ PLATFORM = "x86_64-manylinux_2_36"
 SITE = "/opt/infragate/site"
 SSLYZE_SITE = "/opt/sslyze/site"
 NOBODY = "65534:65534"
+STATE = "/var/lib/infragate"  # mount a volume here: the journal (and, as the CronJob does, reports and history)
 _PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 WRAPPERS = {
     "infragate": f'#!/bin/sh\nexport PYTHONPATH={SITE}\nexec python3 -m infragate "$@"\n',
@@ -109,8 +112,9 @@ def _install(root: Path, staging: Path) -> None:
         (bin_folder / name).write_text(text)
         (bin_folder / name).chmod(0o755)
     (staging / "features").symlink_to(f"{SITE}/infragate/features")
-    (staging / "work").mkdir(mode=0o1777)
-    (staging / "work").chmod(0o1777)
+    for folder in ("work", STATE.lstrip("/")):
+        (staging / folder).mkdir(parents=True)
+        (staging / folder).chmod(0o1777)
 
 
 def _layer(rootfs: Path, staging: Path, destination: Path) -> None:
@@ -160,7 +164,13 @@ def build_image(root: Path | None = None) -> Image:
                     tag,
                     ("infragate",),
                     user=NOBODY,
-                    env=(f"PATH={_PATH}", "HOME=/tmp", "MPLCONFIGDIR=/tmp/matplotlib", "PYTHONUNBUFFERED=1"),
+                    env=(
+                        f"PATH={_PATH}",
+                        "HOME=/tmp",
+                        "MPLCONFIGDIR=/tmp/matplotlib",
+                        "PYTHONUNBUFFERED=1",
+                        f"INFRAGATE_JOURNAL_DIR={STATE}/journal",
+                    ),
                     cmd=("--help",),
                     workdir="/work",
                     more_tags=tags[1:],
@@ -168,6 +178,9 @@ def build_image(root: Path | None = None) -> Image:
                 partial = Path(scratch) / "image.tar"
                 write_archive(config, layer, partial)
                 partial.rename(archive)
+            for older in CACHE.glob("infragate-image-*.tar"):  # 600 MB each: only the newest is kept
+                if older != archive:
+                    older.unlink(missing_ok=True)
     return Image(tag, tags, archive, archive.stat().st_size, time.monotonic() - started)
 
 
