@@ -35,7 +35,7 @@ class Regression:
 
     def line(self) -> str:
         """The regression in one line."""
-        unit = f" {self.unit}" if self.unit else ""
+        unit = _spaced(self.unit)
         return (
             f"{self.name}: {self.latest:g}{unit} in the newest run, the median of the {self.runs} runs before "
             f"it {self.median:g}{unit}"
@@ -73,7 +73,7 @@ class Crossing:
 
     def line(self) -> str:
         """The crossing in one line."""
-        unit = f" {self.unit}" if self.unit else ""
+        unit = _spaced(self.unit)
         return (
             f"{self.name}: {self.latest:g}{unit} in the newest run, within its declared {self.threshold:g}{unit}, "
             f"but moving {self.per_day:+.3g}{unit} a day over the last {self.runs} runs: "
@@ -127,10 +127,10 @@ def _chart(series: Series, regression: Regression | None, crossing: Crossing | N
     values = [point.value for point in series.points]
     runs = range(1, len(values) + 1)
     axes.plot(runs, values, color=BLUE, marker="o", markersize=3, label=series.name)
-    caption = f"{series.name} over {len(values)} runs (oldest left): newest {values[-1]:g}{_unit(series)}"
+    caption = f"{series.name} over {len(values)} runs (oldest left): newest {values[-1]:g}{_spaced(series.unit)}"
     if series.threshold is not None:
         axes.axhline(series.threshold, color=ORANGE, linewidth=1.5, label=f"declared bound {series.threshold:g}")
-        caption += f", declared bound {series.threshold:g}{_unit(series)}"
+        caption += f", declared bound {series.threshold:g}{_spaced(series.unit)}"
     if crossing is not None:
         caption += f", on course to pass it within {crossing.horizon_days:g} days ({crossing.per_day:+.3g} a day)"
     if regression is not None:
@@ -138,14 +138,15 @@ def _chart(series: Series, regression: Regression | None, crossing: Crossing | N
             regression.median, color=RED, linestyle="--", linewidth=1, label=f"median of {regression.runs} before"
         )
         axes.plot([len(values)], [values[-1]], "o", markersize=9, markerfacecolor="none", color=RED, label="regression")
-        caption += f", the median of the {regression.runs} runs before it {regression.median:g}{_unit(series)}"
+        caption += f", the median of the {regression.runs} runs before it {regression.median:g}{_spaced(series.unit)}"
     axes.set(xlabel=f"run (oldest left, {len(values)} runs)", ylabel=series.unit or _counted(series))
     axes.legend(loc="best", fontsize=8)
     return chart_svg(figure, caption).replace("<svg ", '<svg class="chart" ', 1)
 
 
-def _unit(series: Series) -> str:
-    return f" {series.unit}" if series.unit else ""
+def _spaced(unit: str) -> str:
+    """A unit as it follows a value: " ms", or nothing for a figure without one."""
+    return f" {unit}" if unit else ""
 
 
 def _counted(series: Series) -> str:
