@@ -53,13 +53,18 @@ SOURCES = ("src/infragate", "steps", "features", "load", "pyproject.toml", "uv.l
 
 @dataclass(frozen=True)
 class Image:
-    """A built image: its tags, the docker-archive that holds it, its size, and the seconds it took."""
+    """A built image: its tags (the one naming its digest first), the docker-archive that holds it,
+    its size, and the seconds it took."""
 
-    tag: str
     tags: tuple[str, ...]
     archive: Path
     size_bytes: int
     build_s: float
+
+    @property
+    def tag(self) -> str:
+        """The tag that names this build's digest."""
+        return self.tags[0]
 
 
 def project_root() -> Path:
@@ -181,7 +186,7 @@ def build_image(root: Path | None = None) -> Image:
             for older in CACHE.glob("infragate-image-*.tar"):  # 600 MB each: only the newest is kept
                 if older != archive:
                     older.unlink(missing_ok=True)
-    return Image(tag, tags, archive, archive.stat().st_size, time.monotonic() - started)
+    return Image(tags, archive, archive.stat().st_size, time.monotonic() - started)
 
 
 def load_into_docker(image: Image) -> None:
