@@ -146,6 +146,51 @@ CASES: dict[str, tuple[Callable[[Path], str], str]] = {
         "gateway.cors.route: a route declared under gateway.routes",
     ),
     "share-over-one": (_add("resilience: {service: api, error_budget: 2}\n"), "resilience.error_budget"),
+    # values beyond reason, and values of the wrong kind (issue 28)
+    "max-requests-thirty-digits": (
+        _set("max_rate: 50", "max_rate: 50, max_requests: " + "9" * 30),
+        "safety.max_requests: a number below 1e+15",
+    ),
+    "max-requests-beyond-a-day": (
+        _set("max_rate: 50", "max_rate: 50, max_requests: 200000000"),
+        "safety.max_requests: Input should be less than or equal to 100000000",
+    ),
+    "replicas-thirty-digits": (_set("replicas: 3", "replicas: " + "9" * 30), "services.api.replicas"),
+    "replicas-beyond-a-cluster": (_set("replicas: 3", "replicas: {min: 1, max: 20000}"), "less than or equal to 10000"),
+    "duration-beyond-ten-years": (
+        _set("max_rate: 50", "max_rate: 50, max_duration: 99999999999s"),
+        "safety.max_duration: a duration of at most ten years",
+    ),
+    "traffic-rate-above-the-cap": (
+        _add("resilience: {service: api, traffic_rate: 100000}\n"),
+        "resilience.traffic_rate: a rate within safety.max_rate (50/s), not 100000/s",
+    ),
+    "postgres-dsn-of-mysql": (
+        _add("datastores: {postgres: {dsn: 'mysql://app:pw@127.0.0.1:3306/app'}}\n"),
+        "datastores.postgres.dsn: a URL such as postgresql://",
+    ),
+    "postgres-dsn-port-too-big": (
+        _add("datastores: {postgres: {dsn: 'postgresql://app:pw@127.0.0.1:99999/app'}}\n"),
+        "datastores.postgres.dsn: a URL such as postgresql://",
+    ),
+    "redis-url-of-http": (
+        _add("datastores: {redis: {url: 'http://127.0.0.1:6379'}}\n"),
+        "datastores.redis.url: a URL such as redis://",
+    ),
+    "postgres-dsn-no-host": (
+        _add("datastores: {postgres: {dsn: 'postgresql://'}}\n"),
+        "datastores.postgres.dsn: a URL such as postgresql://",
+    ),
+    "nul-byte": (lambda folder: BASE.replace("name: shop", "name: sh\0op"), ":1: (syntax): text without control"),
+    "control-character": (lambda folder: BASE + "description: a\x01b\n", "(syntax): text without control"),
+    "escape-sequence-in-a-name": (
+        _set("name: shop", 'name: "shop\\e[31m"'),
+        "name: text without control or direction-changing characters (U+001B",
+    ),
+    "right-to-left-override-in-a-name": (
+        _set("name: shop", 'name: "shop\\u202egnp.exe"'),
+        "name: text without control or direction-changing characters (U+202E RIGHT-TO-LEFT OVERRIDE)",
+    ),
     # secrets
     "secret-file-fifo": (_secret_file("fifo"), "not a regular file"),
     "secret-file-dev-zero": (_secret_file("zero"), "not a regular file"),

@@ -245,3 +245,46 @@ def test_a_secret_is_redacted_in_its_obvious_encodings() -> None:
         clean = redactor.redact(encoded)
         # all but the two groups at its edges, which it shares with its neighbours, is masked
         assert "***" in clean and len(encoded) - len(clean) >= len(secret.encode()) - 6, (encoded, clean)
+
+
+def test_a_password_in_any_url_of_a_profile_is_a_secret(tmp_path: Path) -> None:
+    """Issue 28: `https://user:PASSWORD@host` was accepted and the password printed and written into
+    every report. Any URL-valued key: the password is masked in the URL and on its own."""
+    text = (
+        "name: shop\n"
+        "gateway: {base_url: 'https://gate:Gateway-Pass-7@127.0.0.1:8443', routes: {api: {path: /api}}}\n"
+        "tls: {http_redirect_from: 'http://gate:Redirect-Pass-8@127.0.0.1:8080'}\n"
+        "datastores: {redis: {url: 'redis://:Redis%2FPass-9@127.0.0.1:6379/0'}}\n"
+        "monitoring: {prometheus: 'http://prom:Prom-Pass-10@127.0.0.1:9090'}\n"
+        "safety: {environment: staging}\n"
+    )
+    profile = parse_profile(text, base_dir=tmp_path)
+    assert profile.gateway.base_url.startswith("https://gate:Gateway-Pass-7@")  # the probes still use it
+    printed = REDACTOR.redact(f"could not reach {profile.gateway.base_url}/api/items; {text}")
+    for password in ("Gateway-Pass-7", "Redirect-Pass-8", "Redis%2FPass-9", "Redis/Pass-9", "Prom-Pass-10"):
+        assert password not in printed, printed
+    assert "could not reach https://gate:***@127.0.0.1:8443/api/items" in printed
+    assert REDACTOR.redact("the password was Prom-Pass-10") == "the password was ***"
+
+
+def test_any_url_password_is_masked_even_when_never_registered() -> None:
+    from infragate.profile.secrets import Redactor
+
+    redactor = Redactor()
+    assert redactor.redact("GET http://u:pw@h:1/x and postgresql://:p%40w@db/app, not http://h/a:b@c") == (
+        "GET http://u:***@h:1/x and postgresql://:***@db/app, not http://h/a:b@c"
+    )
+
+
+def test_a_kept_path_is_not_masked_inside_but_a_secret_overlapping_it_is() -> None:
+    """Issue 28: a secret that also spelled part of the reports folder was masked inside that path."""
+    from infragate.profile.secrets import Redactor
+
+    redactor = Redactor()
+    redactor.register("secret")
+    redactor.register("mysecretreports")
+    redactor.keep("/tmp/rep-39_secret_file", "reports")
+    assert (
+        redactor.redact("reports in /tmp/rep-39_secret_file/x; secret") == "reports in /tmp/rep-39_secret_file/x; ***"
+    )
+    assert redactor.redact("mysecretreports and reports") == "*** and reports"

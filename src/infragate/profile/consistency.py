@@ -115,6 +115,19 @@ def check_load(profile: Profile, file: str, lines: dict[KeyPath, int]) -> None:
         raise ProfileError(file, "load.rate", problem, lines.get(("load", "rate")))
 
 
+def check_traffic(profile: Profile, file: str, lines: dict[KeyPath, int]) -> None:
+    """Steady traffic during faults stays inside the profile's own rate cap, as the declared load must."""
+    resilience = profile.resilience
+    if resilience is not None and resilience.traffic_rate > profile.safety.max_rate:
+        key: KeyPath = ("resilience", "traffic_rate")
+        raise ProfileError(
+            file,
+            dotted(key),
+            f"a rate within safety.max_rate ({profile.safety.max_rate:g}/s), not {resilience.traffic_rate:g}/s",
+            lines.get(key, lines.get(key[:1])),
+        )
+
+
 def load_cap_problem(profile: Profile, rate_per_s: float, duration_s: float) -> str | None:
     """Why a load exceeds the profile's safety caps (max_rate, max_duration, max_requests), or None."""
     safety = profile.safety

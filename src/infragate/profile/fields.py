@@ -58,20 +58,32 @@ def scenario_path(value: object, info: ValidationInfo) -> object:
     return str(profile_path(value, info))
 
 
-def _url(value: object) -> object:
-    if not isinstance(value, str):
-        return value
-    expected = "a URL such as https://host:8443 (http:// or https://, a host, a port from 1 to 65535, no spaces)"
+def server_url(value: str, schemes: tuple[str, ...], example: str, socket_scheme: str | None = None) -> str:
+    """The URL when it has one of the schemes, a host and a port from 1 to 65535 (or none), and no
+    spaces; ValueError naming what is expected otherwise, never quoting the value (it may hold a
+    password). A local socket counts as a host: ``socket_scheme:///path``, or a ``host=/folder``
+    query (libpq's form)."""
+    expected = (
+        f"a URL such as {example} ({' or '.join(f'{scheme}://' for scheme in schemes)}, a host, "
+        "a port from 1 to 65535, no spaces)"
+    )
     try:
         parts = urlsplit(value)
         port = parts.port
     except ValueError:
         raise ValueError(expected) from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+    on_socket = (parts.scheme == socket_scheme and parts.path.startswith("/")) or "host=/" in parts.query
+    if parts.scheme not in (*schemes, socket_scheme) or any(c.isspace() for c in value) or port == 0:
         raise ValueError(expected)
-    if port == 0:
+    if not (parts.hostname or on_socket):
         raise ValueError(expected)
-    return value.rstrip("/")
+    return value
+
+
+def _url(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    return server_url(value, ("http", "https"), "https://host:8443").rstrip("/")
 
 
 def _url_path(value: object) -> object:
@@ -93,14 +105,23 @@ def _share(value: object) -> float:
     return parse_share(value)
 
 
+MAX_DURATION_S = 10 * 365 * 86400.0  # ten years: longer than any retention or RPO a design states
+
+
 def _positive(value: float) -> float:
     if value <= 0:
         raise ValueError("a duration above 0, such as 5s")
     return value
 
 
-Duration = Annotated[float, BeforeValidator(_duration), AfterValidator(_positive)]
-DurationOrZero = Annotated[float, BeforeValidator(_duration)]
+def _reasonable(value: float) -> float:
+    if value > MAX_DURATION_S:
+        raise ValueError(f"a duration of at most ten years ({MAX_DURATION_S:.0f} s)")
+    return value
+
+
+Duration = Annotated[float, BeforeValidator(_duration), AfterValidator(_positive), AfterValidator(_reasonable)]
+DurationOrZero = Annotated[float, BeforeValidator(_duration), AfterValidator(_reasonable)]
 Share = Annotated[float, BeforeValidator(_share)]
 RateValue = Annotated[Rate, BeforeValidator(_rate)]
 ExistingPath = Annotated[Path, BeforeValidator(profile_path)]

@@ -10,6 +10,7 @@ import difflib
 import os
 import types
 import typing
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,6 +24,7 @@ from infragate.profile.consistency import (
     check_load,
     check_references,
     check_scratch,
+    check_traffic,
     check_wal_archive,
     dotted,
 )
@@ -33,6 +35,7 @@ MAX_PROFILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32  # profiles nest about six deep
 MAX_ALIASES = 64  # a profile may reuse an anchor; a billion laughs may not
 MAX_NODES = 100_000
+MAX_NUMBER = 10**15  # no count, rate or size of a profile comes near it: more digits are a typo
 Model = TypeVar("Model", bound=BaseModel)
 
 
@@ -67,6 +70,7 @@ def _parse(text: str, file: str, base_dir: Path | None, env: dict[str, str]) -> 
     check_scratch(profile, file, lines)
     check_wal_archive(profile, file, lines)
     check_load(profile, file, lines)
+    check_traffic(profile, file, lines)
     return profile
 
 
@@ -78,6 +82,12 @@ def read_document(text: str, file: str, kind: str) -> tuple[Any, dict[KeyPath, i
     try:
         _check_depth(text, file)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: it has no mark, only a position
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise ProfileError(
+            file, "(syntax)", f"text without control characters (U+{exc.character:04X} at column {column})", line
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or "valid YAML"
@@ -163,9 +173,32 @@ def _construct(node: yaml.Node, key: KeyPath, lines: dict[KeyPath, int], file: s
             budget.open.discard(id(node))
     loader = yaml.SafeLoader("")
     try:
-        return loader.construct_object(node, deep=True)
+        value = loader.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError) as exc:
         raise ProfileError(file, dotted(key), f"a valid value ({getattr(exc, 'problem', None) or exc})", line) from None
+    if isinstance(value, str) and (hidden := _hidden_character(value)) is not None:
+        raise ProfileError(file, dotted(key), f"text without control or direction-changing characters ({hidden})", line)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= MAX_NUMBER:
+        raise ProfileError(
+            file, dotted(key), f"a number below {MAX_NUMBER:.0e} (got {len(str(abs(value)))} digits)", line
+        )
+    return value
+
+
+# Characters that would change what a terminal or a report shows around the value: an escape sequence
+# (written as "\e[31m" in a double-quoted string), or a right-to-left override that shows a name
+# reversed. Tabs and line breaks are text.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _hidden_character(text: str) -> str | None:
+    """The first control or bidirectional-formatting character in the text, named, or None."""
+    for character in text:
+        if character in "\t\n\r":
+            continue
+        if character in _BIDI_CONTROLS or unicodedata.category(character) == "Cc":
+            return f"U+{ord(character):04X} {unicodedata.name(character, 'control character')}"
+    return None
 
 
 def _collection(node: yaml.Node, key: KeyPath, lines: dict[KeyPath, int], file: str, budget: _Budget) -> Any:

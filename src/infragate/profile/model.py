@@ -159,11 +159,18 @@ class Gateway(StrictModel):
     )
 
 
+# Bounds beyond reason, so that a number with thirty digits is a typo found at load time, not a
+# probe that plans a billion years of work: more replicas than Kubernetes supports in a cluster, and
+# more requests than a probe at any cap could send in a day.
+MAX_REPLICAS = 10_000
+MAX_REQUESTS = 100_000_000
+
+
 class ReplicaBounds(StrictModel):
     """Declared replica count: a fixed number, or the bounds of an autoscaler."""
 
-    min: int = Field(ge=0, description="fewest replicas running")
-    max: int = Field(ge=1, description="most replicas running (the autoscaler's bound)")
+    min: int = Field(ge=0, le=MAX_REPLICAS, description="fewest replicas running")
+    max: int = Field(ge=1, le=MAX_REPLICAS, description="most replicas running (the autoscaler's bound)")
 
     @model_validator(mode="after")
     def _ordered(self) -> ReplicaBounds:
@@ -267,7 +274,10 @@ class Resilience(StrictModel):
         default=2.0, description="a restarted replica stays ready this long before the next one goes"
     )
     scale_out_to: int = Field(
-        default=5, ge=1, description="replicas the scale-out scenario asks for (at most the declared max)"
+        default=5,
+        ge=1,
+        le=MAX_REPLICAS,
+        description="replicas the scale-out scenario asks for (at most the declared max)",
     )
     scale_time: Duration = Field(default=60.0, description="scaled-out replicas ready within")
 
@@ -325,7 +335,7 @@ class Safety(StrictModel):
     allow_load: bool = Field(default=False, description="the target may be put under load")
     max_rate: float = Field(default=50.0, gt=0, description="requests per second any probe may offer")
     max_duration: Duration = Field(default=60.0, description="longest time any probe may put pressure on the target")
-    max_requests: int = Field(default=2000, gt=0, description="requests any one probe may send")
+    max_requests: int = Field(default=2000, gt=0, le=MAX_REQUESTS, description="requests any one probe may send")
 
     @model_validator(mode="after")
     def _production_is_never_destructive(self) -> Safety:

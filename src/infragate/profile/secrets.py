@@ -14,11 +14,14 @@ import logging
 import re
 import stat
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote
 
 REFERENCE = re.compile(r"\$\{(?:(file):)?([^}:]+?)(?::-([^}]*))?\}")
 MASK = "***"
+# scheme://user:password@ : the password of a URL's user information, wherever a URL is written.
+USERINFO = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)([^/\s@]+)@")
 
 
 class Redactor:
@@ -26,6 +29,8 @@ class Redactor:
 
     def __init__(self) -> None:
         self._values: set[str] = set()
+        self._kept: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
         self._lock = threading.Lock()
 
     def register(self, value: str) -> None:
@@ -35,21 +40,47 @@ class Redactor:
             with self._lock:
                 self._values.add(value)
                 self._values.update(variant for variant in encodings(value) if len(variant) >= 4)
+                self._pattern = None
+
+    def keep(self, *texts: str) -> None:
+        """Never mask a secret that lies wholly inside one of these texts: paths the user chose (the
+        profile, the reports folder) say where things are, and a secret that happens to spell part of
+        one would make them useless. A secret that only overlaps one is masked as ever."""
+        with self._lock:
+            self._kept.update(text for text in texts if len(text) > 1)
 
     def holds_secret(self, text: str) -> bool:
         """Whether a remembered secret (or an encoding of one) appears in the text."""
         return self.redact(text) != text
 
     def redact(self, text: str) -> str:
-        """Text with every remembered secret replaced by the mask, longest first."""
+        """Text with every remembered secret replaced by the mask (the longest where several match),
+        and the password of any URL's user information (``https://user:***@host``), remembered or not."""
         with self._lock:
-            values = sorted(self._values, key=len, reverse=True)
-        for value in values:
-            if len(value) < 4:
-                text = re.sub(rf"(?<![\w]){re.escape(value)}(?![\w])", MASK, text)
-            else:
-                text = text.replace(value, MASK)
-        return text
+            if self._pattern is None and self._values:
+                self._pattern = re.compile(
+                    "|".join(
+                        re.escape(value) if len(value) >= 4 else rf"(?<!\w){re.escape(value)}(?!\w)"
+                        for value in sorted(self._values, key=len, reverse=True)
+                    )
+                )
+            pattern, kept = self._pattern, tuple(self._kept)
+        text = _outside(kept, USERINFO, lambda match: f"{match.group(1)}{MASK}@", text)
+        return text if pattern is None else _outside(kept, pattern, lambda match: MASK, text)
+
+
+def _outside(kept: tuple[str, ...], pattern: re.Pattern[str], mask: Callable[[re.Match[str]], str], text: str) -> str:
+    """The text with each match of the pattern masked, except a match that lies inside a kept text."""
+    spans = [
+        (found.start(), found.end()) for path in kept if path in text for found in re.finditer(re.escape(path), text)
+    ]
+
+    def replace(match: re.Match[str]) -> str:
+        if any(start <= match.start() and match.end() <= end for start, end in spans):
+            return match.group(0)
+        return mask(match)
+
+    return pattern.sub(replace, text)
 
 
 def encodings(value: str) -> set[str]:
@@ -159,4 +190,12 @@ def expand(text: str, base_dir: Path | None, environ: dict[str, str]) -> str:
         REDACTOR.register(value)
         return value
 
-    return REFERENCE.sub(resolve, text)
+    expanded = REFERENCE.sub(resolve, text)
+    # A password written into a URL is a secret too: masked wherever a URL is written, and on its own
+    # where it is long enough not to be a word of the report (a one-letter test password would mask
+    # every <b> of report.html).
+    for match in USERINFO.finditer(expanded):
+        for password in {match.group(2), unquote(match.group(2))}:
+            if len(password) >= 4:
+                REDACTOR.register(password)
+    return expanded

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     Field,
     SecretStr,
@@ -14,19 +15,33 @@ from pydantic import (
     model_validator,
 )
 
-from infragate.profile.fields import Duration, ExistingPath, StrictModel, Url, profile_path
+from infragate.profile.fields import Duration, ExistingPath, StrictModel, Url, profile_path, server_url
+
+
+def _server_url(schemes: tuple[str, ...], example: str, socket_scheme: str | None = None) -> AfterValidator:
+    """A secret URL of a server of one of these schemes, with a host and a port from 1 to 65535."""
+
+    def check(value: SecretStr) -> SecretStr:
+        server_url(value.get_secret_value(), schemes, example, socket_scheme)
+        return value
+
+    return AfterValidator(check)
+
+
+PostgresDsn = Annotated[SecretStr, _server_url(("postgresql", "postgres"), "postgresql://USER:PASSWORD@HOST:5432/DB")]
+RedisUrl = Annotated[SecretStr, _server_url(("redis", "rediss"), "redis://:PASSWORD@HOST:6379/0", "unix")]
 
 
 class Postgres(StrictModel):
     """A PostgreSQL database of the deployment."""
 
-    dsn: SecretStr = Field(description="postgresql:// URL; a secret (use ${env:NAME} or ${file:PATH})")
+    dsn: PostgresDsn = Field(description="postgresql:// URL; a secret (use ${env:NAME} or ${file:PATH})")
 
 
 class Redis(StrictModel):
     """A Redis instance of the deployment."""
 
-    url: SecretStr = Field(description="redis:// URL; a secret (use ${env:NAME} or ${file:PATH})")
+    url: RedisUrl = Field(description="redis:// URL; a secret (use ${env:NAME} or ${file:PATH})")
 
 
 def _backup_location(value: object, info: ValidationInfo) -> object:
@@ -79,7 +94,7 @@ class PostgresBackups(StrictModel):
     rpo: Duration = Field(description="the newest backup is never older than this")
     rto: Duration = Field(description="a restore finishes within this")
     retention: Duration = Field(description="backups are kept this long, and no longer")
-    scratch_dsn: SecretStr | None = Field(
+    scratch_dsn: PostgresDsn | None = Field(
         default=None, description="where restore drills restore to; never the source database"
     )
     allow_same_server: bool = Field(default=False, description="may the scratch database share the source's server")
@@ -122,7 +137,7 @@ class WalArchive(StrictModel):
     """Continuous WAL archiving of the source database: what makes a recovery point of minutes possible."""
 
     rpo: Duration = Field(description="no committed change waits longer than this before it is in the archive")
-    dsn: SecretStr | None = Field(
+    dsn: PostgresDsn | None = Field(
         default=None, description="a role with pg_monitor on the primary; default: datastores.postgres.dsn"
     )
     repository: str | None = Field(
