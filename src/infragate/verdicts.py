@@ -20,6 +20,7 @@ class Verdict(StrEnum):
     NOT_RUN = "not run"
     REFUSED = "refused by the safety policy"
     WAIVED = "waived"  # non-conformant, or held back, under a waiver that still holds
+    INTERRUPTED = "interrupted"  # a stop signal came before the scenario finished: it proves nothing
 
     @property
     def severity(self) -> int:
@@ -33,6 +34,7 @@ _SEVERITY = {
     Verdict.NOT_RUN: 2,
     Verdict.WAIVED: 2,
     Verdict.COULD_NOT_VERIFY: 3,
+    Verdict.INTERRUPTED: 3,
     Verdict.NON_CONFORMANT: 4,
     Verdict.BAD_USAGE: 5,
     Verdict.REFUSED: 6,
@@ -40,7 +42,9 @@ _SEVERITY = {
 
 
 # Verdicts a person must look at (worst first by severity), and those of scenarios held back.
-NEEDS_ATTENTION = frozenset({Verdict.NON_CONFORMANT, Verdict.COULD_NOT_VERIFY, Verdict.REFUSED, Verdict.BAD_USAGE})
+NEEDS_ATTENTION = frozenset(
+    {Verdict.NON_CONFORMANT, Verdict.COULD_NOT_VERIFY, Verdict.INTERRUPTED, Verdict.REFUSED, Verdict.BAD_USAGE}
+)
 HELD_BACK = frozenset({Verdict.NOT_APPLICABLE, Verdict.NOT_RUN})
 # What a whole run established, by its exit code: the same words as a scenario's verdicts.
 RUN_VERDICT: dict[int, str] = {
@@ -70,7 +74,7 @@ def run_exit_code(verdicts: Iterable[Verdict], collection_errors: int = 0, inter
         return ExitCode.REFUSED_BY_SAFETY
     if Verdict.NON_CONFORMANT in seen:
         return ExitCode.NON_CONFORMANT
-    if interrupted or Verdict.COULD_NOT_VERIFY in seen or Verdict.CONFORMANT not in seen:
+    if interrupted or {Verdict.COULD_NOT_VERIFY, Verdict.INTERRUPTED} & set(seen) or Verdict.CONFORMANT not in seen:
         return ExitCode.COULD_NOT_VERIFY
     return ExitCode.CONFORMANT
 

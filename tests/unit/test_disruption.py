@@ -11,12 +11,14 @@ from infragate.platforms.base import Replica, ReplicaSet
 from infragate.probes import disruption
 from infragate.profile.model import Profile
 from infragate.recovery.journal import Journal
+from infragate.safety import Consent
 
 
 class Scripted:
     """A platform whose service goes through the given states, one per look, the last one staying."""
 
     kind = "scripted"
+    consent = Consent(destructive=True)
 
     def __init__(self, desired: int, states: list[tuple[int, int]]) -> None:
         self._desired, self._states, self.scaled_to = desired, states, [desired]

@@ -109,3 +109,48 @@ def test_a_scenario_undoes_only_what_it_journalled(tmp_path: Path) -> None:
     assert undo_pending(journal, perform, only_this_run=True, skip=earlier).verified
     assert seen == ["restore_replicas"]
     assert [entry.disruption for _, entry in journal.pending()] == ["create scratch database"]
+
+
+def test_a_disruption_without_consent_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    """Issue 28: a refused scale was journalled and "undone" anyway, rewriting the target's files."""
+    import pytest
+
+    from infragate.errors import SafetyError
+    from infragate.safety import Consent
+
+    journal = Journal(tmp_path, "run-1")
+    refused = Consent(destructive_refusal="the target's environment is production")
+    with pytest.raises(SafetyError, match=r"refused by the safety policy: scale api from 3 to 5: .* production"):
+        journal.record("scale api from 3 to 5", Undo("restore_replicas", {"replicas": 3}), refused)
+    assert journal.pending() == [] and not journal.file.exists()
+    journal.record("scale api from 3 to 5", Undo("restore_replicas", {"replicas": 3}), Consent(destructive=True))
+    assert len(journal.pending()) == 1
+
+
+def test_a_stop_held_during_an_undo_is_remembered_and_nothing_new_is_journalled(tmp_path: Path) -> None:
+    """Issue 28: a SIGTERM that came while an undo held the signals was lost, and the run went on to kill."""
+    import os
+    import signal
+
+    import pytest
+
+    from infragate.recovery.stopping import STOP, StopRequestedError, shielded
+
+    journal = Journal(tmp_path, "run-1")
+    seen: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: seen.append(signum))
+    try:
+        STOP.clear()
+        with shielded() as held:
+            os.kill(os.getpid(), signal.SIGTERM)  # delivered at once, to the holding handler
+            undone = "the undo went on"
+        assert undone and seen == []  # held: the undo was not cut short
+        assert held.reason == "SIGTERM" and STOP.reason == "SIGTERM"
+        with pytest.raises(StopRequestedError, match=r"not started: kill api-1: the run was asked to stop \(SIGTERM\)"):
+            journal.record("kill api-1", Undo("restore_replicas", {"replicas": 3}))
+        assert journal.pending() == []
+        os.kill(os.getpid(), signal.SIGTERM)  # the caller's handler is back
+        assert seen == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        STOP.clear()

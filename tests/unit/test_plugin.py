@@ -237,3 +237,57 @@ def test_reports_are_written(run: Any, pytester: pytest.Pytester) -> None:
         "and 1 conformant of 8 scenarios" in html
     )
     assert 'name="verdict" value="non-conformant"' in html and 'id="tag"' in html  # the filter
+
+
+def test_a_step_missing_the_given_that_provides_its_value_is_bad_usage_naming_that_step(
+    run: Any, pytester: pytest.Pytester
+) -> None:
+    """Issue 28: a kill without `Given steady traffic` ended "could not verify: FixtureLookupError"."""
+    pytester.makefile(
+        ".feature",
+        behaviour="Feature: Kills\n  Scenario: A kill without traffic\n    When one replica of the service is killed\n",
+    )
+    _, scenarios = run()
+    scenario = scenarios["A kill without traffic"]
+    assert scenario["verdict"] == "bad usage", scenario
+    assert scenario["failed_step"] == "When one replica of the service is killed"
+    assert "'Given steady traffic through the gateway' provides (traffic)" in scenario["message"], scenario["message"]
+
+
+def test_the_scenario_a_stop_cut_short_is_interrupted_in_every_report(pytester: pytest.Pytester) -> None:
+    """Issue 28: the scenario running when a run was stopped was reported as passed (0.0 s, no steps)."""
+    pytester.makefile(
+        ".yaml",
+        target=PROFILE.replace('datastores:\n  redis: {url: "redis://:${PLUGIN_TEST_SECRET}@127.0.0.1:1/0"}\n', ""),
+    )
+    pytester.makeconftest(
+        "import os, signal, time\nfrom pytest_bdd import when\n\n"
+        "@when('all is well')\ndef _():\n    pass\n\n"
+        "@when('the run is stopped')\ndef _():\n    os.kill(os.getpid(), signal.SIGTERM)\n    time.sleep(5)\n"
+    )
+    pytester.makefile(
+        ".feature",
+        behaviour=(
+            "Feature: Stops\n  Scenario: Before the stop\n    When all is well\n\n"
+            "  Scenario: Cut short\n    When the run is stopped\n\n"
+            "  Scenario: After the stop\n    When all is well\n"
+        ),
+    )
+    pytester.makepyfile(test_features="from pytest_bdd import scenarios\nscenarios('behaviour.feature')\n")
+    result = pytester.runpytest_subprocess("--target", "target.yaml", "--infragate-reports", "out")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    out = pytester.path / "out"
+    evidence = json.loads((out / "evidence.json").read_text())
+    verdicts = {scenario["scenario"]: scenario["verdict"] for scenario in evidence["scenarios"]}
+    assert verdicts == {"Before the stop": "conformant", "Cut short": "interrupted"}, verdicts
+    assert evidence["exit_code"] == 2 and evidence["interrupted"] == "SIGTERM"
+    junit = (out / "junit.xml").read_text()
+    assert '<error message="interrupted by SIGTERM before it finished: it proves nothing" type="interrupted">' in junit
+    cucumber = json.loads((out / "cucumber.json").read_text())
+    (cut,) = [element for feature in cucumber for element in feature["elements"] if element["name"] == "Cut short"]
+    assert [step["result"]["status"] for step in cut["steps"]] == ["skipped", "failed"]
+    assert cut["steps"][-1]["result"]["error_message"].startswith("interrupted: interrupted by SIGTERM")
+    allure = [json.loads(path.read_text()) for path in (out / "allure-results").glob("*-result.json")]
+    assert {result["name"]: result["status"] for result in allure}["Cut short"] == "broken"
+    assert "Nothing failed" not in (out / "report.html").read_text()
+    assert "interrupted" in (out / "summary.md").read_text().splitlines()[0]

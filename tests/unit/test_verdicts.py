@@ -44,7 +44,7 @@ def test_an_interrupted_run_is_never_conformant() -> None:
 @given(st.lists(st.sampled_from(list(Verdict))))
 def test_exit_zero_only_when_something_passed_and_nothing_failed(verdicts: list[Verdict]) -> None:
     code = run_exit_code(verdicts)
-    bad = {V.NON_CONFORMANT, V.COULD_NOT_VERIFY, V.BAD_USAGE, V.REFUSED}
+    bad = {V.NON_CONFORMANT, V.COULD_NOT_VERIFY, V.INTERRUPTED, V.BAD_USAGE, V.REFUSED}
     assert (code == ExitCode.CONFORMANT) == (V.CONFORMANT in verdicts and not bad & set(verdicts))
 
 

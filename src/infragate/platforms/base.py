@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from infragate.safety import Consent
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class Platform(Protocol):
     """An orchestrator that runs a target's services (local supervisor, Swarm, Kubernetes, ...)."""
 
     kind: str
+    consent: Consent  # what this run may do to the target: checked when acting, and before journalling
 
     def replicas(self, service: str) -> ReplicaSet:
         """Every replica of a service with its running and ready state; ProbeError when the platform cannot tell."""

@@ -3,9 +3,6 @@ verified at each scenario's teardown), ``background`` and ``evidence``; loaded b
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -18,25 +15,12 @@ from infragate.probes.http import GatewayClient
 from infragate.profile import Profile
 from infragate.profile.secrets import REDACTOR
 from infragate.recovery.journal import Journal, undo_pending
+from infragate.recovery.stopping import shielded
 from infragate.recovery.undo import performer
 from infragate.safety import Consent, consent_for
 
 PROFILE = pytest.StashKey[Profile]()
 JOURNAL = pytest.StashKey[Journal]()
-
-
-@contextlib.contextmanager
-def shielded() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM off while undoing: a second Ctrl-C must not cut an undo short."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +60,7 @@ def journal(pytestconfig: pytest.Config, profile: Profile, request: pytest.Fixtu
     run_journal = pytestconfig.stash[JOURNAL]
     earlier = run_journal.pending_ids()  # an earlier scenario's failed undo is not this scenario's
     yield run_journal
-    with shielded():
+    with shielded():  # a stop that comes meanwhile ends the run after this scenario (hooks.py)
         report = undo_pending(run_journal, performer(profile), only_this_run=True, skip=earlier)
     record = request.node.stash.get(RECORD, None)
     summary = "; ".join(report.undone + report.failed) or "nothing to undo"

@@ -15,17 +15,19 @@ import signal
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pytest_bdd.parser import Feature, Scenario
 
 from infragate.errors import InfragateError
-from infragate.plugin.fixtures import JOURNAL, PROFILE, shielded
-from infragate.plugin.recording import RUN, CollectionWatch, record_for
+from infragate.plugin.fixtures import JOURNAL, PROFILE
+from infragate.plugin.recording import RUN, CollectionWatch, interrupt_unfinished, record_for
 from infragate.profile import Profile, load_profile
 from infragate.profile.secrets import REDACTOR, redact_tree
 from infragate.recovery.journal import Journal, journal_root, undo_pending
+from infragate.recovery.stopping import STOP, shielded
 from infragate.recovery.undo import performer
 from infragate.reports import RunRecord, write_reports
 from infragate.safety import held_back
@@ -59,6 +61,7 @@ _RUN_ID = pytest.StashKey[str]()
 
 
 def _terminate(signum: int, frame: object) -> None:
+    STOP.request(signal.Signals(signum).name)
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
@@ -133,10 +136,12 @@ def pytest_configure(config: pytest.Config) -> None:
         # Short tracebacks in every report, JUnit XML included: a long one renders each frame's
         # arguments (a DSN, a header value) into the artifact.
         config.option.tbstyle = "short"
+    STOP.clear()  # a new run (pytester runs several in one process)
     if target and threading.current_thread() is threading.main_thread():
         # In a run against a target, SIGTERM must unwind like Ctrl-C, so that every journalled
-        # disruption is undone at teardown.
+        # disruption is undone at teardown; either is remembered, so that nothing new starts after it.
         signal.signal(signal.SIGTERM, _terminate)
+        signal.signal(signal.SIGINT, _terminate)
     config.pluginmanager.register(CollectionWatch(run, tuple(MARKERS)), "infragate-collection-watch")
 
 
@@ -174,6 +179,14 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Feature,
             pytest.skip(reason)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After each scenario, a stop that was held during its undo ends the run: no scenario starts after it."""
+    yield
+    if STOP.reason:
+        item.session.shouldstop = f"interrupted by {STOP.reason}"
+
+
 def _undo_leftovers(config: pytest.Config, run: RunRecord) -> None:
     """Whatever this run journalled and did not undo (a teardown cut short): undo it before any report."""
     if JOURNAL not in config.stash:
@@ -181,7 +194,7 @@ def _undo_leftovers(config: pytest.Config, run: RunRecord) -> None:
     journal_ = config.stash[JOURNAL]
     if not journal_.pending_ids():
         return
-    with shielded():
+    with shielded():  # a stop that comes now is remembered (the run is reported interrupted), not raised
         report = undo_pending(journal_, performer(config.stash[PROFILE]), only_this_run=True)
     verified = "verified" if report.verified else "NOT verified"
     run.notes.append(
@@ -206,10 +219,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if RUN not in config.stash:
         return
     run = config.stash[RUN]
-    if exitstatus == pytest.ExitCode.INTERRUPTED:  # Ctrl-C, or SIGTERM unwound as one
-        run.interrupted = "a stop signal (SIGINT or SIGTERM)"
-        run.notes.append(f"interrupted by {run.interrupted}: the run did not finish, so it proves nothing")
     _undo_leftovers(config, run)
+    if exitstatus == pytest.ExitCode.INTERRUPTED or STOP.reason:  # Ctrl-C, or SIGTERM unwound as one
+        run.interrupted = STOP.reason or "a stop signal (SIGINT or SIGTERM)"
+        run.notes.append(f"interrupted by {run.interrupted}: the run did not finish, so it proves nothing")
+        interrupt_unfinished(config, run.interrupted)
     run.finished_at = time.time()
     directory = config.getoption("--infragate-reports")
     if directory:

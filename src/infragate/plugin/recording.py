@@ -31,6 +31,7 @@ RECORD = pytest.StashKey[ScenarioRecord]()
 _STEP_STARTED = pytest.StashKey[float]()
 _STEP_ERRORED = pytest.StashKey[bool]()
 _BROKEN = pytest.StashKey[list[tuple[str, str]]]()  # Then steps whose promise was not met, and what they found
+_FINISHED = pytest.StashKey[set[str]]()  # the scenarios whose every phase was reported
 
 
 class _RunningStep:
@@ -172,6 +173,22 @@ def pytest_bdd_step_func_lookup_error(
     record.failed_step = _step_text(step)
 
 
+def _missing_value(name: str | None) -> str:
+    """Why a step could not get a value an earlier step makes (``traffic``): the step the scenario lacks."""
+    from pytest_bdd.steps import step_function_context_registry
+
+    providers = sorted(
+        f"{context.type.capitalize()} {context.parser.name}"
+        for context in list(step_function_context_registry.values())
+        if name and context.target_fixture == name and context.type
+    )
+    if not providers:
+        return f"the step needs '{name}', which no step of this scenario and no fixture provides"
+    return f"the step needs what '{providers[0]}' provides ({name}), and the scenario has no such step before it" + (
+        f" (or: {'; '.join(providers[1:])})" if len(providers) > 1 else ""
+    )
+
+
 def classify(report: pytest.TestReport, exception: BaseException | None) -> tuple[Verdict, str]:
     """The verdict of one phase of a scenario, and its message."""
     if report.passed:
@@ -190,6 +207,8 @@ def classify(report: pytest.TestReport, exception: BaseException | None) -> tupl
         return Verdict.REFUSED, str(exception)
     if isinstance(exception, StepDefinitionNotFoundError):
         return Verdict.BAD_USAGE, str(exception)
+    if isinstance(exception, pytest.FixtureLookupError):
+        return Verdict.BAD_USAGE, _missing_value(exception.argname)
     if isinstance(exception, InfragateError):
         verdict = Verdict.BAD_USAGE if isinstance(exception, UsageError) else Verdict.COULD_NOT_VERIFY
         return verdict, str(exception)
@@ -215,9 +234,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             record.message = REDACTOR.redact(f"cleanup failed: {message}")
     report.user_properties.append(("verdict", record.verdict.value))
     if report.when == "teardown":
+        item.config.stash.setdefault(_FINISHED, set()).add(item.nodeid)
         shown = shown_verdict(os.environ.get(WAIVERS_ENV, ""), record).value
         line = f"  {shown:<16}  {record.feature}: {record.scenario} ({record.duration_s:.1f} s)"
         progress(item.config, line)
+
+
+def interrupt_unfinished(config: pytest.Config, reason: str) -> None:
+    """Every scenario a stop cut short (its phases not all reported: it may have passed no step, or
+    every step and not its clean-up) is interrupted, never conformant: it proves nothing."""
+    finished = config.stash.get(_FINISHED, set())
+    for record in config.stash[RUN].scenarios:
+        if record.nodeid not in finished:
+            record.settle(Verdict.INTERRUPTED, f"interrupted by {reason} before it finished: it proves nothing")
 
 
 class CollectionWatch:

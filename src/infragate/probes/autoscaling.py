@@ -96,7 +96,9 @@ def watch_autoscaling(
     out_limit = scaling.scale_out_within
     in_limit = scaling.scale_in_within or 2 * out_limit
     before = len(settled(platform, service, resilience_of(profile).recovery_time).ready)
-    journal.record(f"autoscale {service} under load", Undo(RESTORE, {"service": service, "replicas": before}))
+    journal.record(
+        f"autoscale {service} under load", Undo(RESTORE, {"service": service, "replicas": before}), platform.consent
+    )
     plan = plan_for(profile, duration_s=out_limit + SETTLE_AFTER_S)
     outcome: dict[str, object] = {}
 

@@ -155,6 +155,7 @@ def kill_one(platform: Platform, journal: Journal, profile: Profile, traffic: Ba
     journal.record(
         f"kill replica {victim.id} (instance {victim.instance}) of {service}",
         Undo(RESTORE, {"service": service, "replicas": len(before.ready)}),
+        platform.consent,
     )
     policy = platform.restart_policy(service)
     if traffic is not None:
@@ -224,6 +225,7 @@ def scale_to(platform: Platform, journal: Journal, profile: Profile, replicas: i
     journal.record(
         f"scale {service} from {len(before.running)} to {replicas}",
         Undo(RESTORE, {"service": service, "replicas": len(before.running)}),
+        platform.consent,
     )
     started = time.monotonic()
     platform.scale(service, replicas)
@@ -263,7 +265,9 @@ def rolling_restart(platform: Platform, journal: Journal, profile: Profile) -> R
     service = resilience.service
     before = settled(platform, service, resilience.recovery_time)
     journal.record(
-        f"rolling restart of {service}", Undo(RESTORE, {"service": service, "replicas": len(before.running)})
+        f"rolling restart of {service}",
+        Undo(RESTORE, {"service": service, "replicas": len(before.running)}),
+        platform.consent,
     )
     started = time.monotonic()
     if isinstance(platform, RollsOut):  # the platform's own rollout, as its users run it

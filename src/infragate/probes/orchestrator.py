@@ -238,6 +238,7 @@ def roll_out_failing_update(platform: SwarmPlatform, journal: Journal, profile: 
     journal.record(
         f"roll out an update of {service} whose tasks never become healthy",
         Undo(RESTORE_ENVIRONMENT, {"service": service, "remove": FAULT_VARIABLE}),
+        platform.consent,
     )
     started = time.monotonic()
     platform.update_environment(service, {FAULT_VARIABLE: "unhealthy"})

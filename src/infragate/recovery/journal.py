@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from infragate.errors import InfragateError
+from infragate.recovery.stopping import STOP
 from infragate.retry import poll_until
+from infragate.safety import Consent
 
 
 def journal_root(profile_path: Path, profile_name: str) -> Path:
@@ -111,8 +113,15 @@ class Journal:
             handle.flush()
             os.fsync(handle.fileno())
 
-    def record(self, disruption: str, undo: Undo) -> Entry:
-        """Write a disruption down, with its undo, before it is performed."""
+    def record(self, disruption: str, undo: Undo, consent: Consent | None = None) -> Entry:
+        """Write a disruption down, with its undo, before it is performed.
+
+        Refused, with nothing written, once the run was asked to stop, and for a disruption of the
+        target (``consent`` given: the platform's) that the safety policy does not allow: a refused
+        disruption leaves no entry, so no undo runs for it and the target is not touched at all."""
+        STOP.refuse_new_work(disruption)
+        if consent is not None:
+            consent.require_destructive(disruption)
         entry = Entry(uuid.uuid4().hex[:12], disruption, undo, time.time())
         self._append(entry)
         return entry

@@ -23,6 +23,7 @@ _STATUS = {
     Verdict.CONFORMANT: "passed",
     Verdict.NON_CONFORMANT: "failed",
     Verdict.COULD_NOT_VERIFY: "broken",
+    Verdict.INTERRUPTED: "broken",
     Verdict.REFUSED: "broken",
     Verdict.BAD_USAGE: "broken",
     Verdict.NOT_APPLICABLE: "skipped",

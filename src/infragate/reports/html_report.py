@@ -23,6 +23,7 @@ COLOURS = {
     Verdict.CONFORMANT: "#2e7d32",
     Verdict.NON_CONFORMANT: "#c62828",
     Verdict.COULD_NOT_VERIFY: "#ef6c00",
+    Verdict.INTERRUPTED: "#ad1457",
     Verdict.BAD_USAGE: "#6a1b9a",
     Verdict.NOT_APPLICABLE: "#757575",
     Verdict.NOT_RUN: "#9e9e9e",
@@ -202,6 +203,8 @@ def render_html(run: RunRecord) -> str:
     waived_section = (
         f"<section><h2>Waived ({len(waived)})</h2>{''.join(_card(s) for s in waived)}</section>" if waived else ""
     )
+    colour = COLOURS[_headline_verdict(code)]
+    stopped = html.escape(f" (interrupted by {run.interrupted})") if run.interrupted else ""
     first = (
         f"<section><h2>Needs attention ({len(attention)})</h2>{''.join(_card(s) for s in attention)}</section>"
         if attention
@@ -210,7 +213,7 @@ def render_html(run: RunRecord) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>infragate: {html.escape(run.target)}</title><style>{_STYLE}</style><script>{_SCRIPT}</script></head><body><main>
-<h1>{html.escape(run.target)}: <span style="color:{COLOURS[_headline_verdict(code)]}">{RUN_VERDICT[code]}</span></h1>
+<h1>{html.escape(run.target)}: <span style="color:{colour}">{RUN_VERDICT[code]}</span>{stopped}</h1>
 <p class="headline">{counts_in_words(run)}; exit code {code}.</p>
 <p class="meta">Profile <code>{html.escape(run.profile)}</code>, started {when(run.started_at)},
 took {run.finished_at - run.started_at:.1f} s.</p>

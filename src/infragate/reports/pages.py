@@ -42,7 +42,8 @@ def render_markdown(run: RunRecord) -> str:
     """A Markdown summary for a pull request, a chat message or a CI job page."""
     code = run.exit_code
     lines = [
-        f"# infragate: {run.target}: {RUN_VERDICT[code]} (exit {code})",
+        f"# infragate: {run.target}: {RUN_VERDICT[code]}"
+        + (f" (interrupted by {run.interrupted}, exit {code})" if run.interrupted else f" (exit {code})"),
         "",
         f"Profile `{run.profile}`, started {when(run.started_at)}, took {run.finished_at - run.started_at:.1f} s.",
         "",

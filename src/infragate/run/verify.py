@@ -26,6 +26,7 @@ from infragate.history.gate import keep_run, trend
 from infragate.profile import Profile, load_profile
 from infragate.profile.secrets import REDACTOR, redact_tree
 from infragate.recovery.journal import OWNER_WAIT_S, Journal, journal_root, undo_pending
+from infragate.recovery.stopping import shielded
 from infragate.recovery.undo import performer
 from infragate.reports import ALLURE_DIR, CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, RunRecord, write_reports
 from infragate.reports.machine import run_document
@@ -238,18 +239,25 @@ def _run_suite(profile: Profile, target: Path, args: VerifyRequest, waivers: lis
     except BaseException:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         raise
+    stopped = ""
     try:
-        # A signal that came while the child started is delivered here, with the child known.
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-        _, errors = child.communicate()
-    except _Interrupted:
-        _stop_child(child)
-        raise
+        try:
+            # A signal that came while the child started is delivered here, with the child known.
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+            _, errors = child.communicate()
+        except _Interrupted as stop:
+            stopped = str(stop)
+            _stop_child(child)
     finally:
-        # Whatever became of the suite: undo what it left, and scrub what it wrote (again: it may have
-        # been killed before it could).
-        _undo_what_the_suite_left(profile, target, run_id)
+        # Whatever became of the suite: undo what it left (a stop meanwhile is held, not lost), and
+        # scrub what it wrote (again: it may have been killed before it could).
+        with shielded() as held:
+            _undo_what_the_suite_left(profile, target, run_id)
         redact_tree(run_dir)
+    stopped = stopped or held.reason
+    if stopped:  # the reports say so, whatever the suite managed to write before it ended
+        _mark_interrupted(run_dir, stopped)
+        raise _Interrupted(stopped)
     evidence = run_dir / EVIDENCE_FILE
     if not evidence.exists():
         reason = _last_error_line(errors or "") or f"pytest exited {child.returncode}"
@@ -270,6 +278,19 @@ def _run_suite(profile: Profile, target: Path, args: VerifyRequest, waivers: lis
         write_reports(run, run_dir)
     _print_summary(run, run_dir)
     return run, run_dir
+
+
+def _mark_interrupted(run_dir: Path, reason: str) -> None:
+    """The suite's reports, when it wrote any, say that the run was interrupted (and so proves nothing)."""
+    evidence = run_dir / EVIDENCE_FILE
+    if not evidence.exists():
+        return
+    run = RunRecord.from_json(evidence.read_text())
+    if run.interrupted:
+        return
+    run.interrupted = reason
+    run.notes.append(f"interrupted by {reason}: the run did not finish, so it proves nothing")
+    write_reports(run, run_dir)
 
 
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}

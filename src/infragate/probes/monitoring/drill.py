@@ -152,7 +152,9 @@ def run_drill(
     if not platform.component_running(drill.stop):
         raise ProbeError(f"{drill.stop} does not run before the drill")
     entry = journal.record(
-        f"stop {drill.stop} (alert drill {drill.alert})", Undo(START_COMPONENT, {"component": drill.stop})
+        f"stop {drill.stop} (alert drill {drill.alert})",
+        Undo(START_COMPONENT, {"component": drill.stop}),
+        platform.consent,
     )
     wall_started, started = time.time(), time.monotonic()
     platform.stop_component(drill.stop)
