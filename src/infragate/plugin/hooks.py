@@ -24,6 +24,7 @@ from pytest_bdd.parser import Feature, Scenario
 from infragate.errors import InfragateError
 from infragate.plugin.fixtures import JOURNAL, PROFILE
 from infragate.plugin.recording import RUN, CollectionWatch, interrupt_unfinished, record_for
+from infragate.probes.silence import SILENT
 from infragate.profile import Profile, load_profile
 from infragate.profile.secrets import REDACTOR, redact_tree
 from infragate.recovery.journal import Journal, journal_root, undo_pending
@@ -137,6 +138,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # arguments (a DSN, a header value) into the artifact.
         config.option.tbstyle = "short"
     STOP.clear()  # a new run (pytester runs several in one process)
+    SILENT.forget()
     if target and threading.current_thread() is threading.main_thread():
         # In a run against a target, SIGTERM must unwind like Ctrl-C, so that every journalled
         # disruption is undone at teardown; either is remembered, so that nothing new starts after it.

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import requests
 
 from infragate.errors import ProbeError
+from infragate.probes.silence import SILENT
 
 if TYPE_CHECKING:
     from infragate.profile.model import Gateway, Route
@@ -71,6 +72,7 @@ class GatewayClient:
         timeout: float | None = None,
     ) -> Exchange:
         """Send one request to a full URL (another port or scheme of the same gateway)."""
+        SILENT.refuse_if_silent(url)
         started = time.perf_counter()
         try:
             response = self._session.request(
@@ -85,10 +87,13 @@ class GatewayClient:
         except requests.exceptions.SSLError as exc:
             raise ProbeError(f"could not reach {url}: TLS handshake failed ({_reason(exc)})") from None
         except requests.exceptions.Timeout:
-            raise ProbeError(f"could not reach {url}: no answer within {timeout or self.gateway.timeout:g} s") from None
+            silence = f"no answer within {timeout or self.gateway.timeout:g} s"
+            SILENT.noted(url, silence)
+            raise ProbeError(f"could not reach {url}: {silence}") from None
         except requests.RequestException as exc:
             raise ProbeError(f"could not reach {url}: {_reason(exc)}") from None
         elapsed = time.perf_counter() - started
+        SILENT.answered(url)
         return Exchange(
             method, url, response.status_code, elapsed, tuple(response.headers.items()), response.text[:BODY_EXCERPT]
         )

@@ -21,6 +21,7 @@ import aiohttp
 
 from infragate import collector
 from infragate.errors import ProbeError
+from infragate.probes.silence import SILENT
 
 KEPT_HEADERS = (
     "retry-after",
@@ -116,6 +117,7 @@ def run_schedule(
     """Send every planned request at its intended time; bounded by the plan's span plus one timeout."""
     if not plan:
         raise ProbeError("an empty traffic plan was asked for")
+    SILENT.refuse_if_silent(base_url)
     ordered = sorted(plan, key=lambda request: request.at_s)
     wall_start = time.time()
     with collector.paused():  # a collection of a big process would start requests late

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from infragate.errors import ProbeError
+from infragate.probes.silence import SILENT
 from infragate.probes.traffic import ssl_context
 from infragate.profile.model import Profile
 from infragate.verdicts import Check
@@ -43,6 +44,7 @@ def probe_websocket(profile: Profile) -> WebSocketResult:
     url = gateway.base_url.replace("https://", "wss://").replace("http://", "ws://") + gateway.websocket.path
     message = f"infragate-{secrets.token_hex(8)}"
     context = ssl_context(gateway.ca_bundle, gateway.verify_tls)
+    SILENT.refuse_if_silent(gateway.base_url)
     return asyncio.run(_exchange(url, message, context, gateway.timeout))
 
 

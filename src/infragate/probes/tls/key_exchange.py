@@ -11,6 +11,7 @@ import subprocess
 from dataclasses import dataclass
 
 from infragate.errors import ProbeError
+from infragate.probes.silence import SILENT
 from infragate.probes.survey import Survey
 from infragate.probes.tls.mozilla import PROFILES
 from infragate.probes.tls.scan import Endpoint, tls_endpoints
@@ -87,6 +88,7 @@ def _offered_alone(endpoint: Endpoint, *options: str) -> bool:
 
 def scan_key_exchange(endpoint: Endpoint) -> KeyExchangeScan:
     """Offer each TLS 1.3 suite alone, then each group alone (under TLS 1.3 when accepted, else TLS 1.2)."""
+    SILENT.refuse_if_silent(endpoint.url)
     if _offered_alone(endpoint, "-tls1_3"):
         suites = tuple(suite for suite in TLS13_SUITES if _offered_alone(endpoint, "-tls1_3", "-ciphersuites", suite))
         groups = tuple(g for g in EC_GROUPS + FF_GROUPS if _offered_alone(endpoint, "-tls1_3", "-groups", g))

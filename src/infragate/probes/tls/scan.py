@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.x509.oid import SignatureAlgorithmOID
 
 from infragate.errors import ProbeError
+from infragate.probes.silence import SILENT
 from infragate.probes.survey import Survey
 from infragate.probes.tls.mozilla import PROFILES
 from infragate.profile.model import Profile, Tls
@@ -69,6 +70,7 @@ def _client(version: str | None, ciphers: str = "ALL:@SECLEVEL=0") -> ssl.SSLCon
 
 @contextmanager
 def _connected(endpoint: Endpoint, context: ssl.SSLContext) -> Iterator[ssl.SSLSocket]:
+    SILENT.refuse_if_silent(endpoint.url)
     try:
         raw = socket.create_connection((endpoint.host, endpoint.port), timeout=HANDSHAKE_TIMEOUT_S)
     except OSError as exc:
