@@ -116,6 +116,16 @@ def healthy(directory: str) -> set[str]:
     return answered
 
 
+def configuration(directory: str) -> dict[str, tuple[int, bytes]]:
+    """Every configuration file of the sandbox (the gateway's, supervisord's, Redis's, ...): mtime and content."""
+    return {
+        str(path): (path.stat().st_mtime_ns, path.read_bytes())
+        for pattern in ("*.conf", "*.cfg", "*.yml", "*.yaml")
+        for path in sorted(Path(directory).rglob(pattern))
+        if path.is_file() and "pgdata" not in path.parts
+    }
+
+
 @pytest.fixture(scope="module")
 def target(sandbox_root: Path) -> Iterator[local.SandboxState]:
     state = local.up("trust", root=sandbox_root)
@@ -159,6 +169,7 @@ def test_every_destructive_step_is_refused_without_consent_whatever_the_tags(
     profile = _profile_with(target.profile, tmp_path, **safety)
     before = observed_replicas(target.directory)
     redis_before = observed_redis(target.directory)
+    configuration_before = configuration(target.directory)
     if "--allow-load" in options:  # the profile forbids load: asking for it is refused before anything runs
         asked = run_cli(
             "verify", "--target", str(profile), *options, "--reports", str(tmp_path / "r0"), reports=tmp_path
@@ -182,9 +193,11 @@ def test_every_destructive_step_is_refused_without_consent_whatever_the_tags(
         assert "refused by the safety policy" in verdicts[scenario]["message"]
     assert observed_replicas(target.directory) == before, "a replica was disrupted without consent"
     assert observed_redis(target.directory) == redis_before is not None, "Redis was stopped without consent"
-    # The journal may hold the intent of a refused action; none may be left pending.
-    pending = [entry for file in journal_dir.rglob("*.jsonl") for entry in Journal(file.parent).pending()]
-    assert pending == []
+    # A refusal leaves no trace on the target (issue 28: the refused scale was journalled, then "undone",
+    # which rewrote the gateway's configuration): its configuration files unchanged, content and mtime,
+    # and nothing journalled, so nothing to undo.
+    assert configuration(target.directory) == configuration_before, "a refused disruption touched the target"
+    assert list(journal_dir.rglob("*.jsonl")) == [], "a refused disruption was journalled"
 
 
 ROLLING_RESTART = """\
@@ -317,3 +330,125 @@ def test_a_sigkilled_alert_drill_is_put_back_by_recover(
         assert b"+PONG" in connection.recv(256)
     assert observed_replicas(target.directory) == replicas
     assert not _pending(journal_dir)
+
+
+TWO_DISRUPTIONS = """\
+@platform @destructive
+Feature: Two disruptions in a row
+  Scenario: A replica is killed
+    Given steady traffic through the gateway
+    When one replica of the service is killed
+    Then the killed replica is replaced by a new one
+
+  Scenario: The replicas are restarted
+    Given steady traffic through the gateway
+    When every replica of the service is restarted one after another
+    Then every replica was replaced
+"""
+PHASES = ("before", "during", "undo", "after")
+STOP_RUNS = 20  # every phase with both signals, at least twice each
+# How long a stop may take from the test's kill to the suite's signal handler (verify forwards it).
+DELIVERY_S = 0.25
+
+
+def _journal_lines(journal_dir: Path) -> list[dict[str, object]]:
+    lines = []
+    for file in sorted(journal_dir.rglob("*.jsonl")):
+        for line in file.read_text().splitlines():
+            with contextlib.suppress(ValueError):
+                lines.append(json.loads(line))
+    return lines
+
+
+def _first_with(journal_dir: Path, status: str) -> bool:
+    return any(line.get("status") == status for line in _journal_lines(journal_dir))
+
+
+def _phase_at(moment: float, lines: list[dict[str, object]]) -> str:
+    """Where a moment falls in the life of the run's first disruption, from what the journal wrote."""
+    times = {}
+    for line in lines:
+        times.setdefault(str(line["status"]), float(str(line["written_at"])))
+    for phase, status in (("before", "pending"), ("during", "undoing"), ("undo", "undone")):
+        if status not in times or moment < times[status]:
+            return phase
+    return "after"
+
+
+def test_a_stop_at_any_phase_of_a_disruption_starts_nothing_new_and_is_reported_interrupted(
+    target: local.SandboxState, journal_dir: Path, tmp_path: Path
+) -> None:
+    """Issue 28: a SIGTERM that came while an undo held the signals was lost: the run went on to a rolling
+    restart and a kill, and its reports said conformant. SIGTERM and SIGINT to verify's process group, aimed
+    before the first disruption, during it, during its undo and after it; the journal and the target observed."""
+    chooser = random.Random(20261207)
+    feature = tmp_path / "two.feature"
+    feature.write_text(TWO_DISRUPTIONS)
+    before = sorted(observed_replicas(target.directory))
+    gateway_conf = (Path(target.directory) / "nginx" / "nginx.conf").read_bytes()
+    assert before == ["api-1", "api-2", "api-3"] and healthy(target.directory) == set(before)
+    hit: list[tuple[str, str, str]] = []
+    for index in range(STOP_RUNS):
+        aim = PHASES[index % len(PHASES)]
+        stop = (signal.SIGTERM, signal.SIGINT)[(index // len(PHASES)) % 2]
+        for stale in journal_dir.rglob("*.jsonl"):
+            stale.unlink()
+        reports = tmp_path / f"stop-{index}"
+        run = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "infragate", "verify", "--target", target.profile, "--allow-destructive"),
+                *("--features", str(feature), "--reports", str(reports)),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 90
+        if aim == "before":
+            time.sleep(chooser.uniform(0.5, 2.5))
+        else:
+            status = {"during": "pending", "undo": "undoing", "after": "undone"}[aim]
+            while not _first_with(journal_dir, status) and run.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            if aim == "during":
+                time.sleep(chooser.uniform(0.0, 1.0))
+        assert run.poll() is None, f"run {index} ended before its stop ({aim}):\n{run.communicate()[0].decode()}"
+        sent_at = time.time()
+        os.killpg(run.pid, stop)
+        output = run.communicate(timeout=240)[0].decode()
+        lines = _journal_lines(journal_dir)
+        phase = _phase_at(sent_at, lines)
+        hit.append((aim, phase, stop.name))
+        started_after = [
+            line["disruption"]
+            for line in lines
+            if line["status"] == "pending" and float(str(line["written_at"])) > sent_at + DELIVERY_S
+        ]
+        assert started_after == [], f"run {index} ({stop.name} {phase}): started after the stop: {started_after}"
+        assert run.returncode == 2, f"run {index} ({stop.name} {phase}) exited {run.returncode}:\n{output}"
+        assert "interrupted" in output, output
+        for folder in reports.iterdir() if reports.exists() else []:
+            if not (folder / "evidence.json").exists():
+                continue  # stopped before the suite wrote anything: no report claims a verdict
+            evidence = json.loads((folder / "evidence.json").read_text())
+            head = (folder / "summary.md").read_text().splitlines()[0]
+            assert evidence["interrupted"] and evidence["exit_code"] == 2, (index, phase, evidence["notes"])
+            assert "interrupted" in head and "conformant" not in head.replace("could not verify", ""), head
+            verdicts = {scenario["scenario"]: scenario["verdict"] for scenario in evidence["scenarios"]}
+            if phase == "during":  # the scenario the stop cut short proves nothing
+                assert verdicts["A replica is killed"] == "interrupted", (index, phase, verdicts)
+            if phase == "undo":  # the undo was held to its end, and nothing started after it
+                assert list(verdicts) == ["A replica is killed"], (index, phase, verdicts)
+            assert all(s["verdict"] != "conformant" or s["steps"] for s in evidence["scenarios"]), verdicts
+        # The target as before, observed: no undo left to anyone, the same replicas, healthy, the gateway's
+        # configuration as it was.
+        assert not _pending(journal_dir), f"run {index} ({stop.name} {phase}) left an undo pending:\n{output}"
+        settled = time.monotonic() + 15
+        while healthy(target.directory) != set(before) and time.monotonic() < settled:
+            time.sleep(0.2)
+        assert sorted(observed_replicas(target.directory)) == before, f"run {index} ({stop.name} {phase})"
+        assert healthy(target.directory) == set(before), f"run {index} ({stop.name} {phase})"
+        assert (Path(target.directory) / "nginx" / "nginx.conf").read_bytes() == gateway_conf
+    print("\n".join(f"{aim:>6} -> {phase:<6} {name}" for aim, phase, name in hit))
+    for phase in PHASES:
+        assert sum(seen == phase for _, seen, _ in hit) >= 2, f"the stop landed {phase} too rarely: {hit}"

@@ -127,7 +127,7 @@ class Journal:
         return entry
 
     def settle(self, entry: Entry, status: str, detail: str = "") -> None:
-        """Note what became of an entry's undo ("undone" or "failed")."""
+        """Note what became of an entry's undo: "undoing" when it begins, then "undone" or "failed"."""
         self._append(Entry(entry.id, entry.disruption, entry.undo, time.time(), status, detail))
 
     def pending_ids(self) -> frozenset[str]:
@@ -219,6 +219,7 @@ def _pending_after_owners(
 def _undo_one(
     owner: Journal, entry: Entry, perform: Callable[[Undo], str], undone: list[str], failed: list[str]
 ) -> None:
+    owner.settle(entry, "undoing")  # still pending; the journal shows when each undo began
     try:
         detail = perform(entry.undo)
     except Exception as exc:  # noqa: BLE001  (whatever went wrong, the undo is not verified; it stays pending)
