@@ -143,3 +143,46 @@ def test_no_secret_in_any_artifact_of_a_passing_run(
     assert code == 0, output
     secrets = [CANARIES["CANARY_BODY"], *_real_secrets(reference)]
     assert _leaks(secrets, tmp_path / "reports", journal_dir, printed=output) == []
+
+
+def _with_url_passwords(data: object, found: list[str]) -> object:
+    """The profile's data with a password of its own written into every http(s):// URL (issue 28)."""
+    if isinstance(data, dict):
+        return {key: _with_url_passwords(value, found) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_with_url_passwords(value, found) for value in data]
+    if isinstance(data, str) and data.startswith(("http://", "https://")) and "@" not in data:
+        password = f"urlCanary{len(found):02d}x7q"
+        found.append(password)
+        scheme, rest = data.split("://", 1)
+        return f"{scheme}://infragate:{password}@{rest}"
+    return data
+
+
+def test_no_url_password_in_any_artifact_or_terminal_line(
+    reference: local.SandboxState, tmp_path: Path, journal_dir: Path
+) -> None:
+    """Issue 28: `base_url: https://user:PASSWORD@host` was printed ("could not reach https://user:PASSWORD@...")
+    and written into 16 report files. A password in every URL of the profile: the gateway's, the plain HTTP
+    one, Prometheus's, Alertmanager's, the receiver's, the supervisor's, the object store's."""
+    passwords: list[str] = []
+    data = _with_url_passwords(yaml.safe_load(Path(reference.profile).read_text()), passwords)
+    profile = Path(reference.profile).parent / f"url-passwords-{tmp_path.name}.yaml"
+    profile.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert len(passwords) >= 6, passwords
+    code, output = _verify(
+        profile,
+        tmp_path / "reports",
+        [
+            "features/gateway/health.feature",
+            "features/gateway/security_headers.feature",
+            "features/tls/tls.feature",
+            "features/monitoring/monitoring.feature",
+            "features/backup/backups.feature",
+        ],
+    )
+    assert code in (0, 1, 2), output
+    assert "infragate:***@" in output or "infragate:***@" in "".join(
+        path.read_text() for path in (tmp_path / "reports").rglob("*.json")
+    ), "no URL with its password masked was written anywhere: the test saw none"
+    assert _leaks(passwords, tmp_path / "reports", journal_dir, printed=output) == []
