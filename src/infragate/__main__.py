@@ -1,5 +1,31 @@
-"""python -m infragate"""
+"""``python -m infragate`` and the ``infragate`` command.
 
-from infragate.cli import main
+A stop that comes while the interpreter is still importing infragate is an interruption like any
+other (exit 2, one line), not a death by signal: nothing has been done to any target yet.
+"""
 
-main()
+from __future__ import annotations
+
+import signal
+import sys
+from types import FrameType
+
+
+def _stopped(signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def run() -> None:
+    """Run the command line with SIGTERM unwinding like Ctrl-C from the start (commands that must do
+    more on a stop, such as verify, put their own handler in place)."""
+    signal.signal(signal.SIGTERM, _stopped)
+    try:
+        from infragate.cli import main
+    except KeyboardInterrupt:
+        sys.stderr.write("infragate: interrupted while starting; nothing was done\n")
+        raise SystemExit(2) from None
+    main()
+
+
+if __name__ == "__main__":
+    run()

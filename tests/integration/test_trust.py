@@ -366,7 +366,7 @@ def _first_with(journal_dir: Path, status: str) -> bool:
 
 def _phase_at(moment: float, lines: list[dict[str, object]]) -> str:
     """Where a moment falls in the life of the run's first disruption, from what the journal wrote."""
-    times = {}
+    times: dict[str, float] = {}
     for line in lines:
         times.setdefault(str(line["status"]), float(str(line["written_at"])))
     for phase, status in (("before", "pending"), ("during", "undoing"), ("undo", "undone")):

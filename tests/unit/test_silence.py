@@ -18,7 +18,7 @@ def test_silence_refuses_at_once_until_the_endpoint_answers_or_its_retry_is_due(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     now = [1000.0]
-    monkeypatch.setattr(silence.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr("infragate.probes.silence.time.monotonic", lambda: now[0])
     endpoints = SilentEndpoints()
     endpoints.refuse_if_silent("https://127.0.0.1:8443/health")  # nothing known: goes through
     endpoints.noted("https://127.0.0.1:8443/health", "no answer within 5 s")
