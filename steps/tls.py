@@ -5,6 +5,7 @@ from __future__ import annotations
 from pytest_bdd import then, when
 
 from infragate.bdd import Evidence, expect_no_problems, needs, not_applicable
+from infragate.errors import ProbeError
 from infragate.probes.http import GatewayClient
 from infragate.probes.survey import Survey
 from infragate.probes.tls.https_policy import HstsResult, RedirectResult, probe_hsts, probe_redirect
@@ -108,7 +109,11 @@ def _(profile: Profile, evidence: Evidence) -> Survey[DeepScanResult]:
     tls = _tls(profile)
     if not tls.deep_scan:
         not_applicable("tls.deep_scan is false in the profile")
-    sslyze_executable() or not_applicable("sslyze is not installed (`uv tool install sslyze` installs it)")
+    if sslyze_executable() is None:  # wanted and not there: the gate must not pass without it
+        raise ProbeError(
+            "the deep scan needs sslyze, which is not on the PATH (`uv tool install sslyze` installs it; "
+            "INFRAGATE_SSLYZE names another; tls.deep_scan: false in the profile when the deep scan is not wanted)"
+        )
     scans = (deep_scan(endpoint, tls.mozilla_profile, profile.gateway.ca_bundle) for endpoint in tls_endpoints(profile))
     return evidence.record(Survey(tuple(scans)))
 

@@ -291,3 +291,21 @@ def test_the_scenario_a_stop_cut_short_is_interrupted_in_every_report(pytester: 
     assert {result["name"]: result["status"] for result in allure}["Cut short"] == "broken"
     assert "Nothing failed" not in (out / "report.html").read_text()
     assert "interrupted" in (out / "summary.md").read_text().splitlines()[0]
+
+
+def test_a_wanted_deep_scan_without_sslyze_is_could_not_verify_naming_it(
+    run: Any, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 29: without sslyze the deep scan was "not applicable", and the gate could pass without it."""
+    monkeypatch.delenv("INFRAGATE_SSLYZE", raising=False)
+    monkeypatch.setenv("PATH", str(pytester.path))  # no sslyze here
+    pytester.makefile(".yaml", target=PROFILE + "tls: {versions: [TLSv1.2, TLSv1.3]}\n")
+    pytester.makefile(
+        ".feature",
+        behaviour="Feature: Deep\n  Scenario: Deep scan\n    When sslyze scans every TLS endpoint\n",
+    )
+    _, scenarios = run()
+    scenario = scenarios["Deep scan"]
+    assert scenario["verdict"] == "could not verify", scenario
+    assert "the deep scan needs sslyze, which is not on the PATH" in scenario["message"]
+    assert "tls.deep_scan: false" in scenario["message"]

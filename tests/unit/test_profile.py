@@ -288,3 +288,43 @@ def test_a_kept_path_is_not_masked_inside_but_a_secret_overlapping_it_is() -> No
         redactor.redact("reports in /tmp/rep-39_secret_file/x; secret") == "reports in /tmp/rep-39_secret_file/x; ***"
     )
     assert redactor.redact("mysecretreports and reports") == "*** and reports"
+
+
+_NAMES = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,12}", fullmatch=True)
+_VALUES = st.text(alphabet="ABCDEFGHJKLMNQRSTUVWXYZ0123456789", min_size=6, max_size=24)
+
+
+@given(
+    name=_NAMES, value=_VALUES, form=st.sampled_from(["${{{}}}", "${{env:{}}}", "${{{}:-unused}}", "${{env:{}:-x}}"])
+)
+def test_every_environment_form_expands_and_is_a_secret(name: str, value: str, form: str) -> None:
+    """Issue 29: `${env:NAME}`, the documented form, stayed literal and was never treated as a secret."""
+    from infragate.profile.secrets import expand
+
+    expanded = expand(f"pre-{form.format(name)}-post", None, {name: value})
+    assert expanded == f"pre-{value}-post"
+    assert value not in REDACTOR.redact(expanded)
+
+
+@given(text=st.text(alphabet="${}:-=/ aZ_9", max_size=30))
+def test_no_dollar_brace_is_ever_left_literal(text: str) -> None:
+    """Any `${` that is not a known form is an error naming the forms; only `$${` gives a literal `${`."""
+    from infragate.profile.secrets import SecretReferenceError, expand
+
+    try:
+        expanded = expand(text, None, {"aZ_9": "value-of-the-variable"})
+    except SecretReferenceError as exc:
+        assert "${env:NAME}" in str(exc) or "environment variable" in str(exc)
+        return
+    assert expanded.count("${") == text.count("$${")
+
+
+def test_an_unknown_reference_in_a_profile_is_one_line_naming_its_key(tmp_path: Path) -> None:
+    text = (
+        "name: shop\ngateway: {base_url: 'https://127.0.0.1:8443'}\n"
+        "datastores: {redis: {url: 'redis://:${vault:x}@h:6379/0'}}\nsafety: {environment: staging}\n"
+    )
+    with pytest.raises(
+        ProfileError, match=r"datastores.redis.url: a secret reference of a known form \(\$\{NAME\}, \$\{env:NAME\}"
+    ):
+        parse_profile(text, base_dir=tmp_path)

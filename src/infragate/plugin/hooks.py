@@ -43,7 +43,7 @@ MARKERS = {
     "platform": "needs a platform adapter; not applicable to gateway-only targets",
     "ratelimit": "measures rate limits at the gateway",
     "tls": "checks TLS protocols, ciphers and certificates",
-    "deepscan": "runs the optional sslyze deep scan (out of process); not applicable when sslyze is absent",
+    "deepscan": "runs sslyze (out of process); could not verify without it, unless tls.deep_scan is false",
     "failover": "kills replicas and measures what clients saw",
     "scaling": "scales services out and in",
     "backup": "checks backups and restore drills",

@@ -131,7 +131,10 @@ class Tls(StrictModel):
         default_factory=Hsts, description="the Strict-Transport-Security policy (null: not checked)"
     )
     http_redirect_from: Url | None = Field(default=None, description="the gateway's plain http:// URL")
-    deep_scan: bool = Field(default=True, description="also run sslyze (out of process) when it is installed")
+    deep_scan: bool = Field(
+        default=True,
+        description="also run sslyze's deep scan (out of process); without sslyze on the PATH it is could not verify",
+    )
 
 
 class Gateway(StrictModel):

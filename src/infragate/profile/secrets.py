@@ -1,8 +1,9 @@
 """Secret references in profiles, and their redaction from every report and log line.
 
-A profile names a secret as ``${ENV_VAR}``, ``${ENV_VAR:-default}`` or ``${file:/path/to/secret}``;
-the value is read when
-the profile loads and remembered here, so that whatever infragate writes can be scrubbed of it.
+A profile names a secret as ``${NAME}`` or ``${env:NAME}`` (an environment variable, either with
+``:-default``) or ``${file:/path/to/secret}``; ``$${`` is a literal ``${``. Any other ``${...}`` is an
+error, never literal text. The value is read when the profile loads and remembered here, so that
+whatever infragate writes can be scrubbed of it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote, quote_plus, unquote
 
-REFERENCE = re.compile(r"\$\{(?:(file):)?([^}:]+?)(?::-([^}]*))?\}")
+REFERENCE = re.compile(r"(?<!\$)\$\{(?:(file|env):)?([^}:]+?)(?::-([^}]*))?\}")
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+FORMS = "${NAME}, ${env:NAME}, ${NAME:-default}, ${file:PATH}, or $${ for a literal ${"
 MASK = "***"
 # scheme://user:password@ : the password of a URL's user information, wherever a URL is written.
 USERINFO = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)([^/\s@]+)@")
@@ -169,10 +172,16 @@ def read_bounded_text(path: Path, limit: int) -> str:
 
 
 def expand(text: str, base_dir: Path | None, environ: dict[str, str]) -> str:
-    """Text with each ``${VAR}`` / ``${file:PATH}`` replaced by its value, each value registered as a secret."""
+    """Text with each ``${NAME}`` / ``${env:NAME}`` / ``${file:PATH}`` replaced by its value, each value
+    registered as a secret; SecretReferenceError for a ``${`` of any other form."""
+    known = sum(1 for _ in REFERENCE.finditer(text))
+    if text.count("${") - text.count("$${") != known:
+        raise SecretReferenceError(f"a secret reference of a known form ({FORMS})")
 
     def resolve(match: re.Match[str]) -> str:
         source, name, default = match.group(1), match.group(2).strip(), match.group(3)
+        if source != "file" and not _VARIABLE.fullmatch(name):
+            raise SecretReferenceError(f"an environment variable's name in ${{{name}}} (letters, digits, _)")
         if source == "file":
             path = Path(name).expanduser()
             if not path.is_absolute() and base_dir is not None:
@@ -190,7 +199,7 @@ def expand(text: str, base_dir: Path | None, environ: dict[str, str]) -> str:
         REDACTOR.register(value)
         return value
 
-    expanded = REFERENCE.sub(resolve, text)
+    expanded = REFERENCE.sub(resolve, text).replace("$${", "${")
     # A password written into a URL is a secret too: masked wherever a URL is written, and on its own
     # where it is long enough not to be a word of the report (a one-letter test password would mask
     # every <b> of report.html).
