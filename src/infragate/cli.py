@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,7 +61,12 @@ def _build_parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify", help="run the conformance features against a target")
     verify.add_argument("--target", metavar="FILE", help="target profile; default: bring up the reference deployment")
     verify.add_argument("--variant", metavar="NAME", help="without --target: bring up this known-bad variant")
-    verify.add_argument("--tags", metavar="EXPR", help='scenario selection, e.g. "not destructive and not load"')
+    verify.add_argument(
+        "--tags",
+        metavar="EXPR",
+        type=_tag_expression,
+        help='scenario selection, e.g. "not destructive and not load" (tags with or without their @)',
+    )
     verify.add_argument(
         "--features",
         metavar="PATH",
@@ -98,15 +104,20 @@ def _build_parser() -> argparse.ArgumentParser:
     trend = commands.add_parser("trend", help="chart each figure of a target's runs and flag regressions")
     trend.add_argument("--history", metavar="DIR", required=True, help="the history folder verify --history kept")
     trend.add_argument("--target", metavar="NAME", help="the target (needed when the history holds several)")
-    trend.add_argument("--window", type=_positive_int, default=5, help="earlier runs the newest is compared with")
     trend.add_argument(
-        "--tolerance", type=float, default=10.0, help="percent worse than their median that is a regression"
+        "--window", type=_positive_int, default=5, help="earlier runs the newest is compared with (default: 5)"
+    )
+    trend.add_argument(
+        "--tolerance",
+        type=float,
+        default=10.0,
+        help="percent worse than their median that is a regression (default: 10)",
     )
     trend.add_argument(
         "--horizon",
         type=float,
         default=7.0,
-        help="days ahead: a figure on course to pass its declared bound is named",
+        help="days ahead: a figure on course to pass its declared bound is named (default: 7)",
     )
     trend.add_argument(
         "--fail-on-regression", action="store_true", help="exit 1 when a figure regressed or is on course to cross"
@@ -156,14 +167,14 @@ def _build_parser() -> argparse.ArgumentParser:
     down.add_argument("--name", default="reference")
     status = sandbox_commands.add_parser("status", help="show its programs")
     status.add_argument("--name", default="reference")
-    for command in (up, down, status):
-        command.add_argument(
-            "--runtime",
-            choices=("local", "swarm", "kubernetes"),
-            default="local",
-            help="local: processes under supervisord; swarm: the stack on a local single-node Docker Swarm; "
-            "kubernetes: the marketplace's workload on a single-node cluster built from Kubernetes' Go modules",
-        )
+    runtimes = {
+        up: "local: processes under supervisord; swarm: the stack on a local single-node Docker Swarm; "
+        "kubernetes: the marketplace's workload on a single-node cluster built from Kubernetes' Go modules",
+        down: "which reference to stop: the local one (default), the Swarm stack or the Kubernetes cluster",
+        status: "which reference to show: the local one (default), the Swarm stack or the Kubernetes cluster",
+    }
+    for command, meaning in runtimes.items():
+        command.add_argument("--runtime", choices=("local", "swarm", "kubernetes"), default="local", help=meaning)
     variants = sandbox_commands.add_parser("variants", help="list the known-bad variants")
     variants.add_argument(
         "--table", action="store_true", help="a Markdown table of the built-in scenarios and their variants"
@@ -173,7 +184,9 @@ def _build_parser() -> argparse.ArgumentParser:
     features = commands.add_parser(
         "features", help="list the scenarios a run chooses from, with their tags and what they need"
     )
-    features.add_argument("--tags", metavar="EXPR", help='only the scenarios this selects, e.g. "tls or gateway"')
+    features.add_argument(
+        "--tags", metavar="EXPR", type=_tag_expression, help='only the scenarios this selects, e.g. "tls or gateway"'
+    )
     features.add_argument(
         "--features", metavar="PATH", action="append", help="feature file or folder instead of the built-in ones"
     )
@@ -254,6 +267,11 @@ def _mix_option(text: str) -> dict[str, float]:
         if not name.strip() or mix[name.strip()] < 0:
             raise argparse.ArgumentTypeError(f"expected KIND=WEIGHT,... such as browse=7,search=3, got {text!r}")
     return mix
+
+
+def _tag_expression(text: str) -> str:
+    """A tag expression as pytest's -m reads it: tags may be written with their @, as in feature files."""
+    return re.sub(r"@(?=\w)", "", text)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -88,3 +88,15 @@ def test_every_step_that_can_end_its_scenario_for_a_missing_key_names_that_key()
             checked += 1
             assert any(need.startswith(key) for need in needs_of(context.step_func)), (context.parser.name, key)
     assert checked >= 9
+
+
+def test_tags_may_be_written_with_their_at_sign_and_a_near_miss_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 29: `--tags "@load"` was refused while waiver files write `tag: "@load"`; `--tags lod` gave no hint."""
+    from infragate.run.verify import tag_hint
+
+    code, out = _run(capsys, "features", "--tags", "@platform and not (@swarm or @destructive)")
+    assert code == 0 and out.splitlines()[-1].endswith("scenario(s)"), out
+    code, plain = _run(capsys, "features", "--tags", "platform and not (swarm or destructive)")
+    assert out == plain
+    assert tag_hint("lod or tls") == "; 'lod' is no tag of infragate's; did you mean 'load'?"
+    assert tag_hint("load and not destructive") == ""

@@ -353,7 +353,9 @@ class Profile(StrictModel):
     version: Literal[1] = Field(default=1, description="the profile format's version")
     name: str = Field(min_length=1, description="the target's name in reports")
     description: str = Field(default="", description="free text for people")
-    platform: Platform = Field(default_factory=NoPlatform, description="where the services run (local, swarm or none)")
+    platform: Platform = Field(
+        default_factory=NoPlatform, description="where the services run (local, swarm, kubernetes or none)"
+    )
     gateway: Gateway = Field(description="the entry point clients use")
     services: dict[str, Service] = Field(default_factory=dict, description="service name -> what was declared for it")
     datastores: Datastores = Field(default_factory=Datastores, description="the deployment's data stores")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ctypes
 import datetime
+import difflib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -269,7 +271,7 @@ def _run_suite(profile: Profile, target: Path, args: VerifyRequest, waivers: lis
     run = RunRecord.from_json(evidence.read_text())
     if child.returncode == 5 or (not run.scenarios and not run.collection_errors):
         raise UsageError(
-            f"verify: no scenario matched (--tags {args.tags!r})"
+            f"verify: no scenario matched (--tags {args.tags!r}){tag_hint(args.tags)}"
             if args.tags
             else "verify: no scenario found in the features"
         )
@@ -278,6 +280,18 @@ def _run_suite(profile: Profile, target: Path, args: VerifyRequest, waivers: lis
         write_reports(run, run_dir)
     _print_summary(run, run_dir)
     return run, run_dir
+
+
+def tag_hint(expression: str) -> str:
+    """ "; did you mean 'load'?" for each word of a tag expression that is close to one of infragate's tags."""
+    from infragate.plugin.hooks import MARKERS
+
+    hints = []
+    for word in dict.fromkeys(re.findall(r"[A-Za-z_][\w-]*", expression)):
+        close = difflib.get_close_matches(word, list(MARKERS), n=1)
+        if word not in MARKERS and word not in ("and", "or", "not") and close:
+            hints.append(f"'{word}' is no tag of infragate's; did you mean '{close[0]}'?")
+    return "; " + "; ".join(hints) if hints else ""
 
 
 def _mark_interrupted(run_dir: Path, reason: str) -> None:
