@@ -78,7 +78,11 @@ def test_recovers_rate_and_burst_of_simulated_limiters(params: tuple[float, int,
     # burst ends and where the last admission falls lie between arrivals), and 3 % beside that for
     # the arrivals' jitter: with a burst that takes most of the overload, few admissions are left.
     assert estimate.rate_per_s == pytest.approx(rate, rel=0.03 + 1 / estimate.steady_admissions)
-    assert abs(estimate.capacity - capacity) <= 2
+    # The capacity is read where the burst ran out, so an error in the rate carries into it over the
+    # time the burst took to fill (Poisson arrivals at twice the rate 8/s, burst 51, seed 1621: 7 steady
+    # admissions, rate 7.74/s, capacity 54.5 for 52); with the rate right it is exact to 2 requests.
+    burst_end = times[admitted.index(False)] - times[0]
+    assert abs(estimate.capacity - capacity) <= 2 + abs(estimate.rate_per_s - rate) * burst_end
 
 
 def test_the_default_tolerance_covers_the_precision_of_the_fewest_admissions_a_plan_accepts() -> None:
