@@ -309,3 +309,18 @@ def test_a_wanted_deep_scan_without_sslyze_is_could_not_verify_naming_it(
     assert scenario["verdict"] == "could not verify", scenario
     assert "the deep scan needs sslyze, which is not on the PATH" in scenario["message"]
     assert "tls.deep_scan: false" in scenario["message"]
+
+
+def test_a_feature_s_not_applicable_scenarios_are_one_line_with_their_reason(
+    run: Any, pytester: pytest.Pytester
+) -> None:
+    """Issue 29: the main job printed 12 "not applicable" lines for Swarm and Kubernetes on a local target."""
+    more = "\n  @platform\n  Scenario: Needs a platform too\n    When the value is 2\n    Then the value is below 5\n"
+    pytester.makefile(".feature", behaviour=FEATURE.replace("  @destructive\n", more + "\n  @destructive\n"))
+    result, scenarios = run("--infragate-progress", "-p", "no:terminal")
+    lines = [line for line in result.outlines if line.startswith("  ")]
+    assert [line for line in lines if "not applicable" in line] == [
+        "  not applicable    Plugin behaviour: 2 scenarios (the target declares no platform (platform.kind: none))"
+    ], lines
+    assert scenarios["Needs a platform too"]["verdict"] == "not applicable"  # the reports keep each scenario
+    assert len(lines) == len(scenarios) - 1

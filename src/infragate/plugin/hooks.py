@@ -23,7 +23,7 @@ from pytest_bdd.parser import Feature, Scenario
 
 from infragate.errors import InfragateError
 from infragate.plugin.fixtures import JOURNAL, PROFILE
-from infragate.plugin.recording import RUN, CollectionWatch, interrupt_unfinished, record_for
+from infragate.plugin.recording import RUN, CollectionWatch, flush_progress, interrupt_unfinished, record_for
 from infragate.probes.silence import SILENT
 from infragate.profile import Profile, load_profile
 from infragate.profile.secrets import REDACTOR, redact_tree
@@ -221,6 +221,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if RUN not in config.stash:
         return
     run = config.stash[RUN]
+    flush_progress(config)
     _undo_leftovers(config, run)
     if exitstatus == pytest.ExitCode.INTERRUPTED or STOP.reason:  # Ctrl-C, or SIGTERM unwound as one
         run.interrupted = STOP.reason or "a stop signal (SIGINT or SIGTERM)"

@@ -32,6 +32,7 @@ _STEP_STARTED = pytest.StashKey[float]()
 _STEP_ERRORED = pytest.StashKey[bool]()
 _BROKEN = pytest.StashKey[list[tuple[str, str]]]()  # Then steps whose promise was not met, and what they found
 _FINISHED = pytest.StashKey[set[str]]()  # the scenarios whose every phase was reported
+_HELD_LINES = pytest.StashKey[list[tuple[str, str, str]]]()  # not-applicable lines to fold: feature, reason, line
 
 
 class _RunningStep:
@@ -237,7 +238,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         item.config.stash.setdefault(_FINISHED, set()).add(item.nodeid)
         shown = shown_verdict(os.environ.get(WAIVERS_ENV, ""), record).value
         line = f"  {shown:<16}  {record.feature}: {record.scenario} ({record.duration_s:.1f} s)"
+        held = item.config.stash.setdefault(_HELD_LINES, [])
+        if record.verdict is Verdict.NOT_APPLICABLE:  # folded with the feature's others of the same reason
+            if held and (held[0][0], held[0][1]) != (record.feature, record.message):
+                flush_progress(item.config)
+            held.append((record.feature, record.message, line))
+            return
+        flush_progress(item.config)
         progress(item.config, line)
+
+
+def flush_progress(config: pytest.Config) -> None:
+    """Print the held not-applicable lines: one line for a feature's scenarios that share a reason."""
+    held = config.stash.get(_HELD_LINES, [])
+    if len(held) == 1:
+        progress(config, held[0][2])
+    elif held:
+        feature, reason, _ = held[0]
+        why = reason.removeprefix(NOT_APPLICABLE_PREFIX)
+        progress(config, f"  {Verdict.NOT_APPLICABLE.value:<16}  {feature}: {len(held)} scenarios ({why})")
+    held.clear()
 
 
 def interrupt_unfinished(config: pytest.Config, reason: str) -> None:
