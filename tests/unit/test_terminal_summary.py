@@ -48,3 +48,30 @@ def test_only_failures_and_what_could_not_be_verified_are_listed_worst_first(
     assert lines[6].endswith("(42.0 s), exit 1")
     assert lines[7].startswith("infragate: reports in reports/run/ (report.html, ")
     assert not any("Elsewhere" in line for line in lines)
+
+
+def test_scenarios_that_failed_for_the_same_reason_share_one_line_of_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 29: an unreachable gateway repeated "connection refused" nine times in the closing block."""
+    refused = "could not reach https://127.0.0.1:9/health: connection refused"
+    run = RunRecord(
+        "shop",
+        "shop.yaml",
+        0.0,
+        3.0,
+        [
+            _scenario("Health", Verdict.COULD_NOT_VERIFY, refused, "When a client asks for its health"),
+            _scenario("Headers", Verdict.COULD_NOT_VERIFY, refused),
+            _scenario("Odd", Verdict.COULD_NOT_VERIFY, "something else"),
+        ],
+    )
+    _print_summary(run, Path("reports/run"))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:6] == [
+        "infragate: to look at:",
+        f"  could not verify  2 scenarios, each: {refused}",
+        "                    Gateway: Health (at step: When a client asks for its health)",
+        "                    Gateway: Headers",
+        "  could not verify  Gateway: Odd",
+        "                    something else",
+    ]
+    assert sum(refused in line for line in lines) == 1

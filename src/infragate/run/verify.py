@@ -32,6 +32,7 @@ from infragate.recovery.stopping import shielded
 from infragate.recovery.undo import performer
 from infragate.reports import ALLURE_DIR, CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, RunRecord, write_reports
 from infragate.reports.machine import run_document
+from infragate.reports.records import ScenarioRecord
 from infragate.safety import check_requested
 from infragate.sandbox import local
 from infragate.sandbox.variants import get_variant
@@ -378,12 +379,23 @@ def _print_summary(run: RunRecord, run_dir: Path) -> None:
         say("infragate: to look at:")
     for line in run.collection_errors:
         say(f"  {Verdict.BAD_USAGE.value:<16}  {_one_line(line)}")
+    # Scenarios that failed for the same reason (a gateway that refuses every connection) share it.
+    alike: dict[tuple[Verdict, str], list[ScenarioRecord]] = {}
     for scenario in findings:
-        say(f"  {scenario.verdict.value:<16}  {scenario.feature}: {scenario.scenario}")
-        if scenario.failed_step:
-            say(f"{_INDENT}at step: {scenario.failed_step}")
-        if scenario.message:
-            say(f"{_INDENT}{_one_line(scenario.message)}")
+        alike.setdefault((scenario.verdict, _one_line(scenario.message)), []).append(scenario)
+    for (verdict, reason), scenarios in alike.items():
+        if len(scenarios) > 1 and reason:
+            say(f"  {verdict.value:<16}  {len(scenarios)} scenarios, each: {reason}")
+            for scenario in scenarios:
+                step = f" (at step: {scenario.failed_step})" if scenario.failed_step else ""
+                say(f"{_INDENT}{scenario.feature}: {scenario.scenario}{step}")
+            continue
+        for scenario in scenarios:
+            say(f"  {verdict.value:<16}  {scenario.feature}: {scenario.scenario}")
+            if scenario.failed_step:
+                say(f"{_INDENT}at step: {scenario.failed_step}")
+            if reason:
+                say(f"{_INDENT}{reason}")
     waived = [scenario for scenario in run.scenarios if scenario.verdict is Verdict.WAIVED]
     if waived or run.unmatched_waivers:
         say("infragate: waived (known deviations, not failed while their waivers hold):")
