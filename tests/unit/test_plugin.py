@@ -226,6 +226,8 @@ def test_reports_are_written(run: Any, pytester: pytest.Pytester) -> None:
     summary = (out / "summary.md").read_text()
     assert summary.startswith("# infragate: plugin-test: non-conformant (exit 1)")
     assert "| non-conformant | Plugin behaviour | Out of bounds | Then the value is below 5 |" in summary
+    rows = [line.split(" | ")[0].removeprefix("| ") for line in summary.splitlines() if line.startswith("| ")][2:]
+    assert rows.index("conformant") > max(rows.index("non-conformant"), rows.index("could not verify"))  # worst first
     html = (out / "report.html").read_text()
     assert "Out of bounds" in html and "expected below 5, observed 9" in html
     # What needs attention comes first: every failure and error before any conformant scenario.

@@ -54,8 +54,9 @@ def render_markdown(run: RunRecord) -> str:
     lines += [f"- note: {note}" for note in run.notes]
     lines += [f"- unmatched waiver: {waiver}" for waiver in run.unmatched_waivers]
     lines += ["", "| verdict | feature | scenario | step | detail |", "| --- | --- | --- | --- | --- |"]
-    for scenario in run.scenarios:
-        detail = scenario.message.replace("|", "\\|").replace("\n", " ")[:300]
+    for scenario in sorted(run.scenarios, key=lambda found: -found.verdict.severity):  # what failed first
+        detail = scenario.message.replace("|", "\\|").replace("\n", " ")
+        detail = detail if len(detail) <= 300 else detail[:300].rstrip() + " …"
         if scenario.cleanup:
             detail = f"{detail} (cleanup {scenario.cleanup})".strip()
         lines.append(
