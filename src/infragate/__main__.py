@@ -6,6 +6,7 @@ other (exit 2, one line), not a death by signal: nothing has been done to any ta
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from types import FrameType
@@ -23,7 +24,10 @@ def run() -> None:
         from infragate.cli import main
     except KeyboardInterrupt:
         sys.stderr.write("infragate: interrupted while starting; nothing was done\n")
-        raise SystemExit(2) from None
+        sys.stderr.flush()
+        # Not SystemExit: a KeyboardInterrupt that went through an import leaves the interpreter
+        # set to die by SIGINT at exit (-2), whatever the code; nothing is open yet to finalise.
+        os._exit(2)
     main()
 
 
