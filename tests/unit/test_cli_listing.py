@@ -92,7 +92,7 @@ def test_every_step_that_can_end_its_scenario_for_a_missing_key_names_that_key()
 
 def test_tags_may_be_written_with_their_at_sign_and_a_near_miss_is_named(capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 29: `--tags "@load"` was refused while waiver files write `tag: "@load"`; `--tags lod` gave no hint."""
-    from infragate.run.verify import tag_hint
+    from infragate.run.features import tag_hint
 
     code, out = _run(capsys, "features", "--tags", "@platform and not (@swarm or @destructive)")
     assert code == 0 and out.splitlines()[-1].endswith("scenario(s)"), out

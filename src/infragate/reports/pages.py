@@ -38,6 +38,20 @@ def write_reports(run: RunRecord, directory: Path) -> None:
     write_allure(run, directory / ALLURE_DIR, REDACTOR.redact)
 
 
+def mark_interrupted(directory: Path, reason: str) -> None:
+    """A run folder's reports, when the suite wrote any, say that the run was interrupted (and so
+    proves nothing): for a stop that came after the suite had written them."""
+    evidence = directory / EVIDENCE_FILE
+    if not evidence.exists():
+        return
+    run = RunRecord.from_json(evidence.read_text())
+    if run.interrupted:
+        return
+    run.interrupted = reason
+    run.notes.append(f"interrupted by {reason}: the run did not finish, so it proves nothing")
+    write_reports(run, directory)
+
+
 def render_markdown(run: RunRecord) -> str:
     """A Markdown summary for a pull request, a chat message or a CI job page."""
     code = run.exit_code

@@ -3,7 +3,9 @@ from the profile (and from the command line) to run rather than be "not applicab
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -106,3 +108,15 @@ def render(entries: Sequence[ScenarioEntry]) -> str:
         lines.append(f"    needs: {'; '.join(entry.needs()) or 'gateway'}")
     lines.append(f"{len(entries)} scenario(s)")
     return "\n".join(lines) + "\n"
+
+
+def tag_hint(expression: str) -> str:
+    """ "; did you mean 'load'?" for each word of a tag expression that is close to one of infragate's tags."""
+    from infragate.plugin.hooks import MARKERS
+
+    hints = []
+    for word in dict.fromkeys(re.findall(r"[A-Za-z_][\w-]*", expression)):
+        close = difflib.get_close_matches(word, list(MARKERS), n=1)
+        if word not in MARKERS and word not in ("and", "or", "not") and close:
+            hints.append(f"'{word}' is no tag of infragate's; did you mean '{close[0]}'?")
+    return "; " + "; ".join(hints) if hints else ""

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import datetime
-import difflib
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -32,7 +30,9 @@ from infragate.recovery.stopping import shielded
 from infragate.recovery.undo import performer
 from infragate.reports import ALLURE_DIR, CUCUMBER_FILE, EVIDENCE_FILE, HTML_FILE, JUNIT_FILE, RunRecord, write_reports
 from infragate.reports.machine import run_document
+from infragate.reports.pages import mark_interrupted
 from infragate.reports.records import ScenarioRecord
+from infragate.run.features import tag_hint
 from infragate.safety import check_requested
 from infragate.sandbox import local
 from infragate.sandbox.variants import get_variant
@@ -261,7 +261,7 @@ def _run_suite(profile: Profile, target: Path, args: VerifyRequest, waivers: lis
         redact_tree(run_dir)
     stopped = stopped or held.reason
     if stopped:  # the reports say so, whatever the suite managed to write before it ended
-        _mark_interrupted(run_dir, stopped)
+        mark_interrupted(run_dir, stopped)
         raise _Interrupted(stopped)
     evidence = run_dir / EVIDENCE_FILE
     if not evidence.exists():
@@ -283,31 +283,6 @@ def _run_suite(profile: Profile, target: Path, args: VerifyRequest, waivers: lis
         write_reports(run, run_dir)
     _print_summary(run, run_dir)
     return run, run_dir
-
-
-def tag_hint(expression: str) -> str:
-    """ "; did you mean 'load'?" for each word of a tag expression that is close to one of infragate's tags."""
-    from infragate.plugin.hooks import MARKERS
-
-    hints = []
-    for word in dict.fromkeys(re.findall(r"[A-Za-z_][\w-]*", expression)):
-        close = difflib.get_close_matches(word, list(MARKERS), n=1)
-        if word not in MARKERS and word not in ("and", "or", "not") and close:
-            hints.append(f"'{word}' is no tag of infragate's; did you mean '{close[0]}'?")
-    return "; " + "; ".join(hints) if hints else ""
-
-
-def _mark_interrupted(run_dir: Path, reason: str) -> None:
-    """The suite's reports, when it wrote any, say that the run was interrupted (and so proves nothing)."""
-    evidence = run_dir / EVIDENCE_FILE
-    if not evidence.exists():
-        return
-    run = RunRecord.from_json(evidence.read_text())
-    if run.interrupted:
-        return
-    run.interrupted = reason
-    run.notes.append(f"interrupted by {reason}: the run did not finish, so it proves nothing")
-    write_reports(run, run_dir)
 
 
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
