@@ -241,16 +241,19 @@ def test_reports_are_written(run: Any, pytester: pytest.Pytester) -> None:
     assert 'name="verdict" value="non-conformant"' in html and 'id="tag"' in html  # the filter
 
 
+def _only_scenario(run: Any, pytester: pytest.Pytester, name: str, step: str) -> dict[str, Any]:
+    """Run a feature of one scenario of one step instead of the usual ones; its record."""
+    pytester.makefile(".feature", behaviour=f"Feature: One\n  Scenario: {name}\n    {step}\n")
+    _, scenarios = run()
+    record: dict[str, Any] = scenarios[name]
+    return record
+
+
 def test_a_step_missing_the_given_that_provides_its_value_is_bad_usage_naming_that_step(
     run: Any, pytester: pytest.Pytester
 ) -> None:
     """Issue 28: a kill without `Given steady traffic` ended "could not verify: FixtureLookupError"."""
-    pytester.makefile(
-        ".feature",
-        behaviour="Feature: Kills\n  Scenario: A kill without traffic\n    When one replica of the service is killed\n",
-    )
-    _, scenarios = run()
-    scenario = scenarios["A kill without traffic"]
+    scenario = _only_scenario(run, pytester, "A kill without traffic", "When one replica of the service is killed")
     assert scenario["verdict"] == "bad usage", scenario
     assert scenario["failed_step"] == "When one replica of the service is killed"
     assert "'Given steady traffic through the gateway' provides (traffic)" in scenario["message"], scenario["message"]
@@ -302,12 +305,7 @@ def test_a_wanted_deep_scan_without_sslyze_is_could_not_verify_naming_it(
     monkeypatch.delenv("INFRAGATE_SSLYZE", raising=False)
     monkeypatch.setenv("PATH", str(pytester.path))  # no sslyze here
     pytester.makefile(".yaml", target=PROFILE + "tls: {versions: [TLSv1.2, TLSv1.3]}\n")
-    pytester.makefile(
-        ".feature",
-        behaviour="Feature: Deep\n  Scenario: Deep scan\n    When sslyze scans every TLS endpoint\n",
-    )
-    _, scenarios = run()
-    scenario = scenarios["Deep scan"]
+    scenario = _only_scenario(run, pytester, "Deep scan", "When sslyze scans every TLS endpoint")
     assert scenario["verdict"] == "could not verify", scenario
     assert "the deep scan needs sslyze, which is not on the PATH" in scenario["message"]
     assert "tls.deep_scan: false" in scenario["message"]
