@@ -9,17 +9,14 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from types import FrameType
 
-
-def _stopped(signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
+from infragate.recovery.stopping import interrupt
 
 
 def run() -> None:
     """Run the command line with SIGTERM unwinding like Ctrl-C from the start (commands that must do
     more on a stop, such as verify, put their own handler in place)."""
-    signal.signal(signal.SIGTERM, _stopped)
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         from infragate.cli import main
     except KeyboardInterrupt:

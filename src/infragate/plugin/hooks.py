@@ -28,7 +28,7 @@ from infragate.probes.silence import SILENT
 from infragate.profile import Profile, load_profile
 from infragate.profile.secrets import REDACTOR, redact_tree
 from infragate.recovery.journal import Journal, journal_root, undo_pending
-from infragate.recovery.stopping import STOP, shielded
+from infragate.recovery.stopping import STOP, interrupt, shielded
 from infragate.recovery.undo import performer
 from infragate.reports import RunRecord, write_reports
 from infragate.safety import held_back
@@ -59,11 +59,6 @@ MARKERS = {
 PLATFORM_KINDS = ("local", "swarm", "kubernetes")
 
 _RUN_ID = pytest.StashKey[str]()
-
-
-def _terminate(signum: int, frame: object) -> None:
-    STOP.request(signal.Signals(signum).name)
-    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -142,8 +137,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if target and threading.current_thread() is threading.main_thread():
         # In a run against a target, SIGTERM must unwind like Ctrl-C, so that every journalled
         # disruption is undone at teardown; either is remembered, so that nothing new starts after it.
-        signal.signal(signal.SIGTERM, _terminate)
-        signal.signal(signal.SIGINT, _terminate)
+        signal.signal(signal.SIGTERM, interrupt)
+        signal.signal(signal.SIGINT, interrupt)
     config.pluginmanager.register(CollectionWatch(run, tuple(MARKERS)), "infragate-collection-watch")
 
 
@@ -224,8 +219,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     flush_progress(config)
     _undo_leftovers(config, run)
     if exitstatus == pytest.ExitCode.INTERRUPTED or STOP.reason:  # Ctrl-C, or SIGTERM unwound as one
-        run.interrupted = STOP.reason or "a stop signal (SIGINT or SIGTERM)"
-        run.notes.append(f"interrupted by {run.interrupted}: the run did not finish, so it proves nothing")
+        run.interrupt(STOP.reason or "a stop signal (SIGINT or SIGTERM)")
         interrupt_unfinished(config, run.interrupted)
     run.finished_at = time.time()
     directory = config.getoption("--infragate-reports")

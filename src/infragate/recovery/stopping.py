@@ -48,15 +48,16 @@ STOP = StopRequest()
 
 
 class HeldSignals:
-    """The stop signals that arrived while they were held."""
+    """The stop signal that arrived while the signals were held: its name ("SIGTERM"), or ""."""
 
     def __init__(self) -> None:
-        self.arrived: list[int] = []
+        self.reason = ""
 
-    @property
-    def reason(self) -> str:
-        """The first held signal's name ("SIGTERM"), or "" when none came."""
-        return signal.Signals(self.arrived[0]).name if self.arrived else ""
+
+def interrupt(signum: int, _frame: FrameType | None) -> None:
+    """A handler that unwinds a stop signal like Ctrl-C, remembering it first (so nothing new starts)."""
+    STOP.request(signal.Signals(signum).name)
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 @contextlib.contextmanager
@@ -69,8 +70,8 @@ def shielded() -> Iterator[HeldSignals]:
         return
 
     def hold(signum: int, _frame: FrameType | None) -> None:
-        held.arrived.append(signum)
-        STOP.request(signal.Signals(signum).name)
+        held.reason = held.reason or signal.Signals(signum).name
+        STOP.request(held.reason)
 
     previous = {sig: signal.signal(sig, hold) for sig in _STOP_SIGNALS}
     try:

@@ -47,8 +47,7 @@ def mark_interrupted(directory: Path, reason: str) -> None:
     run = RunRecord.from_json(evidence.read_text())
     if run.interrupted:
         return
-    run.interrupted = reason
-    run.notes.append(f"interrupted by {reason}: the run did not finish, so it proves nothing")
+    run.interrupt(reason)
     write_reports(run, directory)
 
 

@@ -99,6 +99,11 @@ class RunRecord:
         verdicts = (s.verdict for s in self.scenarios)
         return int(run_exit_code(verdicts, len(self.collection_errors), bool(self.interrupted)))
 
+    def interrupt(self, reason: str) -> None:
+        """Note that a stop ("SIGTERM") cut the run short: it proves nothing, and says so."""
+        self.interrupted = reason
+        self.notes.append(f"interrupted by {reason}: the run did not finish, so it proves nothing")
+
     def needing_attention(self) -> list[ScenarioRecord]:
         """The scenarios a person must look at, worst first: non-conformant, could not verify, ..."""
         found = (scenario for scenario in self.scenarios if scenario.verdict in NEEDS_ATTENTION)
