@@ -104,9 +104,8 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
     target = config.getoption("--target")
-    for chosen in (target, config.getoption("--infragate-reports")):
-        if chosen:  # where things are, never masked (see Redactor.keep)
-            REDACTOR.keep(str(chosen), str(Path(chosen).resolve()))
+    # Where things are is never masked (see Redactor.keep).
+    REDACTOR.keep_paths(*(chosen for chosen in (target, config.getoption("--infragate-reports")) if chosen))
     if target:
         try:
             config.stash[PROFILE] = load_profile(target)

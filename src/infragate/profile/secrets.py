@@ -52,6 +52,10 @@ class Redactor:
         with self._lock:
             self._kept.update(text for text in texts if len(text) > 1)
 
+    def keep_paths(self, *paths: str | Path) -> None:
+        """keep() each path as written and as resolved (a report may name either)."""
+        self.keep(*(text for path in paths for text in (str(path), str(Path(path).resolve()))))
+
     def holds_secret(self, text: str) -> bool:
         """Whether a remembered secret (or an encoding of one) appears in the text."""
         return self.redact(text) != text

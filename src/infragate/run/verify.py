@@ -123,7 +123,7 @@ def run_verify(args: VerifyRequest) -> int:
             args.allow_destructive = args.allow_load = True
         # Paths the user chose say where things are: a secret that happens to spell part of one is not
         # masked inside them (it is everywhere else).
-        REDACTOR.keep(*_spellings(target, args.reports, *([args.history] if args.history else [])))
+        REDACTOR.keep_paths(target, args.reports, *([args.history] if args.history else []))
         profile = load_profile(target)
         check_requested(profile.safety, profile.name, args.allow_destructive, args.allow_load)
         finished = _run_suite(profile, target, args, waivers)
@@ -155,11 +155,6 @@ def run_verify(args: VerifyRequest) -> int:
         run, run_dir = finished if finished is not None else (None, None)
         print(run_document(run, code, run_dir), flush=True)
     return code
-
-
-def _spellings(*paths: Path) -> tuple[str, ...]:
-    """Each path as given and as resolved."""
-    return tuple(text for path in paths for text in (str(path), str(path.resolve())))
 
 
 def _judge_history(args: VerifyRequest, run: RunRecord, run_dir: Path, code: int) -> int:
@@ -195,7 +190,7 @@ def new_run_dir(base: Path, profile: Profile) -> Path:
 def _run_suite(profile: Profile, target: Path, args: VerifyRequest, waivers: list[Waiver]) -> tuple[RunRecord, Path]:
     """Run the features in a child pytest; its reports land in a new run folder."""
     run_dir = new_run_dir(args.reports, profile)
-    REDACTOR.keep(*_spellings(run_dir))
+    REDACTOR.keep_paths(run_dir)
     run_id = f"{run_dir.name}-{os.getpid()}"
     command = [
         sys.executable,
